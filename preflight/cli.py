@@ -1,0 +1,125 @@
+"""The ``preflight`` command: check | rules | explain. Thin: the work is in engine and formats."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from preflight import __version__
+from preflight.findings import Severity
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.")
+
+EXIT_OK, EXIT_BLOCKING, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
+
+
+class Operation(str, enum.Enum):
+    create_cluster = "create-cluster"
+    update_cluster = "update-cluster"
+    update_cluster_software = "update-cluster-software"
+    delete_cluster = "delete-cluster"
+    batch_delete_cluster_nodes = "batch-delete-cluster-nodes"
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def usage_error(message: str) -> typer.Exit:
+    typer.echo(f"preflight: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from preflight import validation
+
+        source = validation.source()
+        typer.echo(f"preflight {__version__} (request schemas from botocore {source['botocore']}, "
+                   f"SageMaker API {source['api_version']}, generated {source['generated']})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and the data it was built from."),
+) -> None:
+    """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
+
+
+@app.command()
+def check(
+    files: List[str] = typer.Argument(..., metavar="FILE...",
+                                      help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin."),
+    operation: Optional[Operation] = typer.Option(
+        None, "--operation", "-o", help="The operation the files are for; by default read from each file name."),
+    output: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that fails the check (exit 1)."),
+) -> None:
+    """Check request files offline and report every problem with its location."""
+    from preflight import documents, engine, operations
+
+    pairs = []
+    for path in files:
+        op = operation.value if operation else operations.infer(path)
+        if op is None:
+            raise usage_error(f"{path}: cannot tell the operation from the file name; "
+                              f"pass --operation ({', '.join(operations.OPERATIONS)})")
+        try:
+            pairs.append((documents.read(path), op))
+        except documents.LoadError as err:
+            raise usage_error(str(err))
+    report = engine.run(pairs)
+    _emit(report, output)
+    raise typer.Exit(EXIT_BLOCKING if report.blocking(Severity.parse(fail_on.value)) else EXIT_OK)
+
+
+def _emit(report, output: Format) -> None:
+    import importlib
+
+    formatter = importlib.import_module(f"preflight.formats.{output.value}")
+    colour = output is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(formatter.render(report, colour=colour))
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List every rule: id, name, default severity, summary."""
+    from preflight.registry import all_rules
+
+    for rule in all_rules().values():
+        typer.echo(f"{rule.id}  {rule.name:<45} {str(rule.severity):<8} {rule.summary}")
+
+
+@app.command()
+def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id (PF203) or name.")) -> None:
+    """Explain a rule: what it checks, why it matters, an example and its fix, the source."""
+    from preflight.registry import all_rules
+
+    rules = all_rules()
+    found = rules.get(rule_id.upper()) or next((r for r in rules.values() if r.name == rule_id), None)
+    if found is None:
+        raise usage_error(f"no rule {rule_id!r}; `preflight rules` lists them")
+    applies = ", ".join(found.operations)
+    typer.echo(f"{found.id} {found.name} ({found.severity}; {applies})\n\n{found.doc}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

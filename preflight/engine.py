@@ -1,0 +1,110 @@
+"""Run the rules over documents and collect a report. The whole flow:
+
+    documents (documents.read) -> rules (registry) -> findings -> report -> format -> exit code
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from preflight import validation
+from preflight.documents import Document
+from preflight.findings import Finding, Report, Severity
+from preflight.registry import Rule, all_rules
+
+INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
+
+
+@dataclass
+class Context:
+    """What a rule sees: one document, the operation it is for, and helpers to point into it."""
+
+    document: Document
+    operation: str
+    rule: Rule | None = None
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def request(self):
+        return self.document.data
+
+    def finding(self, pointer: str, message: str, fix: str | None = None, *,
+                offset: int | None = None, severity: Severity | None = None) -> Finding:
+        line, column = self.document.position(pointer, offset)
+        return Finding(self.rule.id, severity or self.rule.severity, self.document.path, pointer,
+                       message, fix, line, column)
+
+    def violations(self) -> list[validation.Violation]:
+        """The schema violations of this request, computed once for all the schema rules."""
+        if "violations" not in self._cache:
+            self._cache["violations"] = validation.validate(self.operation, self.request)
+        return self._cache["violations"]
+
+    def value(self, pointer: str):
+        """The value at a pointer, or None where the path does not exist."""
+        node = self.request
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict):
+                node = node.get(token)
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return None
+        return node
+
+    def instance_groups(self, lists: Iterable[str] = INSTANCE_GROUP_LISTS) -> Iterator[tuple[str, dict]]:
+        """(pointer, group) for each instance group object; a lone object given instead of the
+        list is taken as the list's only group, as the schema rules read it."""
+        if not isinstance(self.request, dict):
+            return
+        for key in lists:
+            groups = self.request.get(key)
+            if isinstance(groups, dict):
+                yield f"/{key}", groups
+            elif isinstance(groups, list):
+                for index, group in enumerate(groups):
+                    if isinstance(group, dict):
+                        yield f"/{key}/{index}", group
+
+    def ebs_configs(self, group_pointer: str, group: dict) -> Iterator[tuple[str, dict]]:
+        """(pointer, EbsVolumeConfig) for each EBS storage config of a group."""
+        configs = group.get("InstanceStorageConfigs")
+        if isinstance(configs, dict):
+            configs, base = [configs], [f"{group_pointer}/InstanceStorageConfigs"]
+        elif isinstance(configs, list):
+            base = [f"{group_pointer}/InstanceStorageConfigs/{i}" for i in range(len(configs))]
+        else:
+            return
+        for pointer, config in zip(base, configs):
+            if isinstance(config, dict) and isinstance(config.get("EbsVolumeConfig"), dict):
+                yield f"{pointer}/EbsVolumeConfig", config["EbsVolumeConfig"]
+
+
+def run(documents: Iterable[tuple[Document, str]], rules: dict[str, Rule] | None = None) -> Report:
+    """Check each (document, operation) pair with every applicable rule."""
+    rules = all_rules() if rules is None else rules
+    report = Report(metadata={"schema": validation.source()})
+    for document, operation in documents:
+        report.files.append(document.path)
+        report.findings.extend(check_document(document, operation, rules))
+    report.findings.sort(key=Finding.sort_key)
+    return report
+
+
+def check_document(document: Document, operation: str, rules: dict[str, Rule]) -> list[Finding]:
+    context = Context(document, operation)
+    findings: list[Finding] = []
+    for rule in rules.values():
+        if rule.kind == "request" and not document.parsed or operation not in rule.operations:
+            continue
+        context.rule = rule
+        try:
+            findings.extend(rule.check(context))
+        except RecursionError:
+            context.rule = all_rules()["PF001"]
+            findings.append(context.finding("", "nested too deeply to check"))
+            break
+    return findings

@@ -1,0 +1,3 @@
+"""Output formats: each is a pure function ``render(report, **options) -> str``."""
+
+FORMATS = ("text", "json", "sarif")

@@ -1,0 +1,168 @@
+"""Validate a request against its operation's generated JSON Schema, reporting every violation.
+
+The schemas in ``preflight/schema/`` are generated from botocore's service model
+(``scripts/generate_schemas.py``) and use a small subset of JSON Schema: type, properties,
+required, additionalProperties, propertyNames, items, min/max bounds, pattern, enum and
+$ref into $defs. This module interprets exactly that subset, so a check needs no
+``jsonschema`` import at run time; the test suite holds it to ``jsonschema``'s verdicts.
+
+Two deliberate differences from a generic validator, both matching what AWS accepts:
+``integer`` excludes floats such as ``2.0`` (botocore rejects them), and ``$`` in a pattern
+means the end of the value, as in ECMA-262, not "before a final newline" as in Python's re.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from preflight.documents import escape
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # required | unknown | type | range | length | pattern | enum | union
+    pointer: str
+    message: str
+    fix: str | None = None
+
+
+JSON_TYPES = {"object": "an object", "array": "a list", "string": "a string",
+              "integer": "an integer", "boolean": "true or false"}
+
+
+def json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if value is None:
+        return "null"
+    return type(value).__name__  # YAML can produce dates and the like
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value as the user wrote it, shortened for a message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@functools.lru_cache(maxsize=None)
+def load(operation: str) -> dict:
+    return json.loads(resources.files("preflight.schema").joinpath(f"{operation}.json").read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def source() -> dict:
+    return json.loads(resources.files("preflight.schema").joinpath("source.json").read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern:
+    # ECMA-262's (and AWS's) `$` is the very end of the value; Python's `\Z` is that.
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+def validate(operation: str, request: object) -> list[Violation]:
+    schema = load(operation)
+    violations: list[Violation] = []
+    _check(schema, request, "", schema["$defs"], violations, schema.get("title", "request"))
+    return violations
+
+
+def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violation], shape: str) -> None:
+    if "$ref" in schema:
+        shape = schema["$ref"].rpartition("/")[2]
+        schema = defs[shape]
+    expected = schema.get("type")
+    actual = json_type(value)
+    if expected and actual != expected:
+        fix = None
+        if expected == "array" and actual == "object":
+            fix = "wrap the object in a list: [ {...} ]"
+        elif expected == "boolean" and actual == "string" and str(value).lower() in ("true", "false"):
+            fix = f"write {str(value).lower()} without quotes"
+        elif expected == "integer" and actual == "string" and str(value).strip().isdigit():
+            fix = f"write {str(value).strip()} without quotes"
+        out.append(Violation("type", path, f"{shown(value)} is {actual}; {shape} must be {JSON_TYPES[expected]}", fix))
+        if expected == "array" and actual == "object" and "items" in schema:
+            # One object where a list of them belongs: check it as that list's only item.
+            _check(schema["items"], value, path, defs, out, shape)
+        return
+    if "enum" in schema and value not in schema["enum"]:
+        out.append(Violation("enum", path, f"{shown(value)} is not a valid {shape}", _closest(value, schema["enum"])))
+    if "pattern" in schema and not _compiled(schema["pattern"]).match(value):
+        out.append(Violation("pattern", path, f"{shown(value)} does not match the {shape} pattern {schema['pattern'][4:-2]}"))
+    if actual == "integer":
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and value < low) or (high is not None and value > high):
+            out.append(Violation("range", path, f"{value} is outside {shape}'s range {_bounds(low, high)}"))
+    elif actual in ("string", "array", "object"):
+        prefix = {"string": "Length", "array": "Items", "object": "Properties"}[actual]
+        low, high = schema.get("min" + prefix), schema.get("max" + prefix)
+        size = len(value)
+        if schema.get("x-union") and size != 1:
+            members = ", ".join(schema["properties"])
+            out.append(Violation("union", path, f"{shape} takes exactly one of {members}; {size} given"))
+        elif (low is not None and size < low) or (high is not None and size > high):
+            unit = {"string": "length", "array": "item count", "object": "entry count"}[actual]
+            out.append(Violation("length", path, f"{unit} {size} is outside {shape}'s {_bounds(low, high)}"))
+    if actual == "object":
+        _check_members(schema, value, path, defs, out, shape)
+    elif actual == "array" and "items" in schema:
+        for index, item in enumerate(value):
+            _check(schema["items"], item, f"{path}/{index}", defs, out, shape)
+
+
+def _check_members(schema: dict, value: dict, path: str, defs: dict, out: list[Violation], shape: str) -> None:
+    properties = schema.get("properties", {})
+    for name in schema.get("required", ()):
+        if name not in value:
+            out.append(Violation("required", f"{path}/{escape(name)}", f"{shape} requires {name}"))
+    extra = schema.get("additionalProperties", True)
+    for key, member in value.items():
+        child = f"{path}/{escape(str(key))}"
+        if key in properties:
+            _check(properties[key], member, child, defs, out, shape)
+        elif extra is False:
+            out.append(Violation("unknown", child, f"{shown(key)} is not a member of {shape}",
+                                 _closest(key, properties)))
+        else:
+            if "propertyNames" in schema:
+                _check(schema["propertyNames"], key, child, defs, out, shape)
+            if isinstance(extra, dict):
+                _check(extra, member, child, defs, out, shape)
+
+
+def _bounds(low, high) -> str:
+    if high is None:
+        return f"minimum {low}"
+    if low is None:
+        return f"maximum {high}"
+    return f"{low}..{high}"
+
+
+def _closest(value: object, choices) -> str | None:
+    import difflib  # only on the error path
+
+    if not isinstance(value, str):
+        return None
+    lowered = {c.lower(): c for c in choices}
+    if value.lower() in lowered:
+        return f"did you mean {lowered[value.lower()]}? (names are case-sensitive)"
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
+    return f"did you mean {match[0]}?" if match else None

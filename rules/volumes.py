@@ -1,0 +1,295 @@
+"""PF201-PF209: EBS volume configs, customer managed keys and custom AMIs, as far as the request shows them."""
+
+from __future__ import annotations
+
+import re
+
+from preflight.findings import Severity
+from preflight.registry import rule
+from preflight.values import KMS_KEY_ID, parse_arn, placeholder
+
+CLUSTER_CHANGES = ("create-cluster", "update-cluster")
+KEY_REFERENCE = re.compile(rf"{KMS_KEY_ID.pattern}|alias/[a-zA-Z0-9/_-]+")
+
+
+def _volumes(ctx, lists=("InstanceGroups", "RestrictedInstanceGroups")):
+    """(config pointer, EbsVolumeConfig, is root) for every EBS config of every group."""
+    for group_pointer, group in ctx.instance_groups(lists):
+        for pointer, config in ctx.ebs_configs(group_pointer, group):
+            yield pointer, config, config.get("RootVolume") is True
+
+
+@rule("PF201", "root-volume-with-size", Severity.ERROR, operations=CLUSTER_CHANGES)
+def root_volume_with_size(ctx):
+    """A root volume config (``RootVolume: true``) that gives ``VolumeSizeInGB``.
+
+    ## Why is this bad?
+    The model: with ``RootVolume`` true "you can't specify the VolumeSizeInGB field. The size of the
+    root volume is determined for you."
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"RootVolume": true, "VolumeSizeInGB": 100,
+      "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"RootVolume": true,
+      "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Source
+    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    """
+    for pointer, config, root in _volumes(ctx):
+        if root and "VolumeSizeInGB" in config:
+            yield ctx.finding(f"{pointer}/VolumeSizeInGB",
+                              f"root volume config gives VolumeSizeInGB {config['VolumeSizeInGB']}; the service sizes the root volume",
+                              "remove VolumeSizeInGB from the root volume config")
+
+
+@rule("PF202", "root-volume-without-key", Severity.ERROR, operations=CLUSTER_CHANGES)
+def root_volume_without_key(ctx):
+    """A root volume config (``RootVolume: true``) without ``VolumeKmsKeyId``.
+
+    ## Why is this bad?
+    The model: with ``RootVolume`` true "you must specify a KMS key ID for VolumeKmsKeyId"; the
+    config exists only to encrypt the root volume with your own key.
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"RootVolume": true}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"RootVolume": true,
+      "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Source
+    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    """
+    for pointer, config, root in _volumes(ctx):
+        if root and "VolumeKmsKeyId" not in config:
+            yield ctx.finding(f"{pointer}/RootVolume", "root volume config without VolumeKmsKeyId",
+                              "add VolumeKmsKeyId: the customer managed key for the root volume")
+
+
+@rule("PF203", "secondary-volume-without-size", Severity.ERROR, operations=CLUSTER_CHANGES)
+def secondary_volume_without_size(ctx):
+    """A secondary volume config (``RootVolume`` absent or false) without ``VolumeSizeInGB``.
+
+    ## Why is this bad?
+    The model: when ``RootVolume`` is false "you must specify the VolumeSizeInGB field".
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig": {}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 500}}]}]}
+    ```
+
+    ## Source
+    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    """
+    for pointer, config, root in _volumes(ctx):
+        if not root and "VolumeSizeInGB" not in config:
+            yield ctx.finding(pointer, "secondary volume config without VolumeSizeInGB",
+                              "add VolumeSizeInGB, or RootVolume: true if this config is for the root volume")
+
+
+@rule("PF204", "volume-config-repeated", Severity.ERROR, operations=CLUSTER_CHANGES)
+def volume_config_repeated(ctx):
+    """More than one root, or more than one secondary, EBS volume config in one instance group.
+
+    ## Why is this bad?
+    The model: "You can specify two ClusterEbsVolumeConfig fields to configure both the root and
+    secondary volumes", one of each.
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [
+     {"EbsVolumeConfig": {"VolumeSizeInGB": 100}}, {"EbsVolumeConfig": {"VolumeSizeInGB": 200}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [
+     {"EbsVolumeConfig": {"VolumeSizeInGB": 300}}]}]}
+    ```
+
+    ## Source
+    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    """
+    for group_pointer, group in ctx.instance_groups():
+        seen: dict[bool, str] = {}
+        for pointer, config in ctx.ebs_configs(group_pointer, group):
+            root = config.get("RootVolume") is True
+            kind = "root" if root else "secondary"
+            if root in seen:
+                yield ctx.finding(pointer, f"a second {kind} volume config; the first is at {seen[root]}",
+                                  f"keep one {kind} volume config per instance group")
+            else:
+                seen[root] = pointer
+
+
+@rule("PF205", "customer-key-without-continuous-provisioning", Severity.ERROR, operations=("create-cluster",))
+def customer_key_without_continuous_provisioning(ctx):
+    """A customer managed key on a volume of a cluster created without ``NodeProvisioningMode: Continuous``.
+
+    ## Why is this bad?
+    Customer managed key encryption of HyperPod volumes is supported only with continuous node
+    provisioning; the seed guide's key examples all pass ``--node-provisioning-mode Continuous``.
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "NodeProvisioningMode": "Continuous", "InstanceGroups": [{"InstanceGroupName": "a",
+     "InstanceCount": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Source
+    SageMaker HyperPod developer guide, "Customer managed AWS KMS key encryption for SageMaker HyperPod".
+    """
+    if isinstance(ctx.request, dict) and ctx.request.get("NodeProvisioningMode") == "Continuous":
+        return
+    for pointer, config, _ in _volumes(ctx, ("InstanceGroups",)):
+        if "VolumeKmsKeyId" in config:
+            yield ctx.finding(f"{pointer}/VolumeKmsKeyId",
+                              "customer managed key without NodeProvisioningMode Continuous",
+                              'add "NodeProvisioningMode": "Continuous" to the request')
+
+
+@rule("PF206", "customer-key-on-restricted-group", Severity.ERROR, operations=CLUSTER_CHANGES)
+def customer_key_on_restricted_group(ctx):
+    """A customer managed key on a restricted instance group's volume.
+
+    ## Why is this bad?
+    Customer managed key encryption is not supported on restricted instance groups.
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "RestrictedInstanceGroups": [{"InstanceGroupName": "nova", "InstanceCount": 1,
+     "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/R",
+     "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 100,
+     "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "RestrictedInstanceGroups": [{"InstanceGroupName": "nova", "InstanceCount": 1,
+     "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/R",
+     "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 100}}]}]}
+    ```
+
+    ## Source
+    SageMaker HyperPod developer guide, "Customer managed AWS KMS key encryption for SageMaker HyperPod".
+    """
+    for pointer, config, _ in _volumes(ctx, ("RestrictedInstanceGroups",)):
+        if "VolumeKmsKeyId" in config:
+            yield ctx.finding(f"{pointer}/VolumeKmsKeyId", "customer managed key on a restricted instance group",
+                              "remove VolumeKmsKeyId; restricted groups use AWS owned keys")
+
+
+@rule("PF207", "malformed-key-reference", Severity.ERROR, operations=CLUSTER_CHANGES)
+def malformed_key_reference(ctx):
+    """``VolumeKmsKeyId`` that is not a key id, key ARN, alias name or alias ARN.
+
+    ## Why is this bad?
+    The model's pattern accepts almost anything, but KMS resolves only ``1234abcd-...`` key ids
+    (or ``mrk-...``), ``arn:aws:kms:REGION:ACCOUNT:key/ID``, ``alias/NAME`` and alias ARNs. The seed
+    guide's ``arn:aws:kms:us-east-1:111122223333:key/key-id`` keeps a placeholder ``key-id``.
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/key-id"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Source
+    AWS KMS Developer Guide, "Key identifiers (KeyId)".
+    """
+    for pointer, config, _ in _volumes(ctx):
+        key = config.get("VolumeKmsKeyId")
+        if not isinstance(key, str) or placeholder(key):
+            continue
+        arn = parse_arn(key)
+        if arn and arn.service == "kms" and arn.region and arn.account:
+            kind, _, name = arn.resource.partition("/")
+            well_formed = kind == "alias" and bool(name) or kind == "key" and bool(KMS_KEY_ID.fullmatch(name))
+        else:
+            well_formed = not arn and bool(KEY_REFERENCE.fullmatch(key))
+        if not well_formed:
+            yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"{key!r} is not a KMS key id, key ARN, alias or alias ARN",
+                              "use the key's ARN, arn:aws:kms:REGION:ACCOUNT:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+
+
+@rule("PF208", "custom-ami-encryption-sources-disagree", Severity.INFO, operations=CLUSTER_CHANGES)
+def custom_ami_encryption_sources_disagree(ctx):
+    """A custom AMI used with a customer managed root volume key: the sources disagree on encrypted AMIs.
+
+    ## Why is this bad?
+    The service model says a custom AMI "must be unencrypted"; the seed guide supports an AMI
+    encrypted with a customer managed key provided that the same key encrypts the root volume.
+    preflight follows the guide (``--live`` compares the keys) and says so here.
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ImageId": "ami-0123456789abcdef0", "ExecutionRole": "arn:aws:iam::444455556666:role/R",
+     "InstanceStorageConfigs": [{"EbsVolumeConfig": {"RootVolume": true,
+     "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
+     "ImageId": "ami-0123456789abcdef0", "ExecutionRole": "arn:aws:iam::444455556666:role/R"}]}
+    ```
+
+    ## Source
+    botocore service model, ``ImageId`` documentation; seed guide, "importante" note on encrypted AMIs.
+    """
+    for group_pointer, group in ctx.instance_groups(("InstanceGroups",)):
+        image = group.get("ImageId")
+        if not isinstance(image, str) or image == "default" or placeholder(image):
+            continue
+        if any(config.get("RootVolume") is True and "VolumeKmsKeyId" in config
+               for _, config in ctx.ebs_configs(group_pointer, group)):
+            yield ctx.finding(f"{group_pointer}/ImageId",
+                              "custom AMI with a customer managed root volume key: the service model requires "
+                              "custom AMIs to be unencrypted, the HyperPod guide allows the AMI's own key here",
+                              "if the AMI is encrypted, its key must be this VolumeKmsKeyId (checked with --live)")
