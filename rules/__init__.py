@@ -1,1 +1,1 @@
-"""preflight's rules, one module per family; installed as ``preflight.rules``."""
+"""preflight's rules, one module per family; installed as `preflight.rules`."""

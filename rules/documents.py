@@ -14,11 +14,11 @@ def _problems(ctx, kind: str):
 
 @rule("PF001", "unparseable-document", Severity.ERROR, kind="document")
 def unparseable_document(ctx):
-    """The file is not valid JSON (``.json``) or YAML (``.yaml``/``.yml``).
+    """The file is not valid JSON (`.json`) or YAML (`.yaml`/`.yml`).
 
     ## Why is this bad?
-    The AWS CLI refuses a ``--cli-input-json`` file it cannot parse, and nothing in it can be checked.
-    A ``.json`` file is read as strict JSON (RFC 8259): no trailing commas, no single quotes, no
+    The AWS CLI refuses a `--cli-input-json` file it cannot parse, and nothing in it can be checked.
+    A `.json` file is read as strict JSON (RFC 8259): no trailing commas, no single quotes, no
     comments, no NaN; a YAML fallback would silently accept mistakes that the CLI rejects.
 
     ## Example
@@ -32,18 +32,18 @@ def unparseable_document(ctx):
     ```
 
     ## Source
-    RFC 8259; AWS CLI ``--cli-input-json``.
+    RFC 8259; AWS CLI `--cli-input-json`.
     """
     yield from _problems(ctx, "syntax")
 
 
 @rule("PF002", "python-literal-in-json", Severity.ERROR, kind="document")
 def python_literal_in_json(ctx):
-    """Python's ``True``, ``False`` or ``None`` written in a JSON file.
+    """Python's `True`, `False` or `None` written in a JSON file.
 
     ## Why is this bad?
-    JSON spells them ``true``, ``false`` and ``null``; the CLI rejects the file. The seed guide's
-    customer managed key examples write ``"RootVolume": True``, copied from Python. preflight reads
+    JSON spells them `true`, `false` and `null`; the CLI rejects the file. The seed guide's
+    customer managed key examples write `"RootVolume": True`, copied from Python. preflight reads
     on past the mistake so that the rest of the file is still checked.
 
     ## Example

@@ -20,10 +20,10 @@ def _roles(ctx):
 
 @rule("PF110", "placeholder-left-in-value", Severity.ERROR)
 def placeholder_left_in_value(ctx):
-    """A documentation placeholder such as ``<exampleClusterName>`` left in a value.
+    """A documentation placeholder such as `<exampleClusterName>` left in a value.
 
     ## Why is this bad?
-    The seed guide's examples are templates; copied as they are, every ``<...>`` reaches the API as
+    The seed guide's examples are templates; copied as they are, every `<...>` reaches the API as
     a literal value. The other checks of that value are skipped: it has yet to be written.
 
     ## Example
@@ -53,7 +53,7 @@ def iam_arn_with_region(ctx):
     """An IAM ARN with a region: IAM is global and its ARNs have an empty region field.
 
     ## Why is this bad?
-    ``arn:aws:iam:us-east-1:444455556666:role/Admin`` names no role; the service rejects it. The
+    `arn:aws:iam:us-east-1:444455556666:role/Admin` names no role; the service rejects it. The
     seed guide's customer managed key example has this mistake.
 
     ## Example
@@ -81,7 +81,7 @@ def iam_arn_with_region(ctx):
 
 @rule("PF112", "duplicate-instance-group-name", Severity.ERROR)
 def duplicate_instance_group_name(ctx):
-    """Two instance groups with one name, across ``InstanceGroups`` and ``RestrictedInstanceGroups``.
+    """Two instance groups with one name, across `InstanceGroups` and `RestrictedInstanceGroups`.
 
     ## Why is this bad?
     Group names identify groups in the cluster; the service rejects a request that repeats one.
@@ -102,7 +102,7 @@ def duplicate_instance_group_name(ctx):
     ```
 
     ## Source
-    SageMaker API reference, ``ClusterInstanceGroupSpecification``.
+    SageMaker API reference, `ClusterInstanceGroupSpecification`.
     """
     first: dict[str, str] = {}
     for pointer, group in ctx.instance_groups():
@@ -119,7 +119,7 @@ def duplicate_instance_group_name(ctx):
 
 @rule("PF113", "orchestrator-not-exactly-one", Severity.ERROR, operations=("create-cluster", "update-cluster"))
 def orchestrator_not_exactly_one(ctx):
-    """``Orchestrator`` given with no configuration or with both ``Eks`` and ``Slurm``.
+    """`Orchestrator` given with no configuration or with both `Eks` and `Slurm`.
 
     ## Why is this bad?
     The model documentation: "you must provide exactly one orchestrator configuration: either Eks or
@@ -136,7 +136,7 @@ def orchestrator_not_exactly_one(ctx):
     ```
 
     ## Source
-    botocore service model, ``CreateClusterRequest.Orchestrator`` documentation.
+    botocore service model, `CreateClusterRequest.Orchestrator` documentation.
     """
     orchestrator = ctx.request.get("Orchestrator") if isinstance(ctx.request, dict) else None
     if isinstance(orchestrator, dict):
@@ -148,7 +148,7 @@ def orchestrator_not_exactly_one(ctx):
 
 @rule("PF114", "instance-type-choice", Severity.ERROR, operations=("create-cluster", "update-cluster"))
 def instance_type_choice(ctx):
-    """An instance group with both ``InstanceType`` and ``InstanceRequirements``, or (on create) neither.
+    """An instance group with both `InstanceType` and `InstanceRequirements`, or (on create) neither.
 
     ## Why is this bad?
     The model: "The InstanceType and InstanceRequirements properties are mutually exclusive." A new
@@ -168,7 +168,7 @@ def instance_type_choice(ctx):
     ```
 
     ## Source
-    botocore service model, ``ClusterInstanceGroupSpecification.InstanceRequirements`` documentation.
+    botocore service model, `ClusterInstanceGroupSpecification.InstanceRequirements` documentation.
     """
     for pointer, group in ctx.instance_groups(("InstanceGroups",)):
         has_type, has_requirements = "InstanceType" in group, "InstanceRequirements" in group
@@ -183,7 +183,7 @@ def instance_type_choice(ctx):
 
 @rule("PF115", "continuous-provisioning-without-eks", Severity.ERROR, operations=("create-cluster",))
 def continuous_provisioning_without_eks(ctx):
-    """``NodeProvisioningMode: Continuous`` on a Slurm-orchestrated cluster.
+    """`NodeProvisioningMode: Continuous` on a Slurm-orchestrated cluster.
 
     ## Why is this bad?
     The model documentation: Continuous provisioning "is only supported for EKS orchestrated clusters".
@@ -200,7 +200,7 @@ def continuous_provisioning_without_eks(ctx):
     ```
 
     ## Source
-    botocore service model, ``CreateClusterRequest.NodeProvisioningMode`` documentation.
+    botocore service model, `CreateClusterRequest.NodeProvisioningMode` documentation.
     """
     request = ctx.request if isinstance(ctx.request, dict) else {}
     orchestrator = request.get("Orchestrator")
@@ -212,7 +212,7 @@ def continuous_provisioning_without_eks(ctx):
 
 @rule("PF116", "min-count-above-count", Severity.ERROR, operations=("create-cluster", "update-cluster"))
 def min_count_above_count(ctx):
-    """``MinInstanceCount`` greater than the group's ``InstanceCount``.
+    """`MinInstanceCount` greater than the group's `InstanceCount`.
 
     ## Why is this bad?
     The group can never reach its minimum; after three hours it rolls back.
@@ -230,7 +230,7 @@ def min_count_above_count(ctx):
     ```
 
     ## Source
-    botocore service model, ``ClusterInstanceGroupSpecification.MinInstanceCount`` documentation.
+    botocore service model, `ClusterInstanceGroupSpecification.MinInstanceCount` documentation.
     """
     for pointer, group in ctx.instance_groups(("InstanceGroups",)):
         count, minimum = group.get("InstanceCount"), group.get("MinInstanceCount")
@@ -241,7 +241,7 @@ def min_count_above_count(ctx):
 
 @rule("PF117", "group-updated-and-deleted", Severity.ERROR, operations=("update-cluster",))
 def group_updated_and_deleted(ctx):
-    """An instance group both specified in ``InstanceGroups`` and listed in ``InstanceGroupsToDelete``.
+    """An instance group both specified in `InstanceGroups` and listed in `InstanceGroupsToDelete`.
 
     ## Why is this bad?
     The request contradicts itself: one group cannot be scaled and deleted in one update.
@@ -259,7 +259,7 @@ def group_updated_and_deleted(ctx):
     ```
 
     ## Source
-    SageMaker API reference, ``UpdateCluster``.
+    SageMaker API reference, `UpdateCluster`.
     """
     doomed = ctx.request.get("InstanceGroupsToDelete") if isinstance(ctx.request, dict) else None
     if not isinstance(doomed, list):
@@ -273,12 +273,12 @@ def group_updated_and_deleted(ctx):
 
 @rule("PF118", "autoscaling-without-cluster-role", Severity.ERROR, operations=("create-cluster",))
 def autoscaling_without_cluster_role(ctx):
-    """Autoscaling enabled on a new cluster without ``ClusterRole``.
+    """Autoscaling enabled on a new cluster without `ClusterRole`.
 
     ## Why is this bad?
-    The model: ``ClusterRole`` is the role HyperPod assumes for autoscaling, "required when
-    autoscaling is enabled"; it needs ``sagemaker:BatchAddClusterNodes`` and
-    ``sagemaker:BatchDeleteClusterNodes``.
+    The model: `ClusterRole` is the role HyperPod assumes for autoscaling, "required when
+    autoscaling is enabled"; it needs `sagemaker:BatchAddClusterNodes` and
+    `sagemaker:BatchDeleteClusterNodes`.
 
     ## Example
     ```json
@@ -292,7 +292,7 @@ def autoscaling_without_cluster_role(ctx):
     ```
 
     ## Source
-    botocore service model, ``CreateClusterRequest.ClusterRole`` documentation.
+    botocore service model, `CreateClusterRequest.ClusterRole` documentation.
     """
     request = ctx.request if isinstance(ctx.request, dict) else {}
     scaling = request.get("AutoScaling")
@@ -307,8 +307,8 @@ def node_deletion_limits(ctx):
 
     ## Why is this bad?
     The model documentation: "You must specify either NodeLogicalIds, InstanceIds, or both, with a
-    combined maximum of 50 identifiers." The model's shapes allow more (3000 ``NodeIds``, 99
-    ``NodeLogicalIds``); the sources disagree, so a count over 50 is a warning, not an error.
+    combined maximum of 50 identifiers." The model's shapes allow more (3000 `NodeIds`, 99
+    `NodeLogicalIds`); the sources disagree, so a count over 50 is a warning, not an error.
 
     ## Example
     ```json
@@ -321,7 +321,7 @@ def node_deletion_limits(ctx):
     ```
 
     ## Source
-    botocore service model, ``BatchDeleteClusterNodesRequest.NodeLogicalIds`` documentation.
+    botocore service model, `BatchDeleteClusterNodesRequest.NodeLogicalIds` documentation.
     """
     request = ctx.request if isinstance(ctx.request, dict) else {}
     lists = [request.get(key) for key in ("NodeIds", "NodeLogicalIds")]
@@ -340,8 +340,8 @@ def wrong_resource_id_kind(ctx):
     """A subnet id among the security groups, or the other way round.
 
     ## Why is this bad?
-    The model's patterns accept any ``[-0-9a-zA-Z]+``; EC2 security group ids start with ``sg-`` and
-    subnet ids with ``subnet-``, and the service rejects the other kind.
+    The model's patterns accept any `[-0-9a-zA-Z]+`; EC2 security group ids start with `sg-` and
+    subnet ids with `subnet-`, and the service rejects the other kind.
 
     ## Example
     ```json
@@ -373,10 +373,10 @@ def wrong_resource_id_kind(ctx):
 
 @rule("PF121", "roles-from-several-accounts", Severity.WARNING, operations=("create-cluster", "update-cluster"))
 def roles_from_several_accounts(ctx):
-    """Execution roles (and ``ClusterRole``) from more than one AWS account in one request.
+    """Execution roles (and `ClusterRole`) from more than one AWS account in one request.
 
     ## Why is this bad?
-    A caller can pass (``iam:PassRole``) only roles of its own account, so at most one of the
+    A caller can pass (`iam:PassRole`) only roles of its own account, so at most one of the
     accounts can work. The seed guide grants PassRole on a role in 111122223333 while its examples
     run roles of 444455556666.
 
@@ -468,7 +468,7 @@ def duplicate_list_entry(ctx):
     ```
 
     ## Source
-    SageMaker API reference, ``VpcConfig``, ``BatchDeleteClusterNodes``.
+    SageMaker API reference, `VpcConfig`, `BatchDeleteClusterNodes`.
     """
     for pointer, value in _string_lists(ctx.request, ""):
         seen = Counter()
@@ -494,11 +494,11 @@ def _string_lists(node, path: str):
 @rule("PF124", "lifecycle-bucket-outside-managed-policy", Severity.WARNING,
       operations=("create-cluster", "update-cluster"))
 def lifecycle_bucket_outside_managed_policy(ctx):
-    """``LifeCycleConfig.SourceS3Uri`` in a bucket whose name does not start with ``sagemaker-``.
+    """`LifeCycleConfig.SourceS3Uri` in a bucket whose name does not start with `sagemaker-`.
 
     ## Why is this bad?
-    The managed ``AmazonSageMakerClusterInstanceRolePolicy`` reaches only buckets named
-    ``sagemaker-*``; any other bucket needs explicit ``s3:GetObject``/``s3:ListBucket`` grants on the
+    The managed `AmazonSageMakerClusterInstanceRolePolicy` reaches only buckets named
+    `sagemaker-*`; any other bucket needs explicit `s3:GetObject`/`s3:ListBucket` grants on the
     execution role, or the nodes fail to fetch their lifecycle scripts.
 
     ## Example
@@ -534,7 +534,7 @@ def lifecycle_bucket_outside_managed_policy(ctx):
 
 @rule("PF125", "software-update-touches-every-group", Severity.INFO, operations=("update-cluster-software",))
 def software_update_touches_every_group(ctx):
-    """A software update without ``InstanceGroups`` applies the image to every instance group.
+    """A software update without `InstanceGroups` applies the image to every instance group.
 
     ## Why is this bad?
     It is not wrong, but it is easy to miss: the seed guide warns that, unless a group is named,
@@ -560,11 +560,11 @@ def software_update_touches_every_group(ctx):
 
 @rule("PF126", "software-update-without-image", Severity.INFO, operations=("update-cluster-software",))
 def software_update_without_image(ctx):
-    """A software update without ``ImageId``: groups on a custom AMI must be given one.
+    """A software update without `ImageId`: groups on a custom AMI must be given one.
 
     ## Why is this bad?
     The model: "if an instance group uses a custom AMI, you must provide an ImageId or use the
-    default". Whether a group runs a custom AMI is known only to the account (``--live``).
+    default". Whether a group runs a custom AMI is known only to the account (`--live`).
 
     ## Example
     ```json
@@ -577,7 +577,7 @@ def software_update_without_image(ctx):
     ```
 
     ## Source
-    botocore service model, ``UpdateClusterSoftwareRequest.ImageId`` documentation.
+    botocore service model, `UpdateClusterSoftwareRequest.ImageId` documentation.
     """
     if isinstance(ctx.request, dict) and "ImageId" not in ctx.request:
         yield ctx.finding("", "no ImageId: instance groups on a custom AMI require one (or default)",

@@ -1,6 +1,6 @@
 """PF101-PF108: the operation's input shape in botocore's service model.
 
-Generated JSON Schemas (``preflight/schema/``) carry the model's required members, types, bounds,
+Generated JSON Schemas (`preflight/schema/`) carry the model's required members, types, bounds,
 patterns, enums and unions. botocore's own client-side validation checks required members, types,
 minimums and unknown keys but never maximums, patterns or enums; those reach AWS and fail there.
 A value that is a documentation placeholder is reported by PF110 alone.
@@ -24,8 +24,8 @@ def missing_required_member(ctx):
     """A member the service model marks as required is absent.
 
     ## Why is this bad?
-    The API answers ValidationException. Every operation requires ``ClusterName``; an instance group
-    requires ``InstanceGroupName``, ``InstanceCount`` and ``ExecutionRole``.
+    The API answers ValidationException. Every operation requires `ClusterName`; an instance group
+    requires `InstanceGroupName`, `InstanceCount` and `ExecutionRole`.
 
     ## Example
     ```json
@@ -39,7 +39,7 @@ def missing_required_member(ctx):
     ```
 
     ## Source
-    botocore service model, SageMaker ``required`` lists.
+    botocore service model, SageMaker `required` lists.
     """
     yield from _violations(ctx, "required")
 
@@ -49,7 +49,7 @@ def unknown_member(ctx):
     """A key that is not a member of its structure in the service model.
 
     ## Why is this bad?
-    The CLI stops with "Unknown parameter"; a misspelt optional member (``ThreadPerCore``) would
+    The CLI stops with "Unknown parameter"; a misspelt optional member (`ThreadPerCore`) would
     otherwise be lost. Names are case-sensitive.
 
     ## Example
@@ -74,7 +74,7 @@ def wrong_type(ctx):
 
     ## Why is this bad?
     botocore rejects it before sending. The seed guide passes single instance-group objects to
-    ``--instance-groups``, which takes a list.
+    `--instance-groups`, which takes a list.
 
     ## Example
     ```json
@@ -96,7 +96,7 @@ def wrong_type(ctx):
 
 @rule("PF104", "number-out-of-range", Severity.ERROR)
 def number_out_of_range(ctx):
-    """A number outside the model's range (``InstanceCount`` 0..6758, ``ThreadsPerCore`` 1..2, ...).
+    """A number outside the model's range (`InstanceCount` 0..6758, `ThreadsPerCore` 1..2, ...).
 
     ## Why is this bad?
     botocore checks minimums only; a maximum is enforced by the service, after the call is made.
@@ -114,7 +114,7 @@ def number_out_of_range(ctx):
     ```
 
     ## Source
-    botocore service model, ``min``/``max`` of integer shapes.
+    botocore service model, `min`/`max` of integer shapes.
     """
     yield from _violations(ctx, "range")
 
@@ -139,7 +139,7 @@ def size_out_of_range(ctx):
     ```
 
     ## Source
-    botocore service model, ``min``/``max`` of string, list and map shapes.
+    botocore service model, `min`/`max` of string, list and map shapes.
     """
     yield from _violations(ctx, "length")
 
@@ -150,7 +150,7 @@ def pattern_mismatch(ctx):
 
     ## Why is this bad?
     The model's patterns have no anchors but AWS matches the whole value: an IAM role ARN with a
-    region, an ``ImageId`` that is neither ``ami-...`` nor ``default``, or a name with an underscore
+    region, an `ImageId` that is neither `ami-...` nor `default`, or a name with an underscore
     is refused by the service.
 
     ## Example
@@ -164,7 +164,7 @@ def pattern_mismatch(ctx):
     ```
 
     ## Source
-    botocore service model, ``pattern`` of string shapes.
+    botocore service model, `pattern` of string shapes.
     """
     yield from _violations(ctx, "pattern")
 
@@ -174,7 +174,7 @@ def value_not_in_enum(ctx):
     """A value outside its enum, such as an instance type HyperPod does not offer.
 
     ## Why is this bad?
-    ``ClusterInstanceType`` lists the ``ml.*`` types HyperPod accepts; ``c5.2xlarge`` without ``ml.``
+    `ClusterInstanceType` lists the `ml.*` types HyperPod accepts; `c5.2xlarge` without `ml.`
     or a misspelt type fails at the service. Being in the enum does not mean a type is offered in
     the region or zone.
 
@@ -191,18 +191,18 @@ def value_not_in_enum(ctx):
     ```
 
     ## Source
-    botocore service model, ``enum`` of string shapes.
+    botocore service model, `enum` of string shapes.
     """
     yield from _violations(ctx, "enum")
 
 
 @rule("PF108", "union-not-exactly-one", Severity.ERROR)
 def union_not_exactly_one(ctx):
-    """A union structure with no member or several; ``InstanceStorageConfigs`` items are unions.
+    """A union structure with no member or several; `InstanceStorageConfigs` items are unions.
 
     ## Why is this bad?
-    Each storage config is exactly one of ``EbsVolumeConfig``, ``FsxLustreConfig`` or
-    ``FsxOpenZfsConfig``; the service rejects an empty or mixed one.
+    Each storage config is exactly one of `EbsVolumeConfig`, `FsxLustreConfig` or
+    `FsxOpenZfsConfig`; the service rejects an empty or mixed one.
 
     ## Example
     ```json
@@ -218,6 +218,6 @@ def union_not_exactly_one(ctx):
     ```
 
     ## Source
-    botocore service model, structures marked ``union``.
+    botocore service model, structures marked `union`.
     """
     yield from _violations(ctx, "union")

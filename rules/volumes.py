@@ -21,10 +21,10 @@ def _volumes(ctx, lists=("InstanceGroups", "RestrictedInstanceGroups")):
 
 @rule("PF201", "root-volume-with-size", Severity.ERROR, operations=CLUSTER_CHANGES)
 def root_volume_with_size(ctx):
-    """A root volume config (``RootVolume: true``) that gives ``VolumeSizeInGB``.
+    """A root volume config (`RootVolume: true`) that gives `VolumeSizeInGB`.
 
     ## Why is this bad?
-    The model: with ``RootVolume`` true "you can't specify the VolumeSizeInGB field. The size of the
+    The model: with `RootVolume` true "you can't specify the VolumeSizeInGB field. The size of the
     root volume is determined for you."
 
     ## Example
@@ -44,7 +44,7 @@ def root_volume_with_size(ctx):
     ```
 
     ## Source
-    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    botocore service model, `ClusterEbsVolumeConfig.RootVolume` documentation.
     """
     for pointer, config, root in _volumes(ctx):
         if root and "VolumeSizeInGB" in config:
@@ -55,10 +55,10 @@ def root_volume_with_size(ctx):
 
 @rule("PF202", "root-volume-without-key", Severity.ERROR, operations=CLUSTER_CHANGES)
 def root_volume_without_key(ctx):
-    """A root volume config (``RootVolume: true``) without ``VolumeKmsKeyId``.
+    """A root volume config (`RootVolume: true`) without `VolumeKmsKeyId`.
 
     ## Why is this bad?
-    The model: with ``RootVolume`` true "you must specify a KMS key ID for VolumeKmsKeyId"; the
+    The model: with `RootVolume` true "you must specify a KMS key ID for VolumeKmsKeyId"; the
     config exists only to encrypt the root volume with your own key.
 
     ## Example
@@ -77,7 +77,7 @@ def root_volume_without_key(ctx):
     ```
 
     ## Source
-    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    botocore service model, `ClusterEbsVolumeConfig.RootVolume` documentation.
     """
     for pointer, config, root in _volumes(ctx):
         if root and "VolumeKmsKeyId" not in config:
@@ -87,10 +87,10 @@ def root_volume_without_key(ctx):
 
 @rule("PF203", "secondary-volume-without-size", Severity.ERROR, operations=CLUSTER_CHANGES)
 def secondary_volume_without_size(ctx):
-    """A secondary volume config (``RootVolume`` absent or false) without ``VolumeSizeInGB``.
+    """A secondary volume config (`RootVolume` absent or false) without `VolumeSizeInGB`.
 
     ## Why is this bad?
-    The model: when ``RootVolume`` is false "you must specify the VolumeSizeInGB field".
+    The model: when `RootVolume` is false "you must specify the VolumeSizeInGB field".
 
     ## Example
     ```json
@@ -106,7 +106,7 @@ def secondary_volume_without_size(ctx):
     ```
 
     ## Source
-    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    botocore service model, `ClusterEbsVolumeConfig.RootVolume` documentation.
     """
     for pointer, config, root in _volumes(ctx):
         if not root and "VolumeSizeInGB" not in config:
@@ -137,7 +137,7 @@ def volume_config_repeated(ctx):
     ```
 
     ## Source
-    botocore service model, ``ClusterEbsVolumeConfig.RootVolume`` documentation.
+    botocore service model, `ClusterEbsVolumeConfig.RootVolume` documentation.
     """
     for group_pointer, group in ctx.instance_groups():
         seen: dict[bool, str] = {}
@@ -153,11 +153,11 @@ def volume_config_repeated(ctx):
 
 @rule("PF205", "customer-key-without-continuous-provisioning", Severity.ERROR, operations=("create-cluster",))
 def customer_key_without_continuous_provisioning(ctx):
-    """A customer managed key on a volume of a cluster created without ``NodeProvisioningMode: Continuous``.
+    """A customer managed key on a volume of a cluster created without `NodeProvisioningMode: Continuous`.
 
     ## Why is this bad?
     Customer managed key encryption of HyperPod volumes is supported only with continuous node
-    provisioning; the seed guide's key examples all pass ``--node-provisioning-mode Continuous``.
+    provisioning; the seed guide's key examples all pass `--node-provisioning-mode Continuous`.
 
     ## Example
     ```json
@@ -218,12 +218,12 @@ def customer_key_on_restricted_group(ctx):
 
 @rule("PF207", "malformed-key-reference", Severity.ERROR, operations=CLUSTER_CHANGES)
 def malformed_key_reference(ctx):
-    """``VolumeKmsKeyId`` that is not a key id, key ARN, alias name or alias ARN.
+    """`VolumeKmsKeyId` that is not a key id, key ARN, alias name or alias ARN.
 
     ## Why is this bad?
-    The model's pattern accepts almost anything, but KMS resolves only ``1234abcd-...`` key ids
-    (or ``mrk-...``), ``arn:aws:kms:REGION:ACCOUNT:key/ID``, ``alias/NAME`` and alias ARNs. The seed
-    guide's ``arn:aws:kms:us-east-1:111122223333:key/key-id`` keeps a placeholder ``key-id``.
+    The model's pattern accepts almost anything, but KMS resolves only `1234abcd-...` key ids
+    (or `mrk-...`), `arn:aws:kms:REGION:ACCOUNT:key/ID`, `alias/NAME` and alias ARNs. The seed
+    guide's `arn:aws:kms:us-east-1:111122223333:key/key-id` keeps a placeholder `key-id`.
 
     ## Example
     ```json
@@ -264,7 +264,7 @@ def custom_ami_encryption_sources_disagree(ctx):
     ## Why is this bad?
     The service model says a custom AMI "must be unencrypted"; the seed guide supports an AMI
     encrypted with a customer managed key provided that the same key encrypts the root volume.
-    preflight follows the guide (``--live`` compares the keys) and says so here.
+    preflight follows the guide (`--live` compares the keys) and says so here.
 
     ## Example
     ```json
@@ -281,7 +281,7 @@ def custom_ami_encryption_sources_disagree(ctx):
     ```
 
     ## Source
-    botocore service model, ``ImageId`` documentation; seed guide, "importante" note on encrypted AMIs.
+    botocore service model, `ImageId` documentation; seed guide, "importante" note on encrypted AMIs.
     """
     for group_pointer, group in ctx.instance_groups(("InstanceGroups",)):
         image = group.get("ImageId")

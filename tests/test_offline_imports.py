@@ -1,0 +1,35 @@
+"""The offline path never imports boto3, botocore or jsonschema: a pre-commit hook must start in a blink."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import FIXTURES, preflight_command
+
+HEAVY = ("boto3", "botocore", "jsonschema", "policyuniverse", "policy_sentry")
+
+
+def test_check_runs_with_boto3_and_botocore_unimportable(tmp_path):
+    for name in ("boto3", "botocore"):
+        (tmp_path / f"{name}.py").write_text(f"raise ImportError('{name} must not be imported offline')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    requests = sorted(str(p) for p in (FIXTURES / "seed").rglob("*.json"))
+    result = subprocess.run(preflight_command() + ["check", *requests], capture_output=True, text=True, env=env)
+    assert result.returncode == 1, result.stderr  # the as-written examples fail, nothing crashes
+    assert "must not be imported" not in result.stderr
+
+
+def test_offline_check_loads_no_heavy_module():
+    code = (
+        "import sys\n"
+        "from preflight.cli import app\n"
+        "try:\n"
+        f"    app(['check', *{sorted(str(p) for p in (FIXTURES / 'seed').rglob('*.json'))!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
