@@ -63,27 +63,44 @@ def main_options(
 
 @app.command()
 def check(
-    files: List[str] = typer.Argument(..., metavar="FILE...",
-                                      help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin."),
+    files: Optional[List[str]] = typer.Argument(
+        None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin."),
     operation: Optional[Operation] = typer.Option(
-        None, "--operation", "-o", help="The operation the files are for; by default read from each file name."),
+        None, "--operation", "-o", help="The operation the requests are for; by default read from each file name."),
+    policy: Optional[List[str]] = typer.Option(
+        None, "--policy", "-p", metavar="FILE",
+        help="The caller's identity policy (repeatable): a policy document, or get-account-authorization-details output."),
+    principal: Optional[str] = typer.Option(
+        None, "--principal", metavar="ARN", help="Whose policies to take from an authorization-details file."),
     output: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that fails the check (exit 1)."),
 ) -> None:
-    """Check request files offline and report every problem with its location."""
+    """Check requests (and the policies that would run them) offline; report every problem with its location.
+
+    With --policy and no request, the policies alone are linted."""
     from preflight import documents, engine, operations
 
-    pairs = []
-    for path in files:
-        op = operation.value if operation else operations.infer(path)
-        if op is None:
-            raise usage_error(f"{path}: cannot tell the operation from the file name; "
-                              f"pass --operation ({', '.join(operations.OPERATIONS)})")
-        try:
+    files, policy = files or [], policy or []
+    if not files and not policy:
+        raise usage_error("nothing to check: give request files, --policy files, or both")
+    if principal and not policy:
+        raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
+    try:
+        pairs = []
+        for path in files:
+            op = operation.value if operation else operations.infer(path)
+            if op is None:
+                raise usage_error(f"{path}: cannot tell the operation from the file name; "
+                                  f"pass --operation ({', '.join(operations.OPERATIONS)})")
             pairs.append((documents.read(path), op))
-        except documents.LoadError as err:
-            raise usage_error(str(err))
-    report = engine.run(pairs)
+        policies = None
+        if policy:
+            from preflight.iam import policy as iam_policy  # loaded only when policies are checked
+
+            policies = iam_policy.collect([documents.read(path) for path in policy], principal)
+    except documents.LoadError as err:  # also iam.policy.PolicyError
+        raise usage_error(str(err))
+    report = engine.run(pairs, policies)
     _emit(report, output)
     raise typer.Exit(EXIT_BLOCKING if report.blocking(Severity.parse(fail_on.value)) else EXIT_OK)
 

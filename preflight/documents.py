@@ -30,7 +30,8 @@ def _reject_constant(name: str):
 
 
 class LoadError(Exception):
-    """The file could not be read at all (missing, unreadable): a usage error, not a finding."""
+    """An input that cannot be used at all (missing, unreadable, not what was asked): a usage
+    error, not a finding."""
 
 
 @dataclass(frozen=True)

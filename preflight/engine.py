@@ -7,22 +7,27 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from preflight import validation
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
 from preflight.registry import Rule, all_rules
 
+if TYPE_CHECKING:  # the IAM modules load only when policies are checked
+    from preflight.iam.policy import PolicyRoot, PolicySet
+
 INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
 
 
 @dataclass
 class Context:
-    """What a rule sees: one document, the operation it is for, and helpers to point into it."""
+    """What a rule sees: one document, the operation it is for (None for a policy file), the
+    caller's policy set when one was given, and helpers to point into the document."""
 
     document: Document
-    operation: str
+    operation: str | None
+    policies: PolicySet | None = None
     rule: Rule | None = None
     _cache: dict = field(default_factory=dict)
 
@@ -30,11 +35,18 @@ class Context:
     def request(self):
         return self.document.data
 
-    def finding(self, pointer: str, message: str, fix: str | None = None, *,
-                offset: int | None = None, severity: Severity | None = None) -> Finding:
-        line, column = self.document.position(pointer, offset)
-        return Finding(self.rule.id, severity or self.rule.severity, self.document.path, pointer,
+    def finding(self, pointer: str, message: str, fix: str | None = None, *, offset: int | None = None,
+                severity: Severity | None = None, document: Document | None = None) -> Finding:
+        """A finding of the running rule at ``pointer`` in this document (or in ``document``)."""
+        document = document or self.document
+        line, column = document.position(pointer, offset)
+        return Finding(self.rule.id, severity or self.rule.severity, document.path, pointer,
                        message, fix, line, column)
+
+    @property
+    def roots(self) -> list[PolicyRoot]:
+        """The policy documents inside this file."""
+        return [root for root in self.policies.roots if root.document is self.document] if self.policies else []
 
     def violations(self) -> list[validation.Violation]:
         """The schema violations of this request, computed once for all the schema rules."""
@@ -83,22 +95,38 @@ class Context:
                 yield f"{pointer}/EbsVolumeConfig", config["EbsVolumeConfig"]
 
 
-def run(documents: Iterable[tuple[Document, str]], rules: dict[str, Rule] | None = None) -> Report:
-    """Check each (document, operation) pair with every applicable rule."""
-    rules = all_rules() if rules is None else rules
+def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
+        rules: dict[str, Rule] | None = None) -> Report:
+    """Check each (request document, operation) pair, and the policy files when given, with every
+    applicable rule."""
+    rules = all_rules(iam=policies is not None) if rules is None else rules
+    requests = list(requests)
     report = Report(metadata={"schema": validation.source()})
-    for document, operation in documents:
+    request_kinds = ("document", "request", "access") if policies else ("document", "request")
+    for document, operation in requests:
         report.files.append(document.path)
-        report.findings.extend(check_document(document, operation, rules))
+        report.findings.extend(check(Context(document, operation, policies), rules, request_kinds))
+    if policies is not None:
+        from preflight.iam import catalog
+
+        report.metadata["iam_catalog"] = catalog.load().metadata()
+        for document in policies.files:
+            report.files.append(document.path)
+            report.findings.extend(check(Context(document, None, policies), rules, ("document", "policy")))
+        if policies.roots and not requests:
+            # Set-wide policy lint (the administrator set) only when the policies are checked alone.
+            first = policies.roots[0].document
+            report.findings.extend(check(Context(first, None, policies), rules, ("policy-set",)))
     report.findings.sort(key=Finding.sort_key)
     return report
 
 
-def check_document(document: Document, operation: str, rules: dict[str, Rule]) -> list[Finding]:
-    context = Context(document, operation)
+def check(context: Context, rules: dict[str, Rule], kinds: tuple[str, ...]) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules.values():
-        if rule.kind == "request" and not document.parsed or operation not in rule.operations:
+        if rule.kind not in kinds or (rule.kind != "document" and not context.document.parsed):
+            continue
+        if context.operation is not None and context.operation not in rule.operations:
             continue
         context.rule = rule
         try:

@@ -10,8 +10,10 @@ from typing import Callable, Iterable
 from preflight.findings import Severity
 
 # Families by hundreds: PF0xx documents, PF1xx request shape, PF2xx volumes, KMS and AMI,
-# PF3xx IAM policies. An id never changes meaning.
-RULE_MODULES = ("documents", "request_schema", "request", "volumes")
+# PF3xx IAM policies. An id never changes meaning. The IAM families load only when policies are
+# checked (or all rules are listed), so a request-only check does not pay for them.
+OFFLINE_MODULES = ("documents", "request_schema", "request", "volumes")
+IAM_MODULES = ("iam_policy", "iam_access")
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,9 @@ class Rule:
     id: str
     name: str
     severity: Severity
-    kind: str  # "request": runs on each parsed request; "document": on every file
+    # "document": every file; "request": each parsed request; "policy": each parsed policy file;
+    # "policy-set": once for all the policies; "access": each request against the policies.
+    kind: str
     operations: tuple[str, ...]
     check: Callable
 
@@ -44,23 +48,26 @@ def rule(id: str, name: str, severity: Severity, *, kind: str = "request",
     return mark
 
 
-_RULES: dict[str, Rule] | None = None
+_LOADED: dict[str, dict[str, Rule]] = {}
 
 
-def all_rules() -> dict[str, Rule]:
-    """Every rule by id, in id order; refuses two rules with one id or one name."""
-    global _RULES
-    if _RULES is None:
-        found: dict[str, Rule] = {}
-        names: set[str] = set()
-        for module_name in RULE_MODULES:
-            module = importlib.import_module(f"preflight.rules.{module_name}")
-            for value in vars(module).values():
-                meta = getattr(value, "rule", None)
-                if isinstance(meta, Rule) and meta.check is value:
-                    if meta.id in found or meta.name in names:
-                        raise RuntimeError(f"duplicate rule {meta.id} {meta.name} in {module_name}")
-                    found[meta.id] = meta
-                    names.add(meta.name)
-        _RULES = dict(sorted(found.items()))
-    return _RULES
+def _load(module_name: str) -> dict[str, Rule]:
+    if module_name not in _LOADED:
+        module = importlib.import_module(f"preflight.rules.{module_name}")
+        _LOADED[module_name] = {value.rule.id: value.rule for value in vars(module).values()
+                                if isinstance(getattr(value, "rule", None), Rule) and value.rule.check is value}
+    return _LOADED[module_name]
+
+
+def all_rules(iam: bool = True) -> dict[str, Rule]:
+    """Every rule by id, in id order (without the IAM families if ``iam`` is false); refuses two
+    rules with one id or one name."""
+    found: dict[str, Rule] = {}
+    names: set[str] = set()
+    for module_name in OFFLINE_MODULES + (IAM_MODULES if iam else ()):
+        for rule_id, meta in _load(module_name).items():
+            if rule_id in found or meta.name in names:
+                raise RuntimeError(f"duplicate rule {rule_id} {meta.name} in {module_name}")
+            found[rule_id] = meta
+            names.add(meta.name)
+    return dict(sorted(found.items()))

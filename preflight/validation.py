@@ -104,7 +104,7 @@ def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violati
             _check(schema["items"], value, path, defs, out, shape)
         return
     if "enum" in schema and value not in schema["enum"]:
-        out.append(Violation("enum", path, f"{shown(value)} is not a valid {shape}", _closest(value, schema["enum"])))
+        out.append(Violation("enum", path, f"{shown(value)} is not a valid {shape}", closest(value, schema["enum"])))
     if "pattern" in schema and not _compiled(schema["pattern"]).match(value):
         out.append(Violation("pattern", path, f"{shown(value)} does not match the {shape} pattern {schema['pattern'][4:-2]}"))
     if actual == "integer":
@@ -140,7 +140,7 @@ def _check_members(schema: dict, value: dict, path: str, defs: dict, out: list[V
             _check(properties[key], member, child, defs, out, shape)
         elif extra is False:
             out.append(Violation("unknown", child, f"{shown(key)} is not a member of {shape}",
-                                 _closest(key, properties)))
+                                 closest(key, properties)))
         else:
             if "propertyNames" in schema:
                 _check(schema["propertyNames"], key, child, defs, out, shape)
@@ -156,7 +156,8 @@ def _bounds(low, high) -> str:
     return f"{low}..{high}"
 
 
-def _closest(value: object, choices) -> str | None:
+def closest(value: object, choices) -> str | None:
+    """A "did you mean" hint for a misspelt name, or None."""
     import difflib  # only on the error path
 
     if not isinstance(value, str):

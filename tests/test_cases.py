@@ -9,28 +9,47 @@ import yaml
 
 from conftest import FIXTURES
 from preflight import documents, engine
+from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
 CASES = sorted((FIXTURES / "cases").rglob("*.yaml"))
 
 
+def _document(case_dir, entry, default_name):
+    """A document from a case entry: inline text (with an optional file name) or a fixture file."""
+    if isinstance(entry, dict) and "file" in entry:
+        source = (case_dir / entry["file"]).resolve()
+        return documents.parse(str(source.relative_to(FIXTURES.parent)), source.read_text())
+    if isinstance(entry, dict):
+        return documents.parse(entry.get("file_name", default_name), entry["text"])
+    return documents.parse(default_name, entry)
+
+
 def load_case(path):
+    """(case, [(request document, operation)], policy set or None) from a case file.
+
+    A case holds `operation`, `expect` (the exact rule ids), and a `request` (inline text) or
+    `request_file`; optionally `policies` (inline texts or {file: ...}) and `principal`."""
     case = yaml.safe_load(path.read_text())
+    requests = []
     if "request_file" in case:
-        source = (path.parent / case["request_file"]).resolve()
-        document = documents.parse(str(source.relative_to(FIXTURES.parent)), source.read_text())
-    else:
-        document = documents.parse(case.get("file_name", "request.json"), case["request"])
-    return case, document
+        requests.append((_document(path.parent, {"file": case["request_file"]}, ""), case["operation"]))
+    elif "request" in case:
+        requests.append((documents.parse(case.get("file_name", "request.json"), case["request"]), case["operation"]))
+    policies = None
+    if "policies" in case:
+        files = [_document(path.parent, entry, f"policy{i}.json") for i, entry in enumerate(case["policies"])]
+        policies = iam_policy.collect(files, case.get("principal"))
+    return case, requests, policies
 
 
 @pytest.mark.parametrize("path", CASES, ids=[str(p.relative_to(FIXTURES / "cases")) for p in CASES])
 def test_case(path):
-    case, document = load_case(path)
-    report = engine.run([(document, case["operation"])])
+    case, requests, policies = load_case(path)
+    report = engine.run(requests, policies)
     found = Counter(f.rule for f in report.findings)
     assert found == Counter(case["expect"]), "\n".join(
-        f"{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in report.findings)
+        f"{f.file}:{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in report.findings)
     for finding in report.findings:
         assert finding.line >= 1 and finding.column >= 1
 
@@ -38,7 +57,7 @@ def test_case(path):
 def test_every_rule_has_a_failing_and_a_passing_case():
     failing, passing = set(), set()
     for path in CASES:
-        case, _ = load_case(path)
+        case = yaml.safe_load(path.read_text())
         target = case.get("rule")
         if target:
             (failing if target in case["expect"] else passing).add(target)

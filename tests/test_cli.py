@@ -174,3 +174,55 @@ def test_pre_commit_hook_definition(run_cli):
     assert len(selected) == len(CORRECTED + AS_WRITTEN)
     assert run_cli(*command[1:], *CORRECTED).returncode == 0
     assert run_cli(*command[1:], *AS_WRITTEN).returncode == 1
+
+
+POLICIES = FIXTURES / "policies"
+DETAILS = str(POLICIES / "authorization-details.json")
+
+
+def test_seed_policy_linted_alone(run_cli):
+    result = run_cli("check", "--policy", str(POLICIES / "seed-administrator.json"))
+    assert result.returncode == 1
+    assert "seed-administrator.json:15:9: error PF306 sagemaker:DescribeCluterNode" in result.stdout
+    assert "did you mean sagemaker:DescribeClusterNode?" in result.stdout
+
+
+def test_seed_policy_against_corrected_request_names_both_places(run_cli):
+    result = run_cli("check", "--format", "json", "--policy", str(POLICIES / "seed-administrator.json"), CORRECTED[0])
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["tool"]["iam_catalog"]["generated"]
+    passrole = next(f for f in report["findings"] if f["rule"] == "PF330")
+    assert passrole["path"] == "/InstanceGroups/0/ExecutionRole" and passrole["file"] == CORRECTED[0]
+    assert "instance group `workers` runs role arn:aws:iam::444455556666:role/HyperPodExecutionRole" in passrole["message"]
+    assert "granted only on arn:aws:iam::111122223333:role/your-execution-role-name" in passrole["message"]
+    assert "seed-administrator.json /Statement/0/Resource" in passrole["message"]
+
+
+def test_corrected_policy_passes_every_corrected_request(run_cli):
+    result = run_cli("check", "--policy", str(POLICIES / "corrected-administrator.json"), *CORRECTED)
+    assert result.returncode == 0, result.stdout
+    assert "0 errors, 0 warnings" in result.stdout
+
+
+def test_authorization_details_need_a_principal(run_cli):
+    result = run_cli("check", "--policy", DETAILS, CORRECTED[0])
+    assert result.returncode == 2 and "--principal" in result.stderr
+    result = run_cli("check", "--policy", DETAILS, "--principal", "arn:aws:iam::444455556666:user/nobody", CORRECTED[0])
+    assert result.returncode == 2 and "no user or role" in result.stderr
+
+
+def test_principal_through_group_and_boundary(run_cli, tmp_path):
+    admin = "arn:aws:iam::444455556666:user/platform-admin"
+    assert run_cli("check", "--policy", DETAILS, "--principal", admin, *CORRECTED).returncode == 0
+    delete = tmp_path / "x.delete-cluster.json"
+    delete.write_text('{"ClusterName": "ml-cluster"}')
+    result = run_cli("check", "--policy", DETAILS, "--principal", admin, str(delete))
+    assert result.returncode == 1 and "PF331" in result.stdout and "boundary PlatformBoundary" in result.stdout
+    intern = run_cli("check", "--policy", DETAILS, "--principal", "arn:aws:iam::444455556666:user/intern", CORRECTED[0])
+    assert intern.returncode == 1 and "PF330" in intern.stdout
+
+
+def test_nothing_to_check_is_usage_error(run_cli):
+    assert run_cli("check").returncode == 2
+    assert run_cli("check", "--principal", "arn:aws:iam::444455556666:user/x", CORRECTED[0]).returncode == 2

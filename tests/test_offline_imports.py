@@ -16,7 +16,9 @@ def test_check_runs_with_boto3_and_botocore_unimportable(tmp_path):
         (tmp_path / f"{name}.py").write_text(f"raise ImportError('{name} must not be imported offline')\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     requests = sorted(str(p) for p in (FIXTURES / "seed").rglob("*.json"))
-    result = subprocess.run(preflight_command() + ["check", *requests], capture_output=True, text=True, env=env)
+    policy = str(FIXTURES / "policies" / "seed-administrator.json")
+    result = subprocess.run(preflight_command() + ["check", "--policy", policy, *requests],
+                            capture_output=True, text=True, env=env)
     assert result.returncode == 1, result.stderr  # the as-written examples fail, nothing crashes
     assert "must not be imported" not in result.stderr
 
@@ -26,7 +28,8 @@ def test_offline_check_loads_no_heavy_module():
         "import sys\n"
         "from preflight.cli import app\n"
         "try:\n"
-        f"    app(['check', *{sorted(str(p) for p in (FIXTURES / 'seed').rglob('*.json'))!r}])\n"
+        f"    app(['check', '--policy', {str(FIXTURES / 'policies' / 'seed-administrator.json')!r}, "
+        f"*{sorted(str(p) for p in (FIXTURES / 'seed').rglob('*.json'))!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"

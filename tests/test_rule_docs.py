@@ -7,15 +7,32 @@ import re
 import pytest
 
 from preflight import documents, engine
+from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
 RULES = list(all_rules().values())
-SECTION = re.compile(r"^## (Example|Use instead)\n+```json\n(.*?)\n```", re.S | re.M)
+SECTION = re.compile(r"^## (Example|Use instead)\n+((?:```json(?: policy)?\n.*?\n```\n*)+)", re.S | re.M)
+BLOCK = re.compile(r"```json( policy)?\n(.*?)\n```", re.S)
 REQUIRED_HEADINGS = ("## Why is this bad?", "## Example", "## Use instead", "## Source")
 
 
 def examples(rule):
-    return dict((name, text) for name, text in SECTION.findall(rule.doc))
+    """{"Example": (requests, policy texts), "Use instead": ...}; a policy rule's lone block is a policy."""
+    found = {}
+    for name, body in SECTION.findall(rule.doc):
+        requests, policies = [], []
+        for is_policy, text in BLOCK.findall(body):
+            (policies if is_policy or rule.kind in ("policy", "policy-set") else requests).append(text)
+        found[name] = (requests, policies)
+    return found
+
+
+def fired(rule, requests, policies) -> set[str]:
+    documents_ = [(documents.parse(f"example{i}.json", text), rule.operations[0]) for i, text in enumerate(requests)]
+    policy_files = [documents.parse(f"policy{i}.json", text) for i, text in enumerate(policies)]
+    principal = "arn:aws:iam::444455556666:role/Admin" if any('"RoleDetailList"' in p for p in policies) else None
+    policy_set = iam_policy.collect(policy_files, principal) if policies else None
+    return {f.rule for f in engine.run(documents_, policy_set).findings}
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
@@ -28,11 +45,8 @@ def test_docstring_has_every_section(rule):
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
 def test_example_fires_and_use_instead_does_not(rule):
     found = examples(rule)
-    operation = rule.operations[0]
-    fired = {name: {f.rule for f in engine.run([(documents.parse("example.json", text), operation)]).findings}
-             for name, text in found.items()}
-    assert rule.id in fired["Example"], f"{rule.id}'s Example does not fire it"
-    assert rule.id not in fired["Use instead"], f"{rule.id}'s Use instead fires it"
+    assert rule.id in fired(rule, *found["Example"]), f"{rule.id}'s Example does not fire it"
+    assert rule.id not in fired(rule, *found["Use instead"]), f"{rule.id}'s Use instead fires it"
 
 
 def test_ids_and_names_are_well_formed():

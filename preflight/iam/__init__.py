@@ -1,0 +1,1 @@
+"""IAM: the action catalog, policy documents, what a request needs, and an evaluator with IAM's semantics."""

@@ -1,0 +1,209 @@
+"""Identity policies as preflight reads them: plain policy documents, or the principal's policies
+(inline, managed, through groups, and its permissions boundary) taken from the output of
+``aws iam get-account-authorization-details``. Every statement remembers its file and pointer.
+
+Reading is tolerant: what is malformed is skipped here and reported by the PF3xx rules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from preflight.documents import Document, LoadError, escape
+
+AUTH_DETAILS_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+
+
+class PolicyError(LoadError):
+    """The policy inputs cannot be used as asked (a usage error, exit 2)."""
+
+
+@dataclass(frozen=True)
+class Located:
+    text: str
+    pointer: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    operator: str
+    key: str
+    values: tuple[str, ...]
+    pointer: str  # the key's place in the Condition block
+
+
+@dataclass
+class PolicyRoot:
+    """One policy document inside a file: the whole file, or a document in an authorization-details file."""
+
+    document: Document
+    pointer: str
+    name: str
+    data: object
+    boundary: bool = False
+
+
+@dataclass
+class Statement:
+    root: PolicyRoot
+    pointer: str
+    data: dict
+    effect: object
+    actions: list[Located]
+    not_action: bool
+    resources: list[Located]
+    not_resource: bool
+    conditions: list[Condition]
+
+    def where(self, member: str = "") -> str:
+        """``policy.json /Statement/0/Resource``, for messages."""
+        pointer = f"{self.pointer}/{member}" if member else self.pointer
+        label = self.root.document.path
+        if self.root.name != label:
+            label = f"{label} ({self.root.name})"
+        return f"{label} {pointer}"
+
+
+@dataclass
+class PolicySet:
+    files: list[Document] = field(default_factory=list)  # every policy file given, readable or not
+    roots: list[PolicyRoot] = field(default_factory=list)
+    missing: list[tuple[Document, str, str]] = field(default_factory=list)  # (file, pointer, what)
+    principal: str | None = None
+
+    def statements(self, boundary: bool = False) -> list[Statement]:
+        return [s for root in self.roots if root.boundary == boundary for s in statements_of(root)]
+
+    @property
+    def has_boundary(self) -> bool:
+        return any(root.boundary for root in self.roots)
+
+
+def strings_at(value: object, pointer: str) -> list[Located]:
+    """A policy element that is a string or a list of strings, with each string's pointer."""
+    if isinstance(value, str):
+        return [Located(value, pointer)]
+    if isinstance(value, list):
+        return [Located(v, f"{pointer}/{i}") for i, v in enumerate(value) if isinstance(v, str)]
+    return []
+
+
+def condition_values(value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    return tuple(json.dumps(v) if isinstance(v, bool) else str(v) for v in items
+                 if isinstance(v, (str, int, float, bool)))
+
+
+def statement_list(root: PolicyRoot) -> list[tuple[str, object]]:
+    """(pointer, raw statement) for each statement of a policy document."""
+    data = root.data
+    if not isinstance(data, dict):
+        return []
+    statements = data.get("Statement")
+    if isinstance(statements, dict):
+        return [(f"{root.pointer}/Statement", statements)]
+    if isinstance(statements, list):
+        return [(f"{root.pointer}/Statement/{i}", s) for i, s in enumerate(statements)]
+    return []
+
+
+def statements_of(root: PolicyRoot) -> list[Statement]:
+    result = []
+    for pointer, raw in statement_list(root):
+        if not isinstance(raw, dict):
+            continue
+        action_key = "NotAction" if "NotAction" in raw else "Action"
+        resource_key = "NotResource" if "NotResource" in raw else "Resource"
+        conditions = []
+        block = raw.get("Condition")
+        if isinstance(block, dict):
+            for operator, tests in block.items():
+                if isinstance(tests, dict):
+                    for key, values in tests.items():
+                        conditions.append(Condition(operator, key, condition_values(values),
+                                                    f"{pointer}/Condition/{escape(operator)}/{escape(key)}"))
+        result.append(Statement(
+            root, pointer, raw, raw.get("Effect"),
+            strings_at(raw.get(action_key), f"{pointer}/{action_key}"), action_key == "NotAction",
+            strings_at(raw.get(resource_key), f"{pointer}/{resource_key}"), resource_key == "NotResource",
+            conditions))
+    return result
+
+
+def is_authorization_details(data: object) -> bool:
+    return isinstance(data, dict) and any(key in data for key in AUTH_DETAILS_KEYS) and "Statement" not in data
+
+
+def collect(documents: list[Document], principal: str | None) -> PolicySet:
+    """The policy set of these files: each plain policy document, and the principal's policies from
+    authorization-details files."""
+    policies = PolicySet(files=list(documents), principal=principal)
+    for document in documents:
+        if not document.parsed:
+            continue
+        if is_authorization_details(document.data):
+            if not principal:
+                raise PolicyError(f"{document.path}: an authorization-details file; name whose policies "
+                                  "to check with --principal ARN")
+            _principal_policies(document, principal, policies)
+        else:
+            policies.roots.append(PolicyRoot(document, "", document.path, document.data))
+    return policies
+
+
+def _decoded(value: object) -> object:
+    """Policy documents in raw IAM API output are URL-encoded JSON strings; the CLI decodes them."""
+    if isinstance(value, str):
+        try:
+            return json.loads(unquote(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _principal_policies(document: Document, principal: str, policies: PolicySet) -> None:
+    data = document.data
+    managed = {p.get("Arn"): (i, p) for i, p in enumerate(data.get("Policies") or []) if isinstance(p, dict)}
+
+    def add_inline(entries, base):
+        for j, entry in enumerate(entries or []):
+            if isinstance(entry, dict) and "PolicyDocument" in entry:
+                policies.roots.append(PolicyRoot(document, f"{base}/{j}/PolicyDocument",
+                                                 f"inline {entry.get('PolicyName', j)}",
+                                                 _decoded(entry["PolicyDocument"])))
+
+    def add_managed(arn, at, boundary=False):
+        if arn not in managed:
+            policies.missing.append((document, at, f"managed policy {arn} is attached but not in the file"))
+            return
+        index, policy = managed[arn]
+        for v, version in enumerate(policy.get("PolicyVersionList") or []):
+            if isinstance(version, dict) and version.get("IsDefaultVersion"):
+                policies.roots.append(PolicyRoot(
+                    document, f"/Policies/{index}/PolicyVersionList/{v}/Document",
+                    f"{'boundary ' if boundary else ''}{policy.get('PolicyName', arn)}",
+                    _decoded(version.get("Document")), boundary))
+                return
+        policies.missing.append((document, f"/Policies/{index}", f"managed policy {arn} has no default version"))
+
+    for list_key, inline_key in (("UserDetailList", "UserPolicyList"), ("RoleDetailList", "RolePolicyList")):
+        for i, entry in enumerate(data.get(list_key) or []):
+            if not isinstance(entry, dict) or entry.get("Arn") != principal:
+                continue
+            base = f"/{list_key}/{i}"
+            add_inline(entry.get(inline_key), f"{base}/{inline_key}")
+            for k, attached in enumerate(entry.get("AttachedManagedPolicies") or []):
+                add_managed(attached.get("PolicyArn"), f"{base}/AttachedManagedPolicies/{k}")
+            for group_name in entry.get("GroupList") or []:
+                for g, group in enumerate(data.get("GroupDetailList") or []):
+                    if isinstance(group, dict) and group.get("GroupName") == group_name:
+                        add_inline(group.get("GroupPolicyList"), f"/GroupDetailList/{g}/GroupPolicyList")
+                        for k, attached in enumerate(group.get("AttachedManagedPolicies") or []):
+                            add_managed(attached.get("PolicyArn"), f"/GroupDetailList/{g}/AttachedManagedPolicies/{k}")
+            boundary = entry.get("PermissionsBoundary")
+            if isinstance(boundary, dict) and boundary.get("PermissionsBoundaryArn"):
+                add_managed(boundary["PermissionsBoundaryArn"], f"{base}/PermissionsBoundary", boundary=True)
+            return
+    raise PolicyError(f"{document.path}: no user or role with ARN {principal}")

@@ -1,0 +1,225 @@
+"""What a request needs from its caller's IAM policies, derived from the request itself.
+
+The operation's own action and its dependent actions come from the Service Authorization
+Reference (the catalog); which dependent actions a given request exercises, and on which
+resources, follows the seed guide and the request's contents. Each requirement says why it
+exists and where in the request that comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preflight.findings import Severity
+from preflight.iam.catalog import Catalog
+from preflight.iam.evaluate import Request, Resource
+from preflight.operations import OPERATIONS
+from preflight.values import parse_arn, placeholder
+
+SAR = "Service Authorization Reference"
+SEED = "seed guide, cluster administrator policy"
+SHARING_TAG = "AllowSharing"
+IMAGE_DEPENDENTS = ("ec2:DescribeImages", "ec2:DescribeSnapshots", "ec2:ModifyImageAttribute",
+                    "ec2:ModifySnapshotAttribute")
+EKS_DEPENDENTS = ("eks:DescribeCluster", "eks:CreateAccessEntry", "eks:DescribeAccessEntry",
+                  "eks:DeleteAccessEntry", "eks:AssociateAccessPolicy")
+
+
+@dataclass
+class Requirement:
+    request: Request
+    pointer: str  # where in the request file this need comes from
+    reason: str
+    source: str
+    severity: Severity = Severity.ERROR  # WARNING: advisory, where applicability is not certain
+
+
+def _strings(value) -> tuple[str, ...]:
+    return tuple(v for v in (value if isinstance(value, list) else []) if isinstance(v, str))
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and not placeholder(value) else None
+
+
+def _where(ctx, account: str | None) -> tuple[str | None, str | None, str]:
+    """(region, account, partition) as far as the request's ARNs tell them."""
+    request = ctx.request
+    region = partition = None
+    for _, group in ctx.instance_groups():
+        arn = parse_arn(group.get("ExecutionRole"))
+        if arn:
+            account = account or arn.account
+            partition = partition or arn.partition
+    orchestrator = request.get("Orchestrator")
+    eks = orchestrator.get("Eks") if isinstance(orchestrator, dict) else None
+    candidates = [eks.get("ClusterArn") if isinstance(eks, dict) else None, request.get("ClusterName")]
+    candidates += [config.get("VolumeKmsKeyId") for group_pointer, group in ctx.instance_groups()
+                   for _, config in ctx.ebs_configs(group_pointer, group)]
+    for value in candidates:
+        arn = parse_arn(value)
+        if arn and arn.region:
+            region = region or arn.region
+            account = account or arn.account
+            partition = partition or arn.partition
+    return region, account, partition or "aws"
+
+
+def derive(ctx, catalog: Catalog, account: str | None = None) -> list[Requirement]:
+    """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's, if known."""
+    request, operation = ctx.request, ctx.operation
+    if not isinstance(request, dict):
+        return []
+    api = OPERATIONS[operation]
+    action = f"sagemaker:{api}"
+    region, account, partition = _where(ctx, account)
+    groups = list(ctx.instance_groups())
+    needs: list[Requirement] = []
+
+    name = request.get("ClusterName")
+    cluster_arn = parse_arn(name)
+    if cluster_arn and cluster_arn.service == "sagemaker":
+        cluster = Resource(cluster_arn.partition, "sagemaker", cluster_arn.region, cluster_arn.account,
+                           cluster_arn.resource)
+    else:  # the cluster's ARN ends with an id the service assigns, not with its name
+        cluster = Resource(partition, "sagemaker", region, account, "cluster/", open_tail=True)
+
+    # The operation's own action, with the condition keys the request supplies.
+    context, absent = {}, []
+    if operation in ("create-cluster", "update-cluster"):
+        types = {g["InstanceType"] for _, g in groups if isinstance(g.get("InstanceType"), str)}
+        for _, g in groups:
+            requirements = g.get("InstanceRequirements")
+            if isinstance(requirements, dict):
+                types.update(_strings(requirements.get("InstanceTypes")))
+        vpcs = [request.get("VpcConfig")] + [g.get("OverrideVpcConfig") for _, g in groups]
+        subnets = {s for v in vpcs if isinstance(v, dict) for s in _strings(v.get("Subnets"))}
+        security_groups = {s for v in vpcs if isinstance(v, dict) for s in _strings(v.get("SecurityGroupIds"))}
+        for key, values in (("sagemaker:instancetypes", types), ("sagemaker:vpcsubnets", subnets),
+                            ("sagemaker:vpcsecuritygroupids", security_groups)):
+            if values:
+                context[key] = tuple(sorted(values))
+            else:
+                absent.append(key)
+    listed = request.get("Tags") if operation == "create-cluster" and isinstance(request.get("Tags"), list) else []
+    tags = {t["Key"]: t.get("Value", "") for t in listed if isinstance(t, dict) and isinstance(t.get("Key"), str)}
+    tag_context = {f"aws:requesttag/{k.lower()}": (str(v),) for k, v in tags.items()}
+    if tags:
+        tag_context["aws:tagkeys"] = tuple(tags)
+    tag_absent = ("aws:requesttag/", "aws:tagkeys")
+    needs.append(Requirement(
+        Request(action, cluster, {**context, **tag_context}, tuple(absent) + tag_absent), "",
+        f"{api} itself", f"{SAR}, {action}"))
+
+    dependents = set(catalog.dependents(action))
+
+    # iam:PassRole for each distinct role the request hands to the service.
+    if "iam:PassRole" in dependents:
+        roles: dict[str, tuple[str, str]] = {}
+        for pointer, group in groups:
+            role = _text(group.get("ExecutionRole"))
+            if role and role not in roles:
+                roles[role] = (f"{pointer}/ExecutionRole",
+                               f"instance group `{group.get('InstanceGroupName')}` runs role {role}")
+        role = _text(request.get("ClusterRole"))
+        if role and role not in roles:
+            roles[role] = ("/ClusterRole", f"ClusterRole {role} is passed for autoscaling")
+        for role, (pointer, reason) in roles.items():
+            arn = parse_arn(role)
+            if not arn:
+                continue  # malformed role ARNs are the request rules' business
+            needs.append(Requirement(
+                Request("iam:PassRole", Resource(arn.partition, "iam", "", arn.account, arn.resource),
+                        {"iam:passedtoservice": ("sagemaker.amazonaws.com",)}),
+                pointer, reason, f"{SEED}; {SAR}, {action} dependent actions"))
+
+    # A custom AMI: read it and share it (and its snapshot) with the service, under the AllowSharing tag.
+    if dependents.intersection(IMAGE_DEPENDENTS):
+        images: dict[str, str] = {}
+        for pointer, group in groups:
+            image = _text(group.get("ImageId"))
+            if image and image != "default":
+                images.setdefault(image, f"{pointer}/ImageId")
+        image = _text(request.get("ImageId"))
+        if image and image != "default":
+            images.setdefault(image, "/ImageId")
+        region_context = {"ec2:region": (region,)} if region else {}
+        for image, pointer in images.items():
+            for describe in ("ec2:DescribeImages", "ec2:DescribeSnapshots"):
+                needs.append(Requirement(Request(describe, Resource.any(), region_context), pointer,
+                                         f"custom AMI {image} is read", f"{SEED}; {SAR}, {action} dependent actions"))
+            tagged = {"ec2:resourcetag/allowsharing": ("true",), "aws:resourcetag/allowsharing": ("true",)}
+            needs.append(Requirement(
+                Request("ec2:ModifyImageAttribute", Resource(partition, "ec2", region, "", f"image/{image}"),
+                        {**tagged, **region_context, "ec2:imageid": (image,), "ec2:attribute": ("launchPermission",)}),
+                pointer, f"custom AMI {image} is shared with the service (taken as tagged {SHARING_TAG}=true, "
+                         "as the seed requires; --live verifies the tag)",
+                f"{SEED}, tag-restricted sharing; {SAR}"))
+            needs.append(Requirement(
+                Request("ec2:ModifySnapshotAttribute", Resource(partition, "ec2", region, "", "snapshot/", True),
+                        {**tagged, **region_context, "ec2:attribute": ("createVolumePermission",)}),
+                pointer, f"the snapshot of custom AMI {image} is shared with the service (taken as tagged "
+                         f"{SHARING_TAG}=true)", f"{SEED}, tag-restricted sharing; {SAR}"))
+
+    # EKS access entries, when the cluster is orchestrated by EKS.
+    orchestrator = request.get("Orchestrator") if isinstance(request.get("Orchestrator"), dict) else None
+    eks = orchestrator.get("Eks") if orchestrator else None
+    eks_arn = parse_arn(eks.get("ClusterArn")) if isinstance(eks, dict) else None
+    eks_needed = dependents.intersection(EKS_DEPENDENTS)
+    # A new cluster without an Orchestrator is Slurm-orchestrated; an existing one may be either.
+    if eks_needed and (eks_arn or (orchestrator is None and operation != "create-cluster")):
+        certain = eks_arn is not None
+        if eks_arn:
+            eks_name = eks_arn.resource.partition("/")[2]
+            eks_cluster = Resource(eks_arn.partition, "eks", eks_arn.region, eks_arn.account, eks_arn.resource)
+            entry = Resource(eks_arn.partition, "eks", eks_arn.region, eks_arn.account,
+                             f"access-entry/{eks_name}/", open_tail=True)
+            pointer, reason = "/Orchestrator/Eks/ClusterArn", f"EKS cluster {eks_arn.text} orchestrates the cluster"
+        else:
+            eks_cluster = Resource(partition, "eks", region, account, "cluster/", open_tail=True)
+            entry = Resource(partition, "eks", region, account, "access-entry/", open_tail=True)
+            pointer, reason = "", "if the cluster is orchestrated by EKS (the request does not say)"
+        for dependent in sorted(eks_needed):
+            resource = eks_cluster if dependent in ("eks:DescribeCluster", "eks:CreateAccessEntry") else entry
+            needs.append(Requirement(Request(dependent, resource), pointer, reason,
+                                     f"{SEED}; {SAR}, {action} dependent actions",
+                                     Severity.ERROR if certain else Severity.WARNING))
+
+    if "sagemaker:AddTags" in dependents and tags:
+        needs.append(Requirement(
+            Request("sagemaker:AddTags", cluster, {**tag_context, "sagemaker:taggingaction": (api,)}, tag_absent),
+            "/Tags", f"the request tags the cluster ({', '.join(tags)})", f"{SAR}, {action} dependent actions"))
+
+    if "iam:CreateServiceLinkedRole" in dependents:
+        needs.append(Requirement(
+            Request("iam:CreateServiceLinkedRole",
+                    Resource(partition, "iam", "", account, "role/aws-service-role/", open_tail=True)),
+            "", "the first cluster of an account creates SageMaker's service-linked role",
+            f"{SEED}; {SAR}, {action} dependent actions", Severity.WARNING))
+
+    # Keys named for volume encryption: advisory, the execution role's grants are what HyperPod uses.
+    keys: dict[str, str] = {}
+    for group_pointer, group in groups:
+        for pointer, config in ctx.ebs_configs(group_pointer, group):
+            key = _text(config.get("VolumeKmsKeyId"))
+            if key:
+                keys.setdefault(key, f"{pointer}/VolumeKmsKeyId")
+    for key, pointer in keys.items():
+        arn = parse_arn(key)
+        resource = (Resource(arn.partition, "kms", arn.region, arn.account, arn.resource) if arn
+                    else Resource(partition, "kms", region, account, "key/", open_tail=True))
+        for kms_action in ("kms:DescribeKey", "kms:CreateGrant"):
+            needs.append(Requirement(
+                Request(kms_action, resource, {"kms:viaservice": (f"sagemaker.{region}.amazonaws.com",)} if region else {}),
+                pointer, f"volumes are encrypted with key {key}",
+                "HyperPod developer guide, customer managed key encryption", Severity.WARNING))
+
+    # Whatever else the reference lists for this action is reported as advisory.
+    covered = {"iam:PassRole", "sagemaker:AddTags", "iam:CreateServiceLinkedRole", *IMAGE_DEPENDENTS, *EKS_DEPENDENTS}
+    for dependent in sorted(dependents - covered):
+        prefix = dependent.partition(":")[0]
+        resource = cluster if prefix == "sagemaker" else Resource(partition, prefix, region, account, "", True)
+        needs.append(Requirement(Request(dependent, resource), "",
+                                 f"the {SAR} lists it as a dependent action of {action}",
+                                 f"{SAR}, {action} dependent actions", Severity.WARNING))
+    return needs

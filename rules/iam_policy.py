@@ -1,0 +1,606 @@
+"""PF301-PF324: the caller's identity policies themselves: grammar, action names, and the
+seed guide's and field experience's rules for HyperPod administrators."""
+
+from __future__ import annotations
+
+import re
+
+from preflight.documents import escape
+from preflight.findings import Severity
+from preflight.iam import catalog
+from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resource, match_action, match_condition
+from preflight.iam.glob import has_wildcard
+from preflight.iam.policy import statement_list, statements_of
+from preflight.registry import rule
+from preflight.validation import closest
+
+VERSIONS = ("2012-10-17", "2008-10-17")
+POLICY_KEYS = ("Version", "Id", "Statement")
+STATEMENT_KEYS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
+ADMINISTRATOR_ACTIONS = (
+    "iam:PassRole", "sagemaker:CreateCluster", "sagemaker:DeleteCluster", "sagemaker:DescribeCluster",
+    "sagemaker:DescribeClusterNode", "sagemaker:ListClusterNodes", "sagemaker:ListClusters",
+    "sagemaker:UpdateCluster", "sagemaker:UpdateClusterSoftware", "sagemaker:BatchDeleteClusterNodes",
+    "eks:DescribeCluster", "eks:CreateAccessEntry", "eks:DescribeAccessEntry", "eks:DeleteAccessEntry",
+    "eks:AssociateAccessPolicy", "iam:CreateServiceLinkedRole", "ec2:DescribeImages", "ec2:DescribeSnapshots",
+    "ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute")
+SHARING_ACTIONS = ("ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute")
+RESOURCE_TAG_KEY = re.compile(r"^[a-z0-9-]+:ResourceTag/", re.I)
+
+
+def _raw_statements(ctx):
+    for root in ctx.roots:
+        yield from ((pointer, raw) for pointer, raw in statement_list(root) if isinstance(raw, dict))
+
+
+def _statements(ctx):
+    for root in ctx.roots:
+        yield from statements_of(root)
+
+
+@rule("PF301", "malformed-policy", Severity.ERROR, kind="policy")
+def malformed_policy(ctx):
+    """A policy document whose structure IAM rejects: no `Statement`, unknown keys, a `Principal`.
+
+    ## Why is this bad?
+    IAM refuses to save the policy, or (for a file meant as one) preflight cannot tell what it grants.
+    Identity policies take no `Principal`: that element belongs to resource and trust policies.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statements": [{"Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Grammar of the IAM JSON policy language".
+    """
+    for root in ctx.roots:
+        data = root.data
+        if not isinstance(data, dict):
+            yield ctx.finding(root.pointer, f"{root.name} is not a policy document (a JSON object with Statement)")
+            continue
+        for key in data:
+            if key not in POLICY_KEYS:
+                hint = closest(key, POLICY_KEYS)
+                yield ctx.finding(f"{root.pointer}/{escape(str(key))}", f"{key!r} is not a policy element", hint)
+        statements = data.get("Statement")
+        if "Statement" not in data:
+            yield ctx.finding(root.pointer, "the policy has no Statement")
+        elif not isinstance(statements, (dict, list)) or statements == []:
+            yield ctx.finding(f"{root.pointer}/Statement", "Statement must be an object or a non-empty list")
+        for pointer, raw in statement_list(root):
+            if not isinstance(raw, dict):
+                yield ctx.finding(pointer, "a statement must be an object")
+                continue
+            for key in raw:
+                if key in ("Principal", "NotPrincipal"):
+                    yield ctx.finding(f"{pointer}/{key}", f"{key} in an identity policy",
+                                      "remove it: identity policies apply to the identity they are attached to")
+                elif key not in STATEMENT_KEYS:
+                    yield ctx.finding(f"{pointer}/{escape(str(key))}", f"{key!r} is not a statement element",
+                                      closest(key, STATEMENT_KEYS))
+
+
+@rule("PF302", "policy-version", Severity.ERROR, kind="policy")
+def policy_version(ctx):
+    """A missing or unknown policy `Version`.
+
+    ## Why is this bad?
+    Without `"Version": "2012-10-17"` IAM reads the policy under the 2008 grammar, where policy
+    variables such as `${aws:username}` are plain text (a warning); any other value is rejected.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-18", "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Version".
+    """
+    for root in ctx.roots:
+        if not isinstance(root.data, dict):
+            continue
+        version = root.data.get("Version")
+        if version is None:
+            yield ctx.finding(root.pointer, "no Version: IAM applies the 2008-10-17 grammar",
+                              'add "Version": "2012-10-17"', severity=Severity.WARNING)
+        elif version not in VERSIONS:
+            yield ctx.finding(f"{root.pointer}/Version", f"Version {version!r} is not 2012-10-17 or 2008-10-17",
+                              'use "Version": "2012-10-17"')
+
+
+@rule("PF303", "invalid-effect", Severity.ERROR, kind="policy")
+def invalid_effect(ctx):
+    """A statement whose `Effect` is not exactly `Allow` or `Deny`.
+
+    ## Why is this bad?
+    The value is case-sensitive; IAM rejects `allow`, and a missing Effect.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Effect".
+    """
+    for pointer, raw in _raw_statements(ctx):
+        effect = raw.get("Effect")
+        if effect not in ("Allow", "Deny"):
+            fix = f"write {effect.capitalize()}" if isinstance(effect, str) and effect.capitalize() in ("Allow", "Deny") else \
+                "Effect is Allow or Deny"
+            where = f"{pointer}/Effect" if "Effect" in raw else pointer
+            yield ctx.finding(where, f"Effect {effect!r} is not Allow or Deny" if "Effect" in raw
+                              else "the statement has no Effect", fix)
+
+
+def _element_problems(ctx, raw, pointer, names, what):
+    present = [n for n in names if n in raw]
+    if len(present) != 1:
+        message = f"both {names[0]} and {names[1]}" if present else f"neither {names[0]} nor {names[1]}"
+        yield pointer if present == [] else f"{pointer}/{present[1]}", f"the statement has {message}", \
+            f"give exactly one of {names[0]} or {names[1]}"
+        return
+    value = raw[present[0]]
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not value:
+        yield f"{pointer}/{present[0]}", f"{present[0]} is an empty list", f"list at least one {what}"
+    for index, item in enumerate(items):
+        at = f"{pointer}/{present[0]}" + (f"/{index}" if isinstance(value, list) else "")
+        if not isinstance(item, str):
+            yield at, f"{present[0]} holds {item!r}, not a string", None
+
+
+@rule("PF304", "malformed-action-element", Severity.ERROR, kind="policy")
+def malformed_action_element(ctx):
+    """A statement without exactly one of `Action`/`NotAction`, or with an action that is not `service:name`.
+
+    ## Why is this bad?
+    IAM rejects the statement; an action without its service prefix matches nothing.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "CreateCluster", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:CreateCluster", "Resource": "*"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Action", "NotAction".
+    """
+    for pointer, raw in _raw_statements(ctx):
+        for at, message, fix in _element_problems(ctx, raw, pointer, ("Action", "NotAction"), "action"):
+            yield ctx.finding(at, message, fix)
+    for statement in _statements(ctx):
+        for action in statement.actions:
+            if action.text != "*" and ":" not in action.text:
+                yield ctx.finding(action.pointer, f"action {action.text!r} has no service prefix",
+                                  "write it as service:Action, such as sagemaker:CreateCluster")
+
+
+@rule("PF305", "malformed-resource-element", Severity.ERROR, kind="policy")
+def malformed_resource_element(ctx):
+    """A statement without exactly one of `Resource`/`NotResource`, or a resource that is not `*` or an ARN.
+
+    ## Why is this bad?
+    Identity policy statements need a resource; a value that is not an ARN
+    (`arn:partition:service:region:account:resource`) matches nothing. An IAM ARN has no region.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole",
+     "Resource": "arn:aws:iam:us-east-1:444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole",
+     "Resource": "arn:aws:iam::444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Resource"; IAM identifiers, "IAM ARNs".
+    """
+    for pointer, raw in _raw_statements(ctx):
+        for at, message, fix in _element_problems(ctx, raw, pointer, ("Resource", "NotResource"), "resource"):
+            yield ctx.finding(at, message, fix)
+    for statement in _statements(ctx):
+        for resource in statement.resources:
+            text = resource.text
+            parts = text.split(":", 5)
+            if text == "*":
+                continue
+            if len(parts) != 6 or parts[0] != "arn":
+                yield ctx.finding(resource.pointer, f"resource {text!r} is neither * nor an ARN",
+                                  "write arn:partition:service:region:account:resource")
+            elif parts[2] == "iam" and parts[3] not in ("", "*"):
+                yield ctx.finding(resource.pointer, f"IAM ARN {text} has region {parts[3]!r}; IAM ARNs have none",
+                                  f"write arn:{parts[1]}:iam::{parts[4]}:{parts[5]}")
+
+
+@rule("PF306", "unknown-action", Severity.ERROR, kind="policy")
+def unknown_action(ctx):
+    """An action or service prefix that the Service Authorization Reference does not know.
+
+    ## Why is this bad?
+    IAM accepts the policy but the misspelt action grants nothing. The seed guide's own policy
+    writes `sagemaker:DescribeCluterNode`, so its holder cannot describe cluster nodes.
+    Actions compare case-insensitively, so `sagemaker:describeclusternode` is fine.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:DescribeCluterNode", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:DescribeClusterNode", "Resource": "*"}]}
+    ```
+
+    ## Source
+    AWS Service Authorization Reference (the catalog's date is in the JSON output); seed guide's policy.
+    """
+    actions = catalog.load()
+    for statement in _statements(ctx):
+        for action in statement.actions:
+            prefix, _, name = action.text.partition(":")
+            if not name or has_wildcard(action.text):
+                continue
+            if actions.service(prefix) is None and not has_wildcard(prefix):
+                suggestion = actions.suggest(action.text)
+                yield ctx.finding(action.pointer, f"unknown service prefix {prefix!r} in {action.text}",
+                                  f"did you mean {suggestion}?" if suggestion else None)
+            elif actions.canonical(action.text) is None:
+                suggestion = actions.suggest(action.text)
+                yield ctx.finding(action.pointer, f"{action.text} is not an action of {prefix}",
+                                  f"did you mean {suggestion}?" if suggestion else None)
+
+
+@rule("PF307", "wildcard-matches-nothing", Severity.WARNING, kind="policy")
+def wildcard_matches_nothing(ctx):
+    """An action pattern with `*` or `?` that matches no action in the catalog.
+
+    ## Why is this bad?
+    The pattern grants nothing, which is rarely what was meant: `sagemaker:*Clusters*` misses
+    `ListClusters`' siblings, and a misspelt prefix matches nothing at all.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*Clsuter*", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*Cluster*", "Resource": "*"}]}
+    ```
+
+    ## Source
+    AWS Service Authorization Reference.
+    """
+    actions = catalog.load()
+    for statement in _statements(ctx):
+        for action in statement.actions:
+            if action.text != "*" and ":" in action.text and has_wildcard(action.text) \
+                    and not actions.expand(action.text):
+                yield ctx.finding(action.pointer, f"{action.text} matches no action")
+
+
+def _value_type_problem(operator: str, values) -> str | None:
+    items = values if isinstance(values, list) else [values]
+    if not items:
+        return "an empty list of values"
+    base = operator.lower()
+    base = next((base[len(q):] for q in SET_QUALIFIERS if base.startswith(q)), base).removesuffix("ifexists")
+    for item in items:
+        if not isinstance(item, (str, int, float, bool)):
+            return f"the value {item!r} is not a string, number or boolean"
+        text = str(item).lower()
+        if base in ("bool", "null") and text not in ("true", "false"):
+            return f"{operator} takes true or false, not {item!r}"
+        if base.startswith("numeric") and not re.fullmatch(r"-?\d+(\.\d+)?", str(item)):
+            return f"{operator} takes numbers, not {item!r}"
+    return None
+
+
+@rule("PF308", "malformed-condition", Severity.ERROR, kind="policy")
+def malformed_condition(ctx):
+    """A `Condition` with an unknown operator, or values of the wrong kind for their operator.
+
+    ## Why is this bad?
+    IAM rejects unknown operators (`StringEqual`); `Bool` and `Null` take `true`/`false`, numeric
+    operators take numbers.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:ModifyImageAttribute", "Resource": "*",
+     "Condition": {"StringEqual": {"ec2:ResourceTag/AllowSharing": "true"}}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:ModifyImageAttribute", "Resource": "*",
+     "Condition": {"StringEquals": {"ec2:ResourceTag/AllowSharing": "true"}}}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Condition operators".
+    """
+    for pointer, raw in _raw_statements(ctx):
+        if "Condition" not in raw:
+            continue
+        block = raw["Condition"]
+        if not isinstance(block, dict):
+            yield ctx.finding(f"{pointer}/Condition", "Condition must be an object of operators")
+            continue
+        for operator, tests in block.items():
+            at = f"{pointer}/Condition/{escape(str(operator))}"
+            lowered = str(operator).lower()
+            lowered = next((lowered[len(q):] for q in SET_QUALIFIERS if lowered.startswith(q)), lowered)
+            if lowered.removesuffix("ifexists") not in OPERATORS:
+                yield ctx.finding(at, f"unknown condition operator {operator!r}",
+                                  closest(str(operator).split(":")[-1], _operator_names()))
+                continue
+            if not isinstance(tests, dict) or not tests:
+                yield ctx.finding(at, f"{operator} must map condition keys to values")
+                continue
+            for key, values in tests.items():
+                problem = _value_type_problem(str(operator), values)
+                if problem:
+                    yield ctx.finding(f"{at}/{escape(str(key))}", f"{key}: {problem}")
+
+
+def _operator_names():
+    names = ("StringEquals StringNotEquals StringEqualsIgnoreCase StringNotEqualsIgnoreCase StringLike "
+             "StringNotLike ArnEquals ArnLike ArnNotEquals ArnNotLike NumericEquals NumericNotEquals "
+             "NumericLessThan NumericLessThanEquals NumericGreaterThan NumericGreaterThanEquals DateEquals "
+             "DateNotEquals DateLessThan DateLessThanEquals DateGreaterThan DateGreaterThanEquals Bool "
+             "BinaryEquals IpAddress NotIpAddress Null")
+    return names.split()
+
+
+@rule("PF309", "duplicate-sid", Severity.ERROR, kind="policy")
+def duplicate_sid(ctx):
+    """Two statements of one policy with the same `Sid`, or a `Sid` with characters IAM refuses.
+
+    ## Why is this bad?
+    Statement ids must be unique within a policy, and identity policies accept only ASCII letters
+    and digits in them.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [
+     {"Sid": "Admin", "Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"},
+     {"Sid": "Admin", "Effect": "Allow", "Action": "sagemaker:DescribeCluster", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [
+     {"Sid": "List", "Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"},
+     {"Sid": "Describe", "Effect": "Allow", "Action": "sagemaker:DescribeCluster", "Resource": "*"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Sid".
+    """
+    for root in ctx.roots:
+        seen: dict[str, str] = {}
+        for pointer, raw in statement_list(root):
+            sid = raw.get("Sid") if isinstance(raw, dict) else None
+            if sid is None:
+                continue
+            if not isinstance(sid, str) or not re.fullmatch(r"[A-Za-z0-9]*", sid):
+                yield ctx.finding(f"{pointer}/Sid", f"Sid {sid!r} may hold only ASCII letters and digits")
+            elif sid in seen:
+                yield ctx.finding(f"{pointer}/Sid", f"Sid {sid!r} is already used at {seen[sid]}",
+                                  "give each statement its own Sid")
+            else:
+                seen[sid] = pointer
+
+
+@rule("PF320", "sharing-without-tag-condition", Severity.WARNING, kind="policy")
+def sharing_without_tag_condition(ctx):
+    """`ec2:ModifyImageAttribute` or `ec2:ModifySnapshotAttribute` allowed without the `AllowSharing` tag condition.
+
+    ## Why is this bad?
+    These actions share AMIs and snapshots with other accounts. The seed guide restricts them to
+    images and snapshots tagged `AllowSharing=true`; without the condition the holder can share any image.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+     "Action": ["ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute"], "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+     "Action": ["ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute"], "Resource": "*",
+     "Condition": {"StringEquals": {"ec2:ResourceTag/AllowSharing": "true"}}}]}
+    ```
+
+    ## Source
+    Seed guide, the tag-restricted policy.
+    """
+    for statement in _statements(ctx):
+        if statement.effect != "Allow" or statement.not_action:
+            continue
+        shared = [a for a in SHARING_ACTIONS if match_action(statement.actions, a)]
+        tagged = any(c.key.lower().endswith(":resourcetag/allowsharing") for c in statement.conditions)
+        if shared and not tagged:
+            yield ctx.finding(f"{statement.pointer}/Action",
+                              f"{' and '.join(shared)} allowed on any image, not only those tagged AllowSharing=true",
+                              'add "Condition": {"StringEquals": {"ec2:ResourceTag/AllowSharing": "true"}}')
+
+
+@rule("PF321", "tag-condition-never-matches", Severity.ERROR, kind="policy")
+def tag_condition_never_matches(ctx):
+    """A List/Describe action in a statement conditioned on a resource tag: it is never granted.
+
+    ## Why is this bad?
+    Actions such as `ec2:DescribeImages` act on no particular resource, so no resource tag is in
+    their request context; a `StringEquals` on `ec2:ResourceTag/...` is then false and the
+    statement never grants them. Put them in a statement without the tag condition.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+     "Action": ["ec2:DescribeImages", "ec2:ModifyImageAttribute"], "Resource": "*",
+     "Condition": {"StringEquals": {"ec2:ResourceTag/AllowSharing": "true"}}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "ec2:DescribeImages", "Resource": "*"},
+     {"Effect": "Allow", "Action": "ec2:ModifyImageAttribute", "Resource": "*",
+      "Condition": {"StringEquals": {"ec2:ResourceTag/AllowSharing": "true"}}}]}
+    ```
+
+    ## Source
+    AWS Service Authorization Reference (actions with no resource types); IAM condition evaluation.
+    """
+    actions = catalog.load()
+    for statement in _statements(ctx):
+        if statement.effect != "Allow" or statement.not_action:
+            continue
+        tag_tests = [c for c in statement.conditions if RESOURCE_TAG_KEY.match(c.key) and _needs_key(c)]
+        if not tag_tests:
+            continue
+        for action in statement.actions:
+            found = None if has_wildcard(action.text) else actions.canonical(action.text)
+            if found and not actions.resource_types(found):
+                yield ctx.finding(action.pointer, f"{found} acts on no resource, so the condition on "
+                                  f"{tag_tests[0].key} never holds and it is never granted",
+                                  "move it to a statement without the resource-tag condition")
+
+
+def _needs_key(condition) -> bool:
+    """Whether a condition fails when its key is absent from the request (StringEquals does, IfExists does not)."""
+    return match_condition(condition, Request("", Resource.any(), absent=(condition.key.lower(),))) == NO
+
+
+@rule("PF322", "passrole-on-any-role", Severity.WARNING, kind="policy")
+def passrole_on_any_role(ctx):
+    """`iam:PassRole` on every role, next to permission to create or update HyperPod clusters.
+
+    ## Why is this bad?
+    Instance groups run their lifecycle scripts with the execution role they are given; a holder who
+    may pass any role can give a cluster the account's most powerful role. Name the execution roles,
+    or at least restrict `iam:PassedToService` to `sagemaker.amazonaws.com`.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+     {"Effect": "Allow", "Action": "sagemaker:CreateCluster", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [
+     {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::444455556666:role/HyperPodExecution"},
+     {"Effect": "Allow", "Action": "sagemaker:CreateCluster", "Resource": "*"}]}
+    ```
+
+    ## Source
+    IAM User Guide, "Grant a user permissions to pass a role to an AWS service"; seed guide.
+    """
+    statements = ctx.policies.statements() + ctx.policies.statements(boundary=True)
+    changes = any(s.effect == "Allow" and not s.not_action and
+                  (match_action(s.actions, "sagemaker:CreateCluster") or match_action(s.actions, "sagemaker:UpdateCluster"))
+                  for s in statements)
+    if not changes:
+        return
+    for statement in _statements(ctx):
+        if statement.effect != "Allow" or statement.not_action or statement.not_resource \
+                or not match_action(statement.actions, "iam:PassRole"):
+            continue
+        limited = any(c.key.lower() == "iam:passedtoservice" for c in statement.conditions)
+        for resource in statement.resources:
+            if not limited and (resource.text == "*" or resource.text.endswith(":role/*")):
+                yield ctx.finding(resource.pointer, f"iam:PassRole on {resource.text}: any role can be given to a cluster",
+                                  "name the execution roles, or add a condition on iam:PassedToService")
+
+
+@rule("PF323", "administrator-actions-missing", Severity.INFO, kind="policy-set")
+def administrator_actions_missing(ctx):
+    """The policies do not allow every action of the seed guide's HyperPod administrator set.
+
+    ## Why is this bad?
+    Not wrong in itself (a narrower role may be intended), but the guide lists these as the minimum
+    for administering HyperPod clusters with custom AMIs; a missing one fails the day it is needed.
+    Reported when policies are checked alone; with a request, what that request needs is checked.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:CreateCluster", "Resource": "*"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sagemaker:*", "eks:*", "ec2:*", "iam:*"], "Resource": "*"}]}
+    ```
+
+    ## Source
+    Seed guide, "Permisos necesarios para las operaciones de clúster".
+    """
+    allowed = [s for s in ctx.policies.statements() if s.effect == "Allow"]
+    if not allowed:
+        return  # nothing is allowed at all: the structural rules say why
+    missing = [a for a in ADMINISTRATOR_ACTIONS
+               if not any(match_action(s.actions, a) != s.not_action for s in allowed if s.actions)]
+    if missing:
+        root = ctx.policies.roots[0]
+        yield ctx.finding(root.pointer, f"{len(missing)} of the guide's {len(ADMINISTRATOR_ACTIONS)} administrator "
+                          f"actions are never allowed: {', '.join(missing)}", document=root.document)
+
+
+@rule("PF324", "attached-policy-missing", Severity.ERROR, kind="policy")
+def attached_policy_missing(ctx):
+    """A managed policy attached to the principal is not in the authorization-details file.
+
+    ## Why is this bad?
+    What that policy allows or denies cannot be known, so no verdict on the principal's
+    permissions can be trusted. Fetch the details with both local and AWS managed policies.
+
+    ## Example
+    ```json
+    {"RoleDetailList": [{"Arn": "arn:aws:iam::444455556666:role/Admin", "RolePolicyList": [],
+      "AttachedManagedPolicies": [{"PolicyName": "HyperPodAdmin", "PolicyArn": "arn:aws:iam::444455556666:policy/HyperPodAdmin"}]}],
+     "Policies": []}
+    ```
+
+    ## Use instead
+    ```json
+    {"RoleDetailList": [{"Arn": "arn:aws:iam::444455556666:role/Admin", "RolePolicyList": [],
+      "AttachedManagedPolicies": [{"PolicyName": "HyperPodAdmin", "PolicyArn": "arn:aws:iam::444455556666:policy/HyperPodAdmin"}]}],
+     "Policies": [{"PolicyName": "HyperPodAdmin", "Arn": "arn:aws:iam::444455556666:policy/HyperPodAdmin",
+      "PolicyVersionList": [{"IsDefaultVersion": true, "Document": {"Version": "2012-10-17",
+       "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListClusters", "Resource": "*"}]}}]}]}
+    ```
+
+    ## Source
+    IAM API reference, `GetAccountAuthorizationDetails`.
+    """
+    for document, pointer, what in ctx.policies.missing:
+        if document is ctx.document:
+            yield ctx.finding(pointer, what, "run aws iam get-account-authorization-details without a --filter")
