@@ -61,23 +61,8 @@ def main_options(
     """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
 
 
-@app.command()
-def check(
-    files: Optional[List[str]] = typer.Argument(
-        None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin."),
-    operation: Optional[Operation] = typer.Option(
-        None, "--operation", "-o", help="The operation the requests are for; by default read from each file name."),
-    policy: Optional[List[str]] = typer.Option(
-        None, "--policy", "-p", metavar="FILE",
-        help="The caller's identity policy (repeatable): a policy document, or get-account-authorization-details output."),
-    principal: Optional[str] = typer.Option(
-        None, "--principal", metavar="ARN", help="Whose policies to take from an authorization-details file."),
-    output: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that fails the check (exit 1)."),
-) -> None:
-    """Check requests (and the policies that would run them) offline; report every problem with its location.
-
-    With --policy and no request, the policies alone are linted."""
+def _run(files, operation, policy, principal, live, profile, region, timeout):
+    """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account)."""
     from preflight import documents, engine, operations
 
     files, policy = files or [], policy or []
@@ -100,9 +85,89 @@ def check(
             policies = iam_policy.collect([documents.read(path) for path in policy], principal)
     except documents.LoadError as err:  # also iam.policy.PolicyError
         raise usage_error(str(err))
-    report = engine.run(pairs, policies)
+    account = None
+    if live:
+        from preflight import aws  # boto3 is imported only for --live and apply
+
+        try:
+            account = aws.BotoAccount(profile=profile, region=region, timeout=timeout)
+        except aws.ConfigurationError as err:
+            raise usage_error(str(err))
+    return engine.run(pairs, policies, account), pairs, account
+
+
+def _exit_code(report, fail_on: FailOn) -> int:
+    if any(f.rule == "PF400" for f in report.findings):
+        return EXIT_UNVERIFIED
+    return EXIT_BLOCKING if report.blocking(Severity.parse(fail_on.value)) else EXIT_OK
+
+
+FILES = typer.Argument(None, metavar="[REQUEST]...",
+                       help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin.")
+OPERATION = typer.Option(None, "--operation", "-o",
+                         help="The operation the requests are for; by default read from each file name.")
+POLICY = typer.Option(None, "--policy", "-p", metavar="FILE",
+                      help="The caller's identity policy (repeatable): a policy document, or "
+                           "get-account-authorization-details output.")
+PRINCIPAL = typer.Option(None, "--principal", metavar="ARN",
+                         help="Whose policies to take from an authorization-details file.")
+PROFILE = typer.Option(None, "--profile", help="AWS profile for --live (default: the standard chain).")
+REGION = typer.Option(None, "--region", help="AWS region for --live (default: the standard chain).")
+TIMEOUT = typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")
+FORMAT = typer.Option(Format.text, "--format", "-f", help="Output format.")
+FAIL_ON = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that fails the check (exit 1).")
+
+
+@app.command()
+def check(
+    files: Optional[List[str]] = FILES,
+    operation: Optional[Operation] = OPERATION,
+    policy: Optional[List[str]] = POLICY,
+    principal: Optional[str] = PRINCIPAL,
+    live: bool = typer.Option(False, "--live", help="Also read the account (read-only) and check against it."),
+    profile: Optional[str] = PROFILE,
+    region: Optional[str] = REGION,
+    timeout: float = TIMEOUT,
+    output: Format = FORMAT,
+    fail_on: FailOn = FAIL_ON,
+) -> None:
+    """Check requests (and the policies that would run them) and report every problem with its location.
+
+    With --policy and no request, the policies alone are linted. With --live, the account is read
+    too; without --policy, the caller's own identity policies are read from IAM."""
+    report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout)
     _emit(report, output)
-    raise typer.Exit(EXIT_BLOCKING if report.blocking(Severity.parse(fail_on.value)) else EXIT_OK)
+    raise typer.Exit(_exit_code(report, fail_on))
+
+
+@app.command()
+def apply(
+    file: str = typer.Argument(..., metavar="REQUEST", help="One request payload."),
+    operation: Optional[Operation] = OPERATION,
+    policy: Optional[List[str]] = POLICY,
+    principal: Optional[str] = PRINCIPAL,
+    profile: Optional[str] = PROFILE,
+    region: Optional[str] = REGION,
+    timeout: float = TIMEOUT,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Run every check and show what would be sent; send nothing."),
+    output: Format = FORMAT,
+    fail_on: FailOn = FAIL_ON,
+) -> None:
+    """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
+    from preflight import sender
+
+    report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout)
+    code = _exit_code(report, fail_on)
+    document, op = pairs[0]
+    outcome = sender.Outcome(sent=False, dry_run=dry_run, operation=op, request=document.data)
+    if code == EXIT_OK and not dry_run:
+        outcome = sender.send(account, op, document.data)
+        code = outcome.exit_code
+    report.metadata["apply"] = outcome.as_dict()
+    _emit(report, output)
+    if output is Format.text:
+        typer.echo(outcome.describe())
+    raise typer.Exit(code)
 
 
 def _emit(report, output: Format) -> None:

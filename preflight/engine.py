@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from preflight import validation
+from preflight.account import LookupFailed
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
 from preflight.registry import Rule, all_rules
 
-if TYPE_CHECKING:  # the IAM modules load only when policies are checked
+if TYPE_CHECKING:  # the IAM and live modules load only when policies or the account are checked
+    from preflight.account import Account
     from preflight.iam.policy import PolicyRoot, PolicySet
 
 INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
@@ -28,6 +30,7 @@ class Context:
     document: Document
     operation: str | None
     policies: PolicySet | None = None
+    account: Account | None = None
     rule: Rule | None = None
     _cache: dict = field(default_factory=dict)
 
@@ -81,6 +84,14 @@ class Context:
                     if isinstance(group, dict):
                         yield f"/{key}/{index}", group
 
+    def roles(self) -> Iterator[tuple[str, str]]:
+        """(pointer, value) of every IAM role the request hands to the service."""
+        for pointer, group in self.instance_groups():
+            if isinstance(group.get("ExecutionRole"), str):
+                yield f"{pointer}/ExecutionRole", group["ExecutionRole"]
+        if isinstance(self.request, dict) and isinstance(self.request.get("ClusterRole"), str):
+            yield "/ClusterRole", self.request["ClusterRole"]
+
     def ebs_configs(self, group_pointer: str, group: dict) -> Iterator[tuple[str, dict]]:
         """(pointer, EbsVolumeConfig) for each EBS storage config of a group."""
         configs = group.get("InstanceStorageConfigs")
@@ -96,16 +107,30 @@ class Context:
 
 
 def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
-        rules: dict[str, Rule] | None = None) -> Report:
-    """Check each (request document, operation) pair, and the policy files when given, with every
-    applicable rule."""
-    rules = all_rules(iam=policies is not None) if rules is None else rules
+        account: Account | None = None, rules: dict[str, Rule] | None = None) -> Report:
+    """Check each (request document, operation) pair, the policy files when given, and the account
+    when given (read-only), with every applicable rule."""
     requests = list(requests)
     report = Report(metadata={"schema": validation.source()})
-    request_kinds = ("document", "request", "access") if policies else ("document", "request")
+    notes: list[str] = []
+    if account is not None:
+        from preflight import live
+
+        contexts = [Context(document, operation) for document, operation in requests if document.parsed]
+        live.prefetch(account, contexts)
+        if policies is None and requests:
+            policies, failure = live.caller_policy_set(account)
+            if failure:
+                notes.append(failure)
+    rules = all_rules(iam=policies is not None, live=account is not None) if rules is None else rules
+    request_kinds = ("document", "request") + (("access",) if policies else ()) + (("live",) if account else ())
     for document, operation in requests:
         report.files.append(document.path)
-        report.findings.extend(check(Context(document, operation, policies), rules, request_kinds))
+        context = Context(document, operation, policies, account)
+        report.findings.extend(check(context, rules, request_kinds))
+        for note in notes:
+            context.rule = rules["PF401"]
+            report.findings.append(context.finding("", note))
     if policies is not None:
         from preflight.iam import catalog
 
@@ -123,6 +148,7 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
 
 def check(context: Context, rules: dict[str, Rule], kinds: tuple[str, ...]) -> list[Finding]:
     findings: list[Finding] = []
+    unverified: dict[tuple, Finding] = {}
     for rule in rules.values():
         if rule.kind not in kinds or (rule.kind != "document" and not context.document.parsed):
             continue
@@ -132,7 +158,14 @@ def check(context: Context, rules: dict[str, Rule], kinds: tuple[str, ...]) -> l
         try:
             findings.extend(rule.check(context))
         except RecursionError:
-            context.rule = all_rules()["PF001"]
+            context.rule = rules["PF001"]
             findings.append(context.finding("", "nested too deeply to check"))
             break
-    return findings
+        except LookupFailed as failure:
+            # Fail closed: say what could not be verified; once per failed lookup and severity.
+            context.rule = rules["PF400" if rule.required else "PF401"]
+            key = (context.rule.id, failure.lookup, failure.reason)
+            if key not in unverified:
+                unverified[key] = context.finding("", f"could not verify {rule.id} {rule.name}: "
+                                                      f"{failure.lookup} failed: {failure.reason}")
+    return findings + list(unverified.values())

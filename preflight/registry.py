@@ -14,6 +14,7 @@ from preflight.findings import Severity
 # checked (or all rules are listed), so a request-only check does not pay for them.
 OFFLINE_MODULES = ("documents", "request_schema", "request", "volumes")
 IAM_MODULES = ("iam_policy", "iam_access")
+LIVE_MODULES = ("live",)
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,12 @@ class Rule:
     name: str
     severity: Severity
     # "document": every file; "request": each parsed request; "policy": each parsed policy file;
-    # "policy-set": once for all the policies; "access": each request against the policies.
+    # "policy-set": once for all the policies; "access": each request against the policies;
+    # "live": each request against the account; "engine": reported by the engine itself.
     kind: str
     operations: tuple[str, ...]
     check: Callable
+    required: bool = False  # live: a failed lookup fails the run closed (exit 3), not just a warning
 
     @property
     def doc(self) -> str:
@@ -37,12 +40,12 @@ class Rule:
 
 
 def rule(id: str, name: str, severity: Severity, *, kind: str = "request",
-         operations: Iterable[str] | None = None):
+         operations: Iterable[str] | None = None, required: bool = False):
     """Mark a function as rule ``id``; ``operations`` limits it to some operations (default: all)."""
     from preflight.operations import OPERATIONS
 
     def mark(check: Callable) -> Callable:
-        check.rule = Rule(id, name, severity, kind, tuple(operations or OPERATIONS), check)
+        check.rule = Rule(id, name, severity, kind, tuple(operations or OPERATIONS), check, required)
         return check
 
     return mark
@@ -59,12 +62,12 @@ def _load(module_name: str) -> dict[str, Rule]:
     return _LOADED[module_name]
 
 
-def all_rules(iam: bool = True) -> dict[str, Rule]:
-    """Every rule by id, in id order (without the IAM families if ``iam`` is false); refuses two
-    rules with one id or one name."""
+def all_rules(iam: bool = True, live: bool = True) -> dict[str, Rule]:
+    """Every rule by id, in id order (without the IAM or live families when not asked for);
+    refuses two rules with one id or one name."""
     found: dict[str, Rule] = {}
     names: set[str] = set()
-    for module_name in OFFLINE_MODULES + (IAM_MODULES if iam else ()):
+    for module_name in OFFLINE_MODULES + (IAM_MODULES if iam else ()) + (LIVE_MODULES if live else ()):
         for rule_id, meta in _load(module_name).items():
             if rule_id in found or meta.name in names:
                 raise RuntimeError(f"duplicate rule {rule_id} {meta.name} in {module_name}")

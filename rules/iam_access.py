@@ -18,11 +18,25 @@ from preflight.values import parse_arn
 def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
     if "decisions" not in ctx._cache:
         principal = parse_arn(ctx.policies.principal)
-        needs = requirements.derive(ctx, catalog.load(), principal.account if principal else None)
+        needs = requirements.derive(ctx, catalog.load(), principal.account if principal else None,
+                                    _key_resolver(ctx.account) if ctx.account else None)
         identity = ctx.policies.statements()
         boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
         ctx._cache["decisions"] = [(need, decide(identity, boundary, need.request)) for need in needs]
     return ctx._cache["decisions"]
+
+
+def _key_resolver(account):
+    """Key reference -> key ARN through the account (False: no such key; None: not known)."""
+    from preflight.account import LookupFailed
+
+    def resolve(reference):
+        try:
+            key = account.key(reference)
+        except LookupFailed:
+            return None
+        return key.arn if key else False
+    return resolve
 
 
 def _needed(need) -> str:

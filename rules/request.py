@@ -9,15 +9,6 @@ from preflight.findings import Severity
 from preflight.registry import rule
 from preflight.values import arns_in, parse_arn, placeholder, strings, unwrapped
 
-def _roles(ctx):
-    """(pointer, value) of every IAM role the request passes to the service."""
-    for pointer, group in ctx.instance_groups():
-        if isinstance(group.get("ExecutionRole"), str):
-            yield f"{pointer}/ExecutionRole", group["ExecutionRole"]
-    if isinstance(ctx.request, dict) and isinstance(ctx.request.get("ClusterRole"), str):
-        yield "/ClusterRole", ctx.request["ClusterRole"]
-
-
 @rule("PF110", "placeholder-left-in-value", Severity.ERROR)
 def placeholder_left_in_value(ctx):
     """A documentation placeholder such as `<exampleClusterName>` left in a value.
@@ -398,7 +389,7 @@ def roles_from_several_accounts(ctx):
     IAM User Guide, "Grant a user permissions to pass a role to an AWS service".
     """
     accounts: dict[str, str] = {}
-    for pointer, value in _roles(ctx):
+    for pointer, value in ctx.roles():
         arn = parse_arn(value)
         if arn and arn.account:
             if accounts and arn.account not in accounts:

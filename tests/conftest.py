@@ -25,3 +25,25 @@ def run_cli():
         return subprocess.run(preflight_command() + list(args), input=stdin, capture_output=True,
                               text=True, env=env, cwd=cwd or ROOT, timeout=120)
     return run
+
+
+@pytest.fixture(scope="session")
+def local_aws():
+    """A moto server on a free loopback port, seeded from fixtures/account/hyperpod.json; the
+    standard AWS environment variables point at it for the session."""
+    pytest.importorskip("moto", reason="the live tests need the test extra (moto[server])")
+    import os
+
+    from preflight.local import LocalAws
+
+    with LocalAws() as aws:
+        saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+        for key in list(saved):
+            del os.environ[key]
+        os.environ.update({k: v for k, v in aws.env.items() if k.startswith("AWS_")})
+        try:
+            yield aws
+        finally:
+            for key in [k for k in os.environ if k.startswith("AWS_")]:
+                del os.environ[key]
+            os.environ.update(saved)

@@ -61,6 +61,7 @@ def test_every_rule_has_a_failing_and_a_passing_case():
         target = case.get("rule")
         if target:
             (failing if target in case["expect"] else passing).add(target)
+    offline = [rid for rid, r in all_rules().items() if r.kind not in ("live", "engine")]  # test_live.py has those
     missing = [f"{rid}: {'failing' if rid not in failing else ''} {'passing' if rid not in passing else ''}"
-               for rid in all_rules() if rid not in failing or rid not in passing]
+               for rid in offline if rid not in failing or rid not in passing]
     assert not missing, "rules without cases: " + "; ".join(missing)

@@ -65,8 +65,10 @@ def _where(ctx, account: str | None) -> tuple[str | None, str | None, str]:
     return region, account, partition or "aws"
 
 
-def derive(ctx, catalog: Catalog, account: str | None = None) -> list[Requirement]:
-    """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's, if known."""
+def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) -> list[Requirement]:
+    """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's,
+    if known; ``resolve_key(reference)`` gives a key's ARN, False for a key known not to exist, or
+    None when it cannot tell (live checks resolve aliases and key ids this way)."""
     request, operation = ctx.request, ctx.operation
     if not isinstance(request, dict):
         return []
@@ -116,14 +118,14 @@ def derive(ctx, catalog: Catalog, account: str | None = None) -> list[Requiremen
     # iam:PassRole for each distinct role the request hands to the service.
     if "iam:PassRole" in dependents:
         roles: dict[str, tuple[str, str]] = {}
-        for pointer, group in groups:
-            role = _text(group.get("ExecutionRole"))
-            if role and role not in roles:
-                roles[role] = (f"{pointer}/ExecutionRole",
-                               f"instance group `{group.get('InstanceGroupName')}` runs role {role}")
-        role = _text(request.get("ClusterRole"))
-        if role and role not in roles:
-            roles[role] = ("/ClusterRole", f"ClusterRole {role} is passed for autoscaling")
+        for pointer, role in ctx.roles():
+            if not _text(role) or role in roles:
+                continue
+            if pointer == "/ClusterRole":
+                roles[role] = (pointer, f"ClusterRole {role} is passed for autoscaling")
+            else:
+                group = ctx.value(pointer.rpartition("/")[0] + "/InstanceGroupName")
+                roles[role] = (pointer, f"instance group `{group}` runs role {role}")
         for role, (pointer, reason) in roles.items():
             arn = parse_arn(role)
             if not arn:
@@ -205,7 +207,10 @@ def derive(ctx, catalog: Catalog, account: str | None = None) -> list[Requiremen
             if key:
                 keys.setdefault(key, f"{pointer}/VolumeKmsKeyId")
     for key, pointer in keys.items():
-        arn = parse_arn(key)
+        resolved = resolve_key(key) if resolve_key else None
+        if resolved is False:
+            continue  # a key that does not exist is PF216's finding, not a permission question
+        arn = parse_arn(resolved or key)
         resource = (Resource(arn.partition, "kms", arn.region, arn.account, arn.resource) if arn
                     else Resource(partition, "kms", region, account, "key/", open_tail=True))
         for kms_action in ("kms:DescribeKey", "kms:CreateGrant"):

@@ -1,0 +1,111 @@
+"""What the live rules may know of an AWS account: small read-only records and the facade they
+come through. Nothing here imports boto3; ``preflight.aws.BotoAccount`` is the implementation.
+
+A lookup returns the record, or None when AWS says the resource does not exist (a verified fact).
+Anything else that keeps it from answering (no credentials, AccessDenied, throttling past the
+retries, a timeout, an endpoint that is down) raises ``LookupFailed``: the rule could not verify.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class LookupFailed(Exception):
+    def __init__(self, lookup: str, reason: str):
+        super().__init__(f"{lookup}: {reason}")
+        self.lookup = lookup
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Caller:
+    arn: str  # the identity's ARN (an assumed role is given as its role)
+    account: str
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str
+    state: str
+    owner: str
+    tags: dict[str, str]
+    snapshot_ids: tuple[str, ...]  # one per EBS block device mapping
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    encrypted: bool
+    kms_key_id: str | None  # a key ARN when encrypted
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Key:
+    arn: str
+    state: str  # Enabled, Disabled, PendingDeletion...
+    manager: str  # CUSTOMER or AWS
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    trust_policy: dict
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    """The first bytes of an S3 object (None: the bucket exists but the object does not)."""
+
+    bucket_exists: bool
+    head: bytes | None
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    vpc: str
+    zone: str
+    public: bool  # its route table sends 0.0.0.0/0 to an internet gateway
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    id: str
+    vpc: str
+    self_ingress: bool  # all traffic from the group itself
+    self_egress: bool  # all traffic to the group itself
+
+
+@dataclass(frozen=True)
+class EksCluster:
+    arn: str
+    status: str
+    authentication_mode: str | None  # None: the endpoint did not say
+    vpc: str | None
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    arn: str
+    status: str
+    groups: dict[str, dict] = field(default_factory=dict)  # name -> DescribeCluster's group record
+
+
+class Account(Protocol):
+    region: str
+
+    def caller(self) -> Caller: ...
+    def images(self, ids: list[str]) -> dict[str, Image | None]: ...
+    def snapshots(self, ids: list[str]) -> dict[str, Snapshot | None]: ...
+    def key(self, reference: str) -> Key | None: ...
+    def role(self, arn: str) -> Role | None: ...
+    def object_head(self, bucket: str, key: str) -> ObjectHead: ...
+    def subnets(self, ids: list[str]) -> dict[str, Subnet | None]: ...
+    def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]: ...
+    def eks_cluster(self, name: str) -> EksCluster | None: ...
+    def cluster(self, name: str) -> ClusterState | None: ...
+    def offered_zones(self, instance_type: str) -> set[str]: ...
+    def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape

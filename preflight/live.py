@@ -1,0 +1,127 @@
+"""Live checks' preparation: read everything the requests name from the account, concurrently and
+once, before the live rules look at it; and the caller's own policies for the IAM analysis."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from preflight import documents
+from preflight.account import Account, LookupFailed
+from preflight.values import parse_arn, placeholder
+
+UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes")
+
+
+def real(value) -> str | None:
+    """A string value worth looking up: not a placeholder."""
+    return value if isinstance(value, str) and value and not placeholder(value) else None
+
+
+def custom_images(ctx) -> dict[str, str]:
+    """Custom AMI id -> the first pointer naming it (``default`` is HyperPod's own image)."""
+    images: dict[str, str] = {}
+    for pointer, group in ctx.instance_groups():
+        image = real(group.get("ImageId"))
+        if image and image != "default":
+            images.setdefault(image, f"{pointer}/ImageId")
+    image = real(ctx.request.get("ImageId")) if isinstance(ctx.request, dict) else None
+    if image and image != "default":
+        images.setdefault(image, "/ImageId")
+    return images
+
+
+def lifecycle_objects(ctx) -> list[tuple[str, str, str]]:
+    """(pointer, bucket, key) of each group's OnCreate script."""
+    found = []
+    for pointer, group in ctx.instance_groups(("InstanceGroups",)):
+        config = group.get("LifeCycleConfig")
+        if not isinstance(config, dict):
+            continue
+        uri, script = real(config.get("SourceS3Uri")), real(config.get("OnCreate"))
+        if uri and script and uri.startswith("s3://"):
+            bucket, _, prefix = uri[len("s3://"):].partition("/")
+            key = f"{prefix.rstrip('/')}/{script}" if prefix.strip("/") else script
+            found.append((f"{pointer}/LifeCycleConfig/OnCreate", bucket, key))
+    return found
+
+
+def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
+    """(subnet id -> pointer, security group id -> pointer) across VpcConfig and OverrideVpcConfig."""
+    subnets: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    configs = [("/VpcConfig", ctx.request.get("VpcConfig") if isinstance(ctx.request, dict) else None)]
+    configs += [(f"{p}/OverrideVpcConfig", g.get("OverrideVpcConfig")) for p, g in ctx.instance_groups()]
+    for base, config in configs:
+        if not isinstance(config, dict):
+            continue
+        for key, target in (("Subnets", subnets), ("SecurityGroupIds", groups)):
+            values = config.get(key)
+            for index, value in enumerate(values if isinstance(values, list) else []):
+                if real(value):
+                    target.setdefault(value, f"{base}/{key}/{index}")
+    return subnets, groups
+
+
+def eks_name(ctx) -> tuple[str, str] | None:
+    orchestrator = ctx.request.get("Orchestrator") if isinstance(ctx.request, dict) else None
+    eks = orchestrator.get("Eks") if isinstance(orchestrator, dict) else None
+    arn = parse_arn(eks.get("ClusterArn")) if isinstance(eks, dict) else None
+    return (arn.resource.partition("/")[2], "/Orchestrator/Eks/ClusterArn") if arn else None
+
+
+def prefetch(account: Account, contexts) -> None:
+    """Read, concurrently, what every request names; failures are kept for the rules to report."""
+    def attempt(call, *args):
+        try:
+            call(*args)
+        except LookupFailed:
+            pass
+
+    first, images, subnets, groups = [(account.caller,)], set(), set(), set()
+    for ctx in contexts:
+        images.update(custom_images(ctx))
+        first += [(account.role, role) for _, role in ctx.roles() if parse_arn(role)]
+        for pointer, group in ctx.instance_groups():
+            for _, config in ctx.ebs_configs(pointer, group):
+                if real(config.get("VolumeKmsKeyId")):
+                    first.append((account.key, config["VolumeKmsKeyId"]))
+        for _, bucket, key in lifecycle_objects(ctx):
+            first.append((account.object_head, bucket, key))
+        found_subnets, found_groups = network_ids(ctx)
+        subnets.update(found_subnets)
+        groups.update(found_groups)
+        eks = eks_name(ctx)
+        if eks:
+            first.append((account.eks_cluster, eks[0]))
+        if ctx.operation in UPDATES and real(ctx.request.get("ClusterName")):
+            first.append((account.cluster, ctx.request["ClusterName"]))
+    if images:
+        first.append((account.images, sorted(images)))
+    if subnets:
+        first.append((account.subnets, sorted(subnets)))
+    if groups:
+        first.append((account.security_groups, sorted(groups)))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda job: attempt(*job), first))
+        try:
+            found = account.images(sorted(images)) if images else {}
+        except LookupFailed:
+            found = {}
+        snapshot_ids = sorted({s for image in found.values() if image for s in image.snapshot_ids})
+        if snapshot_ids:
+            attempt(account.snapshots, snapshot_ids)
+
+
+def caller_policy_set(account: Account):
+    """(the caller's identity policies read from IAM as a policy set, None) or, when they cannot be
+    read, (None, what could not be verified)."""
+    from preflight.iam import policy as iam_policy
+
+    try:
+        caller = account.caller()
+        details = account.identity_policies(caller.arn)
+    except LookupFailed as failure:
+        return None, f"the caller's permissions were not verified: {failure.lookup} failed: {failure.reason}"
+    document = documents.parse(f"iam:{caller.arn}.json", json.dumps(details, indent=1))
+    return iam_policy.collect([document], caller.arn), None

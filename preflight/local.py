@@ -1,0 +1,204 @@
+"""An embedded local AWS for the live checks' tests and demo: moto's server on a free loopback
+port, seeded from an account-state file (fixtures/account/*.json).
+
+    python -m preflight.local [--state FILE] -- preflight check --live fixtures/seed/corrected/*.json
+
+runs the command with AWS_ENDPOINT_URL and test credentials pointing at the seeded server.
+
+Where moto lacks a behaviour, its in-process state is seeded directly, never preflight's code:
+resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can name them; not
+the VPC's, which requests never name and moto's network ACLs are keyed by),
+snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
+EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
+clusters keep the ImageId moto drops; an AMI with several volumes, an AMI owned by another
+account and an AWS managed key are also set in moto's stores, which cannot make them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+DEFAULT_STATE = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "account" / "hyperpod.json"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+class LocalAws:
+    """A seeded moto server: ``with LocalAws(state) as aws: aws.env`` gives the environment to use."""
+
+    def __init__(self, state: dict | str | pathlib.Path = DEFAULT_STATE):
+        if not isinstance(state, dict):
+            path = pathlib.Path(state)
+            state = json.loads(path.read_text())
+            state.setdefault("base_dir", str(path.parent))
+        self.state = state
+        self.account = state["account"]
+        self.region = state["region"]
+
+    def __enter__(self) -> "LocalAws":
+        # moto reads its account id when imported; set it, and credentials, before that.
+        os.environ["MOTO_ACCOUNT_ID"] = self.account
+        for key, value in CREDENTIALS.items():
+            os.environ.setdefault(key, value)
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS,
+                    "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": self.region,
+                    "AWS_DEFAULT_REGION": self.region, "MOTO_ACCOUNT_ID": self.account}
+        self.ids: dict[str, str] = {}
+        seed(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.stop()
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _rekey(store: dict, old: str, new: str):
+    record = store.pop(old)
+    record.id = new
+    store[new] = record
+    return record
+
+
+def seed(aws: LocalAws) -> None:
+    from moto.ec2.models import ec2_backends
+    from moto.eks.models import eks_backends
+    from moto.kms.models import kms_backends
+    from moto.sagemaker.models import sagemaker_backends
+
+    state, account, region = aws.state, aws.account, aws.region
+    ec2, iam, kms, s3 = (aws.client(s) for s in ("ec2", "iam", "kms", "s3"))
+    ec2_store = ec2_backends[account][region]
+
+    vpc = ec2.create_vpc(CidrBlock=state["vpc"]["cidr"])["Vpc"]["VpcId"]  # requests never name the VPC
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    for subnet in state.get("subnets", []):
+        created = ec2.create_subnet(VpcId=vpc, CidrBlock=subnet["cidr"], AvailabilityZone=subnet["zone"])["Subnet"]
+        _rekey(ec2_store.subnets[subnet["zone"]], created["SubnetId"], subnet["id"])
+        if subnet.get("public"):
+            table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+            ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+            ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["id"])
+    for group in state.get("security_groups", []):
+        created = ec2.create_security_group(GroupName=group["name"], Description=group["name"], VpcId=vpc)["GroupId"]
+        record = _rekey(ec2_store.groups[vpc], created, group["id"])
+        record.group_id = group["id"] if hasattr(record, "group_id") else None
+        ec2.revoke_security_group_egress(GroupId=group["id"], IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        if group.get("self_rules"):
+            pair = [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group["id"]}]}]
+            ec2.authorize_security_group_ingress(GroupId=group["id"], IpPermissions=pair)
+            ec2.authorize_security_group_egress(GroupId=group["id"], IpPermissions=pair)
+
+    key_store = kms_backends[account][region].keys
+    for key in state.get("keys", []):
+        created = kms.create_key(Description=key["id"])["KeyMetadata"]["KeyId"]
+        record = _rekey(key_store, created, key["id"])
+        record.arn = f"arn:aws:kms:{region}:{account}:key/{key['id']}"
+        record.key_manager = key.get("manager", "CUSTOMER")  # moto creates customer managed keys only
+        for alias in key.get("aliases", []):
+            kms.create_alias(AliasName=alias, TargetKeyId=key["id"])
+
+    base_image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=base_image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    for image in state.get("images", []):
+        created = ec2.create_image(InstanceId=instance, Name=image["name"])["ImageId"]
+        record = _rekey(ec2_store.amis, created, image["id"])
+        if image.get("tags"):
+            ec2.create_tags(Resources=[image["id"]], Tags=[{"Key": k, "Value": v} for k, v in image["tags"].items()])
+        snapshot_id = ec2.describe_images(ImageIds=[image["id"]])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+        if image.get("snapshot_tags"):
+            ec2.create_tags(Resources=[snapshot_id], Tags=[{"Key": k, "Value": v} for k, v in image["snapshot_tags"].items()])
+        if image.get("owner"):
+            record.owner_id = image["owner"]
+        if image.get("extra_volumes"):  # moto's AMIs have one volume: give this one more mappings
+            extra = [ec2.create_snapshot(VolumeId=ec2.create_volume(Size=15, AvailabilityZone=region + "a")["VolumeId"])
+                     ["SnapshotId"] for _ in range(image["extra_volumes"])]
+            if image.get("snapshot_tags"):
+                ec2.create_tags(Resources=extra, Tags=[{"Key": k, "Value": v} for k, v in image["snapshot_tags"].items()])
+            mappings = type(record).block_device_mappings.fget(record) + [
+                {"DeviceName": f"/dev/sd{chr(ord('b') + i)}", "Ebs": {"SnapshotId": s, "VolumeSize": 15}}
+                for i, s in enumerate(extra)]
+            record.__class__ = type("AmiWithVolumes", (type(record),), {"block_device_mappings": property(
+                lambda self, mappings=mappings: mappings)})
+        if image.get("encrypted_with"):  # moto's snapshots are always unencrypted
+            snapshot = ec2_store.snapshots[snapshot_id]
+            snapshot.encrypted = True
+            snapshot.kms_key_id = f"arn:aws:kms:{region}:{account}:key/{image['encrypted_with']}"
+        aws.ids[image["id"]] = record.id
+
+    trust = {"sagemaker.amazonaws.com": "sagemaker.amazonaws.com"}
+    for role in state.get("roles", []):
+        document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+            "Service": trust.get(role["trusts"], role["trusts"])}, "Action": "sts:AssumeRole"}]}
+        iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument=json.dumps(document))
+
+    # moto answers GetCallerIdentity as user "moto": give that user the caller's policies.
+    base_dir = pathlib.Path(state.get("base_dir", DEFAULT_STATE.parent))
+    iam.create_user(UserName="moto")
+    for index, policy_file in enumerate(state.get("caller_policies", [])):
+        document = (base_dir / policy_file).read_text()
+        arn = iam.create_policy(PolicyName=f"caller-{index}", PolicyDocument=document)["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="moto", PolicyArn=arn)
+
+    for bucket in state.get("buckets", []):
+        s3.create_bucket(Bucket=bucket["name"])
+        for key, body in bucket.get("objects", {}).items():
+            s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode())
+
+    eks = aws.client("eks")
+    subnet_ids = [s["id"] for s in state.get("subnets", [])]
+    for cluster in state.get("eks_clusters", []):
+        eks.create_cluster(name=cluster["name"], roleArn=f"arn:aws:iam::{account}:role/eks",
+                           resourcesVpcConfig={"subnetIds": subnet_ids})
+        record = eks_backends[account][region].clusters[cluster["name"]]
+        record.resources_vpc_config = {**record.resources_vpc_config,
+                                       "vpcId": cluster.get("vpc_id", vpc)}  # moto keeps no vpcId
+        record.access_config = {"authenticationMode": cluster["authentication_mode"]}  # nor the access config
+
+    sagemaker = aws.client("sagemaker")
+    bucket = state["buckets"][0]["name"] if state.get("buckets") else "sagemaker-lifecycle"
+    for cluster in state.get("hyperpod_clusters", []):
+        groups = [{"InstanceGroupName": g["name"], "InstanceType": "ml.c5.2xlarge", "InstanceCount": 1,
+                   "ThreadsPerCore": 1, "ExecutionRole": f"arn:aws:iam::{account}:role/HyperPodExecutionRole",
+                   "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/", "OnCreate": "on_create_noop.sh"}}
+                  for g in cluster["groups"]]
+        sagemaker.create_cluster(ClusterName=cluster["name"], InstanceGroups=groups,
+                                 VpcConfig={"SecurityGroupIds": [state["security_groups"][0]["id"]],
+                                            "Subnets": subnet_ids[:1]})
+        stored = sagemaker_backends[account][region].clusters[cluster["name"]]
+        for group, spec in zip(stored.instance_groups, cluster["groups"]):
+            group["CurrentImageId"] = spec["image"]  # moto drops ImageId and reports no CurrentImageId
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m preflight.local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--state", default=str(DEFAULT_STATE), help="account-state file to seed")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give a command to run after --")
+    with LocalAws(args.state) as aws:
+        print(f"local AWS at {aws.endpoint} (account {aws.account}, {aws.region}), seeded from {args.state}",
+              file=sys.stderr)
+        return subprocess.run(command, env=aws.env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

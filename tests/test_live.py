@@ -1,0 +1,61 @@
+"""Live rules against a real HTTP AWS endpoint on loopback (moto's server, seeded from
+fixtures/account/hyperpod.json): one parametrised runner over fixtures/live/*.yaml."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import yaml
+
+from conftest import FIXTURES
+from preflight import documents, engine
+from preflight.registry import all_rules
+
+LIVE_CASES = sorted((FIXTURES / "live").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def account(local_aws):
+    from preflight.aws import BotoAccount
+
+    return lambda: BotoAccount(region=local_aws.region, timeout=5)
+
+
+@pytest.mark.parametrize("path", LIVE_CASES, ids=[p.stem for p in LIVE_CASES])
+def test_live_case(path, account):
+    case = yaml.safe_load(path.read_text())
+    report = engine.run([(documents.parse("request.json", case["request"]), case["operation"])], account=account())
+    request_findings = [f for f in report.findings if f.file == "request.json"]
+    found = Counter(f.rule for f in request_findings)
+    assert found == Counter(case["expect"]), "\n".join(
+        f"{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in request_findings)
+
+
+def test_every_live_rule_has_a_failing_and_a_passing_case():
+    failing, passing = set(), set()
+    for path in LIVE_CASES:
+        case = yaml.safe_load(path.read_text())
+        (failing if case.get("rule") in case["expect"] else passing).update(
+            [case["rule"]] if case.get("rule") else [])
+        if not case["expect"]:
+            passing.update(r for r in all_rules() if all_rules()[r].kind == "live")
+    live = {rid for rid, r in all_rules().items() if r.kind == "live"}
+    assert not live - failing, f"live rules without a failing case: {sorted(live - failing)}"
+    assert not live - passing, f"live rules without a passing case: {sorted(live - passing)}"
+
+
+def test_each_resource_is_read_once_and_batched(local_aws):
+    from preflight.aws import BotoAccount
+
+    account = BotoAccount(region=local_aws.region, timeout=5)
+    requests = [(documents.read(str(p)), op) for p, op in (
+        (FIXTURES / "seed/corrected/01-standard.create-cluster.json", "create-cluster"),
+        (FIXTURES / "seed/corrected/02-customer-managed-key.create-cluster.json", "create-cluster"))]
+    engine.run(requests, account=account)
+    assert account.calls[("ec2", "describe_images")] == 1
+    assert account.calls[("ec2", "describe_snapshots")] == 1
+    assert account.calls[("iam", "get_role")] == 1
+    assert account.calls[("sts", "get_caller_identity")] == 1
+    assert account.calls[("kms", "describe_key")] == 1  # one key, named the same way in both requests
+    assert all(count == 1 for (service, _), count in account.calls.items() if service != "iam"), account.calls
