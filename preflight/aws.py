@@ -9,6 +9,7 @@ mode with connect and read timeouts applies to every call; what still fails beco
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import Counter
 from urllib.parse import unquote
@@ -37,16 +38,17 @@ class ConfigurationError(Exception):
 
 
 class BotoAccount:
-    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0,
-                 max_attempts: int = 4):
+    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0):
         try:
-            session = boto3.session.Session(profile_name=profile, region_name=region)
+            # AWS_REGION is the standard variable too (the SDKs read it; this boto3 reads AWS_DEFAULT_REGION).
+            session = boto3.session.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION"))
         except botocore.exceptions.ProfileNotFound as err:
             raise ConfigurationError(str(err)) from None
         if not session.region_name:
-            raise ConfigurationError("no AWS region: pass --region or set AWS_REGION")
+            raise ConfigurationError("no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
         self.region = session.region_name
-        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": max_attempts},
+        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 4)  # the standard variable, honoured here too
+        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": attempts},
                                         connect_timeout=timeout, read_timeout=timeout)
         # Clients are made up front: sessions are not thread-safe, clients are.
         self._clients = {name: session.client(name, config=config)
