@@ -94,7 +94,7 @@ def prefetch(account: Account, contexts) -> None:
         eks = eks_name(ctx)
         if eks:
             first.append((account.eks_cluster, eks[0]))
-        if ctx.operation in UPDATES and real(ctx.request.get("ClusterName")):
+        if real(ctx.request.get("ClusterName")):  # updates need it; a create must not find it
             first.append((account.cluster, ctx.request["ClusterName"]))
     if images:
         first.append((account.images, sorted(images)))

@@ -450,6 +450,25 @@ def cluster_missing(ctx):
         yield ctx.finding("/ClusterName", f"cluster {name} does not exist in {ctx.account.region}")
 
 
+@rule("PF454", "cluster-already-exists", Severity.ERROR, kind="live", required=True,
+      operations=("create-cluster",))
+def cluster_already_exists(ctx):
+    """A create for a cluster name that is already taken in the region.
+
+    ## Why is this bad?
+    CreateCluster fails with ResourceInUse; a pipeline that meant an update would have sent
+    the wrong call.
+
+    ## Source
+    SageMaker `DescribeCluster`, `CreateCluster`.
+    """
+    name = real(ctx.request.get("ClusterName"))
+    cluster = ctx.account.cluster(name) if name else None
+    if cluster is not None:
+        yield ctx.finding("/ClusterName", f"cluster {name} already exists ({cluster.status})",
+                          "choose another name, or send update-cluster")
+
+
 @rule("PF451", "instance-group-missing", Severity.ERROR, kind="live", required=True,
       operations=("update-cluster-software",))
 def instance_group_missing(ctx):

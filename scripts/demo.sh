@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
-# The main job on the bundled fixtures: the seed guide's example requests as written (they must
-# fail, with every mistake located) and corrected (they must pass). Exits non-zero if either
-# outcome is not what it should be.
+# The main job on the bundled fixtures. Offline: the seed guide's example requests as written
+# (they must fail, every mistake located) and corrected (they must pass), and the seed's policy.
+# Live: the same corrected requests and some broken ones against the embedded local AWS (moto's
+# server seeded from fixtures/account/hyperpod.json), then `apply` sending one that passed.
+# Exits non-zero if any outcome is not the expected one.
 set -u
 cd "$(dirname "$0")/.."
 preflight=${1:-preflight}
+python="$(dirname "$(command -v "$preflight")")/python"
+status=0
 
-echo "== The seed guide's example requests, as written (expected: findings, exit 1)"
-"$preflight" check fixtures/seed/as-written/*.json
-written=$?
-echo "exit $written"
-echo
-echo "== The same requests, corrected (expected: clean pass, exit 0)"
-"$preflight" check fixtures/seed/corrected/*.json
-corrected=$?
-echo "exit $corrected"
+expect() {  # expect CODE TITLE COMMAND...
+  local want=$1 title=$2
+  shift 2
+  echo "== $title (expected: exit $want)"
+  "$@"
+  local got=$?
+  echo "exit $got"
+  echo
+  [ "$got" -eq "$want" ] || { echo "demo: unexpected exit $got for: $title" >&2; status=1; }
+}
 
-if [ "$written" -ne 1 ] || [ "$corrected" -ne 0 ]; then
-  echo "demo: unexpected outcome (as written: $written, corrected: $corrected)" >&2
-  exit 1
-fi
+expect 1 "The seed guide's example requests, as written" \
+  "$preflight" check fixtures/seed/as-written/*.json
+expect 0 "The same requests, corrected" \
+  "$preflight" check fixtures/seed/corrected/*.json
+expect 1 "The seed guide's administrator policy against the corrected create request" \
+  "$preflight" check --policy fixtures/policies/seed-administrator.json fixtures/seed/corrected/01-standard.create-cluster.json
+expect 0 "The corrected policy against every corrected request" \
+  "$preflight" check --policy fixtures/policies/corrected-administrator.json fixtures/seed/corrected/*.json
+
+local_aws() { "$python" -m preflight.local -- "$@"; }
+expect 0 "Live, embedded local AWS: the corrected update requests and a create for a new cluster" \
+  local_aws "$preflight" check --live fixtures/seed/corrected/0[3-6]*.json fixtures/live/requests/new-cluster.create-cluster.json
+expect 1 "Live: an untagged AMI, a key that is not the AMI's, a missing script, a missing role" \
+  local_aws "$preflight" check --live fixtures/live/requests/*.json
+expect 0 "Live: apply sends a create request that passed" \
+  local_aws "$preflight" apply fixtures/live/requests/new-cluster.create-cluster.json
+expect 1 "Live: apply refuses a failing request and sends nothing" \
+  local_aws "$preflight" apply fixtures/live/requests/untagged-ami.create-cluster.json
+exit $status

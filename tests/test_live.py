@@ -25,8 +25,12 @@ def account(local_aws):
 @pytest.mark.parametrize("path", LIVE_CASES, ids=[p.stem for p in LIVE_CASES])
 def test_live_case(path, account):
     case = yaml.safe_load(path.read_text())
-    report = engine.run([(documents.parse("request.json", case["request"]), case["operation"])], account=account())
-    request_findings = [f for f in report.findings if f.file == "request.json"]
+    if "request_file" in case:
+        document = documents.read(str(path.parent / case["request_file"]))
+    else:
+        document = documents.parse("request.json", case["request"])
+    report = engine.run([(document, case["operation"])], account=account())
+    request_findings = [f for f in report.findings if f.file == document.path]
     found = Counter(f.rule for f in request_findings)
     assert found == Counter(case["expect"]), "\n".join(
         f"{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in request_findings)
