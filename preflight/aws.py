@@ -270,50 +270,64 @@ def _self_rule(group: dict, permissions: list[dict]) -> bool:
 
 
 def _authorization_details(account: BotoAccount, arn: str) -> dict:
-    """Read a user's or role's inline, attached, group and boundary policies."""
+    """Read a user's or role's inline, attached, group and boundary policies; independent calls
+    run concurrently (four round trips for a user without groups)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     kind = "role" if ":role/" in arn else "user"
     name = arn.rsplit("/", 1)[-1]
     call = account._call
-    policies: dict[str, dict] = {}
+    pool = ThreadPoolExecutor(max_workers=8)
 
-    def managed(policy_arn: str) -> None:
-        if policy_arn in policies:
-            return
+    def managed(policy_arn: str) -> dict | None:
         policy = call("iam", "get_policy", PolicyArn=policy_arn)
         if policy is None:
-            return
+            return None
         version_id = policy["Policy"]["DefaultVersionId"]
         version = call("iam", "get_policy_version", PolicyArn=policy_arn, VersionId=version_id)
-        policies[policy_arn] = {"PolicyName": policy["Policy"]["PolicyName"], "Arn": policy_arn,
-                                "PolicyVersionList": [{"VersionId": version_id, "IsDefaultVersion": True,
-                                                       "Document": _document(version["PolicyVersion"]["Document"])}]}
+        return {"PolicyName": policy["Policy"]["PolicyName"], "Arn": policy_arn,
+                "PolicyVersionList": [{"VersionId": version_id, "IsDefaultVersion": True,
+                                       "Document": _document(version["PolicyVersion"]["Document"])}]}
 
     def inline(list_operation, get_operation, **who):
         names = (call("iam", list_operation, **who) or {}).get("PolicyNames", [])
-        return [{"PolicyName": n, "PolicyDocument": _document(call("iam", get_operation, PolicyName=n, **who)["PolicyDocument"])}
-                for n in names]
+        answers = pool.map(lambda n: call("iam", get_operation, PolicyName=n, **who), names)
+        return [{"PolicyName": n, "PolicyDocument": _document(a["PolicyDocument"])} for n, a in zip(names, answers)]
 
     def attached(operation, **who):
-        found = (call("iam", operation, **who) or {}).get("AttachedPolicies", [])
-        for policy in found:
-            managed(policy["PolicyArn"])
-        return found
+        return (call("iam", operation, **who) or {}).get("AttachedPolicies", [])
 
-    if kind == "role":
-        record = (call("iam", "get_role", RoleName=name) or {}).get("Role", {})
-        entry = {"Arn": arn, "RolePolicyList": inline("list_role_policies", "get_role_policy", RoleName=name),
-                 "AttachedManagedPolicies": attached("list_attached_role_policies", RoleName=name)}
-        groups = []
-    else:
-        record = (call("iam", "get_user", UserName=name) or {}).get("User", {})
-        groups = [g["GroupName"] for g in (call("iam", "list_groups_for_user", UserName=name) or {}).get("Groups", [])]
-        entry = {"Arn": arn, "UserPolicyList": inline("list_user_policies", "get_user_policy", UserName=name),
-                 "AttachedManagedPolicies": attached("list_attached_user_policies", UserName=name), "GroupList": groups}
-    boundary = record.get("PermissionsBoundary")
-    if boundary:
-        entry["PermissionsBoundary"] = boundary
-        managed(boundary["PermissionsBoundaryArn"])
-    group_details = [{"GroupName": g, "GroupPolicyList": inline("list_group_policies", "get_group_policy", GroupName=g),
-                      "AttachedManagedPolicies": attached("list_attached_group_policies", GroupName=g)} for g in groups]
+    with pool:
+        if kind == "role":
+            who = {"RoleName": name}
+            record, inline_list, attached_list = (f.result() for f in [
+                pool.submit(call, "iam", "get_role", **who),
+                pool.submit(inline, "list_role_policies", "get_role_policy", **who),
+                pool.submit(attached, "list_attached_role_policies", **who)])
+            record = (record or {}).get("Role", {})
+            entry = {"Arn": arn, "RolePolicyList": inline_list, "AttachedManagedPolicies": attached_list}
+            groups = []
+        else:
+            who = {"UserName": name}
+            record, inline_list, attached_list, group_list = (f.result() for f in [
+                pool.submit(call, "iam", "get_user", **who),
+                pool.submit(inline, "list_user_policies", "get_user_policy", **who),
+                pool.submit(attached, "list_attached_user_policies", **who),
+                pool.submit(call, "iam", "list_groups_for_user", **who)])
+            record = (record or {}).get("User", {})
+            groups = [g["GroupName"] for g in (group_list or {}).get("Groups", [])]
+            entry = {"Arn": arn, "UserPolicyList": inline_list, "AttachedManagedPolicies": attached_list,
+                     "GroupList": groups}
+        group_details = [{"GroupName": g,
+                          "GroupPolicyList": inline("list_group_policies", "get_group_policy", GroupName=g),
+                          "AttachedManagedPolicies": attached("list_attached_group_policies", GroupName=g)}
+                         for g in groups]
+        arns = {p["PolicyArn"] for p in attached_list} | {p["PolicyArn"] for g in group_details
+                                                         for p in g["AttachedManagedPolicies"]}
+        boundary = record.get("PermissionsBoundary")
+        if boundary:
+            entry["PermissionsBoundary"] = boundary
+            arns.add(boundary["PermissionsBoundaryArn"])
+        policies = [p for p in pool.map(managed, sorted(arns)) if p]
     return {"RoleDetailList" if kind == "role" else "UserDetailList": [entry], "GroupDetailList": group_details,
-            "Policies": list(policies.values())}
+            "Policies": policies}

@@ -117,7 +117,7 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
         from preflight import live
 
         contexts = [Context(document, operation) for document, operation in requests if document.parsed]
-        live.prefetch(account, contexts)
+        live.prefetch(account, contexts, caller_policies=policies is None and bool(requests))
         if policies is None and requests:
             policies, failure = live.caller_policy_set(account)
             if failure:

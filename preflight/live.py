@@ -11,6 +11,7 @@ from preflight.account import Account, LookupFailed
 from preflight.values import parse_arn, placeholder
 
 UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes")
+WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 
 
 def real(value) -> str | None:
@@ -70,47 +71,54 @@ def eks_name(ctx) -> tuple[str, str] | None:
     return (arn.resource.partition("/")[2], "/Orchestrator/Eks/ClusterArn") if arn else None
 
 
-def prefetch(account: Account, contexts) -> None:
-    """Read, concurrently, what every request names; failures are kept for the rules to report."""
+def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
+    """Read, concurrently, what every request names; failures are kept for the rules to report.
+    Chains (image -> snapshots, caller -> its policies) run as one job each, so the whole read
+    takes about as many round trips as the longest chain."""
     def attempt(call, *args):
         try:
             call(*args)
         except LookupFailed:
             pass
 
-    first, images, subnets, groups = [(account.caller,)], set(), set(), set()
+    def images_and_snapshots(ids):
+        found = account.images(ids)
+        snapshot_ids = sorted({s for image in found.values() if image for s in image.snapshot_ids})
+        for snapshot in (account.snapshots(snapshot_ids) if snapshot_ids else {}).values():
+            if snapshot and snapshot.kms_key_id:  # the AMI's key, compared with the root volume's
+                account.key(snapshot.kms_key_id)
+
+    jobs, images, subnets, groups, types = [(account.caller,)], set(), set(), set(), set()
+    if caller_policies:
+        jobs.append((lambda: account.identity_policies(account.caller().arn),))
     for ctx in contexts:
         images.update(custom_images(ctx))
-        first += [(account.role, role) for _, role in ctx.roles() if parse_arn(role)]
+        jobs += [(account.role, role) for _, role in ctx.roles() if parse_arn(role)]
         for pointer, group in ctx.instance_groups():
+            if real(group.get("InstanceType")):
+                types.add(group["InstanceType"])
             for _, config in ctx.ebs_configs(pointer, group):
                 if real(config.get("VolumeKmsKeyId")):
-                    first.append((account.key, config["VolumeKmsKeyId"]))
+                    jobs.append((account.key, config["VolumeKmsKeyId"]))
         for _, bucket, key in lifecycle_objects(ctx):
-            first.append((account.object_head, bucket, key))
+            jobs.append((account.object_head, bucket, key))
         found_subnets, found_groups = network_ids(ctx)
         subnets.update(found_subnets)
         groups.update(found_groups)
         eks = eks_name(ctx)
         if eks:
-            first.append((account.eks_cluster, eks[0]))
+            jobs.append((account.eks_cluster, eks[0]))
         if real(ctx.request.get("ClusterName")):  # updates need it; a create must not find it
-            first.append((account.cluster, ctx.request["ClusterName"]))
+            jobs.append((account.cluster, ctx.request["ClusterName"]))
+    jobs += [(account.offered_zones, t) for t in sorted(types)]
     if images:
-        first.append((account.images, sorted(images)))
+        jobs.append((images_and_snapshots, sorted(images)))
     if subnets:
-        first.append((account.subnets, sorted(subnets)))
+        jobs.append((account.subnets, sorted(subnets)))
     if groups:
-        first.append((account.security_groups, sorted(groups)))
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda job: attempt(*job), first))
-        try:
-            found = account.images(sorted(images)) if images else {}
-        except LookupFailed:
-            found = {}
-        snapshot_ids = sorted({s for image in found.values() if image for s in image.snapshot_ids})
-        if snapshot_ids:
-            attempt(account.snapshots, snapshot_ids)
+        jobs.append((account.security_groups, sorted(groups)))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(lambda job: attempt(*job), jobs))
 
 
 def caller_policy_set(account: Account):
