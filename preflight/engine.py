@@ -112,16 +112,13 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     when given (read-only), with every applicable rule."""
     requests = list(requests)
     report = Report(metadata={"schema": validation.source()})
-    notes: list[str] = []
+    notes: list[str] = []  # what live preparation could not verify, said on every request
+    given_policies = policies  # the caller's policies read from IAM are evaluated, not linted
     if account is not None:
         from preflight import live
 
         contexts = [Context(document, operation) for document, operation in requests if document.parsed]
-        live.prefetch(account, contexts, caller_policies=policies is None and bool(requests))
-        if policies is None and requests:
-            policies, failure = live.caller_policy_set(account)
-            if failure:
-                notes.append(failure)
+        policies, notes = live.prepare(account, contexts, policies)
     rules = all_rules(iam=policies is not None, live=account is not None) if rules is None else rules
     request_kinds = ("document", "request") + (("access",) if policies else ()) + (("live",) if account else ())
     for document, operation in requests:
@@ -135,6 +132,7 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
         from preflight.iam import catalog
 
         report.metadata["iam_catalog"] = catalog.load().metadata()
+    if given_policies is not None:
         for document in policies.files:
             report.files.append(document.path)
             report.findings.extend(check(Context(document, None, policies), rules, ("document", "policy")))

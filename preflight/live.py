@@ -121,6 +121,17 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         list(pool.map(lambda job: attempt(*job), jobs))
 
 
+def prepare(account: Account, contexts, policies):
+    """Prefetch what the requests name; without given policies, read the caller's. Returns the
+    policy set to evaluate and the notes on what could not be verified."""
+    want_caller = policies is None and bool(contexts)
+    prefetch(account, contexts, caller_policies=want_caller)
+    if not want_caller:
+        return policies, []
+    policies, failure = caller_policy_set(account)
+    return policies, [failure] if failure else []
+
+
 def caller_policy_set(account: Account):
     """(the caller's identity policies read from IAM as a policy set, None) or, when they cannot be
     read, (None, what could not be verified)."""
