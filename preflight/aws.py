@@ -162,12 +162,19 @@ class BotoAccount:
             return Key(meta["Arn"], meta.get("KeyState", ""), meta.get("KeyManager", ""))
         return self._once(("key", reference), compute)
 
+    def key_policy(self, key_arn: str) -> dict | None:
+        def compute():
+            answer = self._call("kms", "get_key_policy", KeyId=key_arn, PolicyName="default")
+            return _document(answer["Policy"]) if answer else None
+        return self._once(("key-policy", key_arn), compute)
+
     def role(self, arn: str) -> Role | None:
         def compute():
             answer = self._call("iam", "get_role", RoleName=arn.rsplit("/", 1)[-1])
             if answer is None or answer["Role"]["Arn"] != arn:
                 return None
-            return Role(arn, _document(answer["Role"].get("AssumeRolePolicyDocument")))
+            return Role(arn, _document(answer["Role"].get("AssumeRolePolicyDocument")),
+                        (answer["Role"].get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
         return self._once(("role", arn), compute)
 
     def object_head(self, bucket: str, key: str) -> ObjectHead:
@@ -300,11 +307,11 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
     with pool:
         if kind == "role":
             who = {"RoleName": name}
-            record, inline_list, attached_list = (f.result() for f in [
-                pool.submit(call, "iam", "get_role", **who),
+            role, inline_list, attached_list = (f.result() for f in [
+                pool.submit(account.role, arn),
                 pool.submit(inline, "list_role_policies", "get_role_policy", **who),
                 pool.submit(attached, "list_attached_role_policies", **who)])
-            record = (record or {}).get("Role", {})
+            boundary = role.boundary_arn if role else None
             entry = {"Arn": arn, "RolePolicyList": inline_list, "AttachedManagedPolicies": attached_list}
             groups = []
         else:
@@ -314,7 +321,7 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
                 pool.submit(inline, "list_user_policies", "get_user_policy", **who),
                 pool.submit(attached, "list_attached_user_policies", **who),
                 pool.submit(call, "iam", "list_groups_for_user", **who)])
-            record = (record or {}).get("User", {})
+            boundary = ((record or {}).get("User", {}).get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
             groups = [g["GroupName"] for g in (group_list or {}).get("Groups", [])]
             entry = {"Arn": arn, "UserPolicyList": inline_list, "AttachedManagedPolicies": attached_list,
                      "GroupList": groups}
@@ -324,10 +331,9 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
                          for g in groups]
         arns = {p["PolicyArn"] for p in attached_list} | {p["PolicyArn"] for g in group_details
                                                          for p in g["AttachedManagedPolicies"]}
-        boundary = record.get("PermissionsBoundary")
         if boundary:
-            entry["PermissionsBoundary"] = boundary
-            arns.add(boundary["PermissionsBoundaryArn"])
+            entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+            arns.add(boundary)
         policies = [p for p in pool.map(managed, sorted(arns)) if p]
     return {"RoleDetailList" if kind == "role" else "UserDetailList": [entry], "GroupDetailList": group_details,
             "Policies": policies}

@@ -73,7 +73,8 @@ def eks_name(ctx) -> tuple[str, str] | None:
 
 def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     """Read, concurrently, what every request names; failures are kept for the rules to report.
-    Chains (image -> snapshots, caller -> its policies) run as one job each, so the whole read
+    Chains (image -> snapshots -> key, key -> key policy, caller -> its policies) run as one job
+    each, so the whole read
     takes about as many round trips as the longest chain."""
     def attempt(call, *args):
         try:
@@ -88,6 +89,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             if snapshot and snapshot.kms_key_id:  # the AMI's key, compared with the root volume's
                 account.key(snapshot.kms_key_id)
 
+    def key_and_policy(reference):
+        key = account.key(reference)
+        if key and key.manager == "CUSTOMER":
+            account.key_policy(key.arn)
+
     jobs, images, subnets, groups, types = [(account.caller,)], set(), set(), set(), set()
     if caller_policies:
         jobs.append((lambda: account.identity_policies(account.caller().arn),))
@@ -97,9 +103,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         for pointer, group in ctx.instance_groups():
             if real(group.get("InstanceType")):
                 types.add(group["InstanceType"])
-            for _, config in ctx.ebs_configs(pointer, group):
-                if real(config.get("VolumeKmsKeyId")):
-                    jobs.append((account.key, config["VolumeKmsKeyId"]))
+            keyed = [config["VolumeKmsKeyId"] for _, config in ctx.ebs_configs(pointer, group)
+                     if real(config.get("VolumeKmsKeyId"))]
+            jobs += [(key_and_policy, reference) for reference in keyed]
+            if keyed and parse_arn(group.get("ExecutionRole")):  # PF217 reads the role's own policies
+                jobs.append((account.identity_policies, group["ExecutionRole"]))
         for _, bucket, key in lifecycle_objects(ctx):
             jobs.append((account.object_head, bucket, key))
         found_subnets, found_groups = network_ids(ctx)

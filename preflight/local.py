@@ -83,6 +83,7 @@ def seed(aws: LocalAws) -> None:
     from moto.sagemaker.models import sagemaker_backends
 
     state, account, region = aws.state, aws.account, aws.region
+    base_dir = pathlib.Path(state.get("base_dir", DEFAULT_STATE.parent))
     ec2, iam, kms, s3 = (aws.client(s) for s in ("ec2", "iam", "kms", "s3"))
     ec2_store = ec2_backends[account][region]
 
@@ -149,9 +150,11 @@ def seed(aws: LocalAws) -> None:
         document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
             "Service": trust.get(role["trusts"], role["trusts"])}, "Action": "sts:AssumeRole"}]}
         iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument=json.dumps(document))
+        for index, policy_file in enumerate(role.get("policies", [])):
+            iam.put_role_policy(RoleName=role["name"], PolicyName=f"{role['name']}-{index}",
+                                PolicyDocument=(base_dir / policy_file).read_text())
 
     # moto answers GetCallerIdentity as user "moto": give that user the caller's policies.
-    base_dir = pathlib.Path(state.get("base_dir", DEFAULT_STATE.parent))
     iam.create_user(UserName="moto")
     for index, policy_file in enumerate(state.get("caller_policies", [])):
         document = (base_dir / policy_file).read_text()

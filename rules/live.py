@@ -229,6 +229,56 @@ def volume_key_unusable(ctx):
                 yield ctx.finding(where, f"KMS key {key.arn} is AWS managed", "use a customer managed key")
 
 
+@rule("PF217", "execution-role-cannot-use-key", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def execution_role_cannot_use_key(ctx):
+    """A group's execution role may not use its volume key the way HyperPod needs.
+
+    ## Why is this bad?
+    HyperPod creates grants on the customer managed key through the execution role. The role
+    needs `kms:CreateGrant` (with `kms:ViaService` = `sagemaker.<region>.amazonaws.com` and
+    `kms:GrantIsForAWSResource` = true) and `kms:DescribeKey` (same `kms:ViaService`), from the key
+    policy directly or, where the key policy delegates to the account, from the role's own policies.
+    Without them the volumes cannot be encrypted and the nodes do not launch.
+
+    ## Source
+    HyperPod developer guide, customer managed key encryption; AWS KMS key policies.
+    """
+    from preflight.iam import keys, policy as iam_policy
+    from preflight.iam.evaluate import MAYBE, NO
+
+    judged = set()
+    for group_pointer, group in ctx.instance_groups(("InstanceGroups",)):
+        role_arn = real(group.get("ExecutionRole"))
+        if not parse_arn(role_arn) or ctx.account.role(role_arn) is None:
+            continue
+        for pointer, config in ctx.ebs_configs(group_pointer, group):
+            reference = real(config.get("VolumeKmsKeyId"))
+            key = ctx.account.key(reference) if reference else None
+            if key is None or key.manager != "CUSTOMER" or (role_arn, key.arn) in judged:
+                continue  # PF216 reports unusable keys; each role and key pair is judged once
+            judged.add((role_arn, key.arn))
+            policy = ctx.account.key_policy(key.arn) or {}
+            details = ctx.account.identity_policies(role_arn)
+            own = iam_policy.collect([_details_document(role_arn, details)], role_arn).statements()
+            for action, outcome, reason in keys.verdicts(key.arn, policy, role_arn, own, ctx.account.region):
+                if outcome == NO:
+                    yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"role {role_arn} may not {action} on {key.arn}: "
+                                      f"{reason}", "allow it in the key policy or the role's policy, with "
+                                      "kms:ViaService sagemaker.<region>.amazonaws.com")
+                elif outcome == MAYBE:
+                    yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"whether role {role_arn} may {action} on "
+                                      f"{key.arn} is not decided: {reason}", severity=Severity.WARNING)
+
+
+def _details_document(arn: str, details: dict):
+    import json
+
+    from preflight import documents
+
+    return documents.parse(f"iam:{arn}.json", json.dumps(details))
+
+
 def _trusts(policy: dict, service: str) -> bool:
     statements = policy.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
