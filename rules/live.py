@@ -59,6 +59,16 @@ def custom_ami_unavailable(ctx):
     ## Why is this bad?
     HyperPod cannot launch nodes from it; the cluster fails after minutes of provisioning.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0ccccccccccccccc3"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
     ## Source
     Seed guide, "Creación de un clúster"; EC2 `DescribeImages`.
     """
@@ -77,6 +87,16 @@ def custom_ami_foreign_owner(ctx):
     ## Why is this bad?
     The model: the custom AMI "must be owned by the same Amazon Web Services account that is
     creating the HyperPod cluster".
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0ddddddddddddddd5"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
 
     ## Source
     botocore service model, `ImageId` documentation.
@@ -98,6 +118,16 @@ def custom_ami_extra_volumes(ctx):
     ## Why is this bad?
     The model: "Only the primary AMI snapshot volume is supported; additional AMI volumes are not supported."
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0fffffffffffffff7"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
     ## Source
     botocore service model, `ImageId` documentation.
     """
@@ -117,6 +147,16 @@ def custom_ami_not_tagged_for_sharing(ctx):
     `ec2:ModifySnapshotAttribute` only under `StringEquals ec2:ResourceTag/AllowSharing = "true"`,
     checked on the image and on each snapshot: without the tag the image cannot be shared with
     the service and cluster creation fails.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0bbbbbbbbbbbbbbb2"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
 
     ## Source
     Seed guide, the tag-restricted sharing policy.
@@ -154,6 +194,16 @@ def encrypted_ami_key_mismatch(ctx):
     same key is used to encrypt the cluster's root EBS volume". Keys are compared after resolving
     both sides with `kms:DescribeKey`: a key id, key ARN, alias name or alias ARN all name a key ARN.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0aaaaaaaaaaaaaaa1", "InstanceStorageConfigs": [{"EbsVolumeConfig": {"RootVolume": true, "VolumeKmsKeyId": "alias/other"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0aaaaaaaaaaaaaaa1", "InstanceStorageConfigs": [{"EbsVolumeConfig": {"RootVolume": true, "VolumeKmsKeyId": "alias/hyperpod-volumes"}}]}]}
+    ```
+
     ## Source
     Seed guide, "importante" note; AWS KMS `DescribeKey`.
     """
@@ -190,6 +240,16 @@ def ami_encrypted_with_aws_managed_key(ctx):
     An AWS managed key's policy cannot be changed, so the AMI cannot be shared with HyperPod.
     Re-encrypt the AMI (copy it) with a customer managed key.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0eeeeeeeeeeeeeee6"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
     ## Source
     HyperPod developer guide, customer managed key encryption; domain notes.
     """
@@ -210,6 +270,16 @@ def volume_key_unusable(ctx):
 
     ## Why is this bad?
     HyperPod encrypts with customer managed keys only; a disabled or missing key fails every volume.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "alias/no-such-key"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
 
     ## Source
     HyperPod developer guide, customer managed key encryption.
@@ -240,6 +310,16 @@ def execution_role_cannot_use_key(ctx):
     `kms:GrantIsForAWSResource` = true) and `kms:DescribeKey` (same `kms:ViaService`), from the key
     policy directly or, where the key policy delegates to the account, from the role's own policies.
     Without them the volumes cannot be encrypted and the nodes do not launch.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/NoKmsExecutionRole", "ImageId": "ami-0123456789abcdef0", "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
+    ```
 
     ## Source
     HyperPod developer guide, customer managed key encryption; AWS KMS key policies.
@@ -301,6 +381,16 @@ def role_missing(ctx):
     ## Why is this bad?
     HyperPod cannot assume it: CreateCluster or UpdateCluster fails validation.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/NoSuchRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
     ## Source
     SageMaker API reference, `ClusterInstanceGroupSpecification.ExecutionRole`.
     """
@@ -316,6 +406,16 @@ def role_does_not_trust_sagemaker(ctx):
     ## Why is this bad?
     The nodes cannot take the role: the cluster fails to create, minutes later. (The autoscaling
     `ClusterRole` trusts `hyperpod.sagemaker.amazonaws.com` instead.)
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/TrustsEc2Role", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
 
     ## Source
     HyperPod developer guide, "IAM role for SageMaker HyperPod"; field reports.
@@ -336,6 +436,16 @@ def lifecycle_script_missing(ctx):
     ## Why is this bad?
     Nodes fail their lifecycle step and the cluster rolls back.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "no_such_script.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
     ## Source
     HyperPod developer guide, lifecycle scripts; field reports.
     """
@@ -354,6 +464,16 @@ def lifecycle_script_malformed(ctx):
     ## Why is this bad?
     The node runs it directly: without a shebang it fails to execute, and with CRLF endings the
     interpreter is `/bin/bash\\r`, which does not exist.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "crlf.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
 
     ## Source
     Field reports.
@@ -374,6 +494,16 @@ def network_resource_missing(ctx):
 
     ## Why is this bad?
     CreateCluster fails validation, or nodes cannot be placed.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0ddddddddddddddd4"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
 
     ## Source
     EC2 `DescribeSubnets`, `DescribeSecurityGroups`.
@@ -401,6 +531,16 @@ def network_vpc_mismatch(ctx):
     ## Why is this bad?
     A security group applies only within its VPC; HyperPod rejects the configuration.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}, "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/elsewhere-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}, "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
     ## Source
     Amazon VPC User Guide; HyperPod developer guide, VPC setup.
     """
@@ -426,6 +566,16 @@ def security_group_without_efa_rules(ctx):
     ## Why is this bad?
     EFA traffic between nodes is dropped; distributed training hangs or falls back to slow paths.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0fedcba9876543210"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
     ## Source
     HyperPod developer guide, "Setting up SageMaker HyperPod with a custom Amazon VPC"; EFA user guide.
     """
@@ -446,6 +596,16 @@ def public_subnet(ctx):
     HyperPod nodes get no public addresses; in a public subnet they have no way out (no NAT) to
     reach S3 or the service endpoints. Use private subnets with a NAT gateway or VPC endpoints.
 
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0fedcba9876543210"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
     ## Source
     HyperPod developer guide, VPC setup; field reports.
     """
@@ -463,6 +623,16 @@ def eks_orchestrator_unusable(ctx):
     ## Why is this bad?
     HyperPod registers its nodes through EKS access entries, which need the `API` or
     `API_AND_CONFIG_MAP` authentication mode.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/configmap-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
 
     ## Source
     HyperPod developer guide, EKS prerequisites; field reports.
@@ -492,6 +662,16 @@ def cluster_missing(ctx):
     ## Why is this bad?
     The call fails; usually the name is misspelt or the region is not the cluster's.
 
+    ## Example
+    ```json
+    {"ClusterName": "no-such-cluster"}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster"}
+    ```
+
     ## Source
     SageMaker `DescribeCluster`.
     """
@@ -508,6 +688,16 @@ def cluster_already_exists(ctx):
     ## Why is this bad?
     CreateCluster fails with ResourceInUse; a pipeline that meant an update would have sent
     the wrong call.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
 
     ## Source
     SageMaker `DescribeCluster`, `CreateCluster`.
@@ -526,6 +716,16 @@ def instance_group_missing(ctx):
 
     ## Why is this bad?
     The update fails validation, or the group meant is left on its old image.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "ImageId": "default", "InstanceGroups": [{"InstanceGroupName": "gpu"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "ImageId": "default", "InstanceGroups": [{"InstanceGroupName": "workers"}]}
+    ```
 
     ## Source
     SageMaker `DescribeCluster`, `UpdateClusterSoftware`.
@@ -549,6 +749,16 @@ def software_update_touches_groups(ctx):
     ## Why is this bad?
     Informational: a software update without `InstanceGroups` touches every group; a cluster
     update replaces the named groups' settings. Knowing which groups change avoids surprises.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "ImageId": "default"}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "no-such-cluster", "ImageId": "default"}
+    ```
 
     ## Source
     Seed guide, "Actualización del software de clúster".
@@ -575,6 +785,16 @@ def custom_ami_group_without_image(ctx):
     ## Why is this bad?
     The model: "if an instance group uses a custom AMI, you must provide an ImageId or use the default".
 
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster"}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "ImageId": "ami-0123456789abcdef0"}
+    ```
+
     ## Source
     botocore service model, `UpdateClusterSoftwareRequest.ImageId` documentation.
     """
@@ -600,6 +820,16 @@ def instance_type_not_offered(ctx):
     ## Why is this bad?
     Being in the model's enum does not mean a type is offered in a zone; nodes then never launch
     ("insufficient capacity"). Best effort: the EC2 offering of the type without its `ml.` prefix.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.trn1.32xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
 
     ## Source
     EC2 `DescribeInstanceTypeOfferings`; field reports.

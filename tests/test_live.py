@@ -36,6 +36,23 @@ def test_live_case(path, account):
         f"{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in request_findings)
 
 
+LIVE_RULES = [r for r in all_rules().values() if r.kind == "live"]
+
+
+@pytest.mark.parametrize("rule", LIVE_RULES, ids=[r.id for r in LIVE_RULES])
+def test_live_docstring_example_fires_and_use_instead_does_not(rule, account):
+    """Live rules' examples name resources of fixtures/account/hyperpod.json."""
+    from test_rule_docs import examples
+
+    def fired(texts):
+        pairs = [(documents.parse(f"example{i}.json", t), rule.operations[0]) for i, t in enumerate(texts)]
+        return {f.rule for f in engine.run(pairs, account=account()).findings}
+
+    found = examples(rule)
+    assert rule.id in fired(found["Example"][0]), f"{rule.id}'s Example does not fire it"
+    assert rule.id not in fired(found["Use instead"][0]), f"{rule.id}'s Use instead fires it"
+
+
 def test_every_live_rule_has_a_failing_and_a_passing_case():
     failing, passing = set(), set()
     for path in LIVE_CASES:

@@ -106,3 +106,20 @@ def test_passing_request_creates_the_cluster(run_cli, local_aws, tmp_path):
     outcome = json.loads(result.stdout)["tool"]["apply"]
     assert outcome["sent"] and outcome["response"]["ClusterArn"].endswith("gate-passed")
     assert "gate-passed" in _clusters(local_aws)
+
+
+def test_local_aws_runner_passes_the_exit_code_through():
+    import subprocess
+    import sys
+
+    from conftest import preflight_command
+
+    command = [sys.executable, "-m", "preflight.local", "--", *preflight_command(), "check", "--live"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "MOTO_ACCOUNT_ID"}
+    ok = subprocess.run(command + [str(FIXTURES / "live/requests/new-cluster.create-cluster.json")],
+                        capture_output=True, text=True, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "local AWS at http://127.0.0.1:" in ok.stderr
+    bad = subprocess.run(command + [str(FIXTURES / "live/requests/missing-role.create-cluster.json")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 1 and "PF410" in bad.stdout
