@@ -9,11 +9,9 @@ every command alike; the table reports medians of wall time and of peak resident
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import platform
-import shutil
 import statistics
 import subprocess
 import sys

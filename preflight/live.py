@@ -143,12 +143,17 @@ def prepare(account: Account, contexts, policies):
 def caller_policy_set(account: Account):
     """(the caller's identity policies read from IAM as a policy set, None) or, when they cannot be
     read, (None, what could not be verified)."""
-    from preflight.iam import policy as iam_policy
-
     try:
         caller = account.caller()
         details = account.identity_policies(caller.arn)
     except LookupFailed as failure:
         return None, f"the caller's permissions were not verified: {failure.lookup} failed: {failure.reason}"
-    document = documents.parse(f"iam:{caller.arn}.json", json.dumps(details, indent=1))
-    return iam_policy.collect([document], caller.arn), None
+    return policy_set_of(caller.arn, details), None
+
+
+def policy_set_of(arn: str, details: dict):
+    """The policy set of a principal from its authorization details as read from IAM."""
+    from preflight.iam import policy as iam_policy
+
+    document = documents.parse(f"iam:{arn}.json", json.dumps(details, indent=1))
+    return iam_policy.collect([document], arn)

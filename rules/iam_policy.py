@@ -149,7 +149,7 @@ def invalid_effect(ctx):
                               else "the statement has no Effect", fix)
 
 
-def _element_problems(ctx, raw, pointer, names, what):
+def _element_problems(raw, pointer, names, what):
     present = [n for n in names if n in raw]
     if len(present) != 1:
         message = f"both {names[0]} and {names[1]}" if present else f"neither {names[0]} nor {names[1]}"
@@ -187,7 +187,7 @@ def malformed_action_element(ctx):
     IAM JSON policy element reference, "Action", "NotAction".
     """
     for pointer, raw in _raw_statements(ctx):
-        for at, message, fix in _element_problems(ctx, raw, pointer, ("Action", "NotAction"), "action"):
+        for at, message, fix in _element_problems(raw, pointer, ("Action", "NotAction"), "action"):
             yield ctx.finding(at, message, fix)
     for statement in _statements(ctx):
         for action in statement.actions:
@@ -220,7 +220,7 @@ def malformed_resource_element(ctx):
     IAM JSON policy element reference, "Resource"; IAM identifiers, "IAM ARNs".
     """
     for pointer, raw in _raw_statements(ctx):
-        for at, message, fix in _element_problems(ctx, raw, pointer, ("Resource", "NotResource"), "resource"):
+        for at, message, fix in _element_problems(raw, pointer, ("Resource", "NotResource"), "resource"):
             yield ctx.finding(at, message, fix)
     for statement in _statements(ctx):
         for resource in statement.resources:

@@ -9,7 +9,7 @@ through ``ctx.account`` (preflight/account.py), already prefetched once per run.
 from __future__ import annotations
 
 from preflight.findings import Severity
-from preflight.live import UPDATES, custom_images, eks_name, lifecycle_objects, network_ids, real
+from preflight.live import UPDATES, custom_images, eks_name, lifecycle_objects, network_ids, policy_set_of, real
 from preflight.registry import rule
 from preflight.values import parse_arn
 
@@ -324,7 +324,7 @@ def execution_role_cannot_use_key(ctx):
     ## Source
     HyperPod developer guide, customer managed key encryption; AWS KMS key policies.
     """
-    from preflight.iam import keys, policy as iam_policy
+    from preflight.iam import keys
     from preflight.iam.evaluate import MAYBE, NO
 
     judged = set()
@@ -339,8 +339,7 @@ def execution_role_cannot_use_key(ctx):
                 continue  # PF216 reports unusable keys; each role and key pair is judged once
             judged.add((role_arn, key.arn))
             policy = ctx.account.key_policy(key.arn) or {}
-            details = ctx.account.identity_policies(role_arn)
-            own = iam_policy.collect([_details_document(role_arn, details)], role_arn).statements()
+            own = policy_set_of(role_arn, ctx.account.identity_policies(role_arn)).statements()
             for action, outcome, reason in keys.verdicts(key.arn, policy, role_arn, own, ctx.account.region):
                 if outcome == NO:
                     yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"role {role_arn} may not {action} on {key.arn}: "
@@ -349,14 +348,6 @@ def execution_role_cannot_use_key(ctx):
                 elif outcome == MAYBE:
                     yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"whether role {role_arn} may {action} on "
                                       f"{key.arn} is not decided: {reason}", severity=Severity.WARNING)
-
-
-def _details_document(arn: str, details: dict):
-    import json
-
-    from preflight import documents
-
-    return documents.parse(f"iam:{arn}.json", json.dumps(details))
 
 
 def _trusts(policy: dict, service: str) -> bool:

@@ -56,7 +56,7 @@ def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, reg
             continue
         delegated = decide(to_account + denies, None, need)
         if delegated.outcome == NO:
-            results.append((need.action, min(direct.outcome, MAYBE) if direct.outcome == MAYBE else NO,
+            results.append((need.action, MAYBE if direct.outcome == MAYBE else NO,
                             "the key policy allows neither the role nor its account"))
             continue
         own = decide(role_statements, None, need)
