@@ -34,7 +34,7 @@ local_aws() { "$python" -m preflight.local -- "$@"; }
 expect 0 "Live, embedded local AWS: the corrected update requests and a create for a new cluster" \
   local_aws "$preflight" check --live fixtures/seed/corrected/0[3-6]*.json fixtures/live/requests/new-cluster.create-cluster.json
 expect 1 "Live: an untagged AMI, a key that is not the AMI's, a missing script, a missing role" \
-  local_aws "$preflight" check --live fixtures/live/requests/*.json
+  local_aws "$preflight" check --live fixtures/live/requests/{untagged-ami,mismatched-key-alias,missing-script,missing-role}.create-cluster.json
 expect 0 "Live: apply sends a create request that passed" \
   local_aws "$preflight" apply fixtures/live/requests/new-cluster.create-cluster.json
 expect 1 "Live: apply refuses a failing request and sends nothing" \
