@@ -1,4 +1,4 @@
-"""The ``preflight`` command: check | rules | explain. Thin: the work is in engine and formats."""
+"""The ``preflight`` command: check | apply | rules | explain. Thin: the work is in engine and formats."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import typer
 
 from preflight import __version__
 from preflight.findings import Severity
+from preflight.formats import FORMATS
+from preflight.operations import OPERATIONS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.")
@@ -18,18 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 EXIT_OK, EXIT_BLOCKING, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
 
-class Operation(str, enum.Enum):
-    create_cluster = "create-cluster"
-    update_cluster = "update-cluster"
-    update_cluster_software = "update-cluster-software"
-    delete_cluster = "delete-cluster"
-    batch_delete_cluster_nodes = "batch-delete-cluster-nodes"
-
-
-class Format(str, enum.Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
+Operation = enum.Enum("Operation", {name.replace("-", "_"): name for name in OPERATIONS}, type=str)
+Format = enum.Enum("Format", {name: name for name in FORMATS}, type=str)
 
 
 class FailOn(str, enum.Enum):

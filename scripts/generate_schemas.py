@@ -21,13 +21,9 @@ import sys
 import botocore
 import botocore.loaders
 
-OPERATIONS = {
-    "create-cluster": "CreateCluster",
-    "update-cluster": "UpdateCluster",
-    "update-cluster-software": "UpdateClusterSoftware",
-    "delete-cluster": "DeleteCluster",
-    "batch-delete-cluster-nodes": "BatchDeleteClusterNodes",
-}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from preflight.operations import OPERATIONS  # noqa: E402  (the one list of operations)
+
 OUT = pathlib.Path(__file__).resolve().parent.parent / "preflight" / "schema"
 
 # Unicode separators (\p{Z}: Zs, Zl, Zp), spelled out because Python's re has no \p{...}.
