@@ -74,6 +74,8 @@ def main() -> int:
 
     import os
 
+    from botocore.stub import Stubber
+
     from preflight import documents, engine, live
     from preflight.aws import BotoAccount
     from preflight.local import LocalAws
@@ -87,6 +89,11 @@ def main() -> int:
         def one(workers: int) -> tuple[float, Counter]:
             live.WORKERS = workers
             account = BotoAccount(region=aws.region, timeout=10)
+            # moto has no SageMaker Service Quotas: that one call is answered by botocore's Stubber
+            stubber = Stubber(account.client("service-quotas"))
+            stubber.add_response("list_service_quotas", {"Quotas": [
+                {"QuotaName": "ml.c5.2xlarge for cluster usage", "Value": 16.0}]}, {"ServiceCode": "sagemaker"})
+            stubber.activate()
             start = time.perf_counter()
             report = engine.run(pairs, account=account)
             elapsed = time.perf_counter() - start

@@ -52,7 +52,7 @@ class BotoAccount:
                                         connect_timeout=timeout, read_timeout=timeout)
         # Clients are made up front: sessions are not thread-safe, clients are.
         self._clients = {name: session.client(name, config=config)
-                         for name in ("sts", "ec2", "kms", "iam", "s3", "eks", "sagemaker")}
+                         for name in ("sts", "ec2", "kms", "iam", "s3", "eks", "sagemaker", "service-quotas")}
         # Creates and updates are not idempotent: exactly one attempt, then look before retrying.
         self._sender = session.client("sagemaker", config=botocore.config.Config(
             retries={"mode": "standard", "max_attempts": 1}, connect_timeout=timeout, read_timeout=max(timeout, 60)))
@@ -60,6 +60,11 @@ class BotoAccount:
         self._memo: dict = {}
         self._locks: dict = {}
         self._guard = threading.Lock()
+
+    def client(self, service: str):
+        """The botocore client for a service (the tests attach botocore's Stubber to one where
+        the local endpoint lacks an operation)."""
+        return self._clients[service]
 
     # ----- plumbing --------------------------------------------------------------------------
 
@@ -75,7 +80,9 @@ class BotoAccount:
             error = err.response.get("Error", {})
             code = str(error.get("Code", ""))
             status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            message = error.get("Message") or code
+            message = " ".join(str(error.get("Message") or code).split())
+            if "<html" in message.lower() or not message:  # an HTML error page says nothing more
+                message = f"HTTP {status}"
             if code in NOT_FOUND or (status == 404 and code not in DENIED) or (
                     code == "ValidationException" and "not find" in message.lower()):  # SageMaker's "not found"
                 return None
@@ -83,7 +90,7 @@ class BotoAccount:
                 raise LookupFailed(lookup, f"access denied ({code}: {message})") from None
             if code in THROTTLED:
                 raise LookupFailed(lookup, f"throttled, still after retries ({code})") from None
-            raise LookupFailed(lookup, f"{code or status}: {message}") from None
+            raise LookupFailed(lookup, message if code in ("", str(status)) else f"{code}: {message}") from None
         except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError) as err:
             raise LookupFailed(lookup, f"timed out ({type(err).__name__})") from None
         except botocore.exceptions.EndpointConnectionError as err:
@@ -236,6 +243,23 @@ class BotoAccount:
                                 Filters=[{"Name": "instance-type", "Values": [ec2_type]}]) or {}
             return {o["Location"] for o in answer.get("InstanceTypeOfferings", [])}
         return self._once(("offerings", ec2_type), compute)
+
+    def cluster_quotas(self) -> dict[str, float]:
+        """Instance type -> the account's quota "<type> for cluster usage" (Service Quotas)."""
+        def compute():
+            quotas: dict[str, float] = {}
+            token = None
+            while True:
+                page = self._call("service-quotas", "list_service_quotas", ServiceCode="sagemaker",
+                                  **({"NextToken": token} if token else {})) or {}
+                for quota in page.get("Quotas", []):
+                    name = quota.get("QuotaName", "")
+                    if name.endswith(" for cluster usage"):
+                        quotas[name.removesuffix(" for cluster usage")] = quota.get("Value", 0)
+                token = page.get("NextToken")
+                if not token:
+                    return quotas
+        return self._once(("cluster-quotas",), compute)
 
     def identity_policies(self, principal_arn: str) -> dict:
         """The principal's policies in the shape of get-account-authorization-details."""

@@ -119,6 +119,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if real(ctx.request.get("ClusterName")):  # updates need it; a create must not find it
             jobs.append((account.cluster, ctx.request["ClusterName"]))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
+    if types:
+        jobs.append((account.cluster_quotas,))
     if images:
         jobs.append((images_and_snapshots, sorted(images)))
     if subnets:

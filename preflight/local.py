@@ -47,7 +47,8 @@ class LocalAws:
             os.environ.setdefault(key, value)
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
+        # werkzeug logs every request, and a traceback for each operation moto has not implemented
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

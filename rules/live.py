@@ -834,3 +834,46 @@ def instance_type_not_offered(ctx):
         if instance_type and not ctx.account.offered_zones(instance_type) & zones:
             yield ctx.finding(f"{pointer}/InstanceType", f"{instance_type} is not offered in {', '.join(sorted(zones))}",
                               "choose subnets in zones that offer it, or another type")
+
+
+@rule("PF461", "cluster-quota-exceeded", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def cluster_quota_exceeded(ctx):
+    """More instances of a type than the account's Service Quota "<type> for cluster usage" allows.
+
+    ## Why is this bad?
+    HyperPod cannot launch them: the cluster stays short of capacity, or the call fails
+    (field reports: "service quota exceeded"). The request alone is compared with the quota; other
+    clusters' usage only makes it worse. A type for which no quota is listed is not verified.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 9, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}]}
+    ```
+
+    ## Source
+    Service Quotas, SageMaker "<instance type> for cluster usage"; field reports.
+    """
+    requested: dict[str, tuple[int, str]] = {}
+    for pointer, group in ctx.instance_groups():
+        instance_type, count = real(group.get("InstanceType")), group.get("InstanceCount")
+        if instance_type and type(count) is int:
+            total, first = requested.get(instance_type, (0, f"{pointer}/InstanceCount"))
+            requested[instance_type] = (total + count, first)
+    if not requested:
+        return
+    quotas = ctx.account.cluster_quotas()
+    for instance_type, (total, pointer) in requested.items():
+        quota = quotas.get(instance_type)
+        if quota is None:
+            yield ctx.finding(pointer, f"no cluster-usage quota is listed for {instance_type}; the count is not verified",
+                              severity=Severity.WARNING)
+        elif total > quota:
+            yield ctx.finding(pointer, f"{total} {instance_type} requested; the account's quota for cluster usage is "
+                              f"{quota:g}", "request an increase in Service Quotas, or fewer instances")
+
