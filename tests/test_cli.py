@@ -226,3 +226,33 @@ def test_principal_through_group_and_boundary(run_cli, tmp_path):
 def test_nothing_to_check_is_usage_error(run_cli):
     assert run_cli("check").returncode == 2
     assert run_cli("check", "--principal", "arn:aws:iam::444455556666:user/x", CORRECTED[0]).returncode == 2
+
+
+def _on_a_terminal(args: list[str], env: dict) -> str:
+    import pty
+    import subprocess
+
+    from conftest import preflight_command
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(preflight_command() + args, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_colour_on_a_terminal_unless_no_color():
+    coloured = _on_a_terminal(["check", AS_WRITTEN[0]], CLEAN_ENV)
+    assert "\033[31merror\033[0m PF110" in coloured
+    plain = _on_a_terminal(["check", AS_WRITTEN[0]], {**CLEAN_ENV, "NO_COLOR": "1"})
+    assert "\033[" not in plain and "error PF110" in plain
