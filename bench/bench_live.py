@@ -11,58 +11,21 @@ worker), medians of --runs each. Needs the local extra: pip install '.[local]'.
 from __future__ import annotations
 
 import argparse
-import http.client
 import pathlib
 import statistics
 import sys
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from faults import DelayProxy  # noqa: E402  (the tests' loopback proxy)
 REQUESTS = [
     ("fixtures/live/requests/new-cluster.create-cluster.json", "create-cluster"),
     ("fixtures/live/requests/new-cluster-customer-key.create-cluster.json", "create-cluster"),
     ("fixtures/seed/corrected/03-custom-ami.update-cluster-software.json", "update-cluster-software"),
     ("fixtures/seed/corrected/04-scale-up.update-cluster.json", "update-cluster"),
 ]
-
-
-def latency_proxy(target: str, delay: float) -> ThreadingHTTPServer:
-    upstream = urlparse(target)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def _forward(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            time.sleep(delay)
-            connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            connection.request(self.command, self.path, body=body, headers=headers)
-            answer = connection.getresponse()
-            payload = answer.read()
-            self.send_response(answer.status)
-            for key, value in answer.getheaders():
-                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-            connection.close()
-
-        do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def main() -> int:
@@ -80,10 +43,9 @@ def main() -> int:
     from preflight.aws import BotoAccount
     from preflight.local import LocalAws
 
-    with LocalAws() as aws:
-        proxy = latency_proxy(aws.endpoint, args.latency_ms / 1000)
+    with LocalAws() as aws, DelayProxy(aws.endpoint, delay=args.latency_ms / 1000) as proxy:
         os.environ.update({k: v for k, v in aws.env.items() if k.startswith("AWS_")})
-        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{proxy.server_address[1]}"
+        os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint
         pairs = [(documents.read(str(ROOT / path)), op) for path, op in REQUESTS]
 
         def one(workers: int) -> tuple[float, Counter]:
@@ -104,7 +66,6 @@ def main() -> int:
         for label, workers in ((f"concurrent prefetch ({live.WORKERS} workers)", live.WORKERS), ("sequential (1 worker)", 1)):
             runs = [one(workers) for _ in range(args.runs)]
             results[label] = (statistics.median(r[0] for r in runs), runs[0][1])
-        proxy.shutdown()
 
     latency = args.latency_ms / 1000
     lines = ["# Live checks: AWS calls and latency", "",

@@ -48,14 +48,14 @@ class BotoAccount:
             raise ConfigurationError("no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
         self.region = session.region_name
         attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 4)  # the standard variable, honoured here too
-        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": attempts},
+        config = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
                                         connect_timeout=timeout, read_timeout=timeout)
         # Clients are made up front: sessions are not thread-safe, clients are.
         self._clients = {name: session.client(name, config=config)
                          for name in ("sts", "ec2", "kms", "iam", "s3", "eks", "sagemaker", "service-quotas")}
         # Creates and updates are not idempotent: exactly one attempt, then look before retrying.
         self._sender = session.client("sagemaker", config=botocore.config.Config(
-            retries={"mode": "standard", "max_attempts": 1}, connect_timeout=timeout, read_timeout=max(timeout, 60)))
+            retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=timeout, read_timeout=timeout))
         self.calls: Counter = Counter()  # (service, operation) -> calls made, for tests and bench/
         self._memo: dict = {}
         self._locks: dict = {}
@@ -226,14 +226,15 @@ class BotoAccount:
                               (cluster.get("resourcesVpcConfig") or {}).get("vpcId"))
         return self._once(("eks", name), compute)
 
-    def cluster(self, name: str) -> ClusterState | None:
+    def cluster(self, name: str, fresh: bool = False) -> ClusterState | None:
+        """The cluster's state; ``fresh`` reads it again (after a send) instead of the run's memo."""
         def compute():
             answer = self._call("sagemaker", "describe_cluster", ClusterName=name)
             if answer is None:
                 return None
             groups = {g.get("InstanceGroupName"): g for g in answer.get("InstanceGroups", [])}
             return ClusterState(answer.get("ClusterArn", ""), answer.get("ClusterStatus", ""), groups)
-        return self._once(("cluster", name), compute)
+        return compute() if fresh else self._once(("cluster", name), compute)
 
     def offered_zones(self, instance_type: str) -> set[str]:
         ec2_type = instance_type.removeprefix("ml.")

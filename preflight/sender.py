@@ -62,7 +62,7 @@ def send(account, operation: str, request: dict) -> Outcome:
     # The request may or may not have been carried out: look before saying anything.
     name = request.get("ClusterName")
     try:
-        cluster = account.cluster(name)
+        cluster = account.cluster(name, fresh=True)  # not the pre-send answer the checks used
     except LookupFailed as failure:
         outcome.note = f"whether {operation} took effect is unknown: {failure}; do not resend before checking"
         outcome.exit_code = EXIT_UNVERIFIED

@@ -1,13 +1,15 @@
-"""A fault-injecting AWS endpoint on loopback: every call gets the same failure, in the error
-format of the calling service's protocol, and every call is recorded."""
+"""Fault injection on loopback. FaultServer: every call gets the same failure, in the error format
+of the calling service's protocol, and every call is recorded. DelayProxy: forwards every call to
+a real endpoint and holds requests (or, for chosen operations, the answers) for a while."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 CODES = {  # mode -> (HTTP status, JSON code, EC2 code, query/S3 code)
     "denied": (403, "AccessDeniedException", "UnauthorizedOperation", "AccessDenied"),
@@ -71,3 +73,59 @@ class FaultServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class DelayProxy:
+    """Forward to ``target``; hold each request ``delay`` seconds before forwarding, and hold the
+    answer ``answer_delay`` seconds after it for the operations named in ``slow_answers``."""
+
+    def __init__(self, target: str, delay: float = 0.0, slow_answers: tuple[str, ...] = (), answer_delay: float = 0.0):
+        upstream = urlparse(target)
+        proxy = self
+        self.calls: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2] or self.path
+                proxy.calls.append(operation)
+                time.sleep(delay)
+                connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                answer = connection.getresponse()
+                payload = answer.read()
+                connection.close()
+                if operation in slow_answers:
+                    time.sleep(answer_delay)
+                try:
+                    self.send_response(answer.status)
+                    for key, value in answer.getheaders():
+                        if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                except OSError:  # the client gave up waiting
+                    pass
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> "DelayProxy":
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+

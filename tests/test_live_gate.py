@@ -123,3 +123,16 @@ def test_local_aws_runner_passes_the_exit_code_through():
     bad = subprocess.run(command + [str(FIXTURES / "live/requests/missing-role.create-cluster.json")],
                          capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode == 1 and "PF410" in bad.stdout
+
+
+def test_timed_out_create_is_looked_up_not_retried(run_cli, local_aws, tmp_path):
+    from faults import DelayProxy
+
+    path = _request(tmp_path, "slow-answer")
+    with DelayProxy(local_aws.endpoint, slow_answers=("CreateCluster",), answer_delay=4) as proxy:
+        env = {**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint}
+        result = run_cli("apply", "--timeout", "2", path, env=env)
+    assert proxy.calls.count("CreateCluster") == 1  # one attempt, never a blind retry
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the create went through" in result.stdout
+    assert "slow-answer" in _clusters(local_aws)
