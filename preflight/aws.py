@@ -116,15 +116,22 @@ class BotoAccount:
     def _batch(self, kind: str, ids: list[str], fetch) -> dict:
         """Fetch the ids not read yet in one call (``fetch(ids) -> {id: record}``); when the batch
         is refused because one id does not exist, read them one by one."""
-        missing = sorted({i for i in ids if (kind, i) not in self._memo})
-        if missing:
-            found = fetch(missing)
-            if found is None and len(missing) > 1:
-                found = {}
-                for one in missing:
-                    found.update(fetch([one]) or {})
-            for one in missing:
-                self._memo.setdefault((kind, one), ("ok", (found or {}).get(one)))
+        with self._guard:  # one batch at a time per kind of resource
+            lock = self._locks.setdefault((kind, "batch"), threading.Lock())
+        with lock:
+            missing = sorted({i for i in ids if (kind, i) not in self._memo})
+            if missing:
+                try:
+                    found = fetch(missing)
+                    if found is None and len(missing) > 1:
+                        found = {}
+                        for one in missing:
+                            found.update(fetch([one]) or {})
+                    outcome = {one: ("ok", (found or {}).get(one)) for one in missing}
+                except LookupFailed as failure:  # remembered too: a failed read is not repeated
+                    outcome = {one: ("failed", failure) for one in missing}
+                for one, result in outcome.items():
+                    self._memo.setdefault((kind, one), result)
         return {i: self._once((kind, i), lambda: None) for i in ids}
 
     # ----- lookups ---------------------------------------------------------------------------

@@ -136,3 +136,10 @@ def test_timed_out_create_is_looked_up_not_retried(run_cli, local_aws, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "the create went through" in result.stdout
     assert "slow-answer" in _clusters(local_aws)
+
+
+def test_a_failed_read_is_not_repeated(run_cli):
+    with FaultServer("denied") as server:
+        result = run_cli("check", "--live", str(CORRECTED), env=fault_env(server.endpoint))
+    assert result.returncode == 3
+    assert server.calls.count("DescribeImages") == 1, server.calls
