@@ -26,7 +26,7 @@ def custom_images(ctx) -> dict[str, str]:
         image = real(group.get("ImageId"))
         if image and image != "default":
             images.setdefault(image, f"{pointer}/ImageId")
-    image = real(ctx.request.get("ImageId")) if isinstance(ctx.request, dict) else None
+    image = real(ctx.value("/ImageId"))
     if image and image != "default":
         images.setdefault(image, "/ImageId")
     return images
@@ -51,7 +51,7 @@ def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
     """(subnet id -> pointer, security group id -> pointer) across VpcConfig and OverrideVpcConfig."""
     subnets: dict[str, str] = {}
     groups: dict[str, str] = {}
-    configs = [("/VpcConfig", ctx.request.get("VpcConfig") if isinstance(ctx.request, dict) else None)]
+    configs = [("/VpcConfig", ctx.value("/VpcConfig"))]
     configs += [(f"{p}/OverrideVpcConfig", g.get("OverrideVpcConfig")) for p, g in ctx.instance_groups()]
     for base, config in configs:
         if not isinstance(config, dict):
@@ -65,7 +65,7 @@ def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def eks_name(ctx) -> tuple[str, str] | None:
-    orchestrator = ctx.request.get("Orchestrator") if isinstance(ctx.request, dict) else None
+    orchestrator = ctx.value("/Orchestrator")
     eks = orchestrator.get("Eks") if isinstance(orchestrator, dict) else None
     arn = parse_arn(eks.get("ClusterArn")) if isinstance(eks, dict) else None
     return (arn.resource.partition("/")[2], "/Orchestrator/Eks/ClusterArn") if arn else None
@@ -116,8 +116,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         eks = eks_name(ctx)
         if eks:
             jobs.append((account.eks_cluster, eks[0]))
-        if real(ctx.request.get("ClusterName")):  # updates need it; a create must not find it
-            jobs.append((account.cluster, ctx.request["ClusterName"]))
+        if real(ctx.value("/ClusterName")):  # updates need it; a create must not find it
+            jobs.append((account.cluster, ctx.value("/ClusterName")))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))

@@ -666,7 +666,7 @@ def cluster_missing(ctx):
     ## Source
     SageMaker `DescribeCluster`.
     """
-    name = real(ctx.request.get("ClusterName"))
+    name = real(ctx.value("/ClusterName"))
     if name and ctx.account.cluster(name) is None:
         yield ctx.finding("/ClusterName", f"cluster {name} does not exist in {ctx.account.region}")
 
@@ -693,7 +693,7 @@ def cluster_already_exists(ctx):
     ## Source
     SageMaker `DescribeCluster`, `CreateCluster`.
     """
-    name = real(ctx.request.get("ClusterName"))
+    name = real(ctx.value("/ClusterName"))
     cluster = ctx.account.cluster(name) if name else None
     if cluster is not None:
         yield ctx.finding("/ClusterName", f"cluster {name} already exists ({cluster.status})",
@@ -721,7 +721,7 @@ def instance_group_missing(ctx):
     ## Source
     SageMaker `DescribeCluster`, `UpdateClusterSoftware`.
     """
-    name = real(ctx.request.get("ClusterName"))
+    name = real(ctx.value("/ClusterName"))
     cluster = ctx.account.cluster(name) if name else None
     if cluster is None:
         return
@@ -754,7 +754,7 @@ def software_update_touches_groups(ctx):
     ## Source
     Seed guide, "Actualización del software de clúster".
     """
-    name = real(ctx.request.get("ClusterName"))
+    name = real(ctx.value("/ClusterName"))
     cluster = ctx.account.cluster(name) if name else None
     if cluster is None:
         return
@@ -789,9 +789,9 @@ def custom_ami_group_without_image(ctx):
     ## Source
     botocore service model, `UpdateClusterSoftwareRequest.ImageId` documentation.
     """
-    if real(ctx.request.get("ImageId")):
+    if real(ctx.value("/ImageId")):
         return
-    name = real(ctx.request.get("ClusterName"))
+    name = real(ctx.value("/ClusterName"))
     cluster = ctx.account.cluster(name) if name else None
     if cluster is None:
         return

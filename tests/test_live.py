@@ -95,3 +95,11 @@ def test_each_resource_is_read_once_and_batched(local_aws):
     assert account.calls[("sts", "get_caller_identity")] == 1
     assert account.calls[("kms", "describe_key")] == 1  # one key, named the same way in both requests
     assert all(count == 1 for (service, _), count in account.calls.items() if service != "iam"), account.calls
+
+
+@pytest.mark.parametrize("text", ['["not", "an", "object"]', '{"ClusterName": 7, "InstanceGroups": [1, {"ImageId": 3}]}',
+                                  '{"InstanceGroups": {"InstanceCount": "2", "InstanceType": ["ml.c5.2xlarge"]}}', 'null'])
+@pytest.mark.parametrize("operation", ["create-cluster", "update-cluster-software", "delete-cluster"])
+def test_malformed_requests_never_crash_the_live_checks(account, text, operation):
+    report = engine.run([(documents.parse("request.json", text), operation)], account=account())
+    assert all(f.line >= 1 for f in report.findings)
