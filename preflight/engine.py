@@ -12,6 +12,7 @@ from preflight import validation
 from preflight.account import LookupFailed
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
+from preflight.values import real
 from preflight.registry import Rule, all_rules
 
 if TYPE_CHECKING:  # the IAM and live modules load only when policies or the account are checked
@@ -90,6 +91,15 @@ class Context:
                 yield f"{pointer}/ExecutionRole", group["ExecutionRole"]
         if isinstance(self.request, dict) and isinstance(self.request.get("ClusterRole"), str):
             yield "/ClusterRole", self.request["ClusterRole"]
+
+    def custom_images(self) -> dict[str, str]:
+        """Custom AMI id -> the first pointer naming it (``default`` is HyperPod's own image)."""
+        images: dict[str, str] = {}
+        named = [(f"{pointer}/ImageId", group.get("ImageId")) for pointer, group in self.instance_groups()]
+        for pointer, image in named + [("/ImageId", self.value("/ImageId"))]:
+            if real(image) and image != "default":
+                images.setdefault(image, pointer)
+        return images
 
     def ebs_configs(self, group_pointer: str, group: dict) -> Iterator[tuple[str, dict]]:
         """(pointer, EbsVolumeConfig) for each EBS storage config of a group."""

@@ -8,28 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from preflight import documents
 from preflight.account import Account, LookupFailed
-from preflight.values import parse_arn, placeholder
+from preflight.values import parse_arn, real
 
 UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes")
 WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
-
-
-def real(value) -> str | None:
-    """A string value worth looking up: not a placeholder."""
-    return value if isinstance(value, str) and value and not placeholder(value) else None
-
-
-def custom_images(ctx) -> dict[str, str]:
-    """Custom AMI id -> the first pointer naming it (``default`` is HyperPod's own image)."""
-    images: dict[str, str] = {}
-    for pointer, group in ctx.instance_groups():
-        image = real(group.get("ImageId"))
-        if image and image != "default":
-            images.setdefault(image, f"{pointer}/ImageId")
-    image = real(ctx.value("/ImageId"))
-    if image and image != "default":
-        images.setdefault(image, "/ImageId")
-    return images
 
 
 def lifecycle_objects(ctx) -> list[tuple[str, str, str]]:
@@ -98,7 +80,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     if caller_policies:
         jobs.append((lambda: account.identity_policies(account.caller().arn),))
     for ctx in contexts:
-        images.update(custom_images(ctx))
+        images.update(ctx.custom_images())
         jobs += [(account.role, role) for _, role in ctx.roles() if parse_arn(role)]
         for pointer, group in ctx.instance_groups():
             if real(group.get("InstanceType")):

@@ -23,6 +23,11 @@ def placeholder(value: object) -> str | None:
     return None
 
 
+def real(value) -> str | None:
+    """A string value worth acting on: non-empty and not a documentation placeholder."""
+    return value if isinstance(value, str) and value and not placeholder(value) else None
+
+
 def unwrapped(value: str) -> str:
     """A value with a surrounding placeholder's brackets removed: ``<s3://bucket>`` -> ``s3://bucket``."""
     if value.startswith("<") and value.endswith(">"):

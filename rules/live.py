@@ -9,9 +9,9 @@ through ``ctx.account`` (preflight/account.py), already prefetched once per run.
 from __future__ import annotations
 
 from preflight.findings import Severity
-from preflight.live import UPDATES, custom_images, eks_name, lifecycle_objects, network_ids, policy_set_of, real
+from preflight.live import UPDATES, eks_name, lifecycle_objects, network_ids, policy_set_of
 from preflight.registry import rule
-from preflight.values import parse_arn
+from preflight.values import parse_arn, real
 
 SHARING_TAG, SHARING_VALUE = "AllowSharing", "true"
 SAGEMAKER = "sagemaker.amazonaws.com"
@@ -47,7 +47,7 @@ def advisory_verification_incomplete(ctx):
 
 
 def _image_records(ctx):
-    images = custom_images(ctx)
+    images = ctx.custom_images()
     found = ctx.account.images(sorted(images)) if images else {}
     return [(image_id, pointer, found.get(image_id)) for image_id, pointer in images.items()]
 

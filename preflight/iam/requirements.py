@@ -14,7 +14,7 @@ from preflight.findings import Severity
 from preflight.iam.catalog import Catalog
 from preflight.iam.evaluate import Request, Resource
 from preflight.operations import OPERATIONS
-from preflight.values import parse_arn, placeholder
+from preflight.values import parse_arn, real
 
 SAR = "Service Authorization Reference"
 SEED = "seed guide, cluster administrator policy"
@@ -36,10 +36,6 @@ class Requirement:
 
 def _strings(value) -> tuple[str, ...]:
     return tuple(v for v in (value if isinstance(value, list) else []) if isinstance(v, str))
-
-
-def _text(value) -> str | None:
-    return value if isinstance(value, str) and not placeholder(value) else None
 
 
 def _where(ctx, account: str | None) -> tuple[str | None, str | None, str]:
@@ -119,7 +115,7 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
     if "iam:PassRole" in dependents:
         roles: dict[str, tuple[str, str]] = {}
         for pointer, role in ctx.roles():
-            if not _text(role) or role in roles:
+            if not real(role) or role in roles:
                 continue
             if pointer == "/ClusterRole":
                 roles[role] = (pointer, f"ClusterRole {role} is passed for autoscaling")
@@ -137,14 +133,7 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
 
     # A custom AMI: read it and share it (and its snapshot) with the service, under the AllowSharing tag.
     if dependents.intersection(IMAGE_DEPENDENTS):
-        images: dict[str, str] = {}
-        for pointer, group in groups:
-            image = _text(group.get("ImageId"))
-            if image and image != "default":
-                images.setdefault(image, f"{pointer}/ImageId")
-        image = _text(request.get("ImageId"))
-        if image and image != "default":
-            images.setdefault(image, "/ImageId")
+        images = ctx.custom_images()
         region_context = {"ec2:region": (region,)} if region else {}
         for image, pointer in images.items():
             for describe in ("ec2:DescribeImages", "ec2:DescribeSnapshots"):
@@ -203,7 +192,7 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
     keys: dict[str, str] = {}
     for group_pointer, group in groups:
         for pointer, config in ctx.ebs_configs(group_pointer, group):
-            key = _text(config.get("VolumeKmsKeyId"))
+            key = real(config.get("VolumeKmsKeyId"))
             if key:
                 keys.setdefault(key, f"{pointer}/VolumeKmsKeyId")
     for key, pointer in keys.items():
