@@ -56,8 +56,7 @@ def eks_name(ctx) -> tuple[str, str] | None:
 def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     """Read, concurrently, what every request names; failures are kept for the rules to report.
     Chains (image -> snapshots -> key, key -> key policy, caller -> its policies) run as one job
-    each, so the whole read
-    takes about as many round trips as the longest chain."""
+    each, so the whole read takes about as many round trips as the longest chain."""
     def attempt(call, *args):
         try:
             call(*args)

@@ -646,6 +646,12 @@ def eks_orchestrator_unusable(ctx):
                           "switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config ...)")
 
 
+def _named_cluster(ctx):
+    """(the request's cluster name, its state in the account, or None when it does not exist)."""
+    name = real(ctx.value("/ClusterName"))
+    return name, ctx.account.cluster(name) if name else None
+
+
 @rule("PF450", "cluster-missing", Severity.ERROR, kind="live", required=True, operations=UPDATES)
 def cluster_missing(ctx):
     """An update, software update or deletion of a cluster that does not exist.
@@ -666,8 +672,8 @@ def cluster_missing(ctx):
     ## Source
     SageMaker `DescribeCluster`.
     """
-    name = real(ctx.value("/ClusterName"))
-    if name and ctx.account.cluster(name) is None:
+    name, cluster = _named_cluster(ctx)
+    if name and cluster is None:
         yield ctx.finding("/ClusterName", f"cluster {name} does not exist in {ctx.account.region}")
 
 
@@ -693,8 +699,7 @@ def cluster_already_exists(ctx):
     ## Source
     SageMaker `DescribeCluster`, `CreateCluster`.
     """
-    name = real(ctx.value("/ClusterName"))
-    cluster = ctx.account.cluster(name) if name else None
+    name, cluster = _named_cluster(ctx)
     if cluster is not None:
         yield ctx.finding("/ClusterName", f"cluster {name} already exists ({cluster.status})",
                           "choose another name, or send update-cluster")
@@ -721,8 +726,7 @@ def instance_group_missing(ctx):
     ## Source
     SageMaker `DescribeCluster`, `UpdateClusterSoftware`.
     """
-    name = real(ctx.value("/ClusterName"))
-    cluster = ctx.account.cluster(name) if name else None
+    name, cluster = _named_cluster(ctx)
     if cluster is None:
         return
     for pointer, group in ctx.instance_groups():
@@ -754,8 +758,7 @@ def software_update_touches_groups(ctx):
     ## Source
     Seed guide, "Actualización del software de clúster".
     """
-    name = real(ctx.value("/ClusterName"))
-    cluster = ctx.account.cluster(name) if name else None
+    name, cluster = _named_cluster(ctx)
     if cluster is None:
         return
     named = [g.get("InstanceGroupName") for _, g in ctx.instance_groups()]
@@ -791,8 +794,7 @@ def custom_ami_group_without_image(ctx):
     """
     if real(ctx.value("/ImageId")):
         return
-    name = real(ctx.value("/ClusterName"))
-    cluster = ctx.account.cluster(name) if name else None
+    name, cluster = _named_cluster(ctx)
     if cluster is None:
         return
     named = [g.get("InstanceGroupName") for _, g in ctx.instance_groups()] or list(cluster.groups)

@@ -129,7 +129,7 @@ def orchestrator_not_exactly_one(ctx):
     ## Source
     botocore service model, `CreateClusterRequest.Orchestrator` documentation.
     """
-    orchestrator = ctx.request.get("Orchestrator") if isinstance(ctx.request, dict) else None
+    orchestrator = ctx.value("/Orchestrator")
     if isinstance(orchestrator, dict):
         given = [name for name in ("Eks", "Slurm") if name in orchestrator]
         if len(given) != 1:
@@ -252,7 +252,7 @@ def group_updated_and_deleted(ctx):
     ## Source
     SageMaker API reference, `UpdateCluster`.
     """
-    doomed = ctx.request.get("InstanceGroupsToDelete") if isinstance(ctx.request, dict) else None
+    doomed = ctx.value("/InstanceGroupsToDelete")
     if not isinstance(doomed, list):
         return
     for index, name in enumerate(doomed):
@@ -349,7 +349,7 @@ def wrong_resource_id_kind(ctx):
     ## Source
     Amazon EC2 User Guide, "Resource IDs".
     """
-    configs = [("/VpcConfig", ctx.request.get("VpcConfig") if isinstance(ctx.request, dict) else None)]
+    configs = [("/VpcConfig", ctx.value("/VpcConfig"))]
     configs += [(f"{p}/OverrideVpcConfig", g.get("OverrideVpcConfig")) for p, g in ctx.instance_groups()]
     for base, config in configs:
         if not isinstance(config, dict):

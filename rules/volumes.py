@@ -176,7 +176,7 @@ def customer_key_without_continuous_provisioning(ctx):
     ## Source
     SageMaker HyperPod developer guide, "Customer managed AWS KMS key encryption for SageMaker HyperPod".
     """
-    if isinstance(ctx.request, dict) and ctx.request.get("NodeProvisioningMode") == "Continuous":
+    if ctx.value("/NodeProvisioningMode") == "Continuous":
         return
     for pointer, config, _ in _volumes(ctx, ("InstanceGroups",)):
         if "VolumeKmsKeyId" in config:
