@@ -14,7 +14,7 @@ from preflight.findings import Severity
 # checked (or all rules are listed), so a request-only check does not pay for them.
 OFFLINE_MODULES = ("documents", "request_schema", "request", "volumes")
 IAM_MODULES = ("iam_policy", "iam_access")
-LIVE_MODULES = ("live",)
+LIVE_MODULES = ("live_images", "live_roles", "live_network", "live_cluster")
 
 
 @dataclass(frozen=True)
