@@ -8,9 +8,11 @@ the policy statements involved.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from preflight.findings import Severity
 from preflight.iam import catalog, requirements
-from preflight.iam.evaluate import MAYBE, NO, Decision, decide
+from preflight.iam.evaluate import MAYBE, NO, Decision, cluster_named_by_name, decide, principal_context
 from preflight.registry import rule
 from preflight.values import parse_arn
 
@@ -22,7 +24,11 @@ def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
                                     _key_resolver(ctx.account) if ctx.account else None)
         identity = ctx.policies.statements()
         boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
-        ctx._cache["decisions"] = [(need, decide(identity, boundary, need.request)) for need in needs]
+        caller, caller_absent = principal_context(ctx.policies.principal, ctx.policies.principal_tags)
+        ctx._cache["decisions"] = [
+            (need, decide(identity, boundary, replace(need.request, context={**caller, **need.request.context},
+                                                      absent=need.request.absent + caller_absent)))
+            for need in needs]
     return ctx._cache["decisions"]
 
 
@@ -52,7 +58,10 @@ def _why_not(ctx, need, decision: Decision) -> str:
         if near.resource == NO:
             granted = ", ".join(r.text for r in statement.resources)
             element = "NotResource" if statement.not_resource else "Resource"
-            return f"{action} is granted only on {granted} ({statement.where(element)})"
+            named = [r.text for r in statement.resources if cluster_named_by_name(r.text)]
+            why = (f"; a cluster ARN ends in the cluster's 12-character id, so {named[0]} never matches"
+                   if named and need.request.resource.service == "sagemaker" else "")
+            return f"{action} is granted only on {granted} ({statement.where(element)}){why}"
         if near.condition == NO:
             keys = ", ".join(sorted({c.key for c in statement.conditions}))
             return f"{action} is granted only under a condition on {keys} that does not hold " \
@@ -101,7 +110,7 @@ def action_not_allowed(ctx):
     ```
 
     ## Source
-    Seed guide, required permissions; Service Authorization Reference, dependent actions.
+    HyperPod custom AMI guide, required permissions; Service Authorization Reference, dependent actions.
     """
     for need, decision in _decisions(ctx):
         if decision.outcome == NO and not decision.denied_by:
@@ -188,7 +197,8 @@ def permission_undecided(ctx):
             if match.unknown_keys:
                 reasons.append(f"{', '.join(sorted(set(match.unknown_keys)))} ({statement.where('Condition')})")
             elif match.resource == MAYBE:
-                reasons.append(f"the resource id, not known before the call ({statement.where('Resource')})")
+                element = "NotResource" if statement.not_resource else "Resource"
+                reasons.append(f"{' and '.join(match.unknown_resource)} ({statement.where(element)})")
         effect = "a Deny may apply" if any(m.statement.effect == "Deny" for m in decision.maybe) \
             and decision.allowed_by else "it depends on"
         yield ctx.finding(need.pointer, f"{need.reason}; {_needed(need)} cannot be decided offline: {effect} "

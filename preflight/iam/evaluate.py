@@ -9,6 +9,7 @@ ARNs and string values case-sensitively (but for the *IgnoreCase operators).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from preflight.iam.glob import glob_regex
@@ -28,6 +29,18 @@ OPERATORS = STRING_OPERATORS | NUMERIC_OPERATORS | DATE_OPERATORS | {
 SET_QUALIFIERS = ("forallvalues:", "foranyvalue:")
 
 
+HOLE, ID_CHAR, STAR, ONE = "hole", "id-char", "star", "one"  # ARN and pattern tokens besides literal characters
+ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+VARIABLE = re.compile(r"\$\{\s*([^,{}]+?)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}")
+VARIABLE_VERSION = "2012-10-17"  # policies of the 2008-10-17 grammar read ${...} as plain text
+# Context keys that carry several values (IAM User Guide, "Single-valued vs. multivalued context
+# keys"; Service Authorization Reference, ArrayOfString keys of the actions preflight evaluates).
+MULTIVALUED = frozenset({"aws:tagkeys", "aws:calledvia", "aws:principalservicenameslist", "aws:principalorgpaths",
+                         "sagemaker:instancetypes", "sagemaker:vpcsubnets", "sagemaker:vpcsecuritygroupids"})
+# Keys of the call itself: what preflight builds a request from says all of them, so those not given are absent.
+CALL_KEYS = ("aws:requesttag/", "aws:tagkeys")
+
+
 @dataclass(frozen=True)
 class Resource:
     """An ARN, or ``*``, where the tail may be unknown offline (``cluster/`` + an id yet to be
@@ -39,14 +52,44 @@ class Resource:
     account: str | None = None
     path: str = ""
     open_tail: bool = False  # the path continues with something unknown
+    tail_id_length: int = 0  # the unknown tail is an id of this many [a-z0-9] characters (0: anything)
+    tail_name: str = "the resource id, not known before the call"
 
     @classmethod
     def any(cls) -> "Resource":
         return cls(path="*", service="*")
 
+    @classmethod
+    def new_cluster(cls, partition: str, region: str | None, account: str | None) -> "Resource":
+        """A HyperPod cluster's ARN ends in the 12-character id the service assigns, not in its name."""
+        return cls(partition, "sagemaker", region, account, "cluster/", True, 12,
+                   "the cluster id the service assigns")
+
     @property
     def is_any(self) -> bool:
         return self.service == "*"
+
+    def tokens(self) -> list:
+        """The ARN as literal characters and tokens for what is unknown."""
+        def text(value):
+            return list(value)
+        tail = ([ID_CHAR] * self.tail_id_length if self.tail_id_length else [HOLE]) if self.open_tail else []
+        return (text(f"arn:{self.partition}:{self.service}:") + ([HOLE] if self.region is None else text(self.region))
+                + [":"] + ([HOLE] if self.account is None else text(self.account)) + [":"] + text(self.path) + tail)
+
+    def unknowns(self) -> list[tuple[str, int]]:
+        """(what, index of its token in ``tokens()``) for each unknown part."""
+        found, index = [], len(f"arn:{self.partition}:{self.service}:")
+        if self.region is None:
+            found.append(("the region", index))
+        index += 1 if self.region is None else len(self.region)
+        index += 1
+        if self.account is None:
+            found.append(("the account", index))
+        index += (1 if self.account is None else len(self.account)) + 1 + len(self.path)
+        if self.open_tail:
+            found.append((self.tail_name, index))
+        return found
 
     def __str__(self) -> str:
         if self.is_any:
@@ -60,7 +103,8 @@ class Resource:
 class Request:
     """What one API call (or dependent action) asks IAM: an action, a resource and a context.
     Keys in ``context`` are present; keys starting with an ``absent`` prefix are known to be absent;
-    any other key is unknown offline."""
+    so are another service's keys and the call's own keys (``CALL_KEYS``) when not given; any other
+    key is unknown offline."""
 
     action: str
     resource: Resource
@@ -71,9 +115,37 @@ class Request:
         key = key.lower()
         if key in self.context:
             return self.context[key]
-        if any(key.startswith(prefix) for prefix in self.absent):
+        service = key.partition(":")[0]
+        if any(key.startswith(prefix) for prefix in self.absent + CALL_KEYS) \
+                or service not in ("aws", self.action.partition(":")[0].lower()):
             return ()
         return None
+
+
+def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dict, tuple[str, ...]]:
+    """(context, absent prefixes) that the principal making the call gives every request: its
+    name, ARN and account, and its tags when they are known (IAM User Guide, "AWS global condition
+    context keys"). A role's sessions have no aws:username; for an STS session ARN the role's
+    path, and so aws:PrincipalArn, is unknown."""
+    context: dict[str, tuple[str, ...]] = {}
+    absent: list[str] = []
+    parts = (arn or "").split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn":
+        service, account, resource = parts[2], parts[4], parts[5]
+        context["aws:principalaccount"] = (account,)
+        kind, _, name = resource.partition("/")
+        if service == "iam" and kind == "user":
+            context.update({"aws:username": (name.rpartition("/")[2],), "aws:principalarn": (arn,),
+                            "aws:principaltype": ("User",)})
+        elif service == "iam" and kind == "role" or service == "sts" and kind == "assumed-role":
+            absent.append("aws:username")
+            context["aws:principaltype"] = ("AssumedRole",)
+            if service == "iam":
+                context["aws:principalarn"] = (arn,)
+    if tags is not None:
+        context.update({f"aws:principaltag/{key.lower()}": (value,) for key, value in tags.items()})
+        absent.append("aws:principaltag/")
+    return context, tuple(absent)
 
 
 # ----- matching -----------------------------------------------------------------------------
@@ -82,47 +154,141 @@ def match_action(patterns, action: str) -> bool:
     return any(glob_regex(p.text, ignore_case=True).fullmatch(action) for p in patterns)
 
 
-def _match_field(pattern: str, known: str, open_tail: bool) -> int:
-    regex = glob_regex(pattern)
-    if not open_tail:
-        return YES if regex.fullmatch(known) else NO
-    # Whatever the unknown tail is: two unlikely samples of different lengths stand for "anything".
-    if regex.fullmatch(known + "\x01") and regex.fullmatch(known + "\x01\x02/\x03:"):
-        return YES
-    literal = pattern.split("*")[0].split("?")[0]
-    return MAYBE if literal.startswith(known) or known.startswith(literal) else NO
+def substitute(text: str, request: Request | None, version: object = VARIABLE_VERSION):
+    """A policy string with its ``${...}`` variables replaced, as tokens: literal characters,
+    STAR and ONE for the wildcards, and for a variable whose value is unknown offline the tuple
+    ("unknown", its name). None when a variable has no value and no default: the string matches
+    nothing (IAM User Guide, "Policy variables with no value")."""
+    tokens: list = []
+    position = 0
+    while position < len(text):
+        found = VARIABLE.match(text, position) if version == VARIABLE_VERSION and text.startswith("${", position) \
+            else None
+        if not found:
+            char = text[position]
+            tokens.append(STAR if char == "*" else ONE if char == "?" else char)
+            position += 1
+            continue
+        name, default = found.group(1), found.group(2)
+        position = found.end()
+        if name in ("*", "?", "$"):
+            tokens.append(name)
+            continue
+        values = request.lookup(name) if request is not None else None
+        if values is None:
+            tokens.append(("unknown", name))
+        elif len(values) == 1:
+            tokens.extend(values[0])
+        elif default is not None:
+            tokens.extend(default.replace("''", "'"))
+        else:
+            return None
+    return tokens
 
 
-def match_resource(pattern: str, resource: Resource) -> int:
-    if pattern == "*":
-        return YES
-    if resource.is_any:
-        return NO  # an action that takes only "*" is granted only by Resource "*" (or a pure wildcard)
-    parts = pattern.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return NO
-    fields = [(resource.partition, False), (resource.service, False),
-              (resource.region or "", resource.region is None), (resource.account or "", resource.account is None),
-              (resource.path, resource.open_tail)]
-    result = YES
-    for pattern_field, (known, unknown) in zip(parts[1:], fields):
-        result = min(result, _match_field(pattern_field, known, unknown))
-        if result == NO:
-            break
-    return result
+def _single(token) -> bool:
+    return token not in (STAR, HOLE) and not isinstance(token, tuple)
 
 
-def _match_value(operator: str, context_value: str, policy_value: str) -> bool:
+def _compatible(pattern_token, arn_token) -> bool:
+    if pattern_token == ONE:
+        return True
+    if arn_token == ID_CHAR:
+        return pattern_token in ID_CHARS
+    return pattern_token == arn_token
+
+
+def _overlap(pattern: tuple, arn: tuple) -> bool:
+    """Whether some value of the unknowns makes the pattern match the ARN: the intersection of two
+    wildcard languages, walked over pairs of positions. A whole-ARN glob: ``*`` spans colons (IAM
+    User Guide, "IAM JSON policy elements: Resource", wildcards in resource ARNs)."""
+    seen, todo = set(), [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(pattern) and j == len(arn):
+            return True
+        p = pattern[i] if i < len(pattern) else None
+        a = arn[j] if j < len(arn) else None
+        if p is not None and not _single(p):  # a pattern wildcard, or a variable standing for anything
+            todo.append((i + 1, j))
+            if a is not None:
+                todo.append((i, j + 1))
+        if a == HOLE:
+            todo.append((i, j + 1))
+            if p is not None and _single(p):
+                todo.append((i + 1, j))
+        if p is not None and a is not None and _single(p) and a != HOLE and _compatible(p, a):
+            todo.append((i + 1, j + 1))
+    return False
+
+
+SAMPLES = ({HOLE: "\x01", ID_CHAR: "q"}, {HOLE: "\x02:/\x03\x04", ID_CHAR: "7"})
+
+
+def _always(pattern: list, arn: list) -> bool:
+    """Whether the pattern matches the ARN whatever its unknowns are: tried with two unlikely fills
+    of different lengths (a pattern that matches both has a wildcard where each unknown is)."""
+    regex = "".join(".*" if t == STAR else "." if t == ONE else re.escape(t) for t in pattern)
+    compiled = re.compile(regex, re.S)
+    return all(compiled.fullmatch("".join(fill.get(t, t) for t in arn)) for fill in SAMPLES)
+
+
+def resource_verdict(pattern: str, request: Request, version: object = VARIABLE_VERSION) -> tuple[int, list[str]]:
+    """(YES/NO/MAYBE, what is unknown) for one Resource/NotResource pattern against the request's resource."""
+    resource = request.resource
+    tokens = substitute(pattern, request, version)
+    if tokens is None:
+        return NO, []
+    variables = [t[1] for t in tokens if isinstance(t, tuple)]
+    arn = ["*"] if resource.is_any else resource.tokens()
+    if not _overlap(tuple(tokens), tuple(arn)):
+        return NO, []
+    if not variables and _always(tokens, arn):
+        return YES, []
+    unknown = [f"the policy variable ${{{name}}}" for name in variables]
+    for what, index in ([] if resource.is_any else resource.unknowns()):
+        for fill in SAMPLES:
+            filled = arn[:index] + list(fill[arn[index]]) + arn[index + 1:]
+            if not _overlap(tuple(tokens), tuple(filled)):
+                unknown.append(what)
+                break
+    return MAYBE, unknown or [resource.tail_name]
+
+
+CLUSTER_BY_NAME = re.compile(r"arn:[^:]*:sagemaker:[^:]*:[^:]*:cluster/(?![a-z0-9]{12}$)[^*?$]*")
+
+
+def cluster_named_by_name(pattern: str) -> bool:
+    """A policy resource naming a HyperPod cluster by something other than its 12-character id
+    (``...:cluster/llm-train-prod``): cluster ARNs end in the id, so it never matches a cluster."""
+    return bool(CLUSTER_BY_NAME.fullmatch(pattern))
+
+
+def match_resource(pattern: str, resource: Resource, request: Request | None = None,
+                   version: object = VARIABLE_VERSION) -> int:
+    return resource_verdict(pattern, request or Request("", resource), version)[0]
+
+
+def _literal(tokens: list) -> str:
+    return "".join("*" if t == STAR else "?" if t == ONE else t for t in tokens)
+
+
+def _match_value(operator: str, context_value: str, policy_value: list) -> bool:
+    """``policy_value`` as tokens (``substitute``): wildcards count only for the *Like and Arn* operators."""
     if operator in ("stringequals", "stringnotequals", "binaryequals"):
-        return context_value == policy_value
+        return context_value == _literal(policy_value)
     if operator in ("stringequalsignorecase", "stringnotequalsignorecase"):
-        return context_value.casefold() == policy_value.casefold()
+        return context_value.casefold() == _literal(policy_value).casefold()
     if operator == "bool":
-        return context_value.lower() == policy_value.lower()
-    return bool(glob_regex(policy_value).fullmatch(context_value))  # *Like and Arn*
+        return context_value.lower() == _literal(policy_value).lower()
+    regex = "".join(".*" if t == STAR else "." if t == ONE else re.escape(t) for t in policy_value)
+    return bool(re.fullmatch(regex, context_value, re.S))  # *Like and Arn*
 
 
-def match_condition(condition: Condition, request: Request) -> int:
+def match_condition(condition: Condition, request: Request, version: object = VARIABLE_VERSION) -> int:
     operator = condition.operator.lower()
     qualifier = next((q for q in SET_QUALIFIERS if operator.startswith(q)), "")
     operator = operator[len(qualifier):]
@@ -137,18 +303,24 @@ def match_condition(condition: Condition, request: Request) -> int:
             return MAYBE
         wants_absent = any(v.lower() == "true" for v in condition.values)
         return YES if (not values) == wants_absent else NO
-    if values is None or any("${" in v for v in condition.values):
+    if values is None:
         return MAYBE
     negated = operator in NEGATED
     if not values:  # the key is absent from the request
         if if_exists or qualifier == "forallvalues:":
-            return YES
+            return YES  # ForAllValues over no values is vacuously true
         if qualifier == "foranyvalue:":
             return NO
         return YES if negated else NO
     if operator not in STRING_OPERATORS and operator != "bool":
         return MAYBE  # numbers, dates and addresses are never known offline
-    hits = [any(_match_value(operator, value, p) for p in condition.values) for value in values]
+    if not qualifier and len(values) > 1:
+        return MAYBE  # a multivalued key without a set operator: PF310 says to add one
+    policy_values = [substitute(v, request, version) for v in condition.values]
+    if any(isinstance(t, tuple) for tokens in policy_values if tokens for t in tokens):
+        return MAYBE  # a policy variable whose value is unknown offline
+    policy_values = [tokens for tokens in policy_values if tokens is not None]  # no value: matches nothing
+    hits = [any(_match_value(operator, value, p) for p in policy_values) for value in values]
     if negated:
         hits = [not hit for hit in hits]
     if qualifier == "forallvalues:":
@@ -163,26 +335,38 @@ class StatementMatch:
     resource: int
     condition: int
     unknown_keys: list[str]
+    unknown_resource: list[str] = field(default_factory=list)  # what the resource verdict depends on
 
     @property
     def result(self) -> int:
         return NO if not self.action else min(self.resource, self.condition)
 
 
+def policy_version(statement: Statement) -> object:
+    data = statement.root.data
+    return data.get("Version") if isinstance(data, dict) else None
+
+
 def match_statement(statement: Statement, request: Request) -> StatementMatch:
     action = match_action(statement.actions, request.action)
     if statement.not_action:
         action = not action and bool(statement.actions)
-    resource = max((match_resource(r.text, request.resource) for r in statement.resources), default=NO)
+    version = policy_version(statement)
+    resource, unknown_resource = NO, []
+    for written in statement.resources:
+        verdict, unknown = resource_verdict(written.text, request, version)
+        resource = max(resource, verdict)
+        if verdict == MAYBE:
+            unknown_resource += [u for u in unknown if u not in unknown_resource]
     if statement.not_resource:
         resource = YES - resource if statement.resources else NO
     condition, unknown = YES, []
     for test in statement.conditions:
-        outcome = match_condition(test, request)
+        outcome = match_condition(test, request, version)
         if outcome == MAYBE:
             unknown.append(test.key)
         condition = min(condition, outcome)
-    return StatementMatch(statement, action, resource, condition, unknown)
+    return StatementMatch(statement, action, resource, condition, unknown, unknown_resource)
 
 
 # ----- decisions ----------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class PolicySet:
     roots: list[PolicyRoot] = field(default_factory=list)
     missing: list[tuple[Document, str, str]] = field(default_factory=list)  # (file, pointer, what)
     principal: str | None = None
+    principal_tags: dict[str, str] | None = None  # known only from an authorization-details file
 
     def statements(self, boundary: bool = False) -> list[Statement]:
         return [s for root in self.roots if root.boundary == boundary for s in statements_of(root)]
@@ -193,6 +194,10 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
             if not isinstance(entry, dict) or entry.get("Arn") != principal:
                 continue
             base = f"/{list_key}/{i}"
+            tags = entry.get("Tags")
+            policies.principal_tags = {t["Key"]: str(t.get("Value", "")) for t in tags or []
+                                       if isinstance(t, dict) and isinstance(t.get("Key"), str)} \
+                if isinstance(tags, list) or tags is None else None
             add_inline(entry.get(inline_key), f"{base}/{inline_key}")
             for k, attached in enumerate(entry.get("AttachedManagedPolicies") or []):
                 add_managed(attached.get("PolicyArn"), f"{base}/AttachedManagedPolicies/{k}")

@@ -2,7 +2,7 @@
 
 The operation's own action and its dependent actions come from the Service Authorization
 Reference (the catalog); which dependent actions a given request exercises, and on which
-resources, follows the seed guide and the request's contents. Each requirement says why it
+resources, follows the HyperPod custom AMI guide and the request's contents. Each requirement says why it
 exists and where in the request that comes from.
 """
 
@@ -17,7 +17,7 @@ from preflight.operations import OPERATIONS
 from preflight.values import parse_arn, real
 
 SAR = "Service Authorization Reference"
-SEED = "seed guide, cluster administrator policy"
+SEED = "HyperPod custom AMI guide, cluster administrator policy"
 SHARING_TAG = "AllowSharing"
 IMAGE_DEPENDENTS = ("ec2:DescribeImages", "ec2:DescribeSnapshots", "ec2:ModifyImageAttribute",
                     "ec2:ModifySnapshotAttribute")
@@ -80,7 +80,7 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
         cluster = Resource(cluster_arn.partition, "sagemaker", cluster_arn.region, cluster_arn.account,
                            cluster_arn.resource)
     else:  # the cluster's ARN ends with an id the service assigns, not with its name
-        cluster = Resource(partition, "sagemaker", region, account, "cluster/", open_tail=True)
+        cluster = Resource.new_cluster(partition, region, account)
 
     # The operation's own action, with the condition keys the request supplies.
     context, absent = {}, []
@@ -105,6 +105,8 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
     if tags:
         tag_context["aws:tagkeys"] = tuple(tags)
     tag_absent = ("aws:requesttag/", "aws:tagkeys")
+    if operation == "create-cluster":  # the cluster does not exist yet: it has no tags to condition on
+        absent += ["aws:resourcetag/", "sagemaker:resourcetag/"]
     needs.append(Requirement(
         Request(action, cluster, {**context, **tag_context}, tuple(absent) + tag_absent), "",
         f"{api} itself", f"{SAR}, {action}"))
@@ -144,7 +146,7 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
                 Request("ec2:ModifyImageAttribute", Resource(partition, "ec2", region, "", f"image/{image}"),
                         {**tagged, **region_context, "ec2:imageid": (image,), "ec2:attribute": ("launchPermission",)}),
                 pointer, f"custom AMI {image} is shared with the service (taken as tagged {SHARING_TAG}=true, "
-                         "as the seed requires; --live verifies the tag)",
+                         "as the HyperPod custom AMI guide requires; --live verifies the tag)",
                 f"{SEED}, tag-restricted sharing; {SAR}"))
             needs.append(Requirement(
                 Request("ec2:ModifySnapshotAttribute", Resource(partition, "ec2", region, "", "snapshot/", True),

@@ -1,0 +1,70 @@
+"""Adversarial IAM cases (tests/iam_cases/*.yaml): each gives a policy set, one request and the
+verdict IAM reaches, with the IAM User Guide page that decides it. The evaluator must agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from preflight import documents
+from preflight.iam.evaluate import MAYBE, YES, Request, Resource, decide, principal_context
+from preflight.iam.policy import PolicyRoot, statements_of
+
+CORPUS = Path(__file__).parent / "iam_cases"
+GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+CASES = [(path.stem, case) for path in sorted(CORPUS.glob("*.yaml")) for case in yaml.safe_load(path.read_text())["cases"]]
+PAGES = {path.stem: yaml.safe_load(path.read_text())["pages"] for path in sorted(CORPUS.glob("*.yaml"))}
+
+
+def _statements(statements, version, boundary=False):
+    data = {"Version": version, "Statement": statements} if version else {"Statement": statements}
+    root = PolicyRoot(documents.parse("case.json", json.dumps(data)), "", "case.json", data, boundary)
+    return statements_of(root)
+
+
+def _resource(text: str) -> Resource:
+    """An ARN where <region>, <account> and a trailing <id> stand for what is not known offline."""
+    if text == "*":
+        return Resource.any()
+    _, partition, service, region, account, path = text.split(":", 5)
+    region = None if region == "<region>" else region
+    account = None if account == "<account>" else account
+    if path.endswith("<id>"):
+        if service == "sagemaker" and path == "cluster/<id>":
+            return Resource.new_cluster(partition, region, account)
+        return Resource(partition, service, region, account, path[:-len("<id>")], open_tail=True)
+    return Resource(partition, service, region, account, path)
+
+
+def verdict(case) -> str:
+    version = case.get("version", "2012-10-17")
+    identity = _statements(case["policy"], version)
+    boundary = _statements(case["boundary"], version, True) if "boundary" in case else None
+    caller, caller_absent = principal_context(case.get("principal"), case.get("principal_tags"))
+    context = {key.lower(): tuple(values) for key, values in (case.get("context") or {}).items()}
+    request = Request(case["action"], _resource(case["resource"]), {**caller, **context},
+                      tuple(case.get("absent", [])) + caller_absent)
+    decision = decide(identity, boundary, request)
+    if decision.outcome == YES:
+        return "allowed"
+    if decision.outcome == MAYBE:
+        return "undecided"
+    return "explicit-deny" if decision.denied_by else "denied"
+
+
+def test_the_corpus_is_large_and_every_case_cites_its_page():
+    assert len(CASES) >= 60
+    names = [case["name"] for _, case in CASES]
+    assert len(names) == len(set(names)), "case names must be unique"
+    for file, case in CASES:
+        assert case["page"] in PAGES[file], f"{case['name']}: unknown page {case['page']}"
+        assert case["expect"] in ("allowed", "denied", "explicit-deny", "undecided"), case["name"]
+    assert {case["expect"] for _, case in CASES} == {"allowed", "denied", "explicit-deny", "undecided"}
+
+
+@pytest.mark.parametrize("case", [case for _, case in CASES], ids=[case["name"] for _, case in CASES])
+def test_case(case):
+    assert verdict(case) == case["expect"], case.get("why", "")
