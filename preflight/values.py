@@ -8,23 +8,35 @@ from typing import Iterator
 
 from preflight.documents import escape
 
-# Documentation placeholders such as <exampleClusterName> or <arn:aws:iam::444455556666:role/Admin>.
-PLACEHOLDER = re.compile(r"<[^<>\s][^<>]*>")
+# Placeholders left in a value for someone to fill in, as documentation and templates write them.
+# One list, searched in order; more patterns may be appended (compiled, each matching the placeholder
+# text itself). None of them matches an IAM policy variable (`${aws:username}`, `${*}`: they hold a
+# colon or a single special character) or a CloudFormation pseudo parameter (`${AWS::Region}`).
+PLACEHOLDERS: list[re.Pattern] = [
+    re.compile(r"<[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::444455556666:role/Admin>
+    re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),  # ${BUCKET}: a shell or template variable never expanded
+    re.compile(r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b"),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
+    re.compile(r"\{\{[^{}]+\}\}"),  # {{account-id}}
+    re.compile(r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])"),
+    re.compile(r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*"),  # your-bucket-name, YOUR_ACCOUNT_ID
+    re.compile(r"(?i)(?<![a-z0-9])x{6,}(?![a-z0-9])"),  # subnet-xxxxxxxxxxxx
+]
 ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:([^\s<>\"]+)")
 KMS_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 
 def placeholder(value: object) -> str | None:
-    """The placeholder text in a string value, if it has one."""
+    """The first placeholder text in a string value, if it has one (``PLACEHOLDERS``)."""
     if isinstance(value, str):
-        found = PLACEHOLDER.search(value)
-        if found:
-            return found.group(0)
+        for pattern in PLACEHOLDERS:
+            found = pattern.search(value)
+            if found:
+                return found.group(0)
     return None
 
 
 def real(value) -> str | None:
-    """A string value worth acting on: non-empty and not a documentation placeholder."""
+    """A string value worth acting on: non-empty and not holding a placeholder."""
     return value if isinstance(value, str) and value and not placeholder(value) else None
 
 

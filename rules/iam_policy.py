@@ -1,5 +1,5 @@
 """PF301-PF324: the caller's identity policies themselves: grammar, action names, and the
-seed guide's and field experience's rules for HyperPod administrators."""
+HyperPod custom AMI guide's and field experience's rules for HyperPod administrators."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import re
 from preflight.documents import escape
 from preflight.findings import Severity
 from preflight.iam import catalog
-from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resource, match_action, match_condition
+from preflight.iam.evaluate import MULTIVALUED, NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
+    match_action, match_condition
 from preflight.iam.glob import has_wildcard
 from preflight.iam.policy import statement_list, statements_of
 from preflight.registry import rule
 from preflight.validation import closest
+from preflight.values import placeholder
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 POLICY_KEYS = ("Version", "Id", "Statement")
@@ -25,7 +27,10 @@ ADMINISTRATOR_ACTIONS = (
     "eks:AssociateAccessPolicy", "iam:CreateServiceLinkedRole", "ec2:DescribeImages", "ec2:DescribeSnapshots",
     "ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute")
 SHARING_ACTIONS = ("ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute")
+CLUSTER_CHANGES = ("sagemaker:CreateCluster", "sagemaker:UpdateCluster", "sagemaker:DeleteCluster",
+                   "sagemaker:UpdateClusterSoftware", "sagemaker:BatchDeleteClusterNodes")
 RESOURCE_TAG_KEY = re.compile(r"^[a-z0-9-]+:ResourceTag/", re.I)
+TAG_VALUE_KEY = re.compile(r":(resource|request|principal)tag/")
 
 
 def _raw_statements(ctx):
@@ -228,7 +233,7 @@ def malformed_resource_element(ctx):
             parts = text.split(":", 5)
             if text == "*":
                 continue
-            if len(parts) != 6 or parts[0] != "arn":
+            if parts[0] != "arn" or len(parts) != 6 and not text.endswith("*"):  # arn:aws:s3:::* spans colons
                 yield ctx.finding(resource.pointer, f"resource {text!r} is neither * nor an ARN",
                                   "write arn:partition:service:region:account:resource")
             elif parts[2] == "iam" and parts[3] not in ("", "*"):
@@ -241,7 +246,7 @@ def unknown_action(ctx):
     """An action or service prefix that the Service Authorization Reference does not know.
 
     ## Why is this bad?
-    IAM accepts the policy but the misspelt action grants nothing. The seed guide's own policy
+    IAM accepts the policy but the misspelt action grants nothing. The HyperPod custom AMI guide's own policy
     writes `sagemaker:DescribeCluterNode`, so its holder cannot describe cluster nodes.
     Actions compare case-insensitively, so `sagemaker:describeclusternode` is fine.
 
@@ -256,7 +261,7 @@ def unknown_action(ctx):
     ```
 
     ## Source
-    AWS Service Authorization Reference (the catalog's date is in the JSON output); seed guide's policy.
+    AWS Service Authorization Reference (the catalog's date is in the JSON output); HyperPod custom AMI guide's policy.
     """
     actions = catalog.load()
     for statement in _statements(ctx):
@@ -313,11 +318,34 @@ def _value_type_problem(operator: str, values) -> str | None:
         if not isinstance(item, (str, int, float, bool)):
             return f"the value {item!r} is not a string, number or boolean"
         text = str(item).lower()
+        if "${" in str(item):
+            continue  # a policy variable: its value is the request's
         if base in ("bool", "null") and text not in ("true", "false"):
             return f"{operator} takes true or false, not {item!r}"
         if base.startswith("numeric") and not re.fullmatch(r"-?\d+(\.\d+)?", str(item)):
             return f"{operator} takes numbers, not {item!r}"
+        if base.startswith("date") and not (DATE.fullmatch(str(item)) or re.fullmatch(r"\d+", str(item))):
+            return f"{operator} takes an ISO 8601 date (2026-01-31T00:00:00Z) or epoch seconds, not {item!r}"
+        if base in ("ipaddress", "notipaddress") and not _is_network(str(item)):
+            return f"{operator} takes an IPv4 or IPv6 address or CIDR range, not {item!r}"
+        if base.startswith("arn") and not (str(item) == "*" or str(item).startswith("arn:")):
+            return f"{operator} takes ARNs (arn:partition:service:region:account:resource), not {item!r}"
+        if base == "binaryequals" and not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", str(item)):
+            return f"{operator} takes base64-encoded values, not {item!r}"
     return None
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def _is_network(text: str) -> bool:
+    import ipaddress  # only when a policy has an address condition
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 @rule("PF308", "malformed-condition", Severity.ERROR, kind="policy")
@@ -326,7 +354,8 @@ def malformed_condition(ctx):
 
     ## Why is this bad?
     IAM rejects unknown operators (`StringEqual`); `Bool` and `Null` take `true`/`false`, numeric
-    operators take numbers.
+    operators take numbers, date operators ISO 8601 dates or epoch seconds, `IpAddress` addresses
+    or CIDR ranges, `Arn*` ARNs and `BinaryEquals` base64. A value of the wrong kind never matches.
 
     ## Example
     ```json
@@ -341,7 +370,8 @@ def malformed_condition(ctx):
     ```
 
     ## Source
-    IAM JSON policy element reference, "Condition operators".
+    IAM JSON policy element reference, "Condition operators" (string, numeric, date, Boolean,
+    binary, IP address and ARN condition operators).
     """
     for pointer, raw in _raw_statements(ctx):
         if "Condition" not in raw:
@@ -416,12 +446,129 @@ def duplicate_sid(ctx):
                 seen[sid] = pointer
 
 
+def _single_valued(key: str) -> bool:
+    """A key IAM documents as single-valued: a global key outside the multivalued few, or a tag's value."""
+    lowered = key.lower()
+    return lowered not in MULTIVALUED and (lowered.startswith("aws:") or TAG_VALUE_KEY.search(lowered) is not None)
+
+
+@rule("PF310", "set-operator-misuse", Severity.WARNING, kind="policy")
+def set_operator_misuse(ctx):
+    """A multivalued condition key without `ForAllValues`/`ForAnyValue`, or a set operator on a single-valued key.
+
+    ## Why is this bad?
+    `sagemaker:InstanceTypes`, `aws:TagKeys` and the like carry one value per item of the request;
+    a condition on them must say whether all or any of them must match. `ForAnyValue:StringEquals`
+    on a single-valued key such as `aws:RequestTag/team` is read, and `ForAllValues` on one that
+    is absent is always true, which in an Allow grants more than meant. preflight decides a bare
+    condition on a multivalued key only when the request gives it one value, and says so otherwise.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:CreateCluster", "Resource": "*",
+     "Condition": {"StringEquals": {"sagemaker:InstanceTypes": ["ml.c5.2xlarge", "ml.g5.xlarge"]}}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:CreateCluster", "Resource": "*",
+     "Condition": {"ForAllValues:StringEquals": {"sagemaker:InstanceTypes": ["ml.c5.2xlarge", "ml.g5.xlarge"]}}}]}
+    ```
+
+    ## Source
+    IAM User Guide, "Set operators for multivalued context keys" and "Single-valued vs. multivalued context keys".
+    """
+    for statement in _statements(ctx):
+        for condition in statement.conditions:
+            operator = condition.operator.lower()
+            qualifier = next((q for q in SET_QUALIFIERS if operator.startswith(q)), "")
+            base = operator[len(qualifier):].removesuffix("ifexists")
+            if base == "null" or base not in OPERATORS:
+                continue
+            if not qualifier and condition.key.lower() in MULTIVALUED:
+                yield ctx.finding(condition.pointer, f"{condition.key} is multivalued; {condition.operator} "
+                                  "does not say whether all or any of its values must match",
+                                  f"write ForAllValues:{condition.operator} or ForAnyValue:{condition.operator}")
+            elif qualifier and _single_valued(condition.key):
+                written = condition.operator[len(qualifier):]
+                yield ctx.finding(condition.pointer, f"{condition.key} is single-valued; "
+                                  f"{condition.operator.split(':')[0]} belongs to multivalued keys",
+                                  f"write {written}" + (" (ForAllValues is true when the key is absent)"
+                                                        if qualifier == "forallvalues:" else ""))
+
+
+@rule("PF311", "cluster-arn-by-name", Severity.WARNING, kind="policy")
+def cluster_arn_by_name(ctx):
+    """A policy resource that names a HyperPod cluster by its name: it never matches the cluster.
+
+    ## Why is this bad?
+    A cluster's ARN ends in the 12-character id the service assigns at creation
+    (`arn:aws:sagemaker:us-east-1:444455556666:cluster/a1b2c3d4e5f6`), not in the name given to
+    `CreateCluster`; `...:cluster/llm-train-prod` grants (or denies) nothing on that cluster.
+    Name the id once the cluster exists, or use `cluster/*` with a tag condition.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:DescribeCluster",
+     "Resource": "arn:aws:sagemaker:us-east-1:444455556666:cluster/llm-train-prod"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:DescribeCluster",
+     "Resource": "arn:aws:sagemaker:us-east-1:444455556666:cluster/a1b2c3d4e5f6"}]}
+    ```
+
+    ## Source
+    botocore service model, `ClusterArn` pattern (`...:cluster/[a-z0-9]{12}`); Service Authorization
+    Reference, SageMaker resource type `cluster`.
+    """
+    for statement in _statements(ctx):
+        for resource in statement.resources:
+            if cluster_named_by_name(resource.text):
+                yield ctx.finding(resource.pointer, f"{resource.text} names a cluster by name; cluster ARNs end in "
+                                  "the cluster's 12-character id, so it never matches",
+                                  "use the cluster's id (DescribeCluster's ClusterArn), or cluster/* with a tag condition")
+
+
+@rule("PF312", "placeholder-in-policy", Severity.ERROR, kind="policy")
+def placeholder_in_policy(ctx):
+    """A placeholder such as `<your-cluster-name>` left in a policy's resource or condition value.
+
+    ## Why is this bad?
+    IAM takes it literally: the statement matches no real resource or value, so an Allow grants
+    nothing and a Deny protects nothing. IAM policy variables (`${aws:username}`) are not placeholders.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole",
+     "Resource": "arn:aws:iam::444455556666:role/<your-execution-role>"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole",
+     "Resource": "arn:aws:iam::444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Source
+    IAM JSON policy element reference, "Resource" and "Condition".
+    """
+    for statement in _statements(ctx):
+        written = [(r.pointer, r.text) for r in statement.resources]
+        written += [(c.pointer, v) for c in statement.conditions for v in c.values]
+        for pointer, text in written:
+            found = placeholder(text)
+            if found:
+                yield ctx.finding(pointer, f"placeholder {found} left in {text}", "replace it with the real value")
+
+
 @rule("PF320", "sharing-without-tag-condition", Severity.WARNING, kind="policy")
 def sharing_without_tag_condition(ctx):
     """`ec2:ModifyImageAttribute` or `ec2:ModifySnapshotAttribute` allowed without the `AllowSharing` tag condition.
 
     ## Why is this bad?
-    These actions share AMIs and snapshots with other accounts. The seed guide restricts them to
+    These actions share AMIs and snapshots with other accounts. The HyperPod custom AMI guide restricts them to
     images and snapshots tagged `AllowSharing=true`; without the condition the holder can share any image.
 
     ## Example
@@ -438,11 +585,11 @@ def sharing_without_tag_condition(ctx):
     ```
 
     ## Source
-    Seed guide, the tag-restricted policy.
+    HyperPod custom AMI guide, the tag-restricted policy.
     """
     for statement in _statements(ctx):
-        if statement.effect != "Allow" or statement.not_action:
-            continue
+        if statement.effect != "Allow" or statement.not_action or statement.root.boundary:
+            continue  # a permissions boundary grants nothing: it only caps
         shared = [a for a in SHARING_ACTIONS if match_action(statement.actions, a)]
         tagged = any(c.key.lower().endswith(":resourcetag/allowsharing") for c in statement.conditions)
         if shared and not tagged:
@@ -522,16 +669,16 @@ def passrole_on_any_role(ctx):
     ```
 
     ## Source
-    IAM User Guide, "Grant a user permissions to pass a role to an AWS service"; seed guide.
+    IAM User Guide, "Grant a user permissions to pass a role to an AWS service"; HyperPod custom AMI guide.
     """
-    statements = ctx.policies.statements() + ctx.policies.statements(boundary=True)
+    statements = ctx.policies.statements()  # a permissions boundary grants nothing: it only caps
     changes = any(s.effect == "Allow" and not s.not_action and
                   (match_action(s.actions, "sagemaker:CreateCluster") or match_action(s.actions, "sagemaker:UpdateCluster"))
                   for s in statements)
     if not changes:
         return
     for statement in _statements(ctx):
-        if statement.effect != "Allow" or statement.not_action or statement.not_resource \
+        if statement.effect != "Allow" or statement.not_action or statement.not_resource or statement.root.boundary \
                 or not match_action(statement.actions, "iam:PassRole"):
             continue
         limited = any(c.key.lower() == "iam:passedtoservice" for c in statement.conditions)
@@ -543,12 +690,14 @@ def passrole_on_any_role(ctx):
 
 @rule("PF323", "administrator-actions-missing", Severity.INFO, kind="policy-set")
 def administrator_actions_missing(ctx):
-    """The policies do not allow every action of the seed guide's HyperPod administrator set.
+    """Cluster administrator policies that do not allow every action of the HyperPod administrator set.
 
     ## Why is this bad?
     Not wrong in itself (a narrower role may be intended), but the guide lists these as the minimum
     for administering HyperPod clusters with custom AMIs; a missing one fails the day it is needed.
-    Reported when policies are checked alone; with a request, what that request needs is checked.
+    Reported when policies are checked alone and they allow creating, updating or deleting clusters
+    (an administrator's policies, not an execution role's); with a request, what that request needs
+    is checked.
 
     ## Example
     ```json
@@ -561,11 +710,11 @@ def administrator_actions_missing(ctx):
     ```
 
     ## Source
-    Seed guide, "Permisos necesarios para las operaciones de clúster".
+    HyperPod custom AMI guide, "Permisos necesarios para las operaciones de clúster".
     """
-    allowed = [s for s in ctx.policies.statements() if s.effect == "Allow"]
-    if not allowed:
-        return  # nothing is allowed at all: the structural rules say why
+    allowed = [s for s in ctx.policies.statements() if s.effect == "Allow" and s.actions]
+    if not any(match_action(s.actions, a) != s.not_action for s in allowed for a in CLUSTER_CHANGES):
+        return  # not a cluster administrator's policy (an execution role's, SSM's, a Lambda's): nothing to compare
     missing = [a for a in ADMINISTRATOR_ACTIONS
                if not any(match_action(s.actions, a) != s.not_action for s in allowed if s.actions)]
     if missing:
