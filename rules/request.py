@@ -1,4 +1,4 @@
-"""PF110-PF129: request rules written in prose (model documentation, seed guide), not in the shapes."""
+"""PF110-PF129: request rules written in prose (model documentation, HyperPod custom AMI guide), not in the shapes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def placeholder_left_in_value(ctx):
     """A documentation placeholder such as `<exampleClusterName>` left in a value.
 
     ## Why is this bad?
-    The seed guide's examples are templates; copied as they are, every `<...>` reaches the API as
+    The HyperPod custom AMI guide's examples are templates; copied as they are, every `<...>` reaches the API as
     a literal value. The other checks of that value are skipped: it has yet to be written.
 
     ## Example
@@ -28,7 +28,7 @@ def placeholder_left_in_value(ctx):
     ```
 
     ## Source
-    Seed guide, every example request.
+    HyperPod custom AMI guide, every example request.
     """
     for pointer, value in strings(ctx.request):
         text = placeholder(value)
@@ -45,7 +45,7 @@ def iam_arn_with_region(ctx):
 
     ## Why is this bad?
     `arn:aws:iam:us-east-1:444455556666:role/Admin` names no role; the service rejects it. The
-    seed guide's customer managed key example has this mistake.
+    HyperPod custom AMI guide's customer managed key example has this mistake.
 
     ## Example
     ```json
@@ -60,7 +60,7 @@ def iam_arn_with_region(ctx):
     ```
 
     ## Source
-    IAM User Guide, "IAM ARNs"; seed guide, "Customer managed key example".
+    IAM User Guide, "IAM ARNs"; HyperPod custom AMI guide, "Customer managed key example".
     """
     for pointer, value in strings(ctx.request):
         for arn in arns_in(value):
@@ -76,7 +76,7 @@ def duplicate_instance_group_name(ctx):
 
     ## Why is this bad?
     Group names identify groups in the cluster; the service rejects a request that repeats one.
-    The seed guide's "add an instance group" example relies on distinct names.
+    The HyperPod custom AMI guide's "add an instance group" example relies on distinct names.
 
     ## Example
     ```json
@@ -368,7 +368,7 @@ def roles_from_several_accounts(ctx):
 
     ## Why is this bad?
     A caller can pass (`iam:PassRole`) only roles of its own account, so at most one of the
-    accounts can work. The seed guide grants PassRole on a role in 111122223333 while its examples
+    accounts can work. The HyperPod custom AMI guide grants PassRole on a role in 111122223333 while its examples
     run roles of 444455556666.
 
     ## Example
@@ -528,7 +528,7 @@ def software_update_touches_every_group(ctx):
     """A software update without `InstanceGroups` applies the image to every instance group.
 
     ## Why is this bad?
-    It is not wrong, but it is easy to miss: the seed guide warns that, unless a group is named,
+    It is not wrong, but it is easy to miss: the HyperPod custom AMI guide warns that, unless a group is named,
     "the new image will be applied to all instance groups of the cluster".
 
     ## Example
@@ -542,7 +542,7 @@ def software_update_touches_every_group(ctx):
     ```
 
     ## Source
-    Seed guide, "Actualización del software de clúster".
+    HyperPod custom AMI guide, "Actualización del software de clúster".
     """
     if isinstance(ctx.request, dict) and "InstanceGroups" not in ctx.request:
         yield ctx.finding("", "no InstanceGroups: the update applies to every instance group of the cluster",

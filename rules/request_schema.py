@@ -3,7 +3,7 @@
 Generated JSON Schemas (`preflight/schema/`) carry the model's required members, types, bounds,
 patterns, enums and unions. botocore's own client-side validation checks required members, types,
 minimums and unknown keys but never maximums, patterns or enums; those reach AWS and fail there.
-A value that is a documentation placeholder is reported by PF110 alone.
+A value holding a placeholder is reported by PF110 alone; a misplaced key that holds one is still PF102.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from preflight.registry import rule
 from preflight.values import placeholder
 
 
+VALUE_KINDS = ("type", "range", "length", "pattern", "enum")  # about a value, which a placeholder has yet to be
+
+
 def _violations(ctx, kind: str):
     for violation in ctx.violations():
-        if violation.kind == kind and not placeholder(ctx.value(violation.pointer)):
+        if violation.kind == kind and not (kind in VALUE_KINDS and placeholder(ctx.value(violation.pointer))):
             yield ctx.finding(violation.pointer, violation.message, violation.fix)
 
 
@@ -73,7 +76,7 @@ def wrong_type(ctx):
     """A value of the wrong JSON type: a string for a number, an object where a list belongs.
 
     ## Why is this bad?
-    botocore rejects it before sending. The seed guide passes single instance-group objects to
+    botocore rejects it before sending. The HyperPod custom AMI guide passes single instance-group objects to
     `--instance-groups`, which takes a list.
 
     ## Example
@@ -89,7 +92,7 @@ def wrong_type(ctx):
     ```
 
     ## Source
-    botocore service model shape types; seed guide, "Creación de un clúster".
+    botocore service model shape types; HyperPod custom AMI guide, "Creación de un clúster".
     """
     yield from _violations(ctx, "type")
 

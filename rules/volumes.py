@@ -157,7 +157,7 @@ def customer_key_without_continuous_provisioning(ctx):
 
     ## Why is this bad?
     Customer managed key encryption of HyperPod volumes is supported only with continuous node
-    provisioning; the seed guide's key examples all pass `--node-provisioning-mode Continuous`.
+    provisioning; the HyperPod custom AMI guide's key examples all pass `--node-provisioning-mode Continuous`.
 
     ## Example
     ```json
@@ -222,8 +222,8 @@ def malformed_key_reference(ctx):
 
     ## Why is this bad?
     The model's pattern accepts almost anything, but KMS resolves only `1234abcd-...` key ids
-    (or `mrk-...`), `arn:aws:kms:REGION:ACCOUNT:key/ID`, `alias/NAME` and alias ARNs. The seed
-    guide's `arn:aws:kms:us-east-1:111122223333:key/key-id` keeps a placeholder `key-id`.
+    (or `mrk-...`), `arn:aws:kms:REGION:ACCOUNT:key/ID`, `alias/NAME` and alias ARNs. The HyperPod
+    custom AMI guide's `arn:aws:kms:us-east-1:111122223333:key/key-id` keeps a placeholder `key-id`.
 
     ## Example
     ```json
@@ -262,7 +262,7 @@ def custom_ami_encryption_sources_disagree(ctx):
     """A custom AMI used with a customer managed root volume key: the sources disagree on encrypted AMIs.
 
     ## Why is this bad?
-    The service model says a custom AMI "must be unencrypted"; the seed guide supports an AMI
+    The service model says a custom AMI "must be unencrypted"; the HyperPod custom AMI guide supports an AMI
     encrypted with a customer managed key provided that the same key encrypts the root volume.
     preflight follows the guide (`--live` compares the keys) and says so here.
 
@@ -281,7 +281,7 @@ def custom_ami_encryption_sources_disagree(ctx):
     ```
 
     ## Source
-    botocore service model, `ImageId` documentation; seed guide, "importante" note on encrypted AMIs.
+    botocore service model, `ImageId` documentation; HyperPod custom AMI guide, "importante" note on encrypted AMIs.
     """
     for group_pointer, group in ctx.instance_groups(("InstanceGroups",)):
         image = group.get("ImageId")
