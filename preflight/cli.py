@@ -38,10 +38,13 @@ def usage_error(message: str) -> typer.Exit:
 def _version(value: bool) -> None:
     if value:
         from preflight import validation
+        from preflight.iam import catalog
 
-        source = validation.source()
-        typer.echo(f"preflight {__version__} (request schemas from botocore {source['botocore']}, "
-                   f"SageMaker API {source['api_version']}, generated {source['generated']})")
+        source, actions = validation.source(), catalog.load().metadata()
+        typer.echo(f"preflight {__version__}\n"
+                   f"request schemas: botocore {source['botocore']} of {source['date']} "
+                   f"(SageMaker API {source['api_version']}, {len(source['operations'])} operations)\n"
+                   f"IAM actions: " + ", ".join(f"{key} {value}" for key, value in actions.items()))
         raise typer.Exit()
 
 

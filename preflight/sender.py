@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from preflight import operations
 from preflight.account import LookupFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 3
@@ -60,7 +61,11 @@ def send(account, operation: str, request: dict) -> Outcome:
     except botocore.exceptions.BotoCoreError as err:
         outcome.error = str(err)
     # The request may or may not have been carried out: look before saying anything.
-    name = request.get("ClusterName")
+    name = operations.cluster_of(request)
+    if name is None:
+        outcome.note = f"whether {operation} took effect is unknown; do not resend before checking"
+        outcome.exit_code = EXIT_UNVERIFIED
+        return outcome
     try:
         cluster = account.cluster(name, fresh=True)  # not the pre-send answer the checks used
     except LookupFailed as failure:

@@ -1,123 +1,72 @@
 """Generate preflight/schema/*.json from botocore's SageMaker service model.
 
-Run with the botocore version to record (``pip install botocore``), then commit the output:
+    pip download --no-deps botocore -d /tmp/in && python scripts/generate_schemas.py --wheel /tmp/in/botocore-*.whl
 
-    python scripts/generate_schemas.py
-
-Each operation's input shape becomes a self-contained JSON Schema (draft 2020-12) whose
-``$defs`` hold the model shapes it reaches. Model patterns are unanchored but AWS applies them
-to the whole value, so each is wrapped as ``^(?:...)$``. The Java ``\\p{L}``/``\\p{N}``/``\\p{Z}``
-classes of the model are rewritten for Python's ``re`` (which ``jsonschema`` also uses).
+(`scripts/refresh` does this and reports what changed.) The model is read from the wheel as
+published; the data's date is the release's build date recorded in the wheel, not the day this
+runs. Without ``--wheel`` the installed botocore's model file is read (botocore is not imported),
+and its release date must be given with ``--date``; the tests use that to regenerate the shipped
+schemas from the recorded release.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
+import gzip
 import json
 import pathlib
-import re
 import sys
+import zipfile
 
-import botocore
-import botocore.loaders
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from preflight import drift, model  # noqa: E402
 from preflight.operations import OPERATIONS  # noqa: E402  (the one list of operations)
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "preflight" / "schema"
-
-# Unicode separators (\p{Z}: Zs, Zl, Zp), spelled out because Python's re has no \p{...}.
-SEPARATORS = r"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+OUT = ROOT / "preflight" / "schema"
 
 
-def python_pattern(pattern: str) -> str:
-    """Translate the model's Java regex classes to Python's re, anchored to the whole value."""
-    if r"\p{" in pattern:
-        # \w is exactly [\p{L}\p{N}_] in Python's re; safe only inside a class that already admits "_".
-        for klass in re.findall(r"\[[^\]]*\\p\{[^\]]*\]", pattern):
-            if "_" not in klass:
-                raise SystemExit(f"cannot translate {pattern!r}: \\p{{}} class without '_'")
-        pattern = pattern.replace(r"\p{L}", r"\w").replace(r"\p{N}", "").replace(r"\p{Z}", SEPARATORS)
-        if r"\p{" in pattern:
-            raise SystemExit(f"untranslated Unicode class in {pattern!r}")
-    re.compile(pattern)
-    return f"^(?:{pattern})$"
+def from_wheel(path: pathlib.Path) -> tuple[dict, str, str]:
+    """(model, botocore version, release date) from a botocore wheel."""
+    with zipfile.ZipFile(path) as wheel:
+        entry = wheel.getinfo("botocore/" + "/".join(model.MODEL_PATH))
+        data = json.loads(gzip.decompress(wheel.read(entry)))
+    version = path.name.split("-")[1]
+    return data, version, datetime.date(*entry.date_time[:3]).isoformat()
 
 
-def shape_schema(name: str, shapes: dict, defs: dict) -> dict:
-    """Return a $ref to ``name``, adding its definition (and those it reaches) to ``defs``."""
-    if name not in defs:
-        defs[name] = {}  # placeholder first: recursive shapes terminate
-        defs[name] = build(shapes[name], shapes, defs)
-    return {"$ref": f"#/$defs/{name}"}
-
-
-def build(shape: dict, shapes: dict, defs: dict) -> dict:
-    kind = shape["type"]
-    if kind == "structure":
-        schema = {
-            "type": "object",
-            "properties": {m: shape_schema(s["shape"], shapes, defs) for m, s in shape["members"].items()},
-            "additionalProperties": False,
-        }
-        if shape.get("required"):
-            schema["required"] = list(shape["required"])
-        if shape.get("union"):
-            schema["minProperties"] = schema["maxProperties"] = 1
-            schema["x-union"] = True
-        return schema
-    if kind == "list":
-        schema = {"type": "array", "items": shape_schema(shape["member"]["shape"], shapes, defs)}
-        bounds = ("minItems", "maxItems")
-    elif kind == "map":
-        schema = {
-            "type": "object",
-            "propertyNames": shape_schema(shape["key"]["shape"], shapes, defs),
-            "additionalProperties": shape_schema(shape["value"]["shape"], shapes, defs),
-        }
-        bounds = ("minProperties", "maxProperties")
-    elif kind == "string":
-        schema = {"type": "string"}
-        if "enum" in shape:
-            schema["enum"] = list(shape["enum"])
-        if "pattern" in shape:
-            schema["pattern"] = python_pattern(shape["pattern"])
-        bounds = ("minLength", "maxLength")
-    elif kind in ("integer", "long"):
-        schema = {"type": "integer"}
-        bounds = ("minimum", "maximum")
-    elif kind == "boolean":
-        return {"type": "boolean"}
-    else:
-        raise SystemExit(f"unsupported shape type {kind!r}")
-    for model_key, schema_key in zip(("min", "max"), bounds):
-        if model_key in shape:
-            schema[schema_key] = shape[model_key]
-    return schema
-
-
-def main() -> int:
-    model = botocore.loaders.Loader().load_service_model("sagemaker", "service-2")
-    shapes = model["shapes"]
-    OUT.mkdir(parents=True, exist_ok=True)
-    for cli_name, api_name in OPERATIONS.items():
-        defs: dict = {}
-        root = shape_schema(model["operations"][api_name]["input"]["shape"], shapes, defs)
-        schema = {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": f"{api_name} request",
-            **root,
-            "$defs": dict(sorted(defs.items())),
-        }
-        (OUT / f"{cli_name}.json").write_text(json.dumps(schema, indent=1, sort_keys=False) + "\n")
+def render(data: dict, version: str, date: str) -> dict[str, str]:
+    """File name -> exact text of every schema file and of source.json."""
+    files = {f"{cli_name}.json": json.dumps(model.schema(data, api_name), indent=1) + "\n"
+             for cli_name, api_name in OPERATIONS.items()}
     source = {
-        "botocore": botocore.__version__,
-        "api_version": model["metadata"]["apiVersion"],
-        "generated": datetime.date.today().isoformat(),
+        "botocore": version,
+        "date": date,  # the botocore release's own date: how current the model is
+        "api_version": data["metadata"]["apiVersion"],
         "operations": OPERATIONS,
     }
-    (OUT / "source.json").write_text(json.dumps(source, indent=1) + "\n")
-    print(f"wrote {len(OPERATIONS)} schemas from botocore {botocore.__version__} to {OUT}", file=sys.stderr)
+    files["source.json"] = json.dumps(source, indent=1) + "\n"
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", type=pathlib.Path, help="a botocore wheel (pip download --no-deps botocore)")
+    parser.add_argument("--date", help="the installed botocore's release date (YYYY-MM-DD), without --wheel")
+    parser.add_argument("--out", type=pathlib.Path, default=OUT)
+    args = parser.parse_args(argv)
+    if args.wheel:
+        data, version, date = from_wheel(args.wheel)
+    else:
+        installed = drift.installed_botocore()
+        if installed is None or not args.date:
+            parser.error("give --wheel, or have botocore installed and give its release --date")
+        data, version, date = model.read(installed.model_path), installed.version, args.date
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in render(data, version, date).items():
+        (args.out / name).write_text(text)
+    print(f"wrote {len(OPERATIONS)} schemas from botocore {version} ({date}) to {args.out}", file=sys.stderr)
     return 0
 
 

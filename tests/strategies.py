@@ -26,6 +26,8 @@ def from_schema(schema: dict, defs: dict) -> st.SearchStrategy:
     kind = schema.get("type")
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
+    if schema.get("x-timestamp"):
+        return st.datetimes().map(lambda moment: moment.isoformat()) | st.integers(0, 2**31)
     if kind == "boolean":
         return st.booleans()
     if kind == "integer":
