@@ -68,7 +68,11 @@ def _run(files, operation, policy, principal, live, profile, region, timeout):
     try:
         pairs = []
         for path in files:
-            op = operation.value if operation else operations.infer(path)
+            named = operations.infer(path)
+            op = operation.value if operation else named
+            if named and op != named:  # checking a create as a delete reports every member as unknown
+                raise usage_error(f"{path}: --operation {op} contradicts the file name, which names {named}; "
+                                  "drop --operation or rename the file")
             if op is None:
                 raise usage_error(f"{path}: cannot tell the operation from the file name; "
                                   f"pass --operation ({', '.join(operations.OPERATIONS)})")

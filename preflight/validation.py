@@ -80,14 +80,15 @@ def _compiled(pattern: str) -> re.Pattern:
 def validate(operation: str, request: object) -> list[Violation]:
     schema = load(operation)
     violations: list[Violation] = []
-    _check(schema, request, "", schema["$defs"], violations, schema.get("title", "request"))
+    _check(schema, request, "", schema["$defs"], violations, "the request")
     return violations
 
 
 def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violation], shape: str) -> None:
+    """``shape`` names the value as the user wrote it: its member (``InstanceGroups``), an item of
+    one (``an item of InstanceGroups``), or the request; never the model's internal shape name."""
     if "$ref" in schema:
-        shape = schema["$ref"].rpartition("/")[2]
-        schema = defs[shape]
+        schema = defs[schema["$ref"].rpartition("/")[2]]
     expected = schema.get("type")
     actual = json_type(value)
     if expected and actual != expected:
@@ -98,19 +99,22 @@ def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violati
             fix = f"write {str(value).lower()} without quotes"
         elif expected == "integer" and actual == "string" and str(value).strip().isdigit():
             fix = f"write {str(value).strip()} without quotes"
+        elif expected == "string" and actual not in ("object", "array", "null"):
+            fix = ("quote it: YAML reads an unquoted no, yes, on or off as a boolean, 0x1F or 1e3 as a number "
+                   "and 2024-01-31 as a date")
         out.append(Violation("type", path, f"{shown(value)} is {actual}; {shape} must be {JSON_TYPES[expected]}", fix))
         if expected == "array" and actual == "object" and "items" in schema:
             # One object where a list of them belongs: check it as that list's only item.
-            _check(schema["items"], value, path, defs, out, shape)
+            _check(schema["items"], value, path, defs, out, _item_of(shape))
         return
     if "enum" in schema and value not in schema["enum"]:
-        out.append(Violation("enum", path, f"{shown(value)} is not a valid {shape}", closest(value, schema["enum"])))
+        out.append(Violation("enum", path, f"{shown(value)} is not a valid value of {shape}", closest(value, schema["enum"])))
     if "pattern" in schema and not _compiled(schema["pattern"]).match(value):
-        out.append(Violation("pattern", path, f"{shown(value)} does not match the {shape} pattern {schema['pattern'][4:-2]}"))
+        out.append(Violation("pattern", path, f"{shown(value)} does not match the pattern of {shape}, {schema['pattern'][4:-2]}"))
     if actual == "integer":
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
-            out.append(Violation("range", path, f"{value} is outside {shape}'s range {_bounds(low, high)}"))
+            out.append(Violation("range", path, f"{value} is outside the range of {shape}, {_bounds(low, high)}"))
     elif actual in ("string", "array", "object"):
         prefix = {"string": "Length", "array": "Items", "object": "Properties"}[actual]
         low, high = schema.get("min" + prefix), schema.get("max" + prefix)
@@ -120,12 +124,12 @@ def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violati
             out.append(Violation("union", path, f"{shape} takes exactly one of {members}; {size} given"))
         elif (low is not None and size < low) or (high is not None and size > high):
             unit = {"string": "length", "array": "item count", "object": "entry count"}[actual]
-            out.append(Violation("length", path, f"{unit} {size} is outside {shape}'s {_bounds(low, high)}"))
+            out.append(Violation("length", path, f"{unit} {size} of {shape} is outside {_bounds(low, high)}"))
     if actual == "object":
         _check_members(schema, value, path, defs, out, shape)
     elif actual == "array" and "items" in schema:
         for index, item in enumerate(value):
-            _check(schema["items"], item, f"{path}/{index}", defs, out, shape)
+            _check(schema["items"], item, f"{path}/{index}", defs, out, _item_of(shape))
 
 
 def _check_members(schema: dict, value: dict, path: str, defs: dict, out: list[Violation], shape: str) -> None:
@@ -137,15 +141,19 @@ def _check_members(schema: dict, value: dict, path: str, defs: dict, out: list[V
     for key, member in value.items():
         child = f"{path}/{escape(str(key))}"
         if key in properties:
-            _check(properties[key], member, child, defs, out, shape)
+            _check(properties[key], member, child, defs, out, str(key))
         elif extra is False:
             out.append(Violation("unknown", child, f"{shown(key)} is not a member of {shape}",
                                  closest(key, properties)))
         else:
             if "propertyNames" in schema:
-                _check(schema["propertyNames"], key, child, defs, out, shape)
+                _check(schema["propertyNames"], key, child, defs, out, f"a key of {shape}")
             if isinstance(extra, dict):
-                _check(extra, member, child, defs, out, shape)
+                _check(extra, member, child, defs, out, f"the value of {key} in {shape}")
+
+
+def _item_of(shape: str) -> str:
+    return shape if shape.startswith("an item of ") else f"an item of {shape}"
 
 
 def _bounds(low, high) -> str:

@@ -256,3 +256,20 @@ def test_colour_on_a_terminal_unless_no_color():
     assert "\033[31merror\033[0m PF110" in coloured
     plain = _on_a_terminal(["check", AS_WRITTEN[0]], {**CLEAN_ENV, "NO_COLOR": "1"})
     assert "\033[" not in plain and "error PF110" in plain
+
+
+def test_operation_option_contradicting_the_file_name_is_usage_error(run_cli, tmp_path):
+    path = tmp_path / "x.create-cluster.json"
+    path.write_text('{"ClusterName": "ml-cluster"}')
+    result = run_cli("check", "--operation", "delete-cluster", str(path))
+    assert result.returncode == 2
+    assert "--operation delete-cluster contradicts the file name, which names create-cluster" in result.stderr
+    assert "PF102" not in result.stdout
+
+
+def test_yaml_boolean_for_a_string_says_to_quote_it(run_cli, tmp_path):
+    path = tmp_path / "x.delete-cluster.yaml"
+    path.write_text("ClusterName: no\n")
+    result = run_cli("check", str(path))
+    assert result.returncode == 1
+    assert "PF103" in result.stdout and "quote it" in result.stdout and "InstanceGroups" not in result.stdout
