@@ -12,11 +12,24 @@ CLUSTER_CHANGES = ("create-cluster", "update-cluster")
 KEY_REFERENCE = re.compile(rf"{KMS_KEY_ID.pattern}|alias/[a-zA-Z0-9/_-]+")
 
 
+def _ebs_configs(ctx, group_pointer, group):
+    """(pointer, EbsVolumeConfig) for a group's EBS configs whose kind is readable: a `RootVolume`
+    that is not true or false (`"true"`) is PF103's alone, not a secondary volume."""
+    for pointer, config in ctx.ebs_configs(group_pointer, group):
+        if isinstance(config.get("RootVolume", False), bool):
+            yield pointer, config
+
+
 def _volumes(ctx, lists=("InstanceGroups", "RestrictedInstanceGroups")):
-    """(config pointer, EbsVolumeConfig, is root) for every EBS config of every group."""
+    """(config pointer, EbsVolumeConfig, is root) for every readable EBS config of every group."""
     for group_pointer, group in ctx.instance_groups(lists):
-        for pointer, config in ctx.ebs_configs(group_pointer, group):
+        for pointer, config in _ebs_configs(ctx, group_pointer, group):
             yield pointer, config, config.get("RootVolume") is True
+
+
+def aws_managed_key(reference: object) -> bool:
+    """Whether a key reference names the AWS managed EBS key (alias/aws/ebs, by name or alias ARN)."""
+    return isinstance(reference, str) and (reference == "alias/aws/ebs" or reference.endswith(":alias/aws/ebs"))
 
 
 @rule("PF201", "root-volume-with-size", Severity.ERROR, operations=CLUSTER_CHANGES)
@@ -141,7 +154,7 @@ def volume_config_repeated(ctx):
     """
     for group_pointer, group in ctx.instance_groups():
         seen: dict[bool, str] = {}
-        for pointer, config in ctx.ebs_configs(group_pointer, group):
+        for pointer, config in _ebs_configs(ctx, group_pointer, group):
             root = config.get("RootVolume") is True
             kind = "root" if root else "secondary"
             if root in seen:
@@ -179,7 +192,7 @@ def customer_key_without_continuous_provisioning(ctx):
     if ctx.value("/NodeProvisioningMode") == "Continuous":
         return
     for pointer, config, _ in _volumes(ctx, ("InstanceGroups",)):
-        if "VolumeKmsKeyId" in config:
+        if "VolumeKmsKeyId" in config and not aws_managed_key(config["VolumeKmsKeyId"]):
             yield ctx.finding(f"{pointer}/VolumeKmsKeyId",
                               "customer managed key without NodeProvisioningMode Continuous",
                               'add "NodeProvisioningMode": "Continuous" to the request')
@@ -211,7 +224,7 @@ def customer_key_on_restricted_group(ctx):
     SageMaker HyperPod developer guide, "Customer managed AWS KMS key encryption for SageMaker HyperPod".
     """
     for pointer, config, _ in _volumes(ctx, ("RestrictedInstanceGroups",)):
-        if "VolumeKmsKeyId" in config:
+        if "VolumeKmsKeyId" in config and not aws_managed_key(config["VolumeKmsKeyId"]):
             yield ctx.finding(f"{pointer}/VolumeKmsKeyId", "customer managed key on a restricted instance group",
                               "remove VolumeKmsKeyId; restricted groups use AWS owned keys")
 
@@ -288,8 +301,43 @@ def custom_ami_encryption_sources_disagree(ctx):
         if not isinstance(image, str) or image == "default" or placeholder(image):
             continue
         if any(config.get("RootVolume") is True and "VolumeKmsKeyId" in config
-               for _, config in ctx.ebs_configs(group_pointer, group)):
+               and not aws_managed_key(config["VolumeKmsKeyId"]) for _, config in ctx.ebs_configs(group_pointer, group)):
             yield ctx.finding(f"{group_pointer}/ImageId",
                               "custom AMI with a customer managed root volume key: the service model requires "
                               "custom AMIs to be unencrypted, the HyperPod guide allows the AMI's own key here",
                               "if the AMI is encrypted, its key must be this VolumeKmsKeyId (checked with --live)")
+
+
+@rule("PF209", "volume-key-aws-managed", Severity.ERROR, operations=CLUSTER_CHANGES)
+def volume_key_aws_managed(ctx):
+    """`VolumeKmsKeyId` names the AWS managed EBS key (`alias/aws/ebs`), not a customer managed key.
+
+    ## Why is this bad?
+    `VolumeKmsKeyId` exists to encrypt a group's volumes with a customer managed key that the
+    execution role is granted; the AWS managed key cannot be granted to HyperPod (its key policy is
+    AWS's), and volumes are already encrypted with it when no key is given. `--live` makes the same
+    check on whatever a key id resolves to (PF216).
+
+    ## Example
+    ```json
+    {"ClusterName": "c", "NodeProvisioningMode": "Continuous", "InstanceGroups": [{"InstanceGroupName": "a",
+     "InstanceCount": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "alias/aws/ebs"}}]}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "c", "NodeProvisioningMode": "Continuous", "InstanceGroups": [{"InstanceGroupName": "a",
+     "InstanceCount": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+     {"VolumeSizeInGB": 100, "VolumeKmsKeyId": "alias/hyperpod-volumes"}}]}]}
+    ```
+
+    ## Source
+    SageMaker HyperPod developer guide, "Customer managed AWS KMS key encryption for SageMaker HyperPod";
+    AWS KMS developer guide, "AWS managed keys".
+    """
+    for pointer, config, _ in _volumes(ctx):
+        if aws_managed_key(config.get("VolumeKmsKeyId")):
+            yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"{config['VolumeKmsKeyId']} is the AWS managed EBS key, "
+                              "not a customer managed key", "name a customer managed key, or leave VolumeKmsKeyId "
+                              "out for the default encryption")
