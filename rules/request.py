@@ -11,11 +11,13 @@ from preflight.values import arns_in, parse_arn, placeholder, strings, unwrapped
 
 @rule("PF110", "placeholder-left-in-value", Severity.ERROR)
 def placeholder_left_in_value(ctx):
-    """A documentation placeholder such as `<exampleClusterName>` left in a value.
+    """A placeholder such as `<exampleClusterName>` or `${BUCKET}` left in a value.
 
     ## Why is this bad?
-    The HyperPod custom AMI guide's examples are templates; copied as they are, every `<...>` reaches the API as
-    a literal value. The other checks of that value are skipped: it has yet to be written.
+    Documentation examples and templates are meant to be filled in; copied as they are, every
+    `<...>`, `${VAR}`, `$VAR`, `{{...}}`, `REPLACE_ME` or `your-...` reaches the API as a literal
+    value. The other checks of that value are skipped: it has yet to be written. A key that is
+    wrong is still reported (PF102) whatever it holds.
 
     ## Example
     ```json
@@ -36,7 +38,7 @@ def placeholder_left_in_value(ctx):
             inner = unwrapped(value)
             fix = (f"remove the angle brackets: {inner}" if value == f"<{inner}>" and parse_arn(inner)
                    else "replace the placeholder with the real value")
-            yield ctx.finding(pointer, f"documentation placeholder {text} left in the value", fix)
+            yield ctx.finding(pointer, f"placeholder {text} left in the value", fix)
 
 
 @rule("PF111", "iam-arn-with-region", Severity.ERROR)
@@ -482,15 +484,16 @@ def _string_lists(node, path: str):
                 yield from _string_lists(value, f"{path}/{index}")
 
 
-@rule("PF124", "lifecycle-bucket-outside-managed-policy", Severity.WARNING,
+@rule("PF124", "lifecycle-bucket-outside-managed-policy", Severity.INFO,
       operations=("create-cluster", "update-cluster"))
 def lifecycle_bucket_outside_managed_policy(ctx):
     """`LifeCycleConfig.SourceS3Uri` in a bucket whose name does not start with `sagemaker-`.
 
     ## Why is this bad?
-    The managed `AmazonSageMakerClusterInstanceRolePolicy` reaches only buckets named
-    `sagemaker-*`; any other bucket needs explicit `s3:GetObject`/`s3:ListBucket` grants on the
-    execution role, or the nodes fail to fetch their lifecycle scripts.
+    Not wrong in itself. The HyperPod guide advises a bucket named `sagemaker-...`: the managed
+    `AmazonSageMakerClusterInstanceRolePolicy` reaches only those, so any other bucket works only
+    when the execution role is granted `s3:GetObject` and `s3:ListBucket` on it (most published
+    setups do exactly that). Whether the role can read the script is for `--live` to tell.
 
     ## Example
     ```json
@@ -515,12 +518,14 @@ def lifecycle_bucket_outside_managed_policy(ctx):
         if not isinstance(uri, str):
             continue
         uri = unwrapped(uri)
-        if uri.startswith("s3://"):
+        if uri.startswith("s3://") and not placeholder(uri):  # a placeholder bucket is PF110's
             bucket = uri[len("s3://"):].partition("/")[0]
             if not bucket.startswith("sagemaker-"):
                 yield ctx.finding(f"{pointer}/LifeCycleConfig/SourceS3Uri",
-                                  f"lifecycle bucket {bucket!r} is outside the managed policy's sagemaker-* buckets",
-                                  "use a bucket named sagemaker-..., or grant the execution role read access to this one")
+                                  f"lifecycle bucket {bucket!r} is not named sagemaker-...: the managed instance "
+                                  "role policy does not reach it, so the execution role must be granted read access",
+                                  "make sure the execution role may s3:GetObject and s3:ListBucket on it, "
+                                  "or use a bucket named sagemaker-...")
 
 
 @rule("PF125", "software-update-touches-every-group", Severity.INFO, operations=("update-cluster-software",))
@@ -573,3 +578,112 @@ def software_update_without_image(ctx):
     if isinstance(ctx.request, dict) and "ImageId" not in ctx.request:
         yield ctx.finding("", "no ImageId: instance groups on a custom AMI require one (or default)",
                           "add ImageId: your custom AMI's id, or default")
+
+
+def _orchestrator(ctx) -> str | None:
+    """"Eks" or "Slurm" when the request says which orchestrates the cluster; a create without an
+    Orchestrator is Slurm-orchestrated (the model: Orchestrator is needed only for EKS)."""
+    orchestrator = ctx.value("/Orchestrator")
+    if isinstance(orchestrator, dict):
+        given = [name for name in ("Eks", "Slurm") if name in orchestrator]
+        return given[0] if len(given) == 1 else None
+    return "Slurm" if orchestrator is None and ctx.operation == "create-cluster" else None
+
+
+@rule("PF127", "create-without-instance-groups", Severity.ERROR, operations=("create-cluster",))
+def create_without_instance_groups(ctx):
+    """A create with neither `InstanceGroups` nor `RestrictedInstanceGroups`.
+
+    ## Why is this bad?
+    The model marks only `ClusterName` as required, but a HyperPod cluster is its instance groups:
+    the service refuses a create that gives none ("at least one of InstanceGroups or
+    RestrictedInstanceGroups"); each list, when given, holds at least one group.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster"}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1,
+     "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Source
+    botocore service model, `CreateClusterRequest.InstanceGroups` ("the instance groups to be created",
+    1..100 items); SageMaker HyperPod developer guide, "Creating a SageMaker HyperPod cluster".
+    """
+    if isinstance(ctx.request, dict) and not any(k in ctx.request for k in ("InstanceGroups", "RestrictedInstanceGroups")):
+        yield ctx.finding("", "the create gives no instance groups: neither InstanceGroups nor RestrictedInstanceGroups",
+                          "add InstanceGroups with at least one group")
+
+
+@rule("PF128", "eks-cluster-without-vpc-config", Severity.ERROR, operations=("create-cluster",))
+def eks_cluster_without_vpc_config(ctx):
+    """An EKS-orchestrated create without `VpcConfig`.
+
+    ## Why is this bad?
+    HyperPod nodes of an EKS-orchestrated cluster run in the EKS cluster's VPC, which only
+    `VpcConfig` (subnets and security groups of that VPC) can say; the service refuses an EKS
+    create without it. A Slurm cluster may leave it out (its nodes then use a VPC the service manages).
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/ml"}},
+     "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge",
+     "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/ml"}},
+     "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]},
+     "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge",
+     "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Source
+    SageMaker HyperPod developer guide, "Getting started with Amazon EKS support in SageMaker
+    HyperPod" (networking) and "Creating a SageMaker HyperPod cluster" with the AWS CLI for EKS.
+    """
+    if _orchestrator(ctx) == "Eks" and ctx.value("/VpcConfig") is None:
+        yield ctx.finding("/Orchestrator/Eks", "an EKS-orchestrated cluster without VpcConfig",
+                          "add VpcConfig with subnets and security groups of the EKS cluster's VPC")
+
+
+@rule("PF129", "group-config-for-other-orchestrator", Severity.WARNING, operations=("create-cluster", "update-cluster"))
+def group_config_for_other_orchestrator(ctx):
+    """`KubernetesConfig` on an instance group of a Slurm cluster, or `SlurmConfig` on one of an EKS cluster.
+
+    ## Why is this bad?
+    `KubernetesConfig` sets the labels and taints of the group's Kubernetes nodes and `SlurmConfig`
+    the group's Slurm role; each means something only under its own orchestrator. The model does
+    not say that the service refuses the other one, so this is a warning: it does nothing at best.
+    Checked where the request says which orchestrator it has (a create without `Orchestrator` is Slurm).
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "Orchestrator": {"Slurm": {}}, "InstanceGroups": [{"InstanceGroupName": "workers",
+     "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecution",
+     "KubernetesConfig": {"Labels": {"team": "ml"}}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "Orchestrator": {"Slurm": {}}, "InstanceGroups": [{"InstanceGroupName": "workers",
+     "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecution"}]}
+    ```
+
+    ## Source
+    botocore service model, `ClusterInstanceGroupSpecification.KubernetesConfig` and `.SlurmConfig` documentation.
+    """
+    orchestrator = _orchestrator(ctx)
+    foreign = {"Slurm": "KubernetesConfig", "Eks": "SlurmConfig"}.get(orchestrator or "")
+    if not foreign:
+        return
+    for pointer, group in ctx.instance_groups():
+        if foreign in group:
+            yield ctx.finding(f"{pointer}/{foreign}", f"{foreign} on an instance group of a "
+                              f"{'Slurm' if orchestrator == 'Slurm' else 'EKS'}-orchestrated cluster",
+                              f"remove {foreign}: it belongs to {'EKS' if orchestrator == 'Slurm' else 'Slurm'} clusters")
