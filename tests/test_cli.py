@@ -92,7 +92,7 @@ def test_unknown_option_is_usage_error(run_cli):
 
 
 def test_fail_on_warning(run_cli, tmp_path):
-    path = tmp_path / "r.create-cluster.json"
+    path = tmp_path / "r.delete-cluster.json"
     path.write_text('{"ClusterName": "c", "ClusterName": "c"}')
     assert run_cli("check", str(path)).returncode == 0
     assert run_cli("check", "--fail-on", "warning", str(path)).returncode == 1
