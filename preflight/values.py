@@ -13,13 +13,13 @@ from preflight.documents import escape
 # text itself). None of them matches an IAM policy variable (`${aws:username}`, `${*}`: they hold a
 # colon or a single special character) or a CloudFormation pseudo parameter (`${AWS::Region}`).
 PLACEHOLDERS: list[re.Pattern] = [
-    re.compile(r"<[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::444455556666:role/Admin>
+    re.compile(r"<(?=[^<>]*[A-Za-z0-9])[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::...>; not <...>
     re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),  # ${BUCKET}: a shell or template variable never expanded
     re.compile(r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b"),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
     re.compile(r"\{\{[^{}]+\}\}"),  # {{account-id}}
     re.compile(r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])"),
     re.compile(r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*"),  # your-bucket-name, YOUR_ACCOUNT_ID
-    re.compile(r"(?i)(?<![a-z0-9])x{6,}(?![a-z0-9])"),  # subnet-xxxxxxxxxxxx
+    re.compile(r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])"),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
 ]
 ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:([^\s<>\"]+)")
 KMS_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")

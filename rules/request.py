@@ -359,7 +359,7 @@ def wrong_resource_id_kind(ctx):
         for key, prefix in (("SecurityGroupIds", "sg-"), ("Subnets", "subnet-")):
             ids = config.get(key)
             for index, value in enumerate(ids if isinstance(ids, list) else ()):
-                if isinstance(value, str) and not placeholder(value) and not value.startswith(prefix):
+                if isinstance(value, str) and value and not placeholder(value) and not value.startswith(prefix):
                     yield ctx.finding(f"{base}/{key}/{index}", f"{value!r} in {key} does not start with {prefix}",
                                       f"{key} takes ids of the form {prefix}0123456789abcdef0")
 
@@ -520,7 +520,7 @@ def lifecycle_bucket_outside_managed_policy(ctx):
         uri = unwrapped(uri)
         if uri.startswith("s3://") and not placeholder(uri):  # a placeholder bucket is PF110's
             bucket = uri[len("s3://"):].partition("/")[0]
-            if not bucket.startswith("sagemaker-"):
+            if bucket and not bucket.startswith("sagemaker-"):  # no bucket at all is PF106's
                 yield ctx.finding(f"{pointer}/LifeCycleConfig/SourceS3Uri",
                                   f"lifecycle bucket {bucket!r} is not named sagemaker-...: the managed instance "
                                   "role policy does not reach it, so the execution role must be granted read access",
