@@ -199,7 +199,7 @@ def permission_undecided(ctx):
             elif match.resource == MAYBE:
                 element = "NotResource" if statement.not_resource else "Resource"
                 reasons.append(f"{' and '.join(match.unknown_resource)} ({statement.where(element)})")
-        effect = "a Deny may apply" if any(m.statement.effect == "Deny" for m in decision.maybe) \
+        effect = "a Deny may apply, depending on" if any(m.statement.effect == "Deny" for m in decision.maybe) \
             and decision.allowed_by else "it depends on"
         yield ctx.finding(need.pointer, f"{need.reason}; {_needed(need)} cannot be decided offline: {effect} "
                           f"{'; '.join(reasons) or 'conditions preflight cannot evaluate'}",

@@ -15,7 +15,7 @@ from preflight.values import real
 
 @rule("PF400", "verification-incomplete", Severity.ERROR, kind="engine")
 def verification_incomplete(ctx):
-    """A check the mission requires (AMI, sharing tag, key match, roles) could not be completed.
+    """A required live check (AMI, sharing tag, key match, roles) could not be completed.
 
     ## Why is this bad?
     preflight cannot say the request is safe, so it fails closed: the run exits 3 and nothing is
