@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight import documents
+from conftest import FIXTURES
+from preflight import documents, engine
 from preflight.iam.evaluate import MAYBE, YES, Request, Resource, decide, principal_context
 from preflight.iam.policy import PolicyRoot, statements_of
+from test_cases import load_case
 
 CORPUS = Path(__file__).parent / "iam_cases"
 GUIDE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
@@ -68,3 +70,22 @@ def test_the_corpus_is_large_and_every_case_cites_its_page():
 @pytest.mark.parametrize("case", [case for _, case in CASES], ids=[case["name"] for _, case in CASES])
 def test_case(case):
     assert verdict(case) == case["expect"], case.get("why", "")
+
+
+def _findings(case_name):
+    """The findings of a fixture case under fixtures/cases/iam-access, for their wording."""
+    _, requests, policies = load_case(FIXTURES / "cases" / "iam-access" / case_name)
+    return engine.run(requests, policies).findings
+
+
+def test_undecided_names_the_real_unknown():
+    (region,) = [f for f in _findings("PF332-region-unknown.yaml") if f.rule == "PF332"]
+    assert "depends on the region (policy0.json /Statement/0/Resource)" in region.message
+    assert "cluster id" not in region.message
+    (variable,) = [f for f in _findings("PF332-principal-tag-variable.yaml") if f.rule == "PF332"]
+    assert "a Deny may apply, depending on the policy variable ${aws:PrincipalTag/blocked-role}" in variable.message
+
+
+def test_a_cluster_named_by_name_is_said_never_to_match():
+    (denied,) = [f for f in _findings("PF330-cluster-named-by-name.yaml") if f.rule == "PF330"]
+    assert "a cluster ARN ends in the cluster's 12-character id" in denied.message
