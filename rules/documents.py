@@ -42,7 +42,7 @@ def python_literal_in_json(ctx):
     """Python's `True`, `False` or `None` written in a JSON file.
 
     ## Why is this bad?
-    JSON spells them `true`, `false` and `null`; the CLI rejects the file. The seed guide's
+    JSON spells them `true`, `false` and `null`; the CLI rejects the file. The HyperPod custom AMI guide's
     customer managed key examples write `"RootVolume": True`, copied from Python. preflight reads
     on past the mistake so that the rest of the file is still checked.
 
@@ -57,7 +57,7 @@ def python_literal_in_json(ctx):
     ```
 
     ## Source
-    Seed guide, "Customer managed key example"; RFC 8259 section 3.
+    HyperPod custom AMI guide, "Customer managed key example"; RFC 8259 section 3.
     """
     yield from _problems(ctx, "python-literal")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -65,3 +66,15 @@ def test_every_rule_has_a_failing_and_a_passing_case():
     missing = [f"{rid}: {'failing' if rid not in failing else ''} {'passing' if rid not in passing else ''}"
                for rid in offline if rid not in failing or rid not in passing]
     assert not missing, "rules without cases: " + "; ".join(missing)
+
+
+def test_messages_speak_the_users_terms():
+    """Findings name request members and documents a user can open: no model shape names
+    (`ClusterInstanceGroupSpecifications`), no in-house names for sources."""
+    shape = re.compile(r"\b[A-Z][A-Za-z]*(Specifications?|Request|Config(s)?List)\b")
+    for path in CASES:
+        _, requests, policies = load_case(path)
+        for finding in engine.run(requests, policies).findings:
+            text = f"{finding.message} {finding.fix or ''}"
+            assert not re.search(r"seed guide|the seed\b|mission", text, re.I), (path, text)
+            assert not shape.search(text), (path, text)

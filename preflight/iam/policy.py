@@ -194,10 +194,10 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
             if not isinstance(entry, dict) or entry.get("Arn") != principal:
                 continue
             base = f"/{list_key}/{i}"
-            tags = entry.get("Tags")
-            policies.principal_tags = {t["Key"]: str(t.get("Value", "")) for t in tags or []
+            tags = entry.get("Tags")  # absent is not "no tags": IAM's output leaves an empty list out
+            policies.principal_tags = {t["Key"]: str(t.get("Value", "")) for t in tags
                                        if isinstance(t, dict) and isinstance(t.get("Key"), str)} \
-                if isinstance(tags, list) or tags is None else None
+                if isinstance(tags, list) else None
             add_inline(entry.get(inline_key), f"{base}/{inline_key}")
             for k, attached in enumerate(entry.get("AttachedManagedPolicies") or []):
                 add_managed(attached.get("PolicyArn"), f"{base}/AttachedManagedPolicies/{k}")
