@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from preflight import __version__
-from preflight.findings import Severity
+from preflight.findings import Report, Severity
 from preflight.formats import FORMATS
 from preflight.operations import OPERATIONS
 
@@ -30,9 +30,17 @@ class FailOn(str, enum.Enum):
     info = "info"
 
 
-def usage_error(message: str) -> typer.Exit:
+class UsageError(typer.Exit):
+    """Exit 2 with a message; machine formats still write a document that carries it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_USAGE)
+        self.message = message
+
+
+def usage_error(message: str) -> UsageError:
     typer.echo(f"preflight: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
+    return UsageError(message)
 
 
 def _version(value: bool) -> None:
@@ -115,6 +123,9 @@ REGION = typer.Option(None, "--region", help="AWS region for --live (default: th
 TIMEOUT = typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")
 FORMAT = typer.Option(Format.text, "--format", "-f", help="Output format.")
 FAIL_ON = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that fails the check (exit 1).")
+OUTPUTS = typer.Option(None, "--output", metavar="FORMAT:FILE",
+                       help="Also write the report in FORMAT to FILE (repeatable), e.g. sarif:preflight.sarif; "
+                            "the --format report still goes to stdout.")
 
 
 @app.command()
@@ -129,13 +140,20 @@ def check(
     timeout: float = TIMEOUT,
     output: Format = FORMAT,
     fail_on: FailOn = FAIL_ON,
+    outputs: Optional[List[str]] = OUTPUTS,
 ) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
     With --policy and no request, the policies alone are linted. With --live, the account is read
     too; without --policy, the caller's own identity policies are read from IAM."""
-    report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout)
-    _emit(report, output)
+    targets = []
+    try:
+        targets = _targets(outputs)
+        report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout)
+    except UsageError as err:
+        _emit(Report(errors=[err.message]), output, targets)
+        raise
+    _emit(report, output, targets)
     raise typer.Exit(_exit_code(report, fail_on))
 
 
@@ -151,11 +169,18 @@ def apply(
     dry_run: bool = typer.Option(False, "--dry-run", help="Run every check and show what would be sent; send nothing."),
     output: Format = FORMAT,
     fail_on: FailOn = FAIL_ON,
+    outputs: Optional[List[str]] = OUTPUTS,
 ) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
     from preflight import sender
 
-    report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout)
+    targets = []
+    try:
+        targets = _targets(outputs)
+        report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout)
+    except UsageError as err:
+        _emit(Report(errors=[err.message]), output, targets)
+        raise
     code = _exit_code(report, fail_on)
     document, op = pairs[0]
     outcome = sender.Outcome(sent=False, dry_run=dry_run, operation=op, request=document.data)
@@ -163,18 +188,41 @@ def apply(
         outcome = sender.send(account, op, document.data)
         code = outcome.exit_code
     report.metadata["apply"] = outcome.as_dict()
-    _emit(report, output)
+    _emit(report, output, targets)
     if output is Format.text:
         typer.echo(outcome.describe())
     raise typer.Exit(code)
 
 
-def _emit(report, output: Format) -> None:
+def _targets(outputs: Optional[List[str]]) -> list[tuple[Format, str]]:
+    """The --output FORMAT:FILE pairs."""
+    targets = []
+    for spec in outputs or []:
+        name, _, path = spec.partition(":")
+        if name not in FORMATS or not path:
+            raise usage_error(f"--output {spec!r}: give FORMAT:FILE, FORMAT one of {', '.join(FORMATS)}")
+        targets.append((Format(name), path))
+    return targets
+
+
+def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> None:
+    """The report in the --format to stdout and in each --output format to its file. A usage error
+    is already on stderr, so a text report of it is not repeated on stdout."""
     import importlib
 
-    formatter = importlib.import_module(f"preflight.formats.{output.value}")
-    colour = output is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    sys.stdout.write(formatter.render(report, colour=colour))
+    def rendered(fmt: Format, colour: bool = False) -> str:
+        return importlib.import_module(f"preflight.formats.{fmt.value}").render(report, colour=colour)
+
+    for fmt, path in targets:
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(rendered(fmt))
+        except OSError as err:
+            if not report.errors:  # else the run already failed with its own usage error
+                raise usage_error(f"--output {path}: {err.strerror}")
+    if not (report.errors and output is Format.text):
+        colour = output is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        sys.stdout.write(rendered(output, colour))
 
 
 @app.command("rules")

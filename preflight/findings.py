@@ -39,6 +39,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # usage errors that stopped the run, for machine formats
 
     def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in sorted(Severity, reverse=True)}

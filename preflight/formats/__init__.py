@@ -1,3 +1,3 @@
 """Output formats: each is a pure function ``render(report, **options) -> str``."""
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")

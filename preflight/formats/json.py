@@ -20,5 +20,6 @@ def render(report: Report, colour: bool = False) -> str:
             for f in report.findings
         ],
         "summary": {"files": len(report.files), **report.counts()},
+        "errors": report.errors,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -16,8 +16,15 @@ def render(report: Report, colour: bool = False) -> str:
         if f.fix:
             line += f" (fix: {f.fix})"
         lines.append(line)
+    lines.extend(f"preflight: {error}" for error in report.errors)
+    if not report.errors:
+        lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: Report) -> str:
+    """``N files checked: E errors, W warnings, I info``."""
     counts = report.counts()
     files = len(report.files)
-    summary = ", ".join(f"{n} {name}{'s' if n != 1 and name != 'info' else ''}" for name, n in counts.items())
-    lines.append(f"{files} file{'s' if files != 1 else ''} checked: {summary}")
-    return "\n".join(lines) + "\n"
+    tally = ", ".join(f"{n} {name}{'s' if n != 1 and name != 'info' else ''}" for name, n in counts.items())
+    return f"{files} file{'s' if files != 1 else ''} checked: {tally}"
