@@ -64,9 +64,11 @@ def main_options(
     """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
 
 
-def _run(files, operation, policy, principal, live, profile, region, timeout):
-    """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account)."""
-    from preflight import documents, engine, operations
+def _run(files, operation, policy, principal, live, profile, region, timeout, parameters=None, templates=True):
+    """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
+    With ``templates``, a CloudFormation template or Terraform plan (told by its content, unless
+    --operation is given) gives the requests it creates."""
+    from preflight import documents, engine, iac, operations
 
     files, policy = files or [], policy or []
     if not files and not policy:
@@ -81,10 +83,15 @@ def _run(files, operation, policy, principal, live, profile, region, timeout):
             if named and op != named:  # checking a create as a delete reports every member as unknown
                 raise usage_error(f"{path}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
+            document = documents.read(path)
+            derived = iac.requests(document, _pairs("--parameter", parameters)) if templates and not operation else None
+            if derived is not None:
+                pairs.extend(derived)
+                continue
             if op is None:
                 raise usage_error(f"{path}: cannot tell the operation from the file name; "
                                   f"pass --operation ({', '.join(operations.OPERATIONS)})")
-            pairs.append((documents.read(path), op))
+            pairs.append((document, op))
         policies = None
         if policy:
             from preflight.iam import policy as iam_policy  # loaded only when policies are checked
@@ -103,6 +110,17 @@ def _run(files, operation, policy, principal, live, profile, region, timeout):
     return engine.run(pairs, policies, account), pairs, account
 
 
+def _pairs(option: str, given: Optional[List[str]]) -> dict[str, str]:
+    """KEY=VALUE option values as a dict."""
+    found = {}
+    for item in given or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise usage_error(f"{option} {item!r}: give KEY=VALUE")
+        found[key] = value
+    return found
+
+
 def _exit_code(report, fail_on: FailOn) -> int:
     if any(f.rule == "PF400" for f in report.findings):
         return EXIT_UNVERIFIED
@@ -110,7 +128,10 @@ def _exit_code(report, fail_on: FailOn) -> int:
 
 
 FILES = typer.Argument(None, metavar="[REQUEST]...",
-                       help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin.")
+                       help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. CloudFormation "
+                            "templates and Terraform JSON plans are told by their content.")
+PARAMETERS = typer.Option(None, "--parameter", metavar="KEY=VALUE",
+                          help="A CloudFormation template parameter's value (repeatable); else its Default.")
 OPERATION = typer.Option(None, "--operation", "-o",
                          help="The operation the requests are for; by default read from each file name.")
 POLICY = typer.Option(None, "--policy", "-p", metavar="FILE",
@@ -141,6 +162,7 @@ def check(
     output: Format = FORMAT,
     fail_on: FailOn = FAIL_ON,
     outputs: Optional[List[str]] = OUTPUTS,
+    parameters: Optional[List[str]] = PARAMETERS,
 ) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
@@ -149,7 +171,7 @@ def check(
     targets = []
     try:
         targets = _targets(outputs)
-        report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout)
+        report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters)
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise
@@ -177,7 +199,8 @@ def apply(
     targets = []
     try:
         targets = _targets(outputs)
-        report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout)
+        report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout,
+                                      templates=False)
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise

@@ -64,6 +64,10 @@ class Document:
         line = bisect.bisect_right(self._line_starts, offset) - 1
         return line + 1, offset - self._line_starts[line] + 1
 
+    def located(self, pointer: str) -> str:
+        """The pointer into this file's text (a request derived from a template translates it)."""
+        return pointer
+
     def _offset_of(self, pointer: str) -> int:
         if self._positions is None:
             self._positions = _index_positions(self) if self.parsed else {}
@@ -174,12 +178,26 @@ def _json_fix(text: str, err: json.JSONDecodeError) -> str | None:
     return None
 
 
-def _parse_yaml(document: Document) -> None:
+def _yaml_loader():
+    """The safe loader, also reading CloudFormation's short-form tags (``!Ref``, ``!Sub`` ...)."""
     import yaml  # only YAML inputs pay for it
 
+    from preflight.iac.cloudformation import add_short_forms
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    add_short_forms(Loader)
+    return Loader
+
+
+def _parse_yaml(document: Document) -> None:
+    import yaml
+
+    loader = _yaml_loader()
     try:
-        node = yaml.compose(document.text, Loader=yaml.SafeLoader)
-        document.data = yaml.safe_load(document.text)
+        node = yaml.compose(document.text, Loader=loader)
+        document.data = yaml.load(document.text, Loader=loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         problem = getattr(err, "problem", None) or str(err)

@@ -43,7 +43,8 @@ class Context:
         """A finding of the running rule at ``pointer`` in this document (or in ``document``)."""
         document = document or self.document
         line, column = document.position(pointer, offset)
-        return Finding(self.rule.id, severity or self.rule.severity, document.path, pointer,
+        return Finding(self.rule.id, severity or self.rule.severity, document.path,
+                       pointer if offset is not None else document.located(pointer),
                        message, fix, line, column)
 
     @property
@@ -126,14 +127,17 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     if account is not None:
         from preflight import live
 
-        contexts = [Context(document, operation) for document, operation in requests if document.parsed]
+        contexts = [Context(document, operation) for document, operation in requests
+                    if document.parsed and operation]
         policies, notes = live.prepare(account, contexts, policies)
     rules = all_rules(iam=policies is not None, live=account is not None) if rules is None else rules
     request_kinds = ("document", "request") + (("access",) if policies else ()) + (("live",) if account else ())
     for document, operation in requests:
-        report.files.append(document.path)
+        if document.path not in report.files:  # a template's requests share its file
+            report.files.append(document.path)
         context = Context(document, operation, policies, account)
-        report.findings.extend(check(context, rules, request_kinds))
+        # A template itself (operation None) is checked as a file; its requests as requests.
+        report.findings.extend(check(context, rules, request_kinds if operation else ("document",)))
         for note in notes:
             context.rule = rules["PF401"]
             report.findings.append(context.finding("", note))

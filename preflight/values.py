@@ -25,8 +25,18 @@ ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:
 KMS_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 
+class Unresolved(str):
+    """A value known only when the template is deployed (a CloudFormation ``Ref`` to a resource,
+    an attribute, the account id; Terraform's "known after apply"). It is present, so nothing
+    reports it missing, and like a placeholder it is never checked: no false alarm on it. Its text
+    is the expression, as the template writes it."""
+
+
 def placeholder(value: object) -> str | None:
-    """The first placeholder text in a string value, if it has one (``PLACEHOLDERS``)."""
+    """The first placeholder text in a string value, if it has one (``PLACEHOLDERS``); an
+    unresolved value counts as one."""
+    if isinstance(value, Unresolved):
+        return str(value)
     if isinstance(value, str):
         for pattern in PLACEHOLDERS:
             found = pattern.search(value)
@@ -76,7 +86,9 @@ def parse_arn(value: object) -> Arn | None:
 
 
 def strings(node: object, path: str = "") -> Iterator[tuple[str, str]]:
-    """(pointer, string) for every string value in a JSON tree."""
+    """(pointer, string) for every string value in a JSON tree; unresolved values are not strings yet."""
+    if isinstance(node, Unresolved):
+        return
     if isinstance(node, str):
         yield path, node
     elif isinstance(node, dict):

@@ -189,7 +189,8 @@ def customer_key_without_continuous_provisioning(ctx):
     ## Source
     SageMaker HyperPod developer guide, "Customer managed AWS KMS key encryption for SageMaker HyperPod".
     """
-    if ctx.value("/NodeProvisioningMode") == "Continuous":
+    mode = ctx.value("/NodeProvisioningMode")
+    if mode == "Continuous" or placeholder(mode):  # an unresolved template value may be Continuous
         return
     for pointer, config, _ in _volumes(ctx, ("InstanceGroups",)):
         if "VolumeKmsKeyId" in config and not aws_managed_key(config["VolumeKmsKeyId"]):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES
-from preflight import documents, engine
+from preflight import documents, engine, iac
 from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
@@ -30,13 +30,16 @@ def load_case(path):
     """(case, [(request document, operation)], policy set or None) from a case file.
 
     A case holds `operation`, `expect` (the exact rule ids), and a `request` (inline text) or
-    `request_file`; optionally `policies` (inline texts or {file: ...}) and `principal`."""
+    `request_file`, or a `template` (inline, with optional `parameters`); optionally `policies` (inline texts or {file: ...}) and `principal`."""
     case = yaml.safe_load(path.read_text())
     requests = []
     if "request_file" in case:
         requests.append((_document(path.parent, {"file": case["request_file"]}, ""), case["operation"]))
     elif "request" in case:
         requests.append((documents.parse(case.get("file_name", "request.json"), case["request"]), case["operation"]))
+    elif "template" in case:  # a CloudFormation template or Terraform plan: itself and its requests
+        template = documents.parse(case.get("file_name", "template.yaml"), case["template"])
+        requests += iac.requests(template, case.get("parameters", {}))
     policies = None
     if "policies" in case:
         files = [_document(path.parent, entry, f"policy{i}.json") for i, entry in enumerate(case["policies"])]

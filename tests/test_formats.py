@@ -147,7 +147,8 @@ def test_usage_error_still_writes_a_valid_document(run_cli, tmp_path, fmt):
         assert "absent.create-cluster.json: no such file" in text
 
 
-def test_usage_error_in_github_format_is_an_annotation(run_cli):
-    result = run_cli("check", "--format", "github", "cluster.json")
+def test_usage_error_in_github_format_is_an_annotation(run_cli, tmp_path):
+    (tmp_path / "cluster.json").write_text('{"ClusterName": "ml-cluster"}')
+    result = run_cli("check", "--format", "github", "cluster.json", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout.startswith("::error title=preflight usage error::cluster.json: cannot tell")

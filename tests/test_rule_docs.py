@@ -6,30 +6,38 @@ import re
 
 import pytest
 
-from preflight import documents, engine
+from preflight import documents, engine, iac
 from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
 RULES = list(all_rules().values())
 OFFLINE = [r for r in RULES if r.kind not in ("live", "engine")]  # live examples run against moto in test_live.py
-SECTION = re.compile(r"^## (Example|Use instead)\n+((?:```json(?: policy)?\n.*?\n```\n*)+)", re.S | re.M)
-BLOCK = re.compile(r"```json( policy)?\n(.*?)\n```", re.S)
+SECTION = re.compile(r"^## (Example|Use instead)\n+((?:```(?:json(?: policy)?|yaml template)\n.*?\n```\n*)+)", re.S | re.M)
+BLOCK = re.compile(r"```(json|yaml)( policy| template)?\n(.*?)\n```", re.S)
 REQUIRED_HEADINGS = ("## Why is this bad?", "## Example", "## Use instead", "## Source")
 
 
 def examples(rule):
-    """{"Example": (requests, policy texts), "Use instead": ...}; a policy rule's lone block is a policy."""
+    """{"Example": (requests, policy texts, template texts), "Use instead": ...}; a policy rule's
+    lone block is a policy; a ``yaml template`` block is a CloudFormation template."""
     found = {}
     for name, body in SECTION.findall(rule.doc):
-        requests, policies = [], []
-        for is_policy, text in BLOCK.findall(body):
-            (policies if is_policy or rule.kind in ("policy", "policy-set") else requests).append(text)
-        found[name] = (requests, policies)
+        requests, policies, templates = [], [], []
+        for _, role, text in BLOCK.findall(body):
+            if role == " template":
+                templates.append(text)
+            elif role == " policy" or rule.kind in ("policy", "policy-set"):
+                policies.append(text)
+            else:
+                requests.append(text)
+        found[name] = (requests, policies, templates)
     return found
 
 
-def fired(rule, requests, policies) -> set[str]:
+def fired(rule, requests, policies, templates=()) -> set[str]:
     documents_ = [(documents.parse(f"example{i}.json", text), rule.operations[0]) for i, text in enumerate(requests)]
+    for i, text in enumerate(templates):
+        documents_ += iac.requests(documents.parse(f"template{i}.yaml", text), {})
     policy_files = [documents.parse(f"policy{i}.json", text) for i, text in enumerate(policies)]
     principal = "arn:aws:iam::444455556666:role/Admin" if any('"RoleDetailList"' in p for p in policies) else None
     policy_set = iam_policy.collect(policy_files, principal) if policies else None

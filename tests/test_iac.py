@@ -1,0 +1,189 @@
+"""CloudFormation templates and Terraform plans are checked as the create-cluster requests they
+send: the same findings as the equivalent request, at the template's own lines."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from conftest import FIXTURES
+from preflight import documents, engine, iac
+
+IAC = FIXTURES / "iac"
+REQUEST = IAC / "cluster.create-cluster.json"
+TEMPLATES = [IAC / "stack.yaml", IAC / "stack.json", IAC / "plan.json"]
+
+
+def check(path, parameters=None):
+    document = documents.read(str(path))
+    pairs = iac.requests(document, parameters or {})
+    assert pairs is not None, f"{path} is not recognised as a template"
+    return document, engine.run(pairs).findings
+
+
+def what(findings):
+    return Counter((f.rule, f.severity, f.message, f.fix) for f in findings)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[p.name for p in TEMPLATES])
+def test_template_gives_the_requests_findings_at_its_own_lines(template):
+    request_findings = engine.run([(documents.read(str(REQUEST)), "create-cluster")]).findings
+    document, findings = check(template)
+    assert request_findings and what(findings) == what(request_findings)
+    lines = document.text.splitlines()
+    for finding, expected in zip(sorted(findings, key=lambda f: (f.rule, f.message)),
+                                 sorted(request_findings, key=lambda f: (f.rule, f.message))):
+        assert finding.file == str(template)
+        assert finding.pointer.startswith(("/Resources/Cluster/Properties/", "/resource_changes/1/change/after/"))
+        # The finding sits on the template's member for the request's member: its key starts there
+        # (a value chosen by an intrinsic, such as !If's branch, is located on the member's key).
+        member = expected.pointer.rpartition("/")[2]
+        key = [token for token in finding.pointer.split("/") if not token.isdigit() and "::" not in token][-1]
+        assert key.replace("_", "").lower() == member.lower()
+        assert (finding.line, finding.column) == document.position(finding.pointer)
+        member_pointer = finding.pointer[:finding.pointer.rindex("/" + key) + len(key) + 1]
+        line, column = document.position(member_pointer)
+        assert lines[line - 1][column - 1:].lstrip('"').startswith(key)
+        assert (line, column) <= (finding.line, finding.column)
+
+
+def test_cli_reads_a_template_without_a_flag(run_cli):
+    result = run_cli("check", "--format", "json", str(IAC / "stack.yaml"))
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["summary"]["files"] == 1
+    assert {f["rule"] for f in report["findings"]} == {"PF104", "PF106", "PF107", "PF111", "PF112", "PF124", "PF205"}
+
+
+def test_parameter_values_replace_defaults(run_cli):
+    result = run_cli("check", "--format", "json", "--parameter", "Environment=prod",
+                     "--parameter", "ExecutionRoleArn=arn:aws:iam::444455556666:role/HyperPodExecutionRole",
+                     str(IAC / "stack.yaml"))
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert rules == {"PF112", "PF124"}  # prod: Continuous, 1 thread, a real instance type; a corrected role
+
+
+def test_bad_parameter_is_usage_error(run_cli):
+    result = run_cli("check", "--parameter", "Environment", str(IAC / "stack.yaml"))
+    assert result.returncode == 2 and "KEY=VALUE" in result.stderr
+
+
+UNRESOLVED = """\
+Resources:
+  Cluster:
+    Type: AWS::SageMaker::Cluster
+    Properties:
+      ClusterName: !GetAtt Naming.ClusterName
+      Orchestrator:
+        Eks:
+          ClusterArn: !ImportValue eks-cluster-arn
+      NodeProvisioningMode: !Ref Mode
+      InstanceGroups:
+        - InstanceGroupName: !Sub "${AWS::StackName}-workers"
+          InstanceType: !Ref InstanceType
+          InstanceCount: !GetAtt Sizing.Count
+          LifeCycleConfig: !GetAtt Lifecycle.Config
+          ExecutionRole: !GetAtt Role.Arn
+          ThreadsPerCore: !Select [0, !GetAZs ""]
+          InstanceStorageConfigs:
+            - EbsVolumeConfig:
+                RootVolume: true
+                VolumeKmsKeyId: !GetAtt Key.Arn
+        - !If [Unknowable, {InstanceGroupName: x}, !Ref AWS::NoValue]
+      VpcConfig:
+        SecurityGroupIds: !Split [",", !ImportValue security-groups]
+        Subnets: !Ref SubnetIds
+      Tags: !Ref TagList
+"""
+
+
+def test_values_known_only_at_deployment_never_alarm():
+    document = documents.parse("stack.yaml", UNRESOLVED)
+    findings = engine.run(iac.requests(document, {})).findings
+    assert findings == [], [(f.rule, f.pointer, f.message) for f in findings]
+
+
+def test_member_the_model_lacks_is_said_not_checked():
+    document = documents.parse("stack.yaml", UNRESOLVED.replace(
+        "      ClusterName:", "      AutoPatchConfig: {Enabled: true}\n      ClusterName:"))
+    findings = engine.run(iac.requests(document, {})).findings
+    assert [(f.rule, f.pointer, f.line) for f in findings] == [
+        ("PF010", "/Resources/Cluster/Properties/AutoPatchConfig", 5)]
+
+
+def test_typed_resources_without_version_are_a_template_and_other_files_are_not():
+    template = documents.parse("x.yaml", "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n")
+    assert iac.requests(template, {}) == [(template, None)]
+    assert engine.run(iac.requests(template, {})).findings == []
+    request = documents.read(str(REQUEST))
+    assert iac.requests(request, {}) is None
+
+
+AWS_PROVIDER_PLAN = {
+    "format_version": "1.2", "terraform_version": "1.9.8",
+    "resource_changes": [{
+        "address": "aws_sagemaker_cluster.example", "type": "aws_sagemaker_cluster",
+        "change": {"actions": ["delete", "create"], "before": {}, "after": {
+            "cluster_name": "ml-cluster",
+            "instance_group": [{
+                "execution_role": "arn:aws:iam::444455556666:role/HyperPodExecutionRole",
+                "instance_count": 2, "instance_group_name": "workers", "instance_type": "ml.t3.medium",
+                "lifecycle_config": [{"on_create": "on_create.sh", "source_s3_uri": "s3://other-bucket/lc"}],
+                "instance_storage_config": [{"ebs_volume_config": [{"volume_size_in_gb": 20}]}],
+                "threads_per_core": 1}],
+            "vpc_config": [{"security_group_ids": ["subnet-0123456789abcdef0"], "subnets": ["subnet-0123456789abcdef0"]}],
+            "tags": {"team": "ml"}, "tags_all": {"team": "ml", "owner": "platform"}},
+            "after_unknown": {"arn": True, "cluster_status": True, "id": True, "node_recovery": True,
+                              "instance_group": [{"nodes": True}]}}}],
+}
+
+
+def test_aws_provider_blocks_and_tag_maps():
+    document = documents.parse("plan.json", json.dumps(AWS_PROVIDER_PLAN, indent=1))
+    pairs = iac.requests(document, {})
+    request = pairs[1][0].data
+    assert request["InstanceGroups"][0]["LifeCycleConfig"] == {"OnCreate": "on_create.sh", "SourceS3Uri": "s3://other-bucket/lc"}
+    assert request["Tags"] == [{"Key": "team", "Value": "ml"}, {"Key": "owner", "Value": "platform"}]
+    findings = engine.run(pairs).findings
+    assert {(f.rule, f.pointer) for f in findings} == {
+        ("PF124", "/resource_changes/0/change/after/instance_group/0/lifecycle_config/0/source_s3_uri"),
+        ("PF120", "/resource_changes/0/change/after/vpc_config/0/security_group_ids/0"),
+    }
+
+
+def _members(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield f"{path}/{key}", node, key
+            yield from _members(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield f"{path}/{index}", node, index
+            yield from _members(value, f"{path}/{index}")
+
+
+REQUESTS = sorted((FIXTURES / "seed" / "corrected").glob("*.json")) + [REQUEST]
+
+
+@pytest.mark.parametrize("path", REQUESTS, ids=[p.name for p in REQUESTS])
+def test_any_member_left_to_deployment_adds_no_finding(path):
+    """Each member in turn (value, object or list) made Unresolved: no finding beyond the request's own."""
+    import copy
+
+    from preflight.iac import DerivedDocument
+    from preflight.values import Unresolved
+
+    document = documents.read(str(path))
+    operation = path.name.split(".")[-2]
+    baseline = {(f.rule, f.message) for f in engine.run([(document, operation)]).findings}
+    for pointer, _, _ in list(_members(document.data)):
+        data = copy.deepcopy(document.data)
+        for pointer_, parent, key in _members(data):
+            if pointer_ == pointer:
+                parent[key] = Unresolved("!GetAtt Resource.Attribute")
+                break
+        derived = DerivedDocument(path=document.path, text=document.text, data=data, parsed=True, source=document)
+        added = [f for f in engine.run([(derived, operation)]).findings if (f.rule, f.message) not in baseline]
+        assert not added, (pointer, [(f.rule, f.message) for f in added])
