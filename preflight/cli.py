@@ -64,10 +64,12 @@ def main_options(
     """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
 
 
-def _run(files, operation, policy, principal, live, profile, region, timeout, parameters=None, templates=True):
+def _run(files, operation, policy, principal, live, profile, region, timeout, parameters=None, templates=True,
+         variables=None):
     """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
     With ``templates``, a CloudFormation template or Terraform plan (told by its content, unless
-    --operation is given) gives the requests it creates."""
+    --operation is given) gives the requests it creates. With ``variables`` (a dict), request files
+    are shell templates: ``${VAR}`` and ``$VAR`` are substituted before parsing."""
     from preflight import documents, engine, iac, operations
 
     files, policy = files or [], policy or []
@@ -84,6 +86,10 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
                 raise usage_error(f"{path}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
             document = documents.read(path)
+            if variables is not None:
+                from preflight.iac.variables import substituted
+
+                document = substituted(document, variables)
             derived = iac.requests(document, _pairs("--parameter", parameters)) if templates and not operation else None
             if derived is not None:
                 pairs.extend(derived)
@@ -121,6 +127,23 @@ def _pairs(option: str, given: Optional[List[str]]) -> dict[str, str]:
     return found
 
 
+def _variables(var, env_file, var_from_env) -> dict[str, str] | None:
+    """The shell variables for request templates, or None when none was asked for."""
+    if not (var or env_file or var_from_env):
+        return None
+    from preflight.documents import LoadError
+    from preflight.iac.variables import read_env_file
+
+    found = dict(os.environ) if var_from_env else {}
+    try:
+        for path in env_file or []:
+            found.update(read_env_file(path))
+    except LoadError as err:
+        raise usage_error(str(err))
+    found.update(_pairs("--var", var))
+    return found
+
+
 def _exit_code(report, fail_on: FailOn) -> int:
     if any(f.rule == "PF400" for f in report.findings):
         return EXIT_UNVERIFIED
@@ -130,6 +153,13 @@ def _exit_code(report, fail_on: FailOn) -> int:
 FILES = typer.Argument(None, metavar="[REQUEST]...",
                        help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. CloudFormation "
                             "templates and Terraform JSON plans are told by their content.")
+VARS = typer.Option(None, "--var", metavar="KEY=VALUE",
+                    help="A shell variable's value (repeatable): request files are read as templates, "
+                         "${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011).")
+ENV_FILE = typer.Option(None, "--env-file", metavar="FILE",
+                        help="Shell variables from a KEY=VALUE file (repeatable); --var wins.")
+VAR_FROM_ENV = typer.Option(False, "--var-from-env",
+                            help="Shell variables from the environment; --env-file and --var win.")
 PARAMETERS = typer.Option(None, "--parameter", metavar="KEY=VALUE",
                           help="A CloudFormation template parameter's value (repeatable); else its Default.")
 OPERATION = typer.Option(None, "--operation", "-o",
@@ -163,6 +193,9 @@ def check(
     fail_on: FailOn = FAIL_ON,
     outputs: Optional[List[str]] = OUTPUTS,
     parameters: Optional[List[str]] = PARAMETERS,
+    var: Optional[List[str]] = VARS,
+    env_file: Optional[List[str]] = ENV_FILE,
+    var_from_env: bool = VAR_FROM_ENV,
 ) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
@@ -171,7 +204,9 @@ def check(
     targets = []
     try:
         targets = _targets(outputs)
-        report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters)
+        variables = _variables(var, env_file, var_from_env)
+        report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters,
+                            variables=variables)
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise

@@ -10,6 +10,7 @@ import yaml
 
 from conftest import FIXTURES
 from preflight import documents, engine, iac
+from preflight.iac import variables
 from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
@@ -30,13 +31,17 @@ def load_case(path):
     """(case, [(request document, operation)], policy set or None) from a case file.
 
     A case holds `operation`, `expect` (the exact rule ids), and a `request` (inline text) or
-    `request_file`, or a `template` (inline, with optional `parameters`); optionally `policies` (inline texts or {file: ...}) and `principal`."""
+    `request_file`, or a `template` (inline, with optional `parameters`); `variables` reads the request as
+    a shell template with those values; optionally `policies` (inline texts or {file: ...}) and `principal`."""
     case = yaml.safe_load(path.read_text())
     requests = []
     if "request_file" in case:
         requests.append((_document(path.parent, {"file": case["request_file"]}, ""), case["operation"]))
     elif "request" in case:
-        requests.append((documents.parse(case.get("file_name", "request.json"), case["request"]), case["operation"]))
+        request = documents.parse(case.get("file_name", "request.json"), case["request"])
+        if "variables" in case:  # a shell template, read as with --var
+            request = variables.substituted(request, case["variables"])
+        requests.append((request, case["operation"]))
     elif "template" in case:  # a CloudFormation template or Terraform plan: itself and its requests
         template = documents.parse(case.get("file_name", "template.yaml"), case["template"])
         requests += iac.requests(template, case.get("parameters", {}))

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from preflight import documents, engine, iac
+from preflight.iac import variables
 from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
@@ -35,7 +36,9 @@ def examples(rule):
 
 
 def fired(rule, requests, policies, templates=()) -> set[str]:
-    documents_ = [(documents.parse(f"example{i}.json", text), rule.operations[0]) for i, text in enumerate(requests)]
+    # Requests are read as --var reads them (no variable set), so a `${NAME}` example is a template.
+    documents_ = [(variables.substituted(documents.parse(f"example{i}.json", text), {}), rule.operations[0])
+                  for i, text in enumerate(requests)]
     for i, text in enumerate(templates):
         documents_ += iac.requests(documents.parse(f"template{i}.yaml", text), {})
     policy_files = [documents.parse(f"policy{i}.json", text) for i, text in enumerate(policies)]

@@ -1,0 +1,138 @@
+"""Shell-variable templates: the request files that scripts write from a heredoc full of
+``${VAR}`` before calling ``aws sagemaker create-cluster --cli-input-json``.
+
+``${VAR}``, ``$VAR`` and ``${VAR:-default}`` / ``${VAR-default}`` are substituted in the text
+before it is parsed, as the shell would. A variable with no value does not make the file
+unparseable: its place reads as a value known only at deployment (``Unresolved``, never checked)
+and the variable itself is reported, by name and place. Positions are mapped back to the file as
+written, so findings point at the template's own lines and columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from preflight.documents import Document, LoadError, Problem, parse
+from preflight.values import Unresolved
+
+REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+@dataclass
+class SubstitutedDocument(Document):
+    """A document parsed from substituted text; positions are given in the text as written."""
+
+    written: str = ""
+    shifts: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, offset in written), ascending
+    _written: Document | None = None
+
+    def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
+        if offset is None:
+            offset = self._offset_of(pointer)
+        if self._written is None:
+            self._written = Document(path=self.path, text=self.written)
+        return self._written.position("", self.written_offset(offset))
+
+    def written_offset(self, offset: int) -> int:
+        start, original = 0, 0
+        for text_start, written_start in self.shifts:
+            if text_start > offset:
+                break
+            start, original = text_start, written_start
+        return original + (offset - start)
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """KEY=VALUE lines (``export`` and surrounding quotes allowed, ``#`` comments), as a shell
+    script's env file or a ``.env`` holds them."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise LoadError(f"{path}: cannot read the env file ({getattr(err, 'strerror', None) or err})") from None
+    found = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise LoadError(f"{path}:{number}: expected KEY=VALUE")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found[key] = value
+    return found
+
+
+def substituted(document: Document, variables: dict[str, str]) -> Document:
+    """The document re-read with its variables substituted; unset ones are problems of kind
+    ``unset-variable`` and read as Unresolved values. A document without references is returned as is."""
+    written = document.text
+    if "$" not in written or not REFERENCE.search(written):
+        return document
+    marker = f"preflight-unset-{uuid.uuid4().hex}-"
+    json_text = not document.path.lower().endswith((".yaml", ".yml"))
+    in_string = _string_state(written) if json_text else None
+    pieces, shifts, unset = [], [], []
+    last, length = 0, 0
+    for match in REFERENCE.finditer(written):
+        name = match.group(1) or match.group(4)
+        operator, default = match.group(2), match.group(3)
+        value = variables.get(name)
+        if value is None or (operator == ":-" and value == ""):
+            value = default if operator else None
+        pieces.append(written[last:match.start()])
+        length += match.start() - last
+        if value is None:
+            value = f"{marker}{name}"
+            if json_text and not in_string(match.start()):
+                value = json.dumps(value)
+            unset.append((name, match.group(0), length))
+        pieces.append(value)
+        length += len(value)
+        shifts += [(length - len(value), match.start()), (length, match.end())]
+        last = match.end()
+    pieces.append(written[last:])
+    result = parse(document.path, "".join(pieces))
+    result = SubstitutedDocument(**{f.name: getattr(result, f.name) for f in dataclasses.fields(Document)},
+                                 written=written, shifts=shifts)
+    if result.parsed:
+        result.data = _marked_unresolved(result.data, marker)
+    for name, written_as, offset in unset:
+        result.problems.append(Problem("unset-variable", f"{written_as} has no value: the file was written "
+                                       "from a shell template", offset=offset,
+                                       fix=f"give it with --var {name}=VALUE, --env-file or --var-from-env"))
+    return result
+
+
+def _string_state(text: str):
+    """Whether each offset of a JSON text lies inside a string (one pass; escapes honoured)."""
+    starts, inside, index = [], False, 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and inside:
+            index += 2
+            continue
+        if char == '"':
+            inside = not inside
+            starts.append(index)
+        index += 1
+
+    import bisect
+
+    return lambda offset: bisect.bisect_right(starts, offset) % 2 == 1
+
+
+def _marked_unresolved(value, marker: str):
+    if isinstance(value, str) and marker in value:
+        return Unresolved(re.sub(re.escape(marker) + r"([A-Za-z0-9_]+)", r"${\1}", value))
+    if isinstance(value, dict):
+        return {key: _marked_unresolved(item, marker) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_marked_unresolved(item, marker) for item in value]
+    return value

@@ -1,0 +1,61 @@
+"""Shell-variable templates (`--var`, `--env-file`, `--var-from-env`): substituted before parsing,
+an unset variable is a finding that names it, and positions stay those of the file as written."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES
+
+HEREDOC = FIXTURES / "iac" / "cluster-config.create-cluster.json"
+
+
+def findings(result):
+    return [(f["rule"], f["line"], f["column"], f["message"]) for f in json.loads(result.stdout)["findings"]]
+
+
+def test_variables_substituted_and_the_unset_one_named(run_cli, tmp_path):
+    env = tmp_path / "env_vars"
+    env.write_text("# written by the setup script\nexport BUCKET=sagemaker-lifecycle-444455556666\n"
+                   "ROLE='arn:aws:iam::444455556666:role/HyperPodExecutionRole'\n")
+    result = run_cli("check", "--format", "json", "--env-file", str(env), "--var", "SUBNET_ID=subnet-0123456789abcdef0",
+                     str(HEREDOC))
+    assert result.returncode == 1, result.stderr
+    assert findings(result) == [("PF011", 28, 29, "$SECURITY_GROUP has no value: the file was written from a shell template")]
+
+
+def test_positions_are_those_of_the_file_as_written(run_cli):
+    # The role's value is longer than ${ROLE}; the typo'd instance type after it on a later line and
+    # the IAM ARN region error inside it must still land where the file has them.
+    result = run_cli("check", "--format", "json", "--var", "BUCKET=sagemaker-lifecycle-444455556666",
+                     "--var", "ROLE=arn:aws:iam:us-east-1:444455556666:role/HyperPodExecutionRole",
+                     "--var", "SECURITY_GROUP=sg-0123456789abcdef0", "--var", "SUBNET_ID=subnet-0123456789abcdef0",
+                     str(HEREDOC))
+    lines = HEREDOC.read_text().splitlines()
+    found = findings(result)
+    assert {rule for rule, *_ in found} == {"PF106", "PF111"}
+    for rule, line, column, _ in found:
+        assert lines[line - 1][column - 1:].startswith('"ExecutionRole"'), (rule, line, column)
+
+
+def test_from_environment_and_var_wins(run_cli):
+    import os
+
+    env = {**os.environ, "BUCKET": "sagemaker-lifecycle-444455556666", "ROLE": "not-a-role",
+           "SECURITY_GROUP": "sg-0123456789abcdef0", "SUBNET_ID": "subnet-0123456789abcdef0"}
+    result = run_cli("check", "--format", "json", "--var-from-env",
+                     "--var", "ROLE=arn:aws:iam::444455556666:role/HyperPodExecutionRole", str(HEREDOC), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_variable_options_nothing_is_substituted(run_cli):
+    result = run_cli("check", "--format", "json", str(HEREDOC))
+    assert "PF011" not in {rule for rule, *_ in findings(result)}
+
+
+def test_unreadable_env_file_and_bad_line_are_usage_errors(run_cli, tmp_path):
+    assert run_cli("check", "--env-file", str(tmp_path / "absent"), str(HEREDOC)).returncode == 2
+    bad = tmp_path / "bad.env"
+    bad.write_text("BUCKET\n")
+    result = run_cli("check", "--env-file", str(bad), str(HEREDOC))
+    assert result.returncode == 2 and "bad.env:1: expected KEY=VALUE" in result.stderr
