@@ -160,6 +160,9 @@ ENV_FILE = typer.Option(None, "--env-file", metavar="FILE",
                         help="Shell variables from a KEY=VALUE file (repeatable); --var wins.")
 VAR_FROM_ENV = typer.Option(False, "--var-from-env",
                             help="Shell variables from the environment; --env-file and --var win.")
+AS_POLICIES = typer.Option(False, "--as-policies",
+                           help="The files given are policies, each read as with --policy (for hooks that pass "
+                                "file names).")
 PARAMETERS = typer.Option(None, "--parameter", metavar="KEY=VALUE",
                           help="A CloudFormation template parameter's value (repeatable); else its Default.")
 OPERATION = typer.Option(None, "--operation", "-o",
@@ -196,6 +199,7 @@ def check(
     var: Optional[List[str]] = VARS,
     env_file: Optional[List[str]] = ENV_FILE,
     var_from_env: bool = VAR_FROM_ENV,
+    as_policies: bool = AS_POLICIES,
 ) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
@@ -204,6 +208,8 @@ def check(
     targets = []
     try:
         targets = _targets(outputs)
+        if as_policies:
+            files, policy = [], (policy or []) + (files or [])
         variables = _variables(var, env_file, var_from_env)
         report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters,
                             variables=variables)

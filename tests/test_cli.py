@@ -273,3 +273,23 @@ def test_yaml_boolean_for_a_string_says_to_quote_it(run_cli, tmp_path):
     result = run_cli("check", str(path))
     assert result.returncode == 1
     assert "PF103" in result.stdout and "quote it" in result.stdout and "InstanceGroups" not in result.stdout
+
+
+def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
+    import re
+    import shlex
+
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"preflight", "preflight-policies", "preflight-cloudformation"}
+    selected = {
+        "preflight-policies": [str(FIXTURES / "policies" / "seed-administrator.json"), str(ROOT / "bench" / "inputs" / "admin-policy.json")],
+        "preflight-cloudformation": [str(FIXTURES / "iac" / "stack.yaml"), str(FIXTURES / "iac" / "stack.json")],
+    }
+    for hook_id, paths in selected.items():
+        hook = hooks[hook_id]
+        assert all(re.search(hook["files"], path) for path in paths), hook_id
+        result = run_cli(*shlex.split(hook["entry"])[1:], *paths)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, (hook_id, result.stderr)
+        assert all(path in result.stdout for path in paths[:1]), (hook_id, result.stdout)
