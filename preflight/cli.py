@@ -78,7 +78,7 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
     try:
-        pairs = []
+        pairs, linted = [], []  # linted: a template's own IAM policies
         for path in files:
             named = operations.infer(path)
             op = operation.value if operation else named
@@ -93,6 +93,7 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
             derived = iac.requests(document, _pairs("--parameter", parameters)) if templates and not operation else None
             if derived is not None:
                 pairs.extend(derived)
+                linted.extend(iac.policies(document, _pairs("--parameter", parameters)))
                 continue
             if op is None:
                 raise usage_error(f"{path}: cannot tell the operation from the file name; "
@@ -113,7 +114,7 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
             account = aws.BotoAccount(profile=profile, region=region, timeout=timeout)
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
-    return engine.run(pairs, policies, account), pairs, account
+    return engine.run(pairs, policies, account, linted=linted), pairs, account
 
 
 def _pairs(option: str, given: Optional[List[str]]) -> dict[str, str]:

@@ -117,9 +117,11 @@ class Context:
 
 
 def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
-        account: Account | None = None, rules: dict[str, Rule] | None = None) -> Report:
+        account: Account | None = None, rules: dict[str, Rule] | None = None,
+        linted: Iterable[Document] = ()) -> Report:
     """Check each (request document, operation) pair, the policy files when given, and the account
-    when given (read-only), with every applicable rule."""
+    when given (read-only), with every applicable rule. ``linted`` policies (a template's IAM
+    resources) are linted like policy files, not taken as the caller's."""
     requests = list(requests)
     report = Report(metadata={"schema": validation.source()})
     notes: list[str] = []  # what live preparation could not verify, said on every request
@@ -130,7 +132,8 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
         contexts = [Context(document, operation) for document, operation in requests
                     if document.parsed and operation]
         policies, notes = live.prepare(account, contexts, policies)
-    rules = all_rules(iam=policies is not None, live=account is not None) if rules is None else rules
+    linted = list(linted)
+    rules = all_rules(iam=policies is not None or bool(linted), live=account is not None) if rules is None else rules
     request_kinds = ("document", "request") + (("access",) if policies else ()) + (("live",) if account else ())
     for document, operation in requests:
         if document.path not in report.files:  # a template's requests share its file
@@ -153,6 +156,12 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
             # Set-wide policy lint (the administrator set) only when the policies are checked alone.
             first = policies.roots[0].document
             report.findings.extend(check(Context(first, None, policies), rules, ("policy-set",)))
+    if linted:
+        from preflight.iam import policy as iam_policy
+
+        template_policies = iam_policy.collect(linted, None)
+        for document in linted:
+            report.findings.extend(check(Context(document, None, template_policies), rules, ("document", "policy")))
     report.findings.sort(key=Finding.sort_key)
     return report
 

@@ -187,3 +187,54 @@ def test_any_member_left_to_deployment_adds_no_finding(path):
         derived = DerivedDocument(path=document.path, text=document.text, data=data, parsed=True, source=document)
         added = [f for f in engine.run([(derived, operation)]).findings if (f.rule, f.message) not in baseline]
         assert not added, (pointer, [(f.rule, f.message) for f in added])
+
+
+IAM_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Bucket: {Type: String, Default: sagemaker-lifecycle-444455556666}
+Resources:
+  ExecutionRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: sagemaker.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: lifecycle
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: !Sub "arn:aws:s3:::${Bucket}/*"
+              - Effect: Allow
+                Action: kms:CreateGrant
+                Resource: !GetAtt Key.Arn
+  ClusterAdmin:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: [sagemaker:CreateCluster, sagemaker:DescribeCluterNode]
+            Resource: "*"
+          - Effect: Alow
+            Action: iam:PassRole
+            Resource: !GetAtt ExecutionRole.Arn
+"""
+
+
+def test_template_iam_policies_are_linted_not_taken_as_the_callers(run_cli, tmp_path):
+    path = tmp_path / "iam.yaml"
+    path.write_text(IAM_TEMPLATE)
+    result = run_cli("check", "--format", "json", str(path))
+    found = [(f["rule"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    # The trust policy (a Principal) is not an identity policy; a statement with a deploy-time value
+    # (the key's ARN, the role's ARN) is left out, even the one whose Effect is misspelt.
+    assert found == [("PF306", "/Resources/ClusterAdmin/Properties/PolicyDocument/Statement/0/Action/1", 32)]
+    assert result.returncode == 1

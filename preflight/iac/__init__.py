@@ -45,6 +45,13 @@ def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Docum
     return [(document, None)] + reader.derive(document, parameters)
 
 
+def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
+    """The identity policies a template writes (CloudFormation IAM resources), to lint."""
+    from preflight.iac import cloudformation
+
+    return cloudformation.policies(document, parameters) if recognise(document) is cloudformation else []
+
+
 def recognise(document: Document):
     """The IaC module that reads this document (by content), or None for a plain request."""
     data = document.data

@@ -248,3 +248,77 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
         derived.append((DerivedDocument(path=document.path, text=document.text, data=request, parsed=True,
                                         source=document, origins=request_origins, notes=notes), OPERATION))
     return derived
+
+
+# Identity policies of IAM resources, where the template writes them (trust policies are not these).
+POLICY_PLACES = {
+    "AWS::IAM::Policy": ("PolicyDocument",),
+    "AWS::IAM::ManagedPolicy": ("PolicyDocument",),
+    "AWS::IAM::Role": ("Policies",),
+    "AWS::IAM::User": ("Policies",),
+    "AWS::IAM::Group": ("Policies",),
+    "AWS::IAM::RolePolicy": ("PolicyDocument",),
+    "AWS::IAM::UserPolicy": ("PolicyDocument",),
+    "AWS::IAM::GroupPolicy": ("PolicyDocument",),
+}
+
+
+def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
+    """Each identity policy document of the template's IAM resources, to be linted like a --policy
+    file. A statement holding a value known only at deployment is left out (it cannot be judged
+    without it), so nothing in it is a false alarm."""
+    template = document.data
+    resolver = Resolver(template, parameters)
+    resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
+    found = []
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") not in POLICY_PLACES:
+            continue
+        properties = resource.get("Properties")
+        if not isinstance(properties, dict):
+            continue
+        base = f"/Resources/{escape(str(logical_id))}/Properties"
+        for place in POLICY_PLACES[resource["Type"]]:
+            if place == "PolicyDocument":
+                places = [(f"{base}/PolicyDocument", properties.get("PolicyDocument"))]
+            else:
+                entries = properties.get(place)
+                places = [(f"{base}/{place}/{index}/PolicyDocument", entry.get("PolicyDocument"))
+                          for index, entry in enumerate(entries if isinstance(entries, list) else ())
+                          if isinstance(entry, dict)]
+            for pointer, policy in places:
+                derived = _policy_document(document, resolver, policy, pointer)
+                if derived is not None:
+                    found.append(derived)
+    return found
+
+
+def _policy_document(document: Document, resolver: Resolver, policy, pointer: str) -> DerivedDocument | None:
+    origins: dict[str, str] = {}
+    resolved = resolver.value(policy, pointer, origins)
+    if not isinstance(resolved, dict):
+        return None
+    statements = resolved.get("Statement")
+    if isinstance(statements, dict):
+        statements, single = [statements], True
+    elif isinstance(statements, list):
+        single = False
+    else:
+        return None if _has_unresolved(resolved) else _derived_policy(document, resolved, origins)
+    kept = [(index, statement) for index, statement in enumerate(statements) if not _has_unresolved(statement)]
+    if not kept or _has_unresolved({k: v for k, v in resolved.items() if k != "Statement"}):
+        return None
+    if not single:
+        renumbered = {path: origin for path, origin in origins.items() if not path.startswith("/Statement/")}
+        for new, (old, _) in enumerate(kept):
+            prefix = f"/Statement/{old}"
+            renumbered.update({f"/Statement/{new}{path[len(prefix):]}": origin for path, origin in origins.items()
+                               if path == prefix or path.startswith(prefix + "/")})
+        origins = renumbered
+        resolved = {**resolved, "Statement": [statement for _, statement in kept]}
+    return _derived_policy(document, resolved, origins)
+
+
+def _derived_policy(document: Document, data: dict, origins: dict[str, str]) -> DerivedDocument:
+    return DerivedDocument(path=document.path, text=document.text, data=data, parsed=True, source=document,
+                           origins=origins)
