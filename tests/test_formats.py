@@ -4,6 +4,7 @@ names intact (SARIF URIs, GitHub workflow-command properties)."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
 from urllib.parse import unquote, urljoin, urlparse
@@ -92,7 +93,7 @@ def test_gitlab_validates_with_unique_fingerprints(run_cli):
     issues = validate_gitlab(result.stdout)
     findings = json.loads(run_cli("check", "--format", "json", *AS_WRITTEN).stdout)["findings"]
     assert [(i["check_name"], i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues] == \
-        [(f["rule"], f["file"], f["line"]) for f in findings]
+        [(f["rule"], os.path.relpath(f["file"], ROOT), f["line"]) for f in findings]
     assert len({i["fingerprint"] for i in issues}) == len(issues)
 
 

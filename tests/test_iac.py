@@ -238,3 +238,22 @@ def test_template_iam_policies_are_linted_not_taken_as_the_callers(run_cli, tmp_
     # (the key's ARN, the role's ARN) is left out, even the one whose Effect is misspelt.
     assert found == [("PF306", "/Resources/ClusterAdmin/Properties/PolicyDocument/Statement/0/Action/1", 32)]
     assert result.returncode == 1
+
+
+def test_hostile_templates_end_in_findings(run_cli, tmp_path):
+    deep = "[" * 900 + "]" * 900
+    cases = {
+        "deep.json": '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"C": {"Type": "AWS::SageMaker::Cluster",'
+                     ' "Properties": {"Tags": ' + deep + '}}}}',
+        "cycle.yaml": "Conditions: {A: {Condition: B}, B: {Condition: A}}\nResources:\n  C:\n    Type: AWS::SageMaker::Cluster\n"
+                      "    Properties: {ClusterName: !If [A, x, y], InstanceGroups: !Select [9, !Split [',', a]]}\n",
+        "odd.yaml": "Resources:\n  C:\n    Type: AWS::SageMaker::Cluster\n    Properties: [1, 2]\n  P:\n    Type: AWS::IAM::Role\n"
+                    "    Properties: {Policies: [7, {PolicyDocument: !Ref AWS::NoValue}]}\n",
+        "plan.json": '{"terraform_version": "1", "resource_changes": [7, {"type": "awscc_sagemaker_cluster", "change": '
+                     '{"actions": ["create"], "after": {"cluster_name": {"x": 1}}, "after_unknown": [true]}}]}',
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        result = run_cli("check", "--format", "json", str(tmp_path / name))
+        assert result.returncode in (0, 1), (name, result.stderr)
+        json.loads(result.stdout)

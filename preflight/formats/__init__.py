@@ -1,3 +1,18 @@
 """Output formats: each is a pure function ``render(report, **options) -> str``."""
 
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+
+
+def repository_path(path: str) -> str:
+    """A file's path relative to the working directory (where CI runs: the repository's root),
+    with ``/`` separators, when the file is inside it; otherwise its absolute path."""
+    import os
+    import pathlib
+
+    if path == "-":
+        return path
+    absolute = pathlib.Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(os.getcwd()).as_posix()
+    except ValueError:
+        return str(absolute)

@@ -8,13 +8,14 @@ import hashlib
 import json
 
 from preflight.findings import Finding, Report, Severity
+from preflight.formats import repository_path
 
 SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
 
 
 def fingerprint(finding: Finding) -> str:
     """Stable across runs and line moves: what was found and where, not the line number."""
-    key = "\0".join((finding.rule, finding.file, finding.pointer, finding.message))
+    key = "\0".join((finding.rule, repository_path(finding.file), finding.pointer, finding.message))
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -30,6 +31,6 @@ def render(report: Report, colour: bool = False) -> str:
             "check_name": f.rule,
             "fingerprint": fingerprint(f),
             "severity": SEVERITIES[f.severity],
-            "location": {"path": f.file, "lines": {"begin": f.line}},
+            "location": {"path": repository_path(f.file), "lines": {"begin": f.line}},
         })
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -15,22 +15,21 @@ from urllib.parse import quote
 
 from preflight import __version__
 from preflight.findings import Report, Severity
+from preflight.formats import repository_path
 from preflight.registry import all_rules
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 SRCROOT = "%SRCROOT%"
 
 
-def artifact_location(path: str, root: pathlib.Path) -> dict:
-    """A relative URI under ``%SRCROOT%`` for a file inside ``root``, else an absolute ``file:`` URI."""
+def artifact_location(path: str) -> dict:
+    """A relative URI under ``%SRCROOT%`` for a file inside the working directory, else an absolute ``file:`` URI."""
     if path == "-":
         return {"uri": "stdin"}
-    absolute = pathlib.Path(os.path.abspath(path))
-    try:
-        relative = absolute.relative_to(root)
-    except ValueError:
-        return {"uri": absolute.as_uri()}
-    return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    relative = repository_path(path)
+    if os.path.isabs(relative):
+        return {"uri": pathlib.Path(relative).as_uri()}
+    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
 
 
 def rule_descriptor(rule) -> dict:
@@ -63,7 +62,7 @@ def render(report: Report, colour: bool = False) -> str:
             "ruleId": f.rule, "ruleIndex": index[f.rule], "level": LEVELS[f.severity],
             "message": {"text": f.message + (f" (fix: {f.fix})" if f.fix else "")},
             "locations": [{"physicalLocation": {
-                "artifactLocation": artifact_location(f.file, root),
+                "artifactLocation": artifact_location(f.file),
                 "region": {"startLine": f.line, "startColumn": f.column}},
                 "logicalLocations": [{"fullyQualifiedName": f.pointer or "/", "kind": "member"}]}],
         } for f in report.findings],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from preflight.documents import Document, escape
+from preflight.documents import Document, Problem, escape
 from preflight.values import Unresolved
 
 
@@ -42,14 +42,23 @@ def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Docum
     reader = recognise(document)
     if reader is None:
         return None
-    return [(document, None)] + reader.derive(document, parameters)
+    try:
+        return [(document, None)] + reader.derive(document, parameters)
+    except RecursionError:
+        document.problems.append(Problem("syntax", "nested too deeply to read", offset=0))
+        return [(document, None)]
 
 
 def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
     """The identity policies a template writes (CloudFormation IAM resources), to lint."""
     from preflight.iac import cloudformation
 
-    return cloudformation.policies(document, parameters) if recognise(document) is cloudformation else []
+    if recognise(document) is not cloudformation:
+        return []
+    try:
+        return cloudformation.policies(document, parameters)
+    except RecursionError:  # said once, by requests()
+        return []
 
 
 def recognise(document: Document):

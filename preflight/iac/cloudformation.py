@@ -17,6 +17,7 @@ from preflight.iac import DerivedDocument, matched_request
 from preflight.values import Unresolved
 
 CLUSTER = "AWS::SageMaker::Cluster"
+GENERATED_NAME = Unresolved("(a name CloudFormation generates)")
 OPERATION = "create-cluster"
 
 # The YAML short forms of the intrinsic functions: !Ref, !Condition and !Fn-name.
@@ -244,6 +245,8 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
             request_origins.setdefault(path, resolved_origins.get(origin, base + origin))
 
         request = matched_request(resolved, "", OPERATION, origin_of, notes)
+        if isinstance(request, dict) and "ClusterName" not in request:
+            request["ClusterName"] = GENERATED_NAME  # the resource's ClusterName is optional
         notes = [(resolved_origins.get(pointer, base + pointer), message) for pointer, message in notes]
         derived.append((DerivedDocument(path=document.path, text=document.text, data=request, parsed=True,
                                         source=document, origins=request_origins, notes=notes), OPERATION))
