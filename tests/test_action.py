@@ -32,7 +32,7 @@ def test_check_step_annotates_and_writes_sarif(tmp_path):
                       ARGS="--parameter Environment=prod")
     assert result.returncode == 1, result.stderr
     assert "::error file=clusters/prod/01-standard.create-cluster.json,line=" in result.stdout
-    assert "::warning file=clusters/stack.yaml," in result.stdout  # prod: only PF112 and PF124 remain
+    assert "::error file=clusters/stack.yaml," in result.stdout  # prod: PF112 (and PF124, a notice) remain
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             for r in validate_sarif((tmp_path / "preflight.sarif").read_text())["runs"][0]["results"]}
     assert uris == {"clusters/prod/01-standard.create-cluster.json", "clusters/stack.yaml"}
