@@ -10,6 +10,7 @@ import pytest
 
 from conftest import FIXTURES
 from preflight import documents, engine, iac
+from preflight.iac import cloudformation
 
 IAC = FIXTURES / "iac"
 REQUEST = IAC / "cluster.create-cluster.json"
@@ -257,3 +258,92 @@ def test_hostile_templates_end_in_findings(run_cli, tmp_path):
         result = run_cli("check", "--format", "json", str(tmp_path / name))
         assert result.returncode in (0, 1), (name, result.stderr)
         json.loads(result.stdout)
+
+
+def _model_has(operation: str, path: list[str]) -> bool:
+    """Whether the request model has this member path, by exact names (an independent walk)."""
+    from preflight import validation
+
+    schema = validation.load(operation)
+    defs, node = schema["$defs"], schema
+    for token in path:
+        while "$ref" in node:
+            node = defs[node["$ref"].rpartition("/")[2]]
+        node = node.get("items", {}) if token == "*" else (node.get("properties") or {}).get(token)
+        if node is None:
+            return False
+    return True
+
+
+def _skeleton(paths: list[str]):
+    """A value with every property path filled (a list of one item for `*`, "x" at the leaves)."""
+    tree: dict = {}
+    for path in paths:
+        node = tree
+        for token in path.split("/")[1:]:
+            node = node.setdefault(token, {})
+
+    def build(node):
+        if not node:
+            return "x"
+        if set(node) == {"*"}:
+            return [build(node["*"])]
+        return {key: build(child) for key, child in node.items() if key != "*"}
+
+    return build(tree)
+
+
+@pytest.mark.parametrize("type_name", sorted(cloudformation.resource_types()))
+def test_every_resource_schema_property_maps_to_its_api_member_or_is_said(type_name):
+    """The generated schema data (scripts/generate_cfn_resources.py) against the request model:
+    a CloudFormation property reaches the request under the same member path, or PF010 says the
+    model lacks it; read-only properties are left out without a word."""
+    kind = cloudformation.resource_types()[type_name]
+    read_only = set(kind["read_only"])
+    writable = [p for p in kind["properties"] if not any(p == r or p.startswith(r + "/") for r in read_only)]
+    template = {"Resources": {"R": {"Type": type_name, "Properties": _skeleton(kind["properties"])}}}
+    document = documents.parse("t.json", json.dumps(template))
+    (_, _), (request, operation) = iac.requests(document, {})
+    noted = {pointer.removeprefix("/Resources/R/Properties") for pointer, _ in request.notes}
+    assert operation == kind["operation"]
+    for path in writable:
+        tokens = path.split("/")[1:]
+        lacking = next((tokens[:i] for i in range(1, len(tokens) + 1) if not _model_has(operation, tokens[:i])), None)
+        if lacking is None:
+            value = request.data
+            for token in tokens:
+                value = value[0] if token == "*" else value[token]
+        else:
+            assert "/" + "/".join(lacking).replace("*", "0") in noted, path
+    assert not any(r.replace("*", "0") in noted for r in read_only)
+
+
+SCHEDULER = """\
+Resources:
+  Scheduler:
+    Type: AWS::SageMaker::ClusterSchedulerConfig
+    Properties:
+      Name: team-priorities
+      ClusterArn: !GetAtt Cluster.ClusterArn
+      SchedulerConfig:
+        PriorityClasses:
+          - {Name: inference, Weight: 90}
+        FairShare: Sometimes
+"""
+
+
+def test_cluster_scheduler_config_is_checked_as_its_create_request():
+    document = documents.parse("scheduler.yaml", SCHEDULER)
+    pairs = iac.requests(document, {})
+    assert [op for _, op in pairs] == [None, "create-cluster-scheduler-config"]
+    findings = engine.run(pairs).findings
+    assert [(f.rule, f.pointer, f.line) for f in findings] == [
+        ("PF107", "/Resources/Scheduler/Properties/SchedulerConfig/FairShare", 10)]
+
+
+def test_terraform_resource_types_follow_the_cloudformation_types():
+    from preflight.iac import terraform
+
+    assert terraform.resource_types() == {"awscc_sagemaker_cluster": "create-cluster",
+                                          "awscc_sagemaker_cluster_scheduler_config": "create-cluster-scheduler-config",
+                                          "aws_sagemaker_cluster": "create-cluster"}

@@ -1,17 +1,19 @@
-"""Terraform JSON plans (``terraform show -json plan.out``): every HyperPod cluster the plan
-creates (``awscc_sagemaker_cluster``, and the AWS provider's ``aws_sagemaker_cluster``) is
-checked as the create-cluster request it sends, from the planned values. Values known only after
+"""Terraform JSON plans (``terraform show -json plan.out``): every HyperPod resource the plan
+creates is checked as the create request it sends, from the planned values: the Cloud Control
+provider's resources, named after the CloudFormation types (``awscc_sagemaker_cluster``,
+``awscc_sagemaker_cluster_scheduler_config``), and the AWS provider's ``aws_sagemaker_cluster``. Values known only after
 apply are ``Unresolved``; attributes are matched to the API's members by the request model
 (``instance_group`` blocks to ``InstanceGroups``, ``source_s3_uri`` to ``SourceS3Uri``)."""
 
 from __future__ import annotations
 
+import re
+
 from preflight.documents import Document, escape
 from preflight.iac import DerivedDocument, matched_request
 from preflight.values import Unresolved
 
-CLUSTERS = ("awscc_sagemaker_cluster", "aws_sagemaker_cluster")
-OPERATION = "create-cluster"
+AWS_PROVIDER = {"aws_sagemaker_cluster": "create-cluster"}
 AFTER_APPLY = Unresolved("(known after apply)")
 
 
@@ -45,13 +47,30 @@ def _planned(value, unknown, pointer: str, out: str, origins: dict):
     return value
 
 
+def resource_types() -> dict[str, str]:
+    """Terraform resource type -> operation: awscc's names are the CloudFormation type's parts in
+    snake case (AWS::SageMaker::ClusterSchedulerConfig -> awscc_sagemaker_cluster_scheduler_config)."""
+    from preflight.iac.cloudformation import resource_types as cloudformation_types
+
+    def snake(name: str) -> str:
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+    found = {}
+    for type_name, kind in cloudformation_types().items():
+        _, service, resource = type_name.split("::")
+        found[f"awscc_{service.lower()}_{snake(resource)}"] = kind["operation"]
+    return {**found, **AWS_PROVIDER}
+
+
 def derive(document: Document, parameters: dict[str, str]) -> list[tuple[DerivedDocument, str]]:
-    """The create-cluster request of every cluster the plan creates (or replaces)."""
+    """The create request of every HyperPod resource the plan creates (or replaces)."""
     changes = document.data.get("resource_changes")
     derived = []
+    types = resource_types()
     for index, change in enumerate(changes if isinstance(changes, list) else ()):
-        if not (isinstance(change, dict) and change.get("type") in CLUSTERS and isinstance(change.get("change"), dict)):
+        if not (isinstance(change, dict) and change.get("type") in types and isinstance(change.get("change"), dict)):
             continue
+        operation = types[change["type"]]
         planned = change["change"]
         actions = planned.get("actions")
         if not (isinstance(actions, list) and "create" in actions and isinstance(planned.get("after"), dict)):
@@ -70,8 +89,8 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
         def origin_of(path: str, origin: str) -> None:
             request_origins.setdefault(path, resolved_origins.get(origin, base + origin))
 
-        request = matched_request(after, "", OPERATION, origin_of, notes)
+        request = matched_request(after, "", operation, origin_of, notes)
         notes = [(resolved_origins.get(pointer, base + pointer), message) for pointer, message in notes]
         derived.append((DerivedDocument(path=document.path, text=document.text, data=request, parsed=True,
-                                        source=document, origins=request_origins, notes=notes), OPERATION))
+                                        source=document, origins=request_origins, notes=notes), operation))
     return derived

@@ -1,0 +1,70 @@
+"""Generate preflight/iac/cloudformation.json from the CloudFormation resource schemas of the
+HyperPod resources, as cfn-lint bundles them (its us-east-1 provider schemas).
+
+    pip install cfn-lint && python scripts/generate_cfn_resources.py
+
+For each resource type whose create call is one of preflight's operations (``AWS::SageMaker::X``
+-> ``CreateX``): that operation, the read-only properties (attributes CloudFormation returns,
+never sent: left out of the derived request without a word), and every property path the schema
+defines (``*`` for a list item), which the tests hold to the request model's members. The data is
+dated by the schemas' own date (cfn-lint's ``schema_date``), not by the day this runs.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from preflight.operations import OPERATIONS  # noqa: E402  (the one list of operations)
+
+OUT = ROOT / "preflight" / "iac" / "cloudformation.json"
+PREFIX = "AWS::SageMaker::"
+
+
+def _paths(schema: dict, node: dict, path: str, seen: tuple = ()) -> list[str]:
+    while "$ref" in node:
+        name = node["$ref"].rpartition("/")[2]
+        if name in seen:  # a recursive definition: its first level is enough
+            return []
+        seen, node = seen + (name,), schema["definitions"][name]
+    found = []
+    if "items" in node:
+        found += _paths(schema, node["items"], f"{path}/*", seen)
+    for name, child in (node.get("properties") or {}).items():
+        found.append(f"{path}/{name}")
+        found += _paths(schema, child, f"{path}/{name}", seen)
+    return found
+
+
+def main() -> int:
+    import cfnlint
+
+    schemas = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
+    providers = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    creates = {name: op for op, name in OPERATIONS.items() if name.startswith("Create")}
+    resources = {}
+    for type_name, digest in sorted(providers.items()):
+        operation = creates.get("Create" + type_name[len(PREFIX):]) if type_name.startswith(PREFIX) else None
+        if operation is None:
+            continue
+        schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
+        resources[type_name] = {
+            "operation": operation,
+            "read_only": sorted(p.removeprefix("/properties") for p in schema.get("readOnlyProperties", [])),
+            "properties": _paths(schema, {"properties": schema["properties"]}, ""),
+        }
+    version = json.loads((schemas / "version.json").read_text())
+    from importlib.metadata import version as installed
+
+    document = {"source": {"cfn-lint": installed("cfn-lint"), "schema_date": version["schema_date"][:10]},
+                "resources": resources}
+    OUT.write_text(json.dumps(document, indent=1) + "\n")
+    print(f"{OUT.relative_to(ROOT)}: {', '.join(resources)} (schemas of {document['source']['schema_date']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
