@@ -8,6 +8,7 @@ Positions are computed only when a finding needs them, so clean files pay for a 
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 import sys
@@ -178,6 +179,7 @@ def _json_fix(text: str, err: json.JSONDecodeError) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
 def _yaml_loader():
     """The safe loader, also reading CloudFormation's short-form tags (``!Ref``, ``!Sub`` ...)."""
     import yaml  # only YAML inputs pay for it
