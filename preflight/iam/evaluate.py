@@ -9,6 +9,7 @@ ARNs and string values case-sensitively (but for the *IgnoreCase operators).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -186,6 +187,12 @@ def substitute(text: str, request: Request | None, version: object = VARIABLE_VE
     return tokens
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain(pattern: str) -> list:
+    """The tokens of a pattern without variables (shared: callers do not change them)."""
+    return substitute(pattern, None)
+
+
 def _single(token) -> bool:
     return token not in (STAR, HOLE) and not isinstance(token, tuple)
 
@@ -198,6 +205,7 @@ def _compatible(pattern_token, arn_token) -> bool:
     return pattern_token == arn_token
 
 
+@functools.lru_cache(maxsize=4096)
 def _overlap(pattern: tuple, arn: tuple) -> bool:
     """Whether some value of the unknowns makes the pattern match the ARN: the intersection of two
     wildcard languages, walked over pairs of positions. A whole-ARN glob: ``*`` spans colons (IAM
@@ -228,22 +236,28 @@ def _overlap(pattern: tuple, arn: tuple) -> bool:
 SAMPLES = ({HOLE: "\x01", ID_CHAR: "q"}, {HOLE: "\x02:/\x03\x04", ID_CHAR: "7"})
 
 
+@functools.lru_cache(maxsize=4096)
+def _regex(pattern: tuple) -> re.Pattern:
+    return re.compile("".join(".*" if t == STAR else "." if t == ONE else re.escape(t) for t in pattern), re.S)
+
+
 def _always(pattern: list, arn: list) -> bool:
     """Whether the pattern matches the ARN whatever its unknowns are: tried with two unlikely fills
     of different lengths (a pattern that matches both has a wildcard where each unknown is)."""
-    regex = "".join(".*" if t == STAR else "." if t == ONE else re.escape(t) for t in pattern)
-    compiled = re.compile(regex, re.S)
+    compiled = _regex(tuple(pattern))
     return all(compiled.fullmatch("".join(fill.get(t, t) for t in arn)) for fill in SAMPLES)
 
 
 def resource_verdict(pattern: str, request: Request, version: object = VARIABLE_VERSION) -> tuple[int, list[str]]:
     """(YES/NO/MAYBE, what is unknown) for one Resource/NotResource pattern against the request's resource."""
     resource = request.resource
-    tokens = substitute(pattern, request, version)
+    tokens = substitute(pattern, request, version) if "${" in pattern else _plain(pattern)
     if tokens is None:
         return NO, []
     variables = [t[1] for t in tokens if isinstance(t, tuple)]
     arn = ["*"] if resource.is_any else resource.tokens()
+    if not variables and all(isinstance(t, str) and len(t) == 1 for t in arn):  # all known: one match
+        return (YES if _regex(tuple(tokens)).fullmatch("".join(arn)) else NO), []
     if not _overlap(tuple(tokens), tuple(arn)):
         return NO, []
     if not variables and _always(tokens, arn):
@@ -351,6 +365,8 @@ def match_statement(statement: Statement, request: Request) -> StatementMatch:
     action = match_action(statement.actions, request.action)
     if statement.not_action:
         action = not action and bool(statement.actions)
+    if not action:  # the statement is not about this action: nothing else about it matters
+        return StatementMatch(statement, False, NO, NO, [])
     version = policy_version(statement)
     resource, unknown_resource = NO, []
     for written in statement.resources:
