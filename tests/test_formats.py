@@ -153,3 +153,16 @@ def test_usage_error_in_github_format_is_an_annotation(run_cli, tmp_path):
     result = run_cli("check", "--format", "github", "cluster.json", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout.startswith("::error title=preflight usage error::cluster.json: cannot tell")
+
+
+@pytest.mark.parametrize("fmt", ["github", "junit", "gitlab", "sarif"])
+def test_a_rule_outside_the_registry_is_named_by_its_id(fmt):
+    import importlib
+
+    from preflight.findings import Finding, Report, Severity
+
+    finding = Finding("ORG001", Severity.ERROR, "a.create-cluster.json", "/ClusterName", "not an approved name")
+    text = importlib.import_module(f"preflight.formats.{fmt}").render(Report(findings=[finding], files=[finding.file]))
+    assert "ORG001" in text
+    if fmt == "sarif":
+        validate_sarif(text)

@@ -347,3 +347,19 @@ def test_terraform_resource_types_follow_the_cloudformation_types():
     assert terraform.resource_types() == {"awscc_sagemaker_cluster": "create-cluster",
                                           "awscc_sagemaker_cluster_scheduler_config": "create-cluster-scheduler-config",
                                           "aws_sagemaker_cluster": "create-cluster"}
+
+
+def test_plan_iam_policies_are_linted_at_their_attribute(run_cli, tmp_path):
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sagemaker:CreateCluster", "sagemaker:DescribeCluterNode"], "Resource": "*"}]})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    plan = {"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": [
+        {"type": "aws_iam_role", "change": {"actions": ["create"], "after": {
+            "assume_role_policy": trust, "inline_policy": [{"name": "admin", "policy": policy}]}}},
+        {"type": "aws_iam_policy", "change": {"actions": ["update"], "after": {"policy": "not json"}}}]}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=1))
+    result = run_cli("check", "--format", "json", str(path))
+    found = [(f["rule"], f["path"]) for f in json.loads(result.stdout)["findings"]]
+    assert found == [("PF306", "/resource_changes/0/change/after/inline_policy/0/policy")]

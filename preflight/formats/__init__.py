@@ -16,3 +16,10 @@ def repository_path(path: str) -> str:
         return absolute.relative_to(os.getcwd()).as_posix()
     except ValueError:
         return str(absolute)
+
+
+def rule_title(rule_id: str, rules: dict) -> str:
+    """``PF110 placeholder-left-in-value``; a rule that is not in ``rules`` (a rule an organisation
+    adds in its configuration) by its id alone."""
+    rule = rules.get(rule_id)
+    return f"{rule_id} {rule.name}" if rule is not None else rule_id

@@ -8,7 +8,7 @@ percent-encoded; in a property value also ``:`` and ``,``, which would otherwise
 from __future__ import annotations
 
 from preflight.findings import Report, Severity
-from preflight.formats import repository_path, text
+from preflight.formats import repository_path, rule_title, text
 from preflight.registry import all_rules
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -33,7 +33,7 @@ def render(report: Report, colour: bool = False) -> str:
     for f in report.findings:
         message = f.message + (f" (fix: {f.fix})" if f.fix else "")
         lines.append(command(COMMANDS[f.severity], message, file=repository_path(f.file), line=f.line, col=f.column,
-                             title=f"{f.rule} {rules[f.rule].name}"))
+                             title=rule_title(f.rule, rules)))
     if not report.errors:
         lines.append(text.summary(report))
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from preflight.findings import Report
+from preflight.formats import rule_title
 from preflight.registry import all_rules
 
 # XML 1.0 cannot carry these characters even as references; they are shown as \uXXXX instead.
@@ -38,7 +39,7 @@ def render(report: Report, colour: bool = False) -> str:
         if not found:
             ET.SubElement(suite, "testcase", name="preflight check", classname=_xml_text(path))
         for rule_id, findings in found.items():
-            case = ET.SubElement(suite, "testcase", name=f"{rule_id} {rules[rule_id].name}",
+            case = ET.SubElement(suite, "testcase", name=rule_title(rule_id, rules),
                                  classname=_xml_text(path))
             for f in findings:
                 message = f.message + (f" (fix: {f.fix})" if f.fix else "")

@@ -50,7 +50,8 @@ def render(report: Report, colour: bool = False) -> str:
     index = {rule_id: i for i, rule_id in enumerate(used)}
     run = {
         "tool": {"driver": {"name": "preflight", "version": __version__,
-                            "rules": [rule_descriptor(rules[rule_id]) for rule_id in used]}},
+                            "rules": [rule_descriptor(rules[rule_id]) if rule_id in rules else {"id": rule_id}
+                                      for rule_id in used]}},
         "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [{

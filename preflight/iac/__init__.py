@@ -23,9 +23,12 @@ class DerivedDocument(Document):
     source: Document | None = None
     origins: dict[str, str] = field(default_factory=dict)  # request pointer -> pointer in source
     notes: list[tuple[str, str]] = field(default_factory=list)  # (source pointer, what was not carried)
+    embedded: bool = False  # the data is JSON text inside one string of the source: every pointer is that string's
 
     def located(self, pointer: str) -> str:
         """The template pointer of a request pointer (an absent member: under its nearest parent)."""
+        if self.embedded:
+            return self.origins[""]
         parent, suffix = pointer, ""
         while parent not in self.origins and parent:
             parent, _, last = parent.rpartition("/")
@@ -50,13 +53,12 @@ def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Docum
 
 
 def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
-    """The identity policies a template writes (CloudFormation IAM resources), to lint."""
-    from preflight.iac import cloudformation
-
-    if recognise(document) is not cloudformation:
+    """The identity policies a template or plan writes (its IAM resources), to lint."""
+    reader = recognise(document)
+    if reader is None:
         return []
     try:
-        return cloudformation.policies(document, parameters)
+        return reader.policies(document, parameters)
     except RecursionError:  # said once, by requests()
         return []
 

@@ -7,6 +7,7 @@ apply are ``Unresolved``; attributes are matched to the API's members by the req
 
 from __future__ import annotations
 
+import json
 import re
 
 from preflight.documents import Document, escape
@@ -94,3 +95,52 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
         derived.append((DerivedDocument(path=document.path, text=document.text, data=request, parsed=True,
                                         source=document, origins=request_origins, notes=notes), operation))
     return derived
+
+
+# Identity policies in a plan: resource type -> where its policy JSON strings are (a list of
+# attribute paths; "*" for every block of a list). Trust policies (assume_role_policy) are not these.
+POLICY_PLACES = {
+    "aws_iam_policy": ("policy",),
+    "aws_iam_role_policy": ("policy",),
+    "aws_iam_user_policy": ("policy",),
+    "aws_iam_group_policy": ("policy",),
+    "aws_iam_role": ("inline_policy/*/policy",),
+    "awscc_iam_managed_policy": ("policy_document",),
+    "awscc_iam_role_policy": ("policy_document",),
+    "awscc_iam_role": ("policies/*/policy_document",),
+}
+
+
+def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
+    """Each identity policy document the plan creates or changes, to be linted like a --policy file;
+    the policy is JSON inside a string, so its findings point at the attribute that holds it."""
+    changes = document.data.get("resource_changes")
+    found = []
+    for index, change in enumerate(changes if isinstance(changes, list) else ()):
+        if not (isinstance(change, dict) and change.get("type") in POLICY_PLACES
+                and isinstance(change.get("change"), dict) and isinstance(change["change"].get("after"), dict)):
+            continue
+        base = f"/resource_changes/{index}/change/after"
+        for place in POLICY_PLACES[change["type"]]:
+            for pointer, text in _strings_at(change["change"]["after"], place.split("/"), base):
+                try:
+                    policy = json.loads(text)
+                except (ValueError, RecursionError):
+                    continue  # not JSON: the provider rejects it before any request
+                if isinstance(policy, dict):
+                    found.append(DerivedDocument(path=document.path, text=document.text, data=policy, parsed=True,
+                                                 source=document, origins={"": pointer}, embedded=True))
+    return found
+
+
+def _strings_at(node, tokens: list[str], pointer: str):
+    if not tokens:
+        if isinstance(node, str):
+            yield pointer, node
+        return
+    token, rest = tokens[0], tokens[1:]
+    if token == "*":
+        for index, item in enumerate(node if isinstance(node, list) else ()):
+            yield from _strings_at(item, rest, f"{pointer}/{index}")
+    elif isinstance(node, dict) and token in node:
+        yield from _strings_at(node[token], rest, f"{pointer}/{escape(token)}")
