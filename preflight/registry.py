@@ -12,7 +12,7 @@ from preflight.findings import Severity
 # Families by hundreds: PF0xx documents, PF1xx request shape, PF2xx volumes, KMS and AMI,
 # PF3xx IAM policies. An id never changes meaning. The IAM families load only when policies are
 # checked (or all rules are listed), so a request-only check does not pay for them.
-OFFLINE_MODULES = ("documents", "iac", "request_schema", "request", "volumes")
+OFFLINE_MODULES = ("documents", "iac", "request_schema", "request", "volumes", "nodes")
 IAM_MODULES = ("iam_policy", "iam_access")
 LIVE_MODULES = ("live_images", "live_roles", "live_network", "live_cluster")
 

@@ -563,6 +563,55 @@ def placeholder_in_policy(ctx):
                 yield ctx.finding(pointer, f"placeholder {found} left in {text}", "replace it with the real value")
 
 
+@rule("PF318", "condition-key-not-supported", Severity.WARNING, kind="policy")
+def condition_key_not_supported(ctx):
+    """A service condition key that an action of its statement does not support.
+
+    ## Why is this bad?
+    A request for an action never carries a key that the action does not support, so a condition
+    on it (other than `...IfExists` or `Null`) never holds for that action: an Allow grants nothing
+    and a Deny does not apply. Global `aws:` keys are supported by every action and never reported;
+    nor are actions that only the older catalog source lists, whose key data may be incomplete.
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:DeleteCluster",
+     "Resource": "*", "Condition": {"StringEquals": {"sagemaker:InstanceTypes": "ml.c5.2xlarge"}}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:CreateCluster",
+     "Resource": "*", "Condition": {"StringEquals": {"sagemaker:InstanceTypes": "ml.c5.2xlarge"}}}]}
+    ```
+
+    ## Source
+    AWS Service Authorization Reference, condition keys per action and per resource type (the
+    catalog's date is in `preflight --version`); IAM User Guide, "IAM JSON policy elements: Condition".
+    """
+    actions = catalog.load()
+    for statement in _statements(ctx):
+        if statement.not_action:
+            continue
+        named = [found for found in (actions.canonical(a.text) for a in statement.actions
+                                     if not has_wildcard(a.text)) if found]
+        for condition in statement.conditions:
+            key, operator = condition.key, condition.operator.lower()
+            if ":" not in key or key.lower().startswith("aws:") or operator.endswith("ifexists") or operator == "null":
+                continue
+            unsupported = [action for action in named if (keys := actions.condition_keys(action)) is not None
+                           and not any(catalog.key_matches(template, key) for template in keys)
+                           and not (RESOURCE_TAG_KEY.match(key) and not actions.resource_types(action))]  # PF321
+            if unsupported:
+                yield ctx.finding(condition.pointer,
+                                  f"{', '.join(unsupported)} {'does' if len(unsupported) == 1 else 'do'} not support "
+                                  f"the condition key {key} (Service Authorization Reference of {actions.date}): "
+                                  "the condition never holds for "
+                                  f"{'it' if len(unsupported) == 1 else 'them'}",
+                                  "move those actions to a statement without this condition, or use the "
+                                  "operator's IfExists form")
+
+
 @rule("PF320", "sharing-without-tag-condition", Severity.WARNING, kind="policy")
 def sharing_without_tag_condition(ctx):
     """`ec2:ModifyImageAttribute` or `ec2:ModifySnapshotAttribute` allowed without the `AllowSharing` tag condition.

