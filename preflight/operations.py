@@ -35,6 +35,10 @@ OPERATIONS = {
     "delete-cluster-extension": "DeleteClusterExtension",
 }
 
+# Calls whose input names a cluster but that change a resource that only refers to it; left out
+# on purpose (scripts/refresh reports any other cluster-naming operation that is not checked).
+NOT_CLUSTER_CHANGES = ("AddInferenceGateway", "RemoveInferenceGateway", "CreateComputeQuota")
+
 # The members that name the cluster an operation acts on (a name or an ARN), in the order looked at.
 CLUSTER_MEMBERS = ("ClusterName", "ClusterArn", "SourceClusterArn")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from preflight.documents import escape
@@ -30,6 +30,9 @@ class Violation:
     message: str
     fix: str | None = None
 
+
+# What a newer model may have changed: members, enum values. Types, bounds and patterns change rarely.
+DRIFT_KINDS = ("unknown", "enum")
 
 JSON_TYPES = {"object": "an object", "array": "a list", "string": "a string",
               "integer": "an integer", "boolean": "true or false"}
@@ -79,7 +82,22 @@ def _compiled(pattern: str) -> re.Pattern:
 
 
 def validate(operation: str, request: object) -> list[Violation]:
-    schema = load(operation)
+    """Every violation of the operation's schema. Where the bundled model finds any, a newer
+    SageMaker model installed next to preflight decides instead (see drift.py); without one, the
+    findings that stale data could explain say how old the model is."""
+    violations = _violations(load(operation), request)
+    if not violations:
+        return violations
+    from preflight import drift  # only when something is wrong: a clean request never looks further
+
+    newer = drift.newer_schema(source()["operations"][operation])
+    if newer is not None:
+        return [replace(v, message=f"{v.message} ({drift.newer_note()})") for v in _violations(newer, request)]
+    return [replace(v, message=f"{v.message} ({drift.data_note()})", fix=v.fix or f"if it is newer than that: {drift.REFRESH}")
+            if v.kind in DRIFT_KINDS else v for v in violations]
+
+
+def _violations(schema: dict, request: object) -> list[Violation]:
     violations: list[Violation] = []
     _check(schema, request, "", schema["$defs"], violations, "the request")
     return violations

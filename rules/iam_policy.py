@@ -7,6 +7,7 @@ import re
 
 from preflight.documents import escape
 from preflight.findings import Severity
+from preflight import drift
 from preflight.iam import catalog
 from preflight.iam.evaluate import MULTIVALUED, NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
     match_action, match_condition
@@ -274,8 +275,16 @@ def unknown_action(ctx):
                 yield ctx.finding(action.pointer, f"unknown service prefix {prefix!r} in {action.text}",
                                   f"did you mean {suggestion}?" if suggestion else None)
             elif actions.canonical(action.text) is None:
+                operation = drift.api_operation(action.text)
+                if operation:  # the catalog is behind the service, not the policy wrong
+                    yield ctx.finding(action.pointer, f"{action.text} is not in the IAM catalog of {actions.date}, "
+                                      f"but it is an API operation in the {operation}: the catalog is behind",
+                                      "nothing to fix if the action is meant; a newer preflight knows it",
+                                      severity=Severity.INFO)
+                    continue
                 suggestion = actions.suggest(action.text)
-                yield ctx.finding(action.pointer, f"{action.text} is not an action of {prefix}",
+                yield ctx.finding(action.pointer, f"{action.text} is not an action of {prefix} "
+                                  f"(IAM catalog of {actions.date})",
                                   f"did you mean {suggestion}?" if suggestion else None)
 
 

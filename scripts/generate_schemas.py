@@ -47,6 +47,8 @@ def render(data: dict, version: str, date: str) -> dict[str, str]:
         "operations": OPERATIONS,
     }
     files["source.json"] = json.dumps(source, indent=1) + "\n"
+    # Every SageMaker operation, so that an IAM action the catalog lacks can be told from a typo.
+    files["model-operations.json"] = json.dumps(sorted(data["operations"])) + "\n"
     return files
 
 
