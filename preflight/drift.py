@@ -16,7 +16,6 @@ import json
 import pathlib
 import re
 from dataclasses import dataclass
-from importlib import resources
 
 from preflight import model, validation
 
@@ -95,7 +94,7 @@ def data_note() -> str:
 
 @functools.lru_cache(maxsize=None)
 def _bundled_operations() -> frozenset[str]:
-    text = resources.files("preflight.schema").joinpath("model-operations.json").read_text()
+    text = (validation.SCHEMAS / "model-operations.json").read_text()
     return frozenset(name.lower() for name in json.loads(text))
 
 

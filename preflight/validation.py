@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import json
+import pathlib
 import re
 from dataclasses import dataclass, replace
-from importlib import resources
 
 from preflight.documents import escape
 from preflight.values import Unresolved
@@ -30,6 +30,9 @@ class Violation:
     message: str
     fix: str | None = None
 
+
+# The package's own files, read by path: importlib.resources would cost its import on every run.
+SCHEMAS = pathlib.Path(__file__).parent / "schema"
 
 # What a newer model may have changed: members, enum values. Types, bounds and patterns change rarely.
 DRIFT_KINDS = ("unknown", "enum")
@@ -67,12 +70,12 @@ def shown(value: object, limit: int = 60) -> str:
 
 @functools.lru_cache(maxsize=None)
 def load(operation: str) -> dict:
-    return json.loads(resources.files("preflight.schema").joinpath(f"{operation}.json").read_text())
+    return json.loads((SCHEMAS / f"{operation}.json").read_text())
 
 
 @functools.lru_cache(maxsize=None)
 def source() -> dict:
-    return json.loads(resources.files("preflight.schema").joinpath("source.json").read_text())
+    return json.loads((SCHEMAS / "source.json").read_text())
 
 
 @functools.lru_cache(maxsize=None)

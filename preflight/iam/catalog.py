@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import pathlib
 import re
 from dataclasses import dataclass
-from importlib import resources
 
 from preflight.iam.glob import glob_regex
 
@@ -147,4 +147,5 @@ def key_matches(template: str, key: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def load() -> Catalog:
-    return Catalog(resources.files("preflight.iam").joinpath("catalog.jsonl").read_bytes())
+    # Read by path: importlib.resources would cost its import on every run.
+    return Catalog((pathlib.Path(__file__).parent / "catalog.jsonl").read_bytes())
