@@ -116,7 +116,8 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
         absent += ["aws:resourcetag/", "sagemaker:resourcetag/"]
     needs.append(Requirement(
         Request(action, target, {**context, **tag_context}, tuple(absent) + tag_absent), "",
-        f"{api} itself", f"{SAR}, {action}"))
+        f"{api} itself", f"{SAR}, {action}" if catalog.canonical(action) else
+        f"the SageMaker API model, {api} (not yet in the {SAR} of {catalog.date})"))
     if operation == "move-cluster-nodes" and real(request.get("TargetClusterArn")) not in (None, cluster_of(request)):
         # The reference does not list MoveClusterNodes yet: whether the target cluster authorizes it too
         # is not documented, so that need is advisory.
