@@ -52,10 +52,18 @@ def load_case(path):
     return case, requests, policies
 
 
+def template_policies(case):
+    """A template case's own IAM policies, linted as the CLI lints them."""
+    if "template" not in case:
+        return []
+    template = documents.parse(case.get("file_name", "template.yaml"), case["template"])
+    return iac.policies(template, case.get("parameters", {}))
+
+
 @pytest.mark.parametrize("path", CASES, ids=[str(p.relative_to(FIXTURES / "cases")) for p in CASES])
 def test_case(path):
     case, requests, policies = load_case(path)
-    report = engine.run(requests, policies)
+    report = engine.run(requests, policies, linted=template_policies(case))
     found = Counter(f.rule for f in report.findings)
     assert found == Counter(case["expect"]), "\n".join(
         f"{f.file}:{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in report.findings)

@@ -12,6 +12,7 @@ present and never checked.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import re
@@ -95,6 +96,8 @@ class Resolver:
                 if resolved is not _NO_VALUE:
                     items.append(resolved)
             return items
+        if isinstance(node, datetime.date):  # CloudFormation reads a YAML date as text: `Version: 2012-10-17`
+            return node.isoformat()
         return node
 
     def _plain(self, node, pointer):
