@@ -18,6 +18,7 @@ PLACEHOLDERS: list[re.Pattern] = [
     re.compile(r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b"),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
     re.compile(r"\{\{[^{}]+\}\}"),  # {{account-id}}
     re.compile(r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])"),
+    re.compile(r"(?<![A-Za-z0-9_])REPLACE_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9])"),  # REPLACE_BUCKET, REPLACE_ACCOUNT_ID
     re.compile(r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*"),  # your-bucket-name, YOUR_ACCOUNT_ID
     re.compile(r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])"),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
 ]
