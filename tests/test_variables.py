@@ -59,3 +59,14 @@ def test_unreadable_env_file_and_bad_line_are_usage_errors(run_cli, tmp_path):
     bad.write_text("BUCKET\n")
     result = run_cli("check", "--env-file", str(bad), str(HEREDOC))
     assert result.returncode == 2 and "bad.env:1: expected KEY=VALUE" in result.stderr
+
+
+def test_env_file_values_expand_earlier_variables_as_sourcing_does(tmp_path):
+    from preflight.iac.variables import read_env_file
+
+    env = tmp_path / "env_input"
+    env.write_text("export PREFIX=aws-do-hyperpod-eks\nexport HYPERPOD_NAME=${PREFIX}-smhp\nSTACK=\"$PREFIX-cfn\"\n"
+                   "KEPT='${PREFIX}'\nLATER=${UNKNOWN:-fallback}/${NOT_SET}\n")
+    assert read_env_file(str(env)) == {"PREFIX": "aws-do-hyperpod-eks", "HYPERPOD_NAME": "aws-do-hyperpod-eks-smhp",
+                                       "STACK": "aws-do-hyperpod-eks-cfn", "KEPT": "${PREFIX}",
+                                       "LATER": "fallback/${NOT_SET}"}

@@ -63,10 +63,24 @@ def read_env_file(path: str) -> dict[str, str]:
         key, value = key.strip(), value.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise LoadError(f"{path}:{number}: expected KEY=VALUE")
+        single_quoted = len(value) >= 2 and value[0] == value[-1] == "'"
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
-        found[key] = value
+        found[key] = value if single_quoted else _expanded(value, found)
     return found
+
+
+def _expanded(value: str, known: dict[str, str]) -> str:
+    """A value with the references to earlier lines' variables expanded, as sourcing the file does
+    (``HYPERPOD_NAME=${PREFIX}-smhp``); a reference to none of them is left as written."""
+    def expand(match):
+        name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
+        found = known.get(name)
+        if found is None or (operator == ":-" and found == ""):
+            found = default if operator else None
+        return match.group(0) if found is None else found
+
+    return REFERENCE.sub(expand, value)
 
 
 def substituted(document: Document, variables: dict[str, str]) -> Document:
