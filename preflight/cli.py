@@ -67,13 +67,26 @@ def main_options(
     """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
 
 
+def _config(path: str | None, isolated: bool):
+    """The project configuration (``--config``, else the nearest one); a bad one is a usage error."""
+    from preflight import config
+
+    try:
+        return config.load(path, isolated)
+    except config.ConfigError as err:
+        raise usage_error(str(err))
+
+
 def _run(files, operation, policy, principal, live, profile, region, timeout, parameters=None, templates=True,
-         variables=None):
+         variables=None, config=None, baseline_file=None, write_baseline=None):
     """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
     With ``templates``, a CloudFormation template or Terraform plan (told by its content, unless
     --operation is given) gives the requests it creates. With ``variables`` (a dict), request files
-    are shell templates: ``${VAR}`` and ``$VAR`` are substituted before parsing."""
-    from preflight import documents, engine, iac, operations
+    are shell templates: ``${VAR}`` and ``$VAR`` are substituted before parsing. The project
+    ``config`` (and a baseline) are applied to the findings by triage, once, for every format."""
+    from preflight import documents, engine, iac, operations, triage
+
+    config = config or _config(None, True)
 
     files, policy = files or [], policy or []
     if not files and not policy:
@@ -84,8 +97,8 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
         pairs, linted = [], []  # linted: a template's own IAM policies
         for path in files:
             named = operations.infer(path)
-            op = operation.value if operation else named
-            if named and op != named:  # checking a create as a delete reports every member as unknown
+            op = operation.value if operation else named or config.operation_for(path)
+            if operation and named and op != named:  # checking a create as a delete reports every member as unknown
                 raise usage_error(f"{path}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
             document = documents.read(path)
@@ -99,8 +112,9 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
                 linted.extend(iac.policies(document, _pairs("--parameter", parameters)))
                 continue
             if op is None:
-                raise usage_error(f"{path}: cannot tell the operation from the file name; "
-                                  f"pass --operation ({', '.join(operations.OPERATIONS)})")
+                raise usage_error(f"{path}: cannot tell the operation from the file name; pass --operation "
+                                  f"({', '.join(operations.OPERATIONS)}) or name it under [operations] "
+                                  f"in the configuration")
             pairs.append((document, op))
         policies = None
         if policy:
@@ -109,6 +123,11 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
             policies = iam_policy.collect([documents.read(path) for path in policy], principal)
     except documents.LoadError as err:  # also iam.policy.PolicyError
         raise usage_error(str(err))
+    if config.placeholder_patterns:
+        from preflight import values
+
+        values.add_placeholder_patterns(config.placeholder_patterns)
+    region = region or config.region
     account = None
     if live:
         from preflight import aws  # boto3 is imported only for --live and apply
@@ -117,7 +136,47 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
             account = aws.BotoAccount(profile=profile, region=region, timeout=timeout)
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
-    return engine.run(pairs, policies, account, linted=linted), pairs, account
+    baseline = _baseline(baseline_file, write_baseline)
+    report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config))
+    documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
+    if write_baseline:
+        found = list(report.findings)
+        triage.apply(report, config, documents_)
+        try:
+            baseline.write(report, {document.path: document for document in documents_})
+        except OSError as err:
+            raise usage_error(f"{write_baseline}: cannot write the baseline: {err.strerror}")
+        report.findings, report.suppressed = found, []  # then compared with what was just recorded
+    triage.apply(report, config, documents_, baseline)
+    return report, pairs, account
+
+
+def _guardrails(config):
+    """The configuration's guardrails as rules; cel-python is imported only when there are some."""
+    if not config.guardrails:
+        return None
+    from preflight import config as configuration, guardrails
+
+    try:
+        return guardrails.compile_all(config)
+    except configuration.ConfigError as err:
+        raise usage_error(str(err))
+
+
+def _baseline(read: str | None, write: str | None):
+    """The baseline to compare with (``--baseline``), or a new one to record (``--write-baseline``)."""
+    if not (read or write):
+        return None
+    from preflight import baseline
+
+    if read and write:
+        raise usage_error("--baseline and --write-baseline: give one (writing records today's findings as known)")
+    if write:
+        return baseline.Baseline(write, [])
+    try:
+        return baseline.Baseline.load(read)
+    except baseline.BaselineError as err:
+        raise usage_error(str(err))
 
 
 def _pairs(option: str, given: Optional[List[str]]) -> dict[str, str]:
@@ -148,10 +207,11 @@ def _variables(var, env_file, var_from_env) -> dict[str, str] | None:
     return found
 
 
-def _exit_code(report, fail_on: FailOn) -> int:
+def _exit_code(report, fail_on: FailOn | None, config) -> int:
     if any(f.rule == "PF400" for f in report.findings):
         return EXIT_UNVERIFIED
-    return EXIT_BLOCKING if report.blocking(Severity.parse(fail_on.value)) else EXIT_OK
+    lowest = fail_on.value if fail_on else config.fail_on or FailOn.error.value
+    return EXIT_BLOCKING if report.blocking(Severity.parse(lowest)) else EXIT_OK
 
 
 FILES = typer.Argument(None, metavar="[REQUEST]...",
@@ -177,10 +237,17 @@ POLICY = typer.Option(None, "--policy", "-p", metavar="FILE",
 PRINCIPAL = typer.Option(None, "--principal", metavar="ARN",
                          help="Whose policies to take from an authorization-details file.")
 PROFILE = typer.Option(None, "--profile", help="AWS profile for --live (default: the standard chain).")
-REGION = typer.Option(None, "--region", help="AWS region for --live (default: the standard chain).")
+REGION = typer.Option(None, "--region", help="AWS region for --live (default: the configuration's "
+                                              "`region`, else the standard chain).")
 TIMEOUT = typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")
 FORMAT = typer.Option(Format.text, "--format", "-f", help="Output format.")
-FAIL_ON = typer.Option(FailOn.error, "--fail-on", help="Lowest severity that fails the check (exit 1).")
+FAIL_ON = typer.Option(None, "--fail-on", show_default=False,
+                       help="Lowest severity that fails the check (exit 1) [default: the configuration's "
+                            "`fail-on`, else error].")
+CONFIG = typer.Option(None, "--config", metavar="FILE",
+                      help="The configuration file (default: the nearest .preflight.toml, or pyproject.toml "
+                           "with [tool.preflight], at or above the working directory).")
+ISOLATED = typer.Option(False, "--isolated", help="Ignore every configuration file.")
 OUTPUTS = typer.Option(None, "--output", metavar="FORMAT:FILE",
                        help="Also write the report in FORMAT to FILE (repeatable), e.g. sarif:preflight.sarif; "
                             "the --format report still goes to stdout.")
@@ -197,13 +264,19 @@ def check(
     region: Optional[str] = REGION,
     timeout: float = TIMEOUT,
     output: Format = FORMAT,
-    fail_on: FailOn = FAIL_ON,
+    fail_on: Optional[FailOn] = FAIL_ON,
     outputs: Optional[List[str]] = OUTPUTS,
     parameters: Optional[List[str]] = PARAMETERS,
     var: Optional[List[str]] = VARS,
     env_file: Optional[List[str]] = ENV_FILE,
     var_from_env: bool = VAR_FROM_ENV,
     as_policies: bool = AS_POLICIES,
+    config_file: Optional[str] = CONFIG,
+    isolated: bool = ISOLATED,
+    baseline: Optional[str] = typer.Option(None, "--baseline", metavar="FILE",
+                                           help="Fail only on findings not recorded in this baseline."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", metavar="FILE",
+                                                 help="Record today's findings in FILE as known."),
 ) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
@@ -215,13 +288,15 @@ def check(
         if as_policies:
             files, policy = [], (policy or []) + (files or [])
         variables = _variables(var, env_file, var_from_env)
+        config = _config(config_file, isolated)
         report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters,
-                            variables=variables)
+                            variables=variables, config=config, baseline_file=baseline,
+                            write_baseline=write_baseline)
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise
     _emit(report, output, targets)
-    raise typer.Exit(_exit_code(report, fail_on))
+    raise typer.Exit(_exit_code(report, fail_on, config))
 
 
 @app.command()
@@ -235,8 +310,10 @@ def apply(
     timeout: float = TIMEOUT,
     dry_run: bool = typer.Option(False, "--dry-run", help="Run every check and show what would be sent; send nothing."),
     output: Format = FORMAT,
-    fail_on: FailOn = FAIL_ON,
+    fail_on: Optional[FailOn] = FAIL_ON,
     outputs: Optional[List[str]] = OUTPUTS,
+    config_file: Optional[str] = CONFIG,
+    isolated: bool = ISOLATED,
 ) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
     from preflight import sender
@@ -244,12 +321,13 @@ def apply(
     targets = []
     try:
         targets = _targets(outputs)
+        config = _config(config_file, isolated)
         report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout,
-                                      templates=False)
+                                      templates=False, config=config)
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise
-    code = _exit_code(report, fail_on)
+    code = _exit_code(report, fail_on, config)
     document, op = pairs[0]
     outcome = sender.Outcome(sent=False, dry_run=dry_run, operation=op, request=document.data)
     if code == EXIT_OK and not dry_run:
@@ -291,6 +369,26 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> Non
     if not (report.errors and output is Format.text):
         colour = output is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         sys.stdout.write(rendered(output, colour))
+
+
+@app.command("config")
+def show_config(config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -> None:
+    """Print the effective configuration, and where each value comes from (guardrails compiled)."""
+    config = _config(config_file, isolated)
+    _guardrails(config)
+    typer.echo(config.describe(), nl=False)
+
+
+@app.command("schema")
+def show_schema(operation: Operation = typer.Argument(..., metavar="OPERATION",
+                                                       help="The operation whose request schema to print.")) -> None:
+    """Print the JSON Schema of an operation's request, with the AWS documentation as descriptions
+    (for editors and the YAML language server)."""
+    import json
+
+    from preflight import editor_schema
+
+    typer.echo(json.dumps(editor_schema.documented(operation.value), indent=1, ensure_ascii=False))
 
 
 @app.command("rules")

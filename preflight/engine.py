@@ -118,10 +118,10 @@ class Context:
 
 def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
         account: Account | None = None, rules: dict[str, Rule] | None = None,
-        linted: Iterable[Document] = ()) -> Report:
+        linted: Iterable[Document] = (), guardrails: dict[str, Rule] | None = None) -> Report:
     """Check each (request document, operation) pair, the policy files when given, and the account
-    when given (read-only), with every applicable rule. ``linted`` policies (a template's IAM
-    resources) are linted like policy files, not taken as the caller's."""
+    when given (read-only), with every applicable rule and the project's guardrails. ``linted``
+    policies (a template's IAM resources) are linted like policy files, not taken as the caller's."""
     requests = list(requests)
     report = Report(metadata={"schema": validation.source()})
     notes: list[str] = []  # what live preparation could not verify, said on every request
@@ -134,6 +134,9 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
         policies, notes = live.prepare(account, contexts, policies)
     linted = list(linted)
     rules = all_rules(iam=policies is not None or bool(linted), live=account is not None) if rules is None else rules
+    if guardrails:
+        rules = {**rules, **guardrails}
+        report.rules = dict(guardrails)
     request_kinds = ("document", "request") + (("access",) if policies else ()) + (("live",) if account else ())
     for document, operation in requests:
         if document.path not in report.files:  # a template's requests share its file

@@ -20,6 +20,20 @@ class Severity(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """Why a finding is kept aside instead of counted: a ``[[suppress]]`` entry of the
+    configuration, an inline comment in the file, or a baseline."""
+
+    kind: str  # "config" | "inline" | "baseline"
+    reason: str
+    source: str  # where it was said: the configuration or baseline file, or file:line
+
+    @property
+    def in_source(self) -> bool:
+        return self.kind == "inline"
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: Severity
@@ -29,6 +43,7 @@ class Finding:
     fix: str | None = None
     line: int = 1
     column: int = 1
+    suppression: Suppression | None = None  # set only on the findings in Report.suppressed
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.rule, self.message)
@@ -40,6 +55,9 @@ class Report:
     files: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # usage errors that stopped the run, for machine formats
+    suppressed: list[Finding] = field(default_factory=list)  # kept aside with a reason; never fail a run
+    rules: dict = field(default_factory=dict)  # rules beyond the registry's (guardrails), by id
+    baseline: dict | None = None  # with a baseline: {"file", "known", "new", "gone": [entries]}
 
     def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in sorted(Severity, reverse=True)}

@@ -115,6 +115,34 @@ def schema(model: dict, api_name: str) -> dict:
     }
 
 
+def documentation(model: dict, api_names) -> dict[str, str]:
+    """The model's documentation as plain text, for editors (``preflight schema``): ``@Operation``
+    for an operation, ``Shape`` for a shape and ``Shape.Member`` for a member, for the shapes the
+    operations' inputs reach. Kept apart from the schemas, which validation loads on every run."""
+    docs: dict[str, str] = {}
+    shapes = model["shapes"]
+    reached: set[str] = set()
+    for api_name in api_names:
+        docs[f"@{api_name}"] = _plain(model["operations"][api_name].get("documentation", ""))
+        reached.update(schema(model, api_name)["$defs"])
+    for name in sorted(reached):
+        docs[name] = _plain(shapes[name].get("documentation", ""))
+        for member, reference in shapes[name].get("members", {}).items():
+            docs[f"{name}.{member}"] = _plain(reference.get("documentation", ""))
+    return {key: text for key, text in docs.items() if text}
+
+
+def _plain(markup: str) -> str:
+    """The model's HTML documentation as text: paragraphs and list items kept, tags dropped."""
+    import html
+
+    markup = re.sub(r"<li>", "\n- ", markup)
+    markup = re.sub(r"</p>|<br\s*/?>", "\n\n", markup)
+    text = html.unescape(re.sub(r"<[^>]+>", "", markup))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
 def read(path: pathlib.Path) -> dict:
     return json.loads(gzip.decompress(path.read_bytes()))
 

@@ -26,6 +26,12 @@ ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:
 KMS_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 
+def add_placeholder_patterns(patterns: list[str]) -> None:
+    """Count values matching these regular expressions (a project's ``placeholder-patterns``) as
+    placeholders too."""
+    PLACEHOLDERS.extend(re.compile(pattern) for pattern in patterns)
+
+
 class Unresolved(str):
     """A value known only when the template is deployed (a CloudFormation ``Ref`` to a resource,
     an attribute, the account id; Terraform's "known after apply"). It is present, so nothing

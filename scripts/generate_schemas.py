@@ -49,6 +49,9 @@ def render(data: dict, version: str, date: str) -> dict[str, str]:
     files["source.json"] = json.dumps(source, indent=1) + "\n"
     # Every SageMaker operation, so that an IAM action the catalog lacks can be told from a typo.
     files["model-operations.json"] = json.dumps(sorted(data["operations"])) + "\n"
+    # For editors only (`preflight schema`): validation never loads it.
+    docs = model.documentation(data, OPERATIONS.values())
+    files["docs.json"] = json.dumps(docs, indent=0, ensure_ascii=False, sort_keys=True) + "\n"
     return files
 
 

@@ -14,12 +14,20 @@ def render(report: Report, colour: bool = False) -> str:
     document = {
         "version": VERSION,
         "tool": {"name": "preflight", "version": __version__, **report.metadata},
-        "findings": [
-            {"rule": f.rule, "severity": str(f.severity), "file": f.file, "path": f.pointer,
-             "line": f.line, "column": f.column, "message": f.message, "fix": f.fix}
-            for f in report.findings
+        "findings": [_finding(f) for f in report.findings],
+        "suppressed": [
+            {**_finding(f), "suppression": {"kind": f.suppression.kind, "reason": f.suppression.reason,
+                                            "source": f.suppression.source}}
+            for f in report.suppressed
         ],
-        "summary": {"files": len(report.files), **report.counts()},
+        "summary": {"files": len(report.files), **report.counts(), "suppressed": len(report.suppressed)},
         "errors": report.errors,
     }
+    if report.baseline is not None:
+        document["baseline"] = report.baseline
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _finding(f) -> dict:
+    return {"rule": f.rule, "severity": str(f.severity), "file": f.file, "path": f.pointer,
+            "line": f.line, "column": f.column, "message": f.message, "fix": f.fix}

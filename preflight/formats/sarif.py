@@ -45,8 +45,8 @@ def rule_descriptor(rule) -> dict:
 
 def render(report: Report, colour: bool = False) -> str:
     root = pathlib.Path(os.getcwd())
-    rules = all_rules()
-    used = sorted({f.rule for f in report.findings})
+    rules = {**all_rules(), **report.rules}  # with the guardrails'
+    used = sorted({f.rule for f in report.findings + report.suppressed})
     index = {rule_id: i for i, rule_id in enumerate(used)}
     run = {
         "tool": {"driver": {"name": "preflight", "version": __version__,
@@ -66,7 +66,17 @@ def render(report: Report, colour: bool = False) -> str:
                 "artifactLocation": artifact_location(f.file),
                 "region": {"startLine": f.line, "startColumn": f.column}},
                 "logicalLocations": [{"fullyQualifiedName": f.pointer or "/", "kind": "member"}]}],
-        } for f in report.findings],
+            **_suppressions(f),
+        } for f in report.findings + report.suppressed],
     }
     document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _suppressions(finding) -> dict:
+    """SARIF's own record of a suppressed result: an inline comment is inSource, a configuration
+    entry or a baseline external; the reason is the justification."""
+    if finding.suppression is None:
+        return {}
+    kind = "inSource" if finding.suppression.in_source else "external"
+    return {"suppressions": [{"kind": kind, "justification": finding.suppression.reason}]}

@@ -19,12 +19,25 @@ def render(report: Report, colour: bool = False) -> str:
     lines.extend(f"preflight: {error}" for error in report.errors)
     if not report.errors:
         lines.append(summary(report))
+        if report.baseline is not None:
+            lines.append(baseline_summary(report.baseline))
     return "\n".join(lines) + "\n"
 
 
 def summary(report: Report) -> str:
-    """``N files checked: E errors, W warnings, I info``."""
+    """``N files checked: E errors, W warnings, I info`` (and ``; S suppressed`` when some were)."""
     counts = report.counts()
     files = len(report.files)
     tally = ", ".join(f"{n} {name}{'s' if n != 1 and name != 'info' else ''}" for name, n in counts.items())
+    if report.suppressed:
+        tally += f"; {len(report.suppressed)} suppressed"
     return f"{files} file{'s' if files != 1 else ''} checked: {tally}"
+
+
+def baseline_summary(baseline: dict) -> str:
+    """What the baseline made of this run: known findings left, new ones, and entries now gone."""
+    gone = baseline["gone"]
+    line = (f"baseline {baseline['file']}: {baseline['known']} known finding{'s' if baseline['known'] != 1 else ''} "
+            f"remain, {baseline['new']} new; {len(gone)} entr{'ies' if len(gone) != 1 else 'y'} gone")
+    return line + "".join(f"\n  gone: {e['rule']} {e['file']} {e['pointer'] or '/'} {e.get('message', '')}".rstrip()
+                          for e in gone)

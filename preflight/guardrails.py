@@ -1,0 +1,292 @@
+"""Organisation guardrails: rules a team writes in its configuration as CEL conditions over the
+request (and, with ``--live``, over what preflight already reads of the account).
+
+    [[tool.preflight.guardrail]]
+    id = "ORG001"
+    message = "instance types must be on the approved list"
+    severity = "error"                       # default error
+    operations = ["create-cluster", "update-cluster"]   # default: every operation whose request has
+                                                        # the members the condition reads
+    condition = 'request.InstanceGroups.all(g, g.InstanceType in ["ml.c5.2xlarge"])'
+    live = false                             # true: needs --live (reads images, keys)
+
+A finding is reported when the condition is false, or when it cannot be evaluated on the request
+(a member it reads is absent: guard with ``has(request.Member)``). The CEL implementation
+(cel-python) is imported only when a configuration has guardrails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import partial
+
+from preflight import validation
+from preflight.config import Config, ConfigError
+from preflight.findings import Severity
+from preflight.operations import OPERATIONS
+from preflight.registry import Rule
+
+ID = re.compile(r"[A-Z][A-Z0-9]*-?[0-9]+")
+MACROS = ("all", "exists", "exists_one", "map", "filter")
+# The variables a condition may name; the live facts exist only with --live.
+OFFLINE_VARIABLES = ("request", "operation", "region")
+LIVE_VARIABLES = ("images", "keys")
+
+
+class Guardrail:
+    def __init__(self, id: str, message: str, severity: Severity, operations: tuple[str, ...],
+                 condition: str, live: bool, program, pointer: str, region: str):
+        self.id, self.message, self.severity = id, message, severity
+        self.operations, self.condition, self.live, self.program = operations, condition, live, program
+        self.pointer = pointer  # where findings point: the first request member the condition reads
+        self.region = region  # the configuration's region, for a check without --live
+
+
+def compile_all(config: Config) -> dict[str, Rule]:
+    """Each guardrail of the configuration as a rule the engine runs; a guardrail that does not
+    compile, or reads a member the request does not have, is a usage error naming it."""
+    if not config.guardrails:
+        return {}
+    try:
+        import celpy
+        from celpy import celparser
+    except ImportError:
+        raise ConfigError(f"{config.path}: guardrails need the CEL implementation (cel-python): "
+                          "pip install 'hyperpod-preflight[guardrails]'") from None
+    environment = celpy.Environment()
+    rules: dict[str, Rule] = {}
+    for index, entry in enumerate(config.guardrails):
+        where = f"{config.path}: guardrail[{index}]"
+        guardrail_id = entry.get("id")
+        if not isinstance(guardrail_id, str) or not ID.fullmatch(guardrail_id) or guardrail_id.startswith("PF"):
+            raise ConfigError(f"{where}.id: expected an id such as ORG001 (capitals and digits, not PF...), "
+                              f"got {guardrail_id!r}")
+        where = f"{config.path}: guardrail {guardrail_id}"
+        if guardrail_id in rules:
+            raise ConfigError(f"{where}: a second guardrail with this id")
+        message, condition = entry.get("message"), entry.get("condition")
+        for key, value in (("message", message), ("condition", condition)):
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}.{key}: required, a non-empty string")
+        severity = entry.get("severity", "error")
+        if severity not in ("error", "warning", "info"):
+            raise ConfigError(f"{where}.severity: {severity!r} is not one of error, warning, info")
+        operations = entry.get("operations")
+        if operations is not None and (not isinstance(operations, list) or not operations
+                                       or not all(isinstance(o, str) and o in OPERATIONS for o in operations)):
+            raise ConfigError(f"{where}.operations: expected a list of operations ({', '.join(OPERATIONS)})")
+        live = entry.get("live", False)
+        if not isinstance(live, bool):
+            raise ConfigError(f"{where}.live: expected true or false")
+        try:
+            tree = environment.compile(condition)
+            program = environment.program(tree, functions={"sum": _sum})
+        except (celpy.CELParseError, RecursionError) as err:
+            detail = " ".join(str(err).split())
+            raise ConfigError(f"{where}.condition does not compile: {detail}") from None
+        variables = OFFLINE_VARIABLES + (LIVE_VARIABLES if live else ())
+        try:
+            operations = _operations(tree, operations, variables, f"{where}.condition")
+        except RecursionError:
+            raise ConfigError(f"{where}.condition: nested too deeply to check") from None
+        guardrail = Guardrail(guardrail_id, message, Severity.parse(severity), operations, condition,
+                              live, program, _first_member(tree), config.region or "")
+        check = partial(_check, guardrail)
+        check.__doc__ = f"{message.rstrip('.')}.\n\nCondition (CEL): {condition}"
+        rules[guardrail_id] = Rule(guardrail_id, guardrail_id.lower(), guardrail.severity,
+                                   "live" if live else "request", guardrail.operations, check,
+                                   required=live)
+    return rules
+
+
+def _check(guardrail: Guardrail, ctx):
+    import celpy
+
+    request = json.loads(json.dumps(ctx.request, default=str))  # YAML dates and the like, as JSON has them
+    activation = {"request": celpy.json_to_cel(request), "operation": celpy.celtypes.StringType(ctx.operation),
+                  "region": celpy.celtypes.StringType(getattr(ctx.account, "region", None) or guardrail.region)}
+    if guardrail.live:
+        activation.update({name: celpy.json_to_cel(facts) for name, facts in _live_facts(ctx).items()})
+    try:
+        result = guardrail.program.evaluate(activation)
+        if isinstance(result, celpy.CELEvalError):
+            raise result
+    except (celpy.CELEvalError, RecursionError, TypeError, ValueError) as err:
+        detail = err.args[0] if isinstance(err, celpy.CELEvalError) and err.args else err
+        return [ctx.finding(guardrail.pointer, f"{guardrail.message} (the condition could not be evaluated on this "
+                                f"request: {detail})")]
+    if result is True or (isinstance(result, celpy.celtypes.BoolType) and bool(result)):
+        return []
+    if not isinstance(result, celpy.celtypes.BoolType):
+        return [ctx.finding(guardrail.pointer, f"{guardrail.message} (the condition gave {result!r}, not true or false)")]
+    return [ctx.finding(guardrail.pointer, guardrail.message)]
+
+
+def _sum(values):
+    """``sum(list)``: CEL has no sum, and a cluster-wide instance limit needs one."""
+    from celpy import celtypes
+
+    total = celtypes.IntType(0)
+    for value in values:
+        total = total + value
+    return total
+
+
+def _live_facts(ctx) -> dict:
+    """What the live checks already read (the account memoises it): each custom AMI's owner, tags
+    and state, and each volume key's manager and state; absent ones are left out."""
+    images = ctx.account.images(sorted(ctx.custom_images())) if ctx.custom_images() else {}
+    keys = {}
+    for pointer, group in ctx.instance_groups():
+        for _, config in ctx.ebs_configs(pointer, group):
+            reference = config.get("VolumeKmsKeyId")
+            if isinstance(reference, str) and reference and reference not in keys:
+                keys[reference] = ctx.account.key(reference)
+    return {
+        "images": {i: {"owner": image.owner, "tags": image.tags, "state": image.state}
+                   for i, image in images.items() if image is not None},
+        "keys": {r: {"arn": key.arn, "manager": key.manager, "state": key.state}
+                 for r, key in keys.items() if key is not None},
+    }
+
+
+def _operations(tree, named: list[str] | None, variables: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The operations a condition applies to: each named one must have every request member the
+    condition reads (else a usage error naming the member); without names, every operation whose
+    request has them (a condition on InstanceGroups does not apply to delete-cluster)."""
+    problems = {operation: _Walker(validation.load(operation), variables).first_problem(tree)
+                for operation in (named or OPERATIONS)}
+    applicable = tuple(operation for operation, problem in problems.items() if problem is None)
+    wrong = [(operation, problem) for operation, problem in problems.items() if problem is not None]
+    if wrong and (named or not applicable):
+        operation, problem = wrong[0]
+        if problem.startswith("unknown variable"):
+            raise ConfigError(f"{where}: {problem}")
+        raise ConfigError(f"{where}: {problem}, per the {operation} request schema from botocore "
+                          f"{validation.source()['botocore']} (if the member is new, refresh the schemas)")
+    return applicable
+
+
+def _first_member(tree) -> str:
+    """The JSON pointer of the first request member a condition reads, as far as it names one
+    object member after another (``request.InstanceGroups.all(...)`` -> ``/InstanceGroups``)."""
+    from lark import Tree
+
+    def chain(node) -> list[str] | None:
+        if isinstance(node, Tree) and node.data == "member_dot":
+            base = chain(node.children[0])
+            return None if base is None else base + [str(node.children[1])]
+        if isinstance(node, Tree) and node.data == "ident":
+            return [] if str(node.children[0]) == "request" else None
+        if isinstance(node, Tree) and len(node.children) == 1:
+            return chain(node.children[0])
+        return None
+
+    for node in tree.iter_subtrees_topdown():
+        if node.data == "member_dot":
+            members = chain(node)
+            if members:
+                return "".join(f"/{m}" for m in members)
+    return ""
+
+
+class _Problem(Exception):
+    pass
+
+
+class _Walker:
+    """Follows member selections through the request's JSON Schema, binding the variables of
+    the comprehension macros (``all``, ``exists``, ``map``...) to their list's items."""
+
+    def __init__(self, schema: dict, variables: tuple[str, ...]):
+        self.defs = schema.get("$defs", {})
+        self.root = schema
+        self.variables = variables
+
+    def first_problem(self, tree) -> str | None:
+        try:
+            self.visit(tree, {"request": ("request", self.resolve(self.root))})
+        except _Problem as problem:
+            return str(problem)
+        return None
+
+    def resolve(self, schema):
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 50:
+            schema = self.defs.get(schema["$ref"].rpartition("/")[2], {})
+            seen += 1
+        return schema
+
+    def member(self, base, name: str):
+        if base is None:
+            return None
+        path, schema = base
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            raise _Problem(f"`{path}.{name}`: {path} is not an object with members")
+        properties = schema.get("properties", {})
+        if name in properties:
+            return f"{path}.{name}", self.resolve(properties[name])
+        if schema.get("additionalProperties") is False:
+            raise _Problem(f"`{path}.{name}`: no member {name!r} in {path} "
+                           f"(members: {', '.join(sorted(properties))})")
+        return None
+
+    def items(self, base):
+        if base is None:
+            return None
+        path, schema = base
+        if isinstance(schema, dict) and schema.get("type") == "array":
+            return f"{path}[]", self.resolve(schema.get("items", {}))
+        return None
+
+    def visit(self, node, scope):
+        from lark import Token, Tree
+
+        if not isinstance(node, Tree):
+            return None
+        kind, children = node.data, node.children
+        if kind == "member_dot":
+            return self.member(self.visit(children[0], scope), str(children[1]))
+        if kind == "member_dot_arg":
+            base = self.visit(children[0], scope)
+            method = str(children[1])
+            arguments = children[2].children if len(children) > 2 and isinstance(children[2], Tree) else []
+            variable = _identifier(arguments[0]) if arguments else None
+            if method in MACROS and variable and len(arguments) >= 2:
+                inner = {**scope, variable: self.items(base)}
+                for argument in arguments[1:]:
+                    self.visit(argument, inner)
+                return base if method == "filter" else None
+            for argument in arguments:
+                self.visit(argument, scope)
+            return None
+        if kind == "member_index":
+            base = self.visit(children[0], scope)
+            self.visit(children[1], scope)
+            return self.items(base)
+        if kind == "ident":
+            name = str(children[0])
+            if name in scope:
+                return scope[name]
+            if name not in self.variables:
+                raise _Problem(f"unknown variable {name!r} (known: {', '.join(self.variables)})")
+            return None
+        if kind == "ident_arg":  # a function call: has(), size()...
+            for child in children[1:]:
+                self.visit(child, scope)
+            return None
+        results = [self.visit(child, scope) for child in children if not isinstance(child, Token)]
+        return results[0] if len(results) == 1 and len(children) == 1 else None
+
+
+def _identifier(node) -> str | None:
+    """The name when ``node`` is nothing but an identifier (a macro's bound variable)."""
+    from lark import Tree
+
+    while isinstance(node, Tree) and len(node.children) == 1 and node.data != "ident":
+        node = node.children[0]
+    if isinstance(node, Tree) and node.data == "ident":
+        return str(node.children[0])
+    return None
+
