@@ -96,7 +96,7 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
     try:
         pairs, linted = [], []  # linted: a template's own IAM policies
         for path in files:
-            named = operations.infer(path)
+            named = operations.infer(path, exact=operation is not None)
             op = operation.value if operation else named or config.operation_for(path)
             if operation and named and op != named:  # checking a create as a delete reports every member as unknown
                 raise usage_error(f"{path}: --operation {op} contradicts the file name, which names {named}; "

@@ -43,11 +43,13 @@ NOT_CLUSTER_CHANGES = ("AddInferenceGateway", "RemoveInferenceGateway", "CreateC
 CLUSTER_MEMBERS = ("ClusterName", "ClusterArn", "SourceClusterArn")
 
 
-def infer(path: str) -> str | None:
+def infer(path: str, exact: bool = False) -> str | None:
     """The operation named in a file name (``prod.create-cluster.json``); the longest name wins,
-    so ``update-cluster-software`` is not read as ``update-cluster``."""
+    so ``update-cluster-software`` is not read as ``update-cluster``. With ``exact``, only a
+    dot-separated part that is the whole name counts: ``x.delete-cluster-nodes.json`` names no
+    operation (it reads as delete-cluster otherwise), so it cannot contradict --operation."""
     name = os.path.basename(path).lower().replace("_", "-")
-    found = [op for op in OPERATIONS if op in name]
+    found = [op for op in OPERATIONS if op in (name.split(".") if exact else name)]
     return max(found, key=len) if found else None
 
 

@@ -267,6 +267,13 @@ def test_operation_option_contradicting_the_file_name_is_usage_error(run_cli, tm
     assert "PF102" not in result.stdout
 
 
+def test_operation_option_with_a_file_name_that_only_contains_another(run_cli, tmp_path):
+    path = tmp_path / "x.delete-cluster-nodes.json"  # batch-delete-cluster-nodes, not delete-cluster
+    path.write_text('{"ClusterName": "ml-cluster", "NodeIds": ["i-04486002ebdb59e0a"]}')
+    result = run_cli("check", "--operation", "batch-delete-cluster-nodes", str(path))
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
 def test_yaml_boolean_for_a_string_says_to_quote_it(run_cli, tmp_path):
     path = tmp_path / "x.delete-cluster.yaml"
     path.write_text("ClusterName: no\n")

@@ -71,3 +71,10 @@ def test_apply_dry_run_of_a_node_operation(run_cli, local_aws, tmp_path):
     path.write_text(json.dumps({"ClusterName": "ml-cluster", "NodeIds": ["i-0123456789abcdef0"]}))
     result = run_cli("apply", "--dry-run", str(path), env=local_aws.env)
     assert "would send batch-reboot-cluster-nodes" in result.stdout, result.stdout + result.stderr
+
+
+def test_only_a_whole_name_in_the_file_name_can_contradict_the_option():
+    assert operations.infer("x.delete-cluster-nodes.json") == "delete-cluster"  # the best guess without --operation
+    assert operations.infer("x.delete-cluster-nodes.json", exact=True) is None
+    assert operations.infer("x.create_cluster.json", exact=True) == "create-cluster"
+    assert operations.infer("x.batch-delete-cluster-nodes.json", exact=True) == "batch-delete-cluster-nodes"
