@@ -79,3 +79,12 @@ def test_a_clean_request_never_reads_a_model(tmp_path):
                                            if k != "FuturePlacement"}])
     assert validation.validate("create-cluster", clean) == []
     assert drift.newer_botocore.cache_info().currsize == 0
+
+
+def test_known_actions_get_no_did_you_mean():
+    from preflight.iam import catalog
+
+    actions = catalog.load()
+    for action in ("sagemaker:BatchRebootClusterNodes", "sagemaker:batchreplaceclusternodes"):
+        assert actions.canonical(action) and actions.suggest(action) is None
+    assert actions.suggest("sagemaker:DescribeCluterNode") == "sagemaker:DescribeClusterNode"

@@ -112,13 +112,6 @@ class Catalog:
             keys += service.resource_keys.get(kind.lstrip("*"), [])
         return keys
 
-    def condition_type(self, key: str) -> str | None:
-        """The type the reference gives a service condition key (``String``, ``ArrayOfString``, ...)."""
-        service = self.service(key.partition(":")[0])
-        if service is None:
-            return None
-        return next((kind for name, kind in service.conditions.items() if key_matches(name, key)), None)
-
     def suggest(self, action: str) -> str | None:
         """The closest real action to a misspelt one, for "did you mean"; None for a known action."""
         import difflib  # only on the error path
