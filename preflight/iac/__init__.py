@@ -88,6 +88,23 @@ def _normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+def derived_request(document: Document, resolved, resolved_origins: dict[str, str], base: str,
+                    operation: str) -> DerivedDocument:
+    """The request for ``operation`` made from a resource's resolved values, with each request
+    pointer's place in ``document`` (``resolved_origins``: resolved pointer -> document pointer,
+    ``base`` the resource's own pointer) and notes on what the model lacks."""
+    request_origins: dict[str, str] = {}
+    notes: list[tuple[str, str]] = []
+
+    def origin_of(path: str, origin: str) -> None:
+        request_origins.setdefault(path, resolved_origins.get(origin, base + origin))
+
+    request = matched_request(resolved, "", operation, origin_of, notes)
+    notes = [(resolved_origins.get(pointer, base + pointer), message) for pointer, message in notes]
+    return DerivedDocument(path=document.path, text=document.text, data=request, parsed=True, source=document,
+                           origins=request_origins, notes=notes)
+
+
 def matched_request(value, origin: str, operation: str, origins_of, notes: list, path: str = ""):
     """The request for ``operation`` built from resolved template ``value``: member names matched
     to the model's (case and ``_`` aside; a singular Terraform block name to the plural member),

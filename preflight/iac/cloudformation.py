@@ -19,7 +19,7 @@ import re
 from importlib import resources as package_files
 
 from preflight.documents import Document, escape
-from preflight.iac import DerivedDocument, matched_request
+from preflight.iac import DerivedDocument, derived_request
 from preflight.values import Unresolved
 
 GENERATED_NAME = Unresolved("(a name CloudFormation generates)")
@@ -266,18 +266,10 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
         resolved_origins: dict[str, str] = {}
         resolved = _without(resolver.value(properties, base, resolved_origins),
                             [pattern.split("/")[1:] for pattern in kind["read_only"]])
-        request_origins: dict[str, str] = {}
-        notes: list[tuple[str, str]] = []
-
-        def origin_of(path: str, origin: str) -> None:
-            request_origins.setdefault(path, resolved_origins.get(origin, base + origin))
-
-        request = matched_request(resolved, "", operation, origin_of, notes)
-        if operation == "create-cluster" and isinstance(request, dict) and "ClusterName" not in request:
-            request["ClusterName"] = GENERATED_NAME  # the resource's ClusterName is optional
-        notes = [(resolved_origins.get(pointer, base + pointer), message) for pointer, message in notes]
-        derived.append((DerivedDocument(path=document.path, text=document.text, data=request, parsed=True,
-                                        source=document, origins=request_origins, notes=notes), operation))
+        request = derived_request(document, resolved, resolved_origins, base, operation)
+        if operation == "create-cluster" and isinstance(request.data, dict) and "ClusterName" not in request.data:
+            request.data["ClusterName"] = GENERATED_NAME  # the resource's ClusterName is optional
+        derived.append((request, operation))
     return derived
 
 

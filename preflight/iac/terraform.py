@@ -11,7 +11,7 @@ import json
 import re
 
 from preflight.documents import Document, escape
-from preflight.iac import DerivedDocument, matched_request
+from preflight.iac import DerivedDocument, derived_request
 from preflight.values import Unresolved
 
 AWS_PROVIDER = {"aws_sagemaker_cluster": "create-cluster"}
@@ -84,16 +84,7 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
             resolved_origins.update({path.replace("/tags_all", "/tags", 1): origin
                                      for path, origin in list(resolved_origins.items())
                                      if path.startswith("/tags_all")})
-        request_origins: dict[str, str] = {}
-        notes: list[tuple[str, str]] = []
-
-        def origin_of(path: str, origin: str) -> None:
-            request_origins.setdefault(path, resolved_origins.get(origin, base + origin))
-
-        request = matched_request(after, "", operation, origin_of, notes)
-        notes = [(resolved_origins.get(pointer, base + pointer), message) for pointer, message in notes]
-        derived.append((DerivedDocument(path=document.path, text=document.text, data=request, parsed=True,
-                                        source=document, origins=request_origins, notes=notes), operation))
+        derived.append((derived_request(document, after, resolved_origins, base, operation), operation))
     return derived
 
 
