@@ -85,8 +85,9 @@ def arns_in(value: object) -> Iterator[Arn]:
 
 
 def parse_arn(value: object) -> Arn | None:
-    """The ARN that is the whole of ``value`` (placeholder brackets aside), else None."""
-    if not isinstance(value, str):
+    """The ARN that is the whole of ``value`` (placeholder brackets aside), else None; an
+    unresolved value (``arn:...:role/${ROLE}``) names no resource yet."""
+    if not isinstance(value, str) or isinstance(value, Unresolved):
         return None
     found = ARN.fullmatch(unwrapped(value))
     return Arn(*(group or "" for group in found.groups())) if found else None

@@ -70,3 +70,14 @@ def test_env_file_values_expand_earlier_variables_as_sourcing_does(tmp_path):
     assert read_env_file(str(env)) == {"PREFIX": "aws-do-hyperpod-eks", "HYPERPOD_NAME": "aws-do-hyperpod-eks-smhp",
                                        "STACK": "aws-do-hyperpod-eks-cfn", "KEPT": "${PREFIX}",
                                        "LATER": "fallback/${NOT_SET}"}
+
+
+def test_an_arn_with_an_unset_variable_names_no_resource():
+    from preflight import documents
+    from preflight.iac.variables import substituted
+    from preflight.values import Unresolved, parse_arn
+
+    document = substituted(documents.parse("r.create-cluster.json",
+                                           '{"ClusterRole": "arn:aws:iam::444455556666:role/${ROLE_NAME}"}'), {})
+    role = document.data["ClusterRole"]
+    assert isinstance(role, Unresolved) and parse_arn(role) is None
