@@ -166,3 +166,15 @@ def test_a_rule_outside_the_registry_is_named_by_its_id(fmt):
     assert "ORG001" in text
     if fmt == "sarif":
         validate_sarif(text)
+
+
+def test_junit_keeps_a_suppressed_finding_as_skipped_with_its_reason():
+    from preflight.findings import Finding, Report, Severity, Suppression
+    from preflight.formats import junit
+
+    kept = Finding("PF124", Severity.INFO, "a.create-cluster.json", "/InstanceGroups/0", "bucket",
+                   suppression=Suppression("config", "lifecycle bucket shared by the team", "pyproject.toml"))
+    report = validate_junit(junit.render(Report(files=["a.create-cluster.json"], suppressed=[kept])))
+    suite = report["testsuite"][0]
+    assert (suite["@tests"], suite["@failures"], suite["@skipped"]) == ("2", "0", "1")
+    assert suite["testcase"][0]["skipped"][0]["@message"] == "suppressed: lifecycle bucket shared by the team (pyproject.toml)"

@@ -29,7 +29,7 @@ def command(name: str, message: str, **properties: object) -> str:
 
 def render(report: Report, colour: bool = False) -> str:
     lines = [command("error", error, title="preflight usage error") for error in report.errors]
-    rules = all_rules() if report.findings else {}
+    rules = {**all_rules(), **report.rules} if report.findings else {}  # with the guardrails
     for f in report.findings:
         message = f.message + (f" (fix: {f.fix})" if f.fix else "")
         lines.append(command(COMMANDS[f.severity], message, file=repository_path(f.file), line=f.line, col=f.column,

@@ -1,6 +1,7 @@
 """JUnit XML, for CI test-report views: one ``testsuite`` per checked file, one ``testcase`` per
 rule that found something there (each finding a ``failure`` whose type is its severity), and one
-passing ``testcase`` for a file with no findings. A usage error is a testcase with an ``error``."""
+passing ``testcase`` for a file with no findings. A suppressed finding is a ``skipped`` testcase
+that gives the reason. A usage error is a testcase with an ``error``."""
 
 from __future__ import annotations
 
@@ -30,12 +31,20 @@ def render(report: Report, colour: bool = False) -> str:
     by_file = defaultdict(lambda: defaultdict(list))
     for f in report.findings:
         by_file[f.file][f.rule].append(f)
-    rules = all_rules() if report.findings else {}
-    for path in dict.fromkeys(report.files + list(by_file)):
-        found = by_file.get(path, {})
+    kept_aside = defaultdict(list)
+    for f in report.suppressed:
+        kept_aside[f.file].append(f)
+    rules = {**all_rules(), **report.rules} if report.findings or report.suppressed else {}  # with the guardrails
+    for path in dict.fromkeys(report.files + list(by_file) + list(kept_aside)):
+        found, skipped = by_file.get(path, {}), kept_aside.get(path, [])
         suite = ET.SubElement(root, "testsuite", name=_xml_text(path), file=_xml_text(path),
-                              tests=str(max(len(found), 1)),
-                              failures=str(len(found)), errors="0")
+                              tests=str(max(len(found), 1) + len(skipped)),
+                              failures=str(len(found)), errors="0", skipped=str(len(skipped)))
+        for f in skipped:
+            case = ET.SubElement(suite, "testcase", name=rule_title(f.rule, rules), classname=_xml_text(path))
+            reason = f"suppressed: {f.suppression.reason} ({f.suppression.source})"
+            ET.SubElement(case, "skipped", message=_xml_text(reason)).text = _xml_text(
+                f"{f.file}:{f.line}:{f.column} {f.pointer or '/'}\n{f.message}")
         if not found:
             ET.SubElement(suite, "testcase", name="preflight check", classname=_xml_text(path))
         for rule_id, findings in found.items():
