@@ -175,8 +175,11 @@ def seed(aws: LocalAws) -> None:
 
     for bucket in state.get("buckets", []):
         # us-east-1 is the one region whose buckets are created without a location constraint
-        s3.create_bucket(Bucket=bucket["name"], **({} if region == "us-east-1" else {
-            "CreateBucketConfiguration": {"LocationConstraint": bucket.get("region", region)}}))
+        where = bucket.get("region", region)
+        s3.create_bucket(Bucket=bucket["name"], **({} if where == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": where}}))
+        if bucket.get("policy"):
+            s3.put_bucket_policy(Bucket=bucket["name"], Policy=(base_dir / bucket["policy"]).read_text())
         for key, body in bucket.get("objects", {}).items():
             s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode())
 
