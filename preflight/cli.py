@@ -320,7 +320,7 @@ def apply(
     wait_interval: float = typer.Option(10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads."),
 ) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
-    from preflight import sender
+    from preflight import operations, sender
 
     if wait_timeout <= 0 or wait_interval <= 0:
         raise usage_error("--wait-timeout and --wait-interval must be positive")
@@ -346,7 +346,7 @@ def apply(
         if output is Format.text:
             typer.echo(outcome.describe())
     if follow:
-        waited = _wait(account, document.data.get("ClusterName"), op, wait_timeout, wait_interval, output)
+        waited = _wait(account, operations.cluster_of(document.data), op, wait_timeout, wait_interval, output)
         code = waited.exit_code
         if output is not Format.text:  # one document, with what the waiting saw
             report.metadata["apply"]["wait"] = waited.as_dict()

@@ -10,9 +10,14 @@ from preflight import documents
 from preflight.account import Account, LookupFailed
 from preflight.values import parse_arn, real, strings
 
-# The operations that change an existing cluster (the node operations' names as the AWS CLI spells them).
+# The operations that act on an existing cluster, which must exist (the scheduler-config updates
+# and deletions name only their config, not the cluster).
 UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes",
-           "batch-add-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes")
+           "batch-add-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes",
+           "move-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
+           "attach-cluster-node-network-interface", "start-cluster-health-check",
+           "create-cluster-scheduler-config", "create-cluster-extension", "update-cluster-extension",
+           "delete-cluster-extension")
 WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 
 
@@ -66,6 +71,13 @@ def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
                 if real(value):
                     target.setdefault(value, f"{base}/{key}/{index}")
     return subnets, groups
+
+
+def cluster_name(ctx) -> str | None:
+    """The cluster the request acts on, by name or ARN (operations.cluster_of), when usable."""
+    from preflight.operations import cluster_of
+
+    return real(cluster_of(ctx.request)) or None
 
 
 def foreign_region(ctx) -> tuple[str, str] | None:
@@ -138,10 +150,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         eks = eks_name(ctx)
         if eks:
             jobs.append((account.eks_cluster, eks[0]))
-        if real(ctx.value("/ClusterName")):  # updates need it; a create must not find it
-            jobs.append((account.cluster, ctx.value("/ClusterName")))
+        name = cluster_name(ctx)
+        if name:  # changes need it; a create must not find it
+            jobs.append((account.cluster, name))
             if ctx.operation in UPDATES:  # the plan and the node checks
-                jobs.append((account.cluster_nodes, ctx.value("/ClusterName")))
+                jobs.append((account.cluster_nodes, name))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))

@@ -8,8 +8,11 @@ PF452 rule reports each change as an info finding; the JSON report carries the p
 
 from __future__ import annotations
 
-from preflight.live import UPDATES as CHANGES
+from preflight.live import UPDATES as CHANGES, cluster_name
 from preflight.values import real
+ATTACHMENTS = {"attach-cluster-node-volume": ("/VolumeId", "volume", "attached to"),
+               "detach-cluster-node-volume": ("/VolumeId", "volume", "detached from"),
+               "attach-cluster-node-network-interface": ("/NetworkInterfaceId", "network interface", "attached to")}
 NODE_ACTIONS = {"batch-delete-cluster-nodes": "deleted", "batch-reboot-cluster-nodes": "rebooted",
                 "batch-replace-cluster-nodes": "replaced"}
 
@@ -41,6 +44,17 @@ def changes(ctx, cluster, nodes) -> list[dict]:
         return _node_batch(ctx, cluster, nodes, NODE_ACTIONS[operation])
     if operation == "batch-add-cluster-nodes":
         return _add_nodes(ctx, cluster)
+    if operation in ATTACHMENTS:
+        return _attachment(ctx, nodes, *ATTACHMENTS[operation])
+    if operation == "start-cluster-health-check":
+        return _health_checks(ctx, cluster, nodes)
+    if operation == "move-cluster-nodes":
+        group, target = real(ctx.value("/SourceInstanceGroupName")), real(ctx.value("/TargetInstanceGroupName"))
+        ids = ctx.value("/NodeIds") if isinstance(ctx.value("/NodeIds"), list) else []
+        count = len(ids) or ctx.value("/InstanceCount")
+        return [{"action": "nodes-moved", "group": group, "pointer": "/SourceInstanceGroupName", "nodes": ids,
+                 "summary": f"moves {count if count is not None else 'some'} nodes of {group} to group {target} of "
+                            f"{ctx.value('/TargetClusterArn')}"}]
     if operation == "delete-cluster":
         total = len(nodes or ())
         return [{"action": "delete-cluster", "group": None, "pointer": "/ClusterName", "nodes": total,
@@ -134,6 +148,31 @@ def _node_batch(ctx, cluster, nodes, verb: str) -> list[dict]:
     return found
 
 
+def _attachment(ctx, nodes, pointer: str, what: str, verb: str) -> list[dict]:
+    node_id, resource = ctx.value("/NodeId"), ctx.value(pointer)
+    node = next((n for n in nodes or () if n.id == node_id), None)
+    if node is None or not isinstance(resource, str):
+        return []
+    return [{"action": f"{what.replace(' ', '-')}-{verb.split()[0]}", "group": node.group, "pointer": pointer,
+             "nodes": [node_id], "summary": f"{what} {resource} {verb} node {node_id} of {node.group}"}]
+
+
+def _health_checks(ctx, cluster, nodes) -> list[dict]:
+    found = []
+    configs = ctx.value("/DeepHealthCheckConfigurations")
+    for index, config in enumerate(configs if isinstance(configs, list) else []):
+        name = config.get("InstanceGroupName") if isinstance(config, dict) else None
+        if not isinstance(name, str) or name not in cluster.groups:
+            continue
+        ids = config.get("InstanceIds") if isinstance(config.get("InstanceIds"), list) else _nodes_of(nodes, name)
+        checks = _checks({"OnStartDeepHealthChecks": config.get("DeepHealthChecks")})
+        found.append({"action": "deep-health-checks", "group": name, "pointer": f"/DeepHealthCheckConfigurations/{index}",
+                      "nodes": ids, "deep_health_checks": checks,
+                      "summary": f"runs deep health checks {', '.join(checks)} on {len(ids)} nodes of {name} "
+                                 "(they are unavailable meanwhile)"})
+    return found
+
+
 def _add_nodes(ctx, cluster) -> list[dict]:
     found = []
     specs = ctx.value("/NodesToAdd")
@@ -152,7 +191,7 @@ def _add_nodes(ctx, cluster) -> list[dict]:
 def of(ctx) -> dict | None:
     """The plan of a change request as a JSON-ready object, or None (not a change, or no such
     cluster). The account reads may raise LookupFailed."""
-    name = real(ctx.value("/ClusterName"))
+    name = cluster_name(ctx)
     if ctx.operation not in CHANGES or not name:
         return None
     cluster = ctx.account.cluster(name)

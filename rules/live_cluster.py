@@ -8,7 +8,8 @@ operations) with the cluster as it is: DescribeCluster and ListClusterNodes (pre
 from __future__ import annotations
 
 from preflight.findings import Severity
-from preflight.live import UPDATES, foreign_region
+from preflight.live import UPDATES, cluster_name, foreign_region
+from preflight.operations import CLUSTER_MEMBERS
 from preflight.registry import rule
 from preflight.values import real
 
@@ -47,7 +48,7 @@ def advisory_verification_incomplete(ctx):
 
 def _named_cluster(ctx):
     """(the request's cluster name, its state in the account, or None when it does not exist)."""
-    name = real(ctx.value("/ClusterName"))
+    name = cluster_name(ctx)
     return name, ctx.account.cluster(name) if name else None
 
 
@@ -102,7 +103,8 @@ def cluster_missing(ctx):
     """
     name, cluster = _named_cluster(ctx)
     if name and cluster is None:
-        yield ctx.finding("/ClusterName", f"cluster {name} does not exist in {ctx.account.region}")
+        member = next(m for m in CLUSTER_MEMBERS if ctx.value(f"/{m}") == name)
+        yield ctx.finding(f"/{member}", f"cluster {name} does not exist in {ctx.account.region}")
 
 
 @rule("PF454", "cluster-already-exists", Severity.ERROR, kind="live", required=True,
@@ -399,7 +401,8 @@ def group_renamed(ctx):
 
 @rule("PF459", "cluster-node-missing", Severity.ERROR, kind="live", required=True,
       operations=("batch-delete-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes",
-                  "batch-add-cluster-nodes"))
+                  "batch-add-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
+                  "attach-cluster-node-network-interface", "move-cluster-nodes"))
 def cluster_node_missing(ctx):
     """A node operation names a node, or an instance group, the cluster does not have.
 
@@ -424,10 +427,12 @@ def cluster_node_missing(ctx):
     if cluster is None:
         return
     ids = ctx.value("/NodeIds")
+    named = [(f"/NodeIds/{i}", n) for i, n in enumerate(ids if isinstance(ids, list) else [])]
+    named += [("/NodeId", ctx.value("/NodeId"))]
     known = {n.id for n in _nodes(ctx, name)}
-    for index, node_id in enumerate(ids if isinstance(ids, list) else []):
+    for pointer, node_id in named:
         if isinstance(node_id, str) and node_id not in known:
-            yield ctx.finding(f"/NodeIds/{index}", f"cluster {name} has no node {node_id}")
+            yield ctx.finding(pointer, f"cluster {name} has no node {node_id}")
     specs = ctx.value("/NodesToAdd")
     for index, spec in enumerate(specs if isinstance(specs, list) else []):
         group = spec.get("InstanceGroupName") if isinstance(spec, dict) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from preflight.findings import Severity
-from preflight.live import lifecycle_configs, lifecycle_objects, policy_set_of, provisioning_parameters
+from preflight.live import cluster_name, lifecycle_configs, lifecycle_objects, policy_set_of, provisioning_parameters
 from preflight.registry import rule
 from preflight.values import parse_arn, real
 
@@ -219,7 +219,7 @@ def provisioning_parameters_mismatch(ctx):
     """
     groups = {g.get("InstanceGroupName"): g.get("InstanceType") for _, g in ctx.instance_groups(("InstanceGroups",))}
     if ctx.operation == "update-cluster":
-        name = real(ctx.value("/ClusterName"))
+        name = cluster_name(ctx)
         cluster = ctx.account.cluster(name) if name else None
         for group_name, record in (cluster.groups if cluster else {}).items():
             groups.setdefault(group_name, record.get("InstanceType"))
