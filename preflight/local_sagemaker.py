@@ -3,7 +3,10 @@ cluster state (``moto.sagemaker.models.Cluster`` and ``ClusterNode``), plus seed
 
 Ours, because moto (5.x) answers them with an HTML 500 or not at all: UpdateCluster,
 UpdateClusterSoftware, BatchDeleteClusterNodes, BatchAddClusterNodes, BatchRebootClusterNodes,
-BatchReplaceClusterNodes, ListClusterEvents, and Service Quotas' ListServiceQuotas. Fixed in
+BatchReplaceClusterNodes, AttachClusterNodeVolume, DetachClusterNodeVolume,
+AttachClusterNodeNetworkInterface, StartClusterHealthCheck, ListClusterEvents, and Service
+Quotas' ListServiceQuotas. Not here (moto's 500 stands): MoveClusterNodes, the scheduler configs
+and the cluster extensions. Fixed in
 moto's CreateCluster: a group without ``ThreadsPerCore`` (moto raises KeyError), the ``ImageId``
 it drops (kept as the group's CurrentImageId), and node ids (moto names nodes ``<group>-<n>``; the
 API's are EC2 instance ids, which requests name).
@@ -60,8 +63,10 @@ def install(settle_seconds: float = 0.0, failures: dict | None = None) -> None:
         for group in instance_groups:
             group.setdefault("ThreadsPerCore", None)  # optional in the API; moto indexes it
         images = {g["InstanceGroupName"]: g.get("ImageId") for g in instance_groups}
-        arn = original_create(self, cluster_name, instance_groups, vpc_config, tags)
+        original_create(self, cluster_name, instance_groups, vpc_config, tags)
         cluster = self.clusters[cluster_name]
+        # moto's ARN ends in the name; the service's in a 12-character id, which requests' ClusterArn must match
+        cluster.arn = cluster.arn.rsplit("/", 1)[0] + "/" + hashlib.sha256(cluster_name.encode()).hexdigest()[:12]
         cluster.nodes = {}
         for group in cluster.instance_groups:
             group["CurrentImageId"] = images.get(group["InstanceGroupName"]) or "default"
@@ -70,9 +75,19 @@ def install(settle_seconds: float = 0.0, failures: dict | None = None) -> None:
             group["_made"] = 0
             _add_nodes(cluster, group, group["TargetCount"])
         _begin(cluster, "Creating", cluster.instance_groups, "cluster creation started")
-        return arn
+        return cluster.arn
+
+    def by_arn(method):
+        def resolved(self, cluster_name, *args, **kwargs):
+            if cluster_name.startswith("arn:"):
+                cluster_name = next((c.cluster_name for c in self.clusters.values() if c.arn == cluster_name),
+                                    cluster_name)
+            return method(self, cluster_name, *args, **kwargs)
+        return resolved
 
     models.SageMakerModelBackend.create_cluster = create_cluster
+    for method in ("describe_cluster", "delete_cluster", "describe_cluster_node", "list_cluster_nodes"):
+        setattr(models.SageMakerModelBackend, method, by_arn(getattr(models.SageMakerModelBackend, method)))
     for cls, method in ((models.Cluster, "describe"), (models.Cluster, "summary"),
                         (models.ClusterNode, "describe"), (models.ClusterNode, "summary")):
         setattr(cls, method, _settling(getattr(cls, method)))
@@ -163,10 +178,10 @@ def _backend(response):
 def _cluster(response):
     from moto.sagemaker.exceptions import ValidationError
 
-    name = response._get_param("ClusterName") or ""
+    name = response._get_param("ClusterName") or response._get_param("ClusterArn") or ""
     name = name.rsplit("/", 1)[-1] if name.startswith("arn:") else name
     clusters = _backend(response).clusters
-    found = clusters.get(name) or next((c for c in clusters.values() if c.arn.endswith("/" + name)), None)
+    found = clusters.get(name) or next((c for c in clusters.values() if c.arn.rsplit("/", 1)[-1] == name), None)
     if found is None:
         raise ValidationError(message=f"Could not find cluster '{name}'.")
     _settle(found)
@@ -324,6 +339,62 @@ def batch_add_cluster_nodes(self):
     return _result({"Successful": successful, "Failed": failed})
 
 
+def _node(self, cluster):
+    from moto.sagemaker.exceptions import ValidationError
+
+    node = cluster.nodes.get(self._get_param("NodeId"))
+    if node is None:
+        raise ValidationError(message=f"Node {self._get_param('NodeId')} is not in cluster {cluster.cluster_name}.")
+    return node
+
+
+def _volume(attaching: bool):
+    """Attach or detach an EBS volume: recorded on the node (the volume itself is not looked up)."""
+    def handler(self):
+        cluster = _cluster(self)
+        with _LOCK:
+            node = _node(self, cluster)
+            volumes = node.__dict__.setdefault("volumes", {})
+            volume = self._get_param("VolumeId")
+            device = volumes.get(volume) or f"/dev/sd{chr(ord('f') + len(volumes))}"
+            if attaching:
+                volumes[volume] = device
+            else:
+                volumes.pop(volume, None)
+            _event(cluster, f"volume {volume} {'attached to' if attaching else 'detached from'} the node",
+                   node.instance_group_name, node.instance_id)
+        return _result({"ClusterArn": cluster.arn, "NodeId": node.instance_id, "VolumeId": volume,
+                        "AttachTime": time.time(), "Status": "attaching" if attaching else "detaching",
+                        "DeviceName": device})
+    return handler
+
+
+def attach_cluster_node_network_interface(self):
+    cluster = _cluster(self)
+    node = _node(self, cluster)
+    interface = self._get_param("NetworkInterfaceId")
+    _event(cluster, f"network interface {interface} attached to the node", node.instance_group_name, node.instance_id)
+    return _result({"ClusterArn": cluster.arn, "NodeId": node.instance_id, "NetworkInterfaceId": interface,
+                    "AttachmentId": "eni-attach-" + hashlib.sha256(interface.encode()).hexdigest()[:17]})
+
+
+def start_cluster_health_check(self):
+    """Nodes under deep health checks show DeepHealthCheckInProgress until the cluster settles."""
+    cluster = _cluster(self)
+    with _LOCK:
+        _require_in_service(cluster)
+        for config in self._get_param("DeepHealthCheckConfigurations") or []:
+            ids = config.get("InstanceIds") or [n.instance_id for n in cluster.nodes.values()
+                                                 if n.instance_group_name == config.get("InstanceGroupName")]
+            for identifier in ids:
+                if identifier in cluster.nodes:
+                    cluster.nodes[identifier].status = "DeepHealthCheckInProgress"
+                    _event(cluster, f"deep health checks {', '.join(config.get('DeepHealthChecks') or [])} started",
+                           config.get("InstanceGroupName"), identifier)
+        cluster._settles_at = time.monotonic() + SETTINGS["settle_seconds"]
+    return _result({"ClusterArn": cluster.arn})
+
+
 def list_cluster_events(self):
     cluster = _cluster(self)
     events = list(_EVENTS.get(cluster.arn, []))
@@ -354,4 +425,8 @@ HANDLERS = {
     "batch_reboot_cluster_nodes": _restart("node rebooting", "Pending"),
     "batch_replace_cluster_nodes": _restart("node being replaced", "Pending"),
     "list_cluster_events": list_cluster_events,
+    "attach_cluster_node_volume": _volume(True),
+    "detach_cluster_node_volume": _volume(False),
+    "attach_cluster_node_network_interface": attach_cluster_node_network_interface,
+    "start_cluster_health_check": start_cluster_health_check,
 }

@@ -1,0 +1,132 @@
+"""apply, end to end, for every operation the embedded local AWS models (preflight/local_sagemaker.py):
+each is checked live, sent, and followed with --wait, through the installed CLI. The cluster is
+one these tests create, so the seeded ml-cluster the other live tests read stays as it is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FIXTURES
+
+CREATE = json.loads((FIXTURES / "seed" / "corrected" / "01-standard.create-cluster.json").read_text())
+NAME = "applied-e2e"
+WAIT = ("--wait", "--wait-interval", "0.2", "--wait-timeout", "30")
+
+
+@pytest.fixture
+def settle(local_aws):
+    """Cluster changes stay in progress for ``seconds`` while a test runs."""
+    from preflight import local_sagemaker
+
+    saved = local_sagemaker.SETTINGS["settle_seconds"]
+
+    def set_to(seconds: float):
+        local_sagemaker.SETTINGS["settle_seconds"] = seconds
+    yield set_to
+    local_sagemaker.SETTINGS["settle_seconds"] = saved
+
+
+def _apply(run_cli, local_aws, tmp_path, operation: str, request: dict, *options: str):
+    path = tmp_path / f"request.{operation}.json"
+    path.write_text(json.dumps(request))
+    return run_cli("apply", *options, str(path), env=local_aws.env)
+
+
+def _nodes(local_aws, name=NAME) -> list[dict]:
+    return local_aws.client("sagemaker").list_cluster_nodes(ClusterName=name)["ClusterNodeSummaries"]
+
+
+def _group(**changes) -> dict:
+    group = {k: v for k, v in CREATE["InstanceGroups"][0].items() if k not in ("ImageId", "InstanceStorageConfigs")}
+    return {**group, **changes}
+
+
+def test_every_modelled_operation_applies_end_to_end(run_cli, local_aws, tmp_path, settle):
+    settle(0.5)
+    created = _apply(run_cli, local_aws, tmp_path, "create-cluster", {**CREATE, "ClusterName": NAME}, *WAIT)
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "create-cluster sent" in created.stdout and f"cluster {NAME} is InService" in created.stdout
+    assert "Creating" in created.stdout  # progress: one line per change in a log
+
+    scaled = _apply(run_cli, local_aws, tmp_path, "update-cluster",
+                    {"ClusterName": NAME, "InstanceGroups": [_group(InstanceCount=3)]}, *WAIT)
+    assert scaled.returncode == 0, scaled.stdout + scaled.stderr
+    assert "scales workers up by 1: 2 -> 3 nodes" in scaled.stdout and "workers 3/3 running" in scaled.stdout
+
+    software = _apply(run_cli, local_aws, tmp_path, "update-cluster-software",
+                      {"ClusterName": NAME, "ImageId": "ami-0123456789abcdef0"}, *WAIT)
+    assert software.returncode == 0, software.stdout + software.stderr
+    assert "SystemUpdating" in software.stdout
+
+    added = _apply(run_cli, local_aws, tmp_path, "batch-add-cluster-nodes",
+                   {"ClusterName": NAME, "NodesToAdd": [{"InstanceGroupName": "workers", "IncrementTargetCountBy": 1}]},
+                   *WAIT)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert len(_nodes(local_aws)) == 4
+
+    first, second, third, _ = sorted(n["InstanceId"] for n in _nodes(local_aws))
+    for operation, request, said in (
+            ("batch-reboot-cluster-nodes", {"NodeIds": [first]}, f"1 nodes of workers rebooted: {first}"),
+            ("batch-replace-cluster-nodes", {"NodeIds": [second]}, f"1 nodes of workers replaced: {second}"),
+            ("batch-delete-cluster-nodes", {"NodeIds": [third]}, f"1 nodes of workers deleted: {third} (3 left)"),
+            ("start-cluster-health-check", {"DeepHealthCheckConfigurations": [
+                {"InstanceGroupName": "workers", "DeepHealthChecks": ["InstanceStress"]}]}, "runs deep health checks"),
+            ("attach-cluster-node-network-interface", {"NodeId": first, "NetworkInterfaceId": "eni-0123456789abcdef0"},
+             f"network interface eni-0123456789abcdef0 attached to node {first}")):
+        key = "ClusterName"
+        result = _apply(run_cli, local_aws, tmp_path, operation, {key: NAME, **request}, *WAIT)
+        assert result.returncode == 0, operation + result.stdout + result.stderr
+        assert said in result.stdout and f"{operation} sent" in result.stdout, result.stdout
+    assert third not in {n["InstanceId"] for n in _nodes(local_aws)}
+
+    arn = local_aws.client("sagemaker").describe_cluster(ClusterName=NAME)["ClusterArn"]
+    for operation in ("attach-cluster-node-volume", "detach-cluster-node-volume"):
+        result = _apply(run_cli, local_aws, tmp_path, operation,
+                        {"ClusterArn": arn, "NodeId": first, "VolumeId": "vol-0123456789abcdef0"})
+        assert result.returncode == 0, operation + result.stdout + result.stderr
+
+    deleted = _apply(run_cli, local_aws, tmp_path, "delete-cluster", {"ClusterName": NAME}, *WAIT)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert f"cluster {NAME} is deleted" in deleted.stdout
+
+
+def test_an_update_changing_an_instance_type_is_refused_and_not_sent(run_cli, local_aws, tmp_path):
+    before = _nodes(local_aws, "ml-cluster")
+    result = _apply(run_cli, local_aws, tmp_path, "update-cluster",
+                    {"ClusterName": "ml-cluster", "InstanceGroups": [_group(InstanceType="ml.c5.4xlarge")]})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PF455" in result.stdout and "not sent" in result.stdout
+    assert _nodes(local_aws, "ml-cluster") == before
+
+
+def test_wait_reports_a_failed_cluster_with_the_service_message(run_cli, local_aws, tmp_path, settle):
+    settle(0.3)
+    result = _apply(run_cli, local_aws, tmp_path, "create-cluster", {**CREATE, "ClusterName": "doomed-cluster"},
+                    "--format", "json", *WAIT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    waited = json.loads(result.stdout)["tool"]["apply"]["wait"]
+    assert waited["status"] == "Failed" and "Lifecycle scripts did not run successfully" in waited["message"]
+    assert [e["status"] for e in waited["events"] if "status" in e][0] == "Creating"
+    assert any("event" in e for e in waited["events"])
+    assert "doomed-cluster Creating" in result.stderr  # progress beside JSON goes to stderr
+
+
+def test_wait_times_out_as_not_known(run_cli, local_aws, tmp_path, settle):
+    settle(60)
+    result = _apply(run_cli, local_aws, tmp_path, "create-cluster", {**CREATE, "ClusterName": "slow-cluster"},
+                    "--wait", "--wait-interval", "0.2", "--wait-timeout", "1")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "still Creating after 1s: the outcome is not known" in result.stdout
+
+
+def test_plan_command_prints_only_the_plan(run_cli, local_aws, tmp_path):
+    path = tmp_path / "scale.update-cluster.json"
+    path.write_text(json.dumps({"ClusterName": "ml-cluster", "InstanceGroups": [_group(InstanceCount=3)]}))
+    result = run_cli("plan", str(path), env=local_aws.env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[1:] == ["  - scales workers up by 1: 2 -> 3 nodes"]
+    as_json = run_cli("plan", "--format", "json", str(path), env=local_aws.env)
+    (found,) = json.loads(as_json.stdout)["plan"]
+    assert found["cluster"] == "ml-cluster" and found["changes"][0]["by"] == 1
