@@ -130,3 +130,50 @@ def test_plan_command_prints_only_the_plan(run_cli, local_aws, tmp_path):
     as_json = run_cli("plan", "--format", "json", str(path), env=local_aws.env)
     (found,) = json.loads(as_json.stdout)["plan"]
     assert found["cluster"] == "ml-cluster" and found["changes"][0]["by"] == 1
+
+
+def test_ctrl_c_stops_the_waiting_not_the_operation(local_aws, tmp_path, settle):
+    import signal
+    import subprocess
+
+    from conftest import preflight_command
+
+    settle(60)
+    path = tmp_path / "interrupted.create-cluster.json"
+    path.write_text(json.dumps({**CREATE, "ClusterName": "interrupted"}))
+    process = subprocess.Popen(preflight_command() + ["apply", *WAIT, str(path)], env=local_aws.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if "interrupted Creating" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, rest
+    assert "stopped waiting" in rest and "goes on in AWS" in rest
+    assert local_aws.client("sagemaker").describe_cluster(ClusterName="interrupted")["ClusterStatus"] == "Creating"
+
+
+def test_local_aws_in_another_region(tmp_path):
+    """A state file for eu-west-1 (its bucket needs a location constraint), in its own process."""
+    import subprocess
+    import sys
+
+    from conftest import preflight_command
+
+    state = json.loads((FIXTURES / "account" / "hyperpod.json").read_text())
+    state.update(region="eu-west-1", base_dir=str(FIXTURES / "account"), hyperpod_clusters=[])
+    for subnet in state["subnets"]:
+        subnet["zone"] = subnet["zone"].replace("us-east-1", "eu-west-1")
+    for bucket in state["buckets"]:
+        bucket.pop("region", None)
+    (tmp_path / "eu.json").write_text(json.dumps(state))
+    request = tmp_path / "eu.create-cluster.json"
+    request.write_text((FIXTURES / "live/requests/new-cluster.create-cluster.json").read_text())
+    result = subprocess.run([sys.executable, "-m", "preflight.local", "--state", str(tmp_path / "eu.json"), "--",
+                             *preflight_command(), "check", "--live", str(request)],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={k: v for k, v in __import__("os").environ.items()
+                                 if not k.startswith("AWS_") and k != "MOTO_ACCOUNT_ID"})
+    assert "eu-west-1" in result.stderr, result.stderr
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "PF420" not in result.stdout and "PF410" not in result.stdout, result.stdout
