@@ -17,6 +17,10 @@ NODE_ACTIONS = {"batch-delete-cluster-nodes": "deleted", "batch-reboot-cluster-n
                 "batch-replace-cluster-nodes": "replaced"}
 
 
+def _nodes(count: int, kind: str = "") -> str:
+    return f"{count} {kind}node{'' if count == 1 else 's'}"
+
+
 def group_count(group: dict) -> int:
     for key in ("TargetCount", "CurrentCount"):
         if isinstance(group.get(key), int):
@@ -89,7 +93,7 @@ def _update(ctx, cluster, nodes) -> list[dict]:
                 change["summary"] += " (the service chooses which nodes go)"
             elif checks:
                 change["deep_health_checks"] = checks
-                change["summary"] += f", deep health checks {', '.join(checks)} on the {count - before} new nodes"
+                change["summary"] += f", deep health checks {', '.join(checks)} on the {_nodes(count - before, 'new ')}"
             found.append(change)
         image, current = real(spec.get("ImageId")), existing.get("CurrentImageId")
         if image and current and image != current:
@@ -136,7 +140,7 @@ def _node_batch(ctx, cluster, nodes, verb: str) -> list[dict]:
     for name, touched in groups.items():
         left = len(_nodes_of(nodes, name)) - (len(touched) if verb == "deleted" else 0)
         change = {"action": f"nodes-{verb}", "group": name, "pointer": "/NodeIds", "nodes": touched,
-                  "summary": f"{len(touched)} nodes of {name} {verb}: {', '.join(touched)}"}
+                  "summary": f"{_nodes(len(touched))} of {name} {verb}: {', '.join(touched)}"}
         if verb == "deleted":
             change["left"] = left
             change["summary"] += f" ({left} left)"
@@ -144,7 +148,7 @@ def _node_batch(ctx, cluster, nodes, verb: str) -> list[dict]:
     logical = ctx.value("/NodeLogicalIds")
     if isinstance(logical, list) and logical:
         found.append({"action": f"nodes-{verb}", "group": None, "pointer": "/NodeLogicalIds", "nodes": logical,
-                      "summary": f"{len(logical)} nodes named by logical id {verb} (not matched here)"})
+                      "summary": f"{_nodes(len(logical))} named by logical id {verb} (not matched here)"})
     return found
 
 

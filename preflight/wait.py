@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from preflight.account import LookupFailed
 
@@ -53,6 +54,7 @@ def _ago(seconds: float) -> str:
 def follow(account, name: str, operation: str, timeout: float, interval: float, reporter,
            clock=time.monotonic, sleep=time.sleep) -> Waited:
     start = clock()
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)  # the cluster's earlier history is not news
     events: list[dict] = []
     seen_events: set[str] = set()
     last: tuple | None = None
@@ -80,7 +82,7 @@ def follow(account, name: str, operation: str, timeout: float, interval: float, 
                                         ((g, *counts) for g, counts in groups.items())}}
                     events.append(event)
                     reporter.state(elapsed, status, groups)
-                for event in _new_events(account, name, seen_events):
+                for event in _new_events(account, name, seen_events, since):
                     events.append({"seconds": round(elapsed, 1), "event": event})
                     reporter.event(elapsed, event)
                 if status in FAILED:
@@ -100,7 +102,7 @@ def follow(account, name: str, operation: str, timeout: float, interval: float, 
                      f"in AWS (last seen: {status or 'not read'})", elapsed, events, reporter)
 
 
-def _new_events(account, name: str, seen: set[str]) -> list[str]:
+def _new_events(account, name: str, seen: set[str], since: datetime) -> list[str]:
     try:
         found = account.cluster_events(name)
     except LookupFailed:  # events are a courtesy: the status decides
@@ -108,6 +110,9 @@ def _new_events(account, name: str, seen: set[str]) -> list[str]:
     fresh = []
     for event in found:
         key = event.get("EventId") or repr(sorted(event.items()))
+        when = event.get("EventTime")
+        if isinstance(when, datetime) and when.tzinfo and when < since:
+            seen.add(key)
         if key not in seen:
             seen.add(key)
             where = " ".join(v for v in (event.get("InstanceGroupName"), event.get("InstanceId")) if v)

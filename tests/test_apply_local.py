@@ -68,9 +68,9 @@ def test_every_modelled_operation_applies_end_to_end(run_cli, local_aws, tmp_pat
 
     first, second, third, _ = sorted(n["InstanceId"] for n in _nodes(local_aws))
     for operation, request, said in (
-            ("batch-reboot-cluster-nodes", {"NodeIds": [first]}, f"1 nodes of workers rebooted: {first}"),
-            ("batch-replace-cluster-nodes", {"NodeIds": [second]}, f"1 nodes of workers replaced: {second}"),
-            ("batch-delete-cluster-nodes", {"NodeIds": [third]}, f"1 nodes of workers deleted: {third} (3 left)"),
+            ("batch-reboot-cluster-nodes", {"NodeIds": [first]}, f"1 node of workers rebooted: {first}"),
+            ("batch-replace-cluster-nodes", {"NodeIds": [second]}, f"1 node of workers replaced: {second}"),
+            ("batch-delete-cluster-nodes", {"NodeIds": [third]}, f"1 node of workers deleted: {third} (3 left)"),
             ("start-cluster-health-check", {"DeepHealthCheckConfigurations": [
                 {"InstanceGroupName": "workers", "DeepHealthChecks": ["InstanceStress"]}]}, "runs deep health checks"),
             ("attach-cluster-node-network-interface", {"NodeId": first, "NetworkInterfaceId": "eni-0123456789abcdef0"},
