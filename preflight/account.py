@@ -62,6 +62,7 @@ class ObjectHead:
 
     bucket_exists: bool
     head: bytes | None
+    bucket_region: str | None = None  # where the bucket is, when S3 says (x-amz-bucket-region)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,18 @@ class ClusterState:
     arn: str
     status: str
     groups: dict[str, dict] = field(default_factory=dict)  # name -> DescribeCluster's group record
+    failure: str | None = None  # DescribeCluster's FailureMessage, when it gives one
+
+
+@dataclass(frozen=True)
+class Node:
+    """One ListClusterNodes summary."""
+
+    id: str
+    group: str
+    status: str
+    instance_type: str = ""
+    logical_id: str | None = None
 
 
 class Account(Protocol):
@@ -109,6 +122,10 @@ class Account(Protocol):
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]: ...
     def eks_cluster(self, name: str) -> EksCluster | None: ...
     def cluster(self, name: str, fresh: bool = False) -> ClusterState | None: ...
+    def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None: ...  # None: no such cluster
+    def cluster_events(self, name: str) -> list[dict]: ...  # ListClusterEvents, newest last; always fresh
+    def bucket_policy(self, bucket: str) -> dict | None: ...  # None: the bucket has no policy
+    def small_object(self, bucket: str, key: str) -> bytes | None: ...  # None: no such object
     def offered_zones(self, instance_type: str) -> set[str]: ...
     def cluster_quotas(self) -> dict[str, float]: ...
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape

@@ -18,15 +18,16 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from preflight.account import (Caller, ClusterState, EksCluster, Image, Key, LookupFailed, ObjectHead, Role,
+from preflight.account import (Caller, ClusterState, EksCluster, Image, Key, LookupFailed, Node, ObjectHead, Role,
                                SecurityGroup, Snapshot, Subnet)
 
 NOT_FOUND = {
     "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound",
     "InvalidSnapshotID.Malformed", "NotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket", "404",
     "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
-    "ResourceNotFoundException", "ResourceNotFound",
+    "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy",
 }
+SMALL_OBJECT_LIMIT = 256 * 1024  # a lifecycle configuration file read whole (provisioning_parameters.json)
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
@@ -193,10 +194,13 @@ class BotoAccount:
 
     def object_head(self, bucket: str, key: str) -> ObjectHead:
         def compute():
-            if self._call("s3", "head_bucket", Bucket=bucket) is None:
+            bucket_head = self._call("s3", "head_bucket", Bucket=bucket)
+            if bucket_head is None:
                 return ObjectHead(False, None)
+            region = bucket_head.get("BucketRegion") or bucket_head.get("ResponseMetadata", {}).get(
+                "HTTPHeaders", {}).get("x-amz-bucket-region")
             answer = self._call("s3", "get_object", Bucket=bucket, Key=key, Range="bytes=0-4095")
-            return ObjectHead(True, answer["Body"].read() if answer else None)
+            return ObjectHead(True, answer["Body"].read() if answer else None, region)
         return self._once(("object", bucket, key), compute)
 
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]:
@@ -240,8 +244,50 @@ class BotoAccount:
             if answer is None:
                 return None
             groups = {g.get("InstanceGroupName"): g for g in answer.get("InstanceGroups", [])}
-            return ClusterState(answer.get("ClusterArn", ""), answer.get("ClusterStatus", ""), groups)
+            return ClusterState(answer.get("ClusterArn", ""), answer.get("ClusterStatus", ""), groups,
+                                answer.get("FailureMessage") or None)
         return compute() if fresh else self._once(("cluster", name), compute)
+
+    def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None:
+        """Every node of the cluster (ListClusterNodes, all pages); None when it does not exist."""
+        def compute():
+            nodes, token = [], None
+            while True:
+                page = self._call("sagemaker", "list_cluster_nodes", ClusterName=name,
+                                  **({"NextToken": token} if token else {}))
+                if page is None:
+                    return None
+                nodes += [Node(n.get("InstanceId", ""), n.get("InstanceGroupName", ""),
+                               (n.get("InstanceStatus") or {}).get("Status", ""), n.get("InstanceType", ""),
+                               n.get("NodeLogicalId")) for n in page.get("ClusterNodeSummaries", [])]
+                token = page.get("NextToken")
+                if not token:
+                    return nodes
+        return compute() if fresh else self._once(("cluster-nodes", name), compute)
+
+    def cluster_events(self, name: str) -> list[dict]:
+        """The cluster's recent events (ListClusterEvents, one page, oldest first); read fresh each time."""
+        answer = self._call("sagemaker", "list_cluster_events", ClusterName=name, SortOrder="Ascending",
+                            MaxResults=100) or {}
+        return answer.get("Events", [])
+
+    def bucket_policy(self, bucket: str) -> dict | None:
+        def compute():
+            answer = self._call("s3", "get_bucket_policy", Bucket=bucket)
+            return _document(answer["Policy"]) if answer else None
+        return self._once(("bucket-policy", bucket), compute)
+
+    def small_object(self, bucket: str, key: str) -> bytes | None:
+        """A small object read whole; LookupFailed when it is larger than SMALL_OBJECT_LIMIT."""
+        def compute():
+            answer = self._call("s3", "get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{SMALL_OBJECT_LIMIT}")
+            if answer is None:
+                return None
+            body = answer["Body"].read()
+            if len(body) > SMALL_OBJECT_LIMIT:
+                raise LookupFailed("s3:GetObject", f"s3://{bucket}/{key} is larger than {SMALL_OBJECT_LIMIT} bytes")
+            return body
+        return self._once(("small-object", bucket, key), compute)
 
     def offered_zones(self, instance_type: str) -> set[str]:
         ec2_type = instance_type.removeprefix("ml.")

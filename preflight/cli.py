@@ -314,10 +314,16 @@ def apply(
     outputs: Optional[List[str]] = OUTPUTS,
     config_file: Optional[str] = CONFIG,
     isolated: bool = ISOLATED,
+    wait: bool = typer.Option(False, "--wait", help="After sending, follow the cluster until it settles: exit 0 "
+                                                    "InService, 1 Failed or RollingBack, 3 still changing at --wait-timeout."),
+    wait_timeout: float = typer.Option(3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows the cluster."),
+    wait_interval: float = typer.Option(10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads."),
 ) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
-    from preflight import sender
+    from preflight import operations, sender
 
+    if wait_timeout <= 0 or wait_interval <= 0:
+        raise usage_error("--wait-timeout and --wait-interval must be positive")
     targets = []
     try:
         targets = _targets(outputs)
@@ -334,9 +340,64 @@ def apply(
         outcome = sender.send(account, op, document.data)
         code = outcome.exit_code
     report.metadata["apply"] = outcome.as_dict()
-    _emit(report, output, targets)
-    if output is Format.text:
-        typer.echo(outcome.describe())
+    follow = wait and outcome.sent and outcome.error is None and code == EXIT_OK
+    if output is Format.text or not follow:
+        _emit(report, output, targets)
+        if output is Format.text:
+            typer.echo(outcome.describe())
+    if follow:
+        waited = _wait(account, operations.cluster_of(document.data), op, wait_timeout, wait_interval, output)
+        code = waited.exit_code
+        if output is not Format.text:  # one document, with what the waiting saw
+            report.metadata["apply"]["wait"] = waited.as_dict()
+            _emit(report, output, targets)
+    raise typer.Exit(code)
+
+
+def _wait(account, name: str, operation: str, timeout: float, interval: float, output: Format):
+    from preflight import wait
+
+    if output is Format.text and sys.stdout.isatty():
+        try:
+            reporter = wait.LiveReporter(name)
+        except ImportError:  # rich comes with typer; without it, lines
+            reporter = wait.LineReporter(sys.stdout, name)
+    else:  # a log, or beside a machine-readable report: lines, on stderr for the latter
+        reporter = wait.LineReporter(sys.stdout if output is Format.text else sys.stderr, name)
+    return wait.follow(account, name, operation, timeout, interval, reporter)
+
+
+@app.command()
+def plan(
+    files: Optional[List[str]] = FILES,
+    operation: Optional[Operation] = OPERATION,
+    profile: Optional[str] = PROFILE,
+    region: Optional[str] = REGION,
+    timeout: float = TIMEOUT,
+    output: Format = FORMAT,
+    fail_on: Optional[FailOn] = FAIL_ON,
+    config_file: Optional[str] = CONFIG,
+    isolated: bool = ISOLATED,
+) -> None:
+    """What each change will do to its cluster (check --live, printing only the plan)."""
+    import json
+
+    config = _config(config_file, isolated)
+    report, _, _ = _run(files, operation, None, None, True, profile, region, timeout, config=config)
+    code = _exit_code(report, fail_on, config)
+    if output is Format.json:
+        typer.echo(json.dumps({"plan": report.plans}, indent=2, ensure_ascii=False, default=str))
+    else:
+        for found in report.plans:
+            typer.echo(f"{found['file']}: {found['operation']} on {found['cluster']} ({found['status']})")
+            for change in found["changes"] or [{"summary": "changes nothing the cluster's state shows"}]:
+                typer.echo(f"  - {change['summary']}")
+        if not report.plans:
+            typer.echo("no plan: no change request names an existing cluster")
+        counts = report.counts()
+        if code != EXIT_OK:
+            typer.echo(f"{counts['error']} errors, {counts['warning']} warnings: "
+                       "`preflight check --live` shows them")
     raise typer.Exit(code)
 
 

@@ -129,7 +129,7 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     if account is not None:
         from preflight import live
 
-        contexts = [Context(document, operation) for document, operation in requests
+        contexts = [Context(document, operation, account=account) for document, operation in requests
                     if document.parsed and operation]
         policies, notes = live.prepare(account, contexts, policies)
     linted = list(linted)
@@ -144,6 +144,15 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
         context = Context(document, operation, policies, account)
         # A template itself (operation None) is checked as a file; its requests as requests.
         report.findings.extend(check(context, rules, request_kinds if operation else ("document",)))
+        if account is not None and document.parsed and operation:
+            from preflight import plan
+
+            try:
+                found = plan.of(context)
+            except LookupFailed:  # PF400/PF401 already say what could not be read
+                found = None
+            if found:
+                report.plans.append(found)
         for note in notes:
             context.rule = rules["PF401"]
             report.findings.append(context.finding("", note))
@@ -171,6 +180,11 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
 
 def check(context: Context, rules: dict[str, Rule], kinds: tuple[str, ...]) -> list[Finding]:
     findings: list[Finding] = []
+    if "live" in kinds and context.document.parsed:
+        from preflight import live
+
+        if live.foreign_region(context):  # said once (PF402), not as one "does not exist" per resource
+            rules = {rule_id: r for rule_id, r in rules.items() if r.kind != "live" or rule_id == "PF402"}
     unverified: dict[tuple, Finding] = {}
     for rule in rules.values():
         if rule.kind not in kinds or (rule.kind != "document" and not context.document.parsed):

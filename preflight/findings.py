@@ -58,6 +58,7 @@ class Report:
     suppressed: list[Finding] = field(default_factory=list)  # kept aside with a reason; never fail a run
     rules: dict = field(default_factory=dict)  # rules beyond the registry's (guardrails), by id
     baseline: dict | None = None  # with a baseline: {"file", "known", "new", "gone": [entries]}
+    plans: list[dict] = field(default_factory=list)  # what each change request will do (preflight/plan.py)
 
     def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in sorted(Severity, reverse=True)}

@@ -8,14 +8,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 from preflight import documents
 from preflight.account import Account, LookupFailed
-from preflight.values import parse_arn, real
+from preflight.values import parse_arn, real, strings
 
-UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes")
+# The operations that act on an existing cluster, which must exist (the scheduler-config updates
+# and deletions name only their config, not the cluster).
+UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes",
+           "batch-add-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes",
+           "move-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
+           "attach-cluster-node-network-interface", "start-cluster-health-check",
+           "create-cluster-scheduler-config", "create-cluster-extension", "update-cluster-extension",
+           "delete-cluster-extension")
 WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 
 
-def lifecycle_objects(ctx) -> list[tuple[str, str, str]]:
-    """(pointer, bucket, key) of each group's OnCreate script."""
+PROVISIONING_PARAMETERS = "provisioning_parameters.json"  # the Slurm lifecycle's own configuration
+
+
+def lifecycle_configs(ctx) -> list[tuple[str, dict, str, str, str]]:
+    """(group pointer, group, bucket, prefix, OnCreate key) of each group's lifecycle configuration."""
     found = []
     for pointer, group in ctx.instance_groups(("InstanceGroups",)):
         config = group.get("LifeCycleConfig")
@@ -24,9 +34,26 @@ def lifecycle_objects(ctx) -> list[tuple[str, str, str]]:
         uri, script = real(config.get("SourceS3Uri")), real(config.get("OnCreate"))
         if uri and script and uri.startswith("s3://"):
             bucket, _, prefix = uri[len("s3://"):].partition("/")
-            key = f"{prefix.rstrip('/')}/{script}" if prefix.strip("/") else script
-            found.append((f"{pointer}/LifeCycleConfig/OnCreate", bucket, key))
+            prefix = prefix.strip("/")
+            found.append((pointer, group, bucket, prefix, f"{prefix}/{script}" if prefix else script))
     return found
+
+
+def lifecycle_objects(ctx) -> list[tuple[str, str, str]]:
+    """(pointer, bucket, key) of each group's OnCreate script."""
+    return [(f"{pointer}/LifeCycleConfig/OnCreate", bucket, key) for pointer, _, bucket, _, key in lifecycle_configs(ctx)]
+
+
+def provisioning_parameters(ctx) -> list[tuple[str, str, str]]:
+    """(pointer, bucket, key) of the Slurm provisioning_parameters.json beside each distinct
+    lifecycle prefix (an EKS-orchestrated request has none)."""
+    if eks_name(ctx):
+        return []
+    found = {}
+    for pointer, _, bucket, prefix, _ in lifecycle_configs(ctx):
+        key = f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS
+        found.setdefault((bucket, key), f"{pointer}/LifeCycleConfig/SourceS3Uri")
+    return [(pointer, bucket, key) for (bucket, key), pointer in found.items()]
 
 
 def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
@@ -44,6 +71,27 @@ def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
                 if real(value):
                     target.setdefault(value, f"{base}/{key}/{index}")
     return subnets, groups
+
+
+def cluster_name(ctx) -> str | None:
+    """The cluster the request acts on, by name or ARN (operations.cluster_of), when usable."""
+    from preflight.operations import cluster_of
+
+    return real(cluster_of(ctx.request)) or None
+
+
+def foreign_region(ctx) -> tuple[str, str] | None:
+    """(region, pointer) of the first ARN in the request that names another region than the one
+    checked, or None."""
+    if "foreign-region" not in ctx._cache:
+        try:
+            found = next(((arn.region, pointer) for pointer, value in strings(ctx.request)
+                          if real(value) and (arn := parse_arn(value)) and arn.region
+                          and arn.region != ctx.account.region), None)
+        except RecursionError:  # PF001 reports a document nested too deeply
+            found = None
+        ctx._cache["foreign-region"] = found
+    return ctx._cache["foreign-region"]
 
 
 def eks_name(ctx) -> tuple[str, str] | None:
@@ -79,6 +127,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     if caller_policies:
         jobs.append((lambda: account.identity_policies(account.caller().arn),))
     for ctx in contexts:
+        if foreign_region(ctx):  # PF402 says so; nothing of it is looked up in this region
+            continue
         images.update(ctx.custom_images())
         jobs += [(account.role, role) for _, role in ctx.roles() if parse_arn(role)]
         for pointer, group in ctx.instance_groups():
@@ -89,16 +139,22 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             jobs += [(key_and_policy, reference) for reference in keyed]
             if keyed and parse_arn(group.get("ExecutionRole")):  # PF217 reads the role's own policies
                 jobs.append((account.identity_policies, group["ExecutionRole"]))
-        for _, bucket, key in lifecycle_objects(ctx):
-            jobs.append((account.object_head, bucket, key))
+        for _, group, bucket, _, key in lifecycle_configs(ctx):
+            jobs += [(account.object_head, bucket, key), (account.bucket_policy, bucket)]
+            if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
+                jobs.append((account.identity_policies, group["ExecutionRole"]))
+        jobs += [(account.small_object, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]
         found_subnets, found_groups = network_ids(ctx)
         subnets.update(found_subnets)
         groups.update(found_groups)
         eks = eks_name(ctx)
         if eks:
             jobs.append((account.eks_cluster, eks[0]))
-        if real(ctx.value("/ClusterName")):  # updates need it; a create must not find it
-            jobs.append((account.cluster, ctx.value("/ClusterName")))
+        name = cluster_name(ctx)
+        if name:  # changes need it; a create must not find it
+            jobs.append((account.cluster, name))
+            if ctx.operation in UPDATES:  # the plan and the node checks
+                jobs.append((account.cluster_nodes, name))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))

@@ -10,7 +10,8 @@ resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can n
 the VPC's, which requests never name and moto's network ACLs are keyed by),
 snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
-clusters keep the ImageId moto drops; an AMI with several volumes, an AMI owned by another
+clusters keep the ImageId moto drops (preflight/local_sagemaker.py adds the cluster operations
+moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
 account and an AWS managed key are also set in moto's stores, which cannot make them.
 """
 
@@ -24,14 +25,19 @@ import pathlib
 import subprocess
 import sys
 
-DEFAULT_STATE = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "account" / "hyperpod.json"
+# Installed as package data (preflight/fixtures/), or the repository's fixtures/ in a checkout.
+DEFAULT_STATE = next(path for path in (
+    pathlib.Path(__file__).resolve().parent / "fixtures" / "account" / "hyperpod.json",
+    pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "account" / "hyperpod.json") if path.exists())
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
 class LocalAws:
     """A seeded moto server: ``with LocalAws(state) as aws: aws.env`` gives the environment to use."""
 
-    def __init__(self, state: dict | str | pathlib.Path = DEFAULT_STATE):
+    def __init__(self, state: dict | str | pathlib.Path = DEFAULT_STATE, settle_seconds: float | None = None):
+        """``settle_seconds``: how long a cluster change stays Creating/Updating before InService
+        (default: the state's ``settle_seconds``, else 0)."""
         if not isinstance(state, dict):
             path = pathlib.Path(state)
             state = json.loads(path.read_text())
@@ -39,6 +45,7 @@ class LocalAws:
         self.state = state
         self.account = state["account"]
         self.region = state["region"]
+        self.settle_seconds = state.get("settle_seconds", 0) if settle_seconds is None else settle_seconds
 
     def __enter__(self) -> "LocalAws":
         # moto reads its account id when imported; set it, and credentials, before that.
@@ -57,6 +64,10 @@ class LocalAws:
                     "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": self.region,
                     "AWS_DEFAULT_REGION": self.region, "MOTO_ACCOUNT_ID": self.account}
         self.ids: dict[str, str] = {}
+        from preflight import local_sagemaker
+
+        local_sagemaker.install(self.settle_seconds, self.state.get("cluster_failures"))
+        local_sagemaker.QUOTAS[(self.account, self.region)] = dict(self.state.get("cluster_quotas", {}))
         seed(self)
         return self
 
@@ -163,7 +174,12 @@ def seed(aws: LocalAws) -> None:
         iam.attach_user_policy(UserName="moto", PolicyArn=arn)
 
     for bucket in state.get("buckets", []):
-        s3.create_bucket(Bucket=bucket["name"])
+        # us-east-1 is the one region whose buckets are created without a location constraint
+        where = bucket.get("region", region)
+        s3.create_bucket(Bucket=bucket["name"], **({} if where == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": where}}))
+        if bucket.get("policy"):
+            s3.put_bucket_policy(Bucket=bucket["name"], Policy=(base_dir / bucket["policy"]).read_text())
         for key, body in bucket.get("objects", {}).items():
             s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode())
 
@@ -180,27 +196,30 @@ def seed(aws: LocalAws) -> None:
     sagemaker = aws.client("sagemaker")
     bucket = state["buckets"][0]["name"] if state.get("buckets") else "sagemaker-lifecycle"
     for cluster in state.get("hyperpod_clusters", []):
-        groups = [{"InstanceGroupName": g["name"], "InstanceType": "ml.c5.2xlarge", "InstanceCount": 1,
-                   "ThreadsPerCore": 1, "ExecutionRole": f"arn:aws:iam::{account}:role/HyperPodExecutionRole",
-                   "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/", "OnCreate": "on_create_noop.sh"}}
+        groups = [{"InstanceGroupName": g["name"], "InstanceType": g.get("instance_type", "ml.c5.2xlarge"),
+                   "InstanceCount": g.get("count", 1), "ThreadsPerCore": 1, "ImageId": g["image"],
+                   "ExecutionRole": f"arn:aws:iam::{account}:role/HyperPodExecutionRole",
+                   "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/", "OnCreate": "on_create_noop.sh"},
+                   **({"MinInstanceCount": g["min_count"]} if "min_count" in g else {})}
                   for g in cluster["groups"]]
         sagemaker.create_cluster(ClusterName=cluster["name"], InstanceGroups=groups,
                                  VpcConfig={"SecurityGroupIds": [state["security_groups"][0]["id"]],
                                             "Subnets": subnet_ids[:1]})
-        stored = sagemaker_backends[account][region].clusters[cluster["name"]]
-        for group, spec in zip(stored.instance_groups, cluster["groups"]):
-            group["CurrentImageId"] = spec["image"]  # moto drops ImageId and reports no CurrentImageId
+        sagemaker_backends[account][region].clusters[cluster["name"]]._settles_at = 0  # exists already: settled
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m preflight.local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--state", default=str(DEFAULT_STATE), help="account-state file to seed")
+    parser.add_argument("--settle", type=float, default=None, metavar="SECONDS",
+                        help="how long a cluster change stays Creating/Updating before InService "
+                             "(default: the state's settle_seconds, else 0)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command to run after --")
-    with LocalAws(args.state) as aws:
+    with LocalAws(args.state, args.settle) as aws:
         print(f"local AWS at {aws.endpoint} (account {aws.account}, {aws.region}), seeded from {args.state}",
               file=sys.stderr)
         return subprocess.run(command, env=aws.env).returncode

@@ -1,16 +1,21 @@
 """PF400, PF401 and PF45x: the live run's own verdicts, and the cluster a request changes (``--live``).
 
 PF400/PF401 are reported by the engine when a lookup fails: required checks fail closed (exit 3),
-advisory ones warn. The PF45x rules compare an update, a software update or a deletion with the
-cluster as it is.
+advisory ones warn. The PF45x rules compare a change (update, software update, deletion, node
+operations) with the cluster as it is: DescribeCluster and ListClusterNodes (preflight/plan.py).
 """
 
 from __future__ import annotations
 
 from preflight.findings import Severity
-from preflight.live import UPDATES
+from preflight.live import UPDATES, cluster_name, foreign_region
+from preflight.operations import CLUSTER_MEMBERS
 from preflight.registry import rule
 from preflight.values import real
+
+# Members of an existing instance group that cannot change: CloudFormation's AWS::SageMaker::Cluster
+# schema lists them as create-only (/properties/InstanceGroups/*/...), and UpdateCluster refuses them.
+CREATE_ONLY = ("InstanceType", "ExecutionRole", "ThreadsPerCore", "OverrideVpcConfig")
 
 
 @rule("PF400", "verification-incomplete", Severity.ERROR, kind="engine")
@@ -43,8 +48,37 @@ def advisory_verification_incomplete(ctx):
 
 def _named_cluster(ctx):
     """(the request's cluster name, its state in the account, or None when it does not exist)."""
-    name = real(ctx.value("/ClusterName"))
+    name = cluster_name(ctx)
     return name, ctx.account.cluster(name) if name else None
+
+
+@rule("PF402", "region-mismatch", Severity.ERROR, kind="live", required=False)
+def region_mismatch(ctx):
+    """The request's ARNs name another region than the one checked (`--region`, the profile's).
+
+    ## Why is this bad?
+    Every resource would be looked up in the wrong region and reported missing, one error per
+    resource. Said once instead, and the other live checks of the request are skipped: check it
+    in its own region.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-west-2:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Source
+    AWS ARNs name their region; SageMaker, EC2, KMS and EKS resources are regional.
+    """
+    found = foreign_region(ctx)
+    if found:
+        region, pointer = found
+        yield ctx.finding(pointer, f"the request names region {region}, but {ctx.account.region} is checked; "
+                          "its other live checks are skipped", f"check it with --region {region}")
 
 
 @rule("PF450", "cluster-missing", Severity.ERROR, kind="live", required=True, operations=UPDATES)
@@ -69,7 +103,8 @@ def cluster_missing(ctx):
     """
     name, cluster = _named_cluster(ctx)
     if name and cluster is None:
-        yield ctx.finding("/ClusterName", f"cluster {name} does not exist in {ctx.account.region}")
+        member = next(m for m in CLUSTER_MEMBERS if ctx.value(f"/{m}") == name)
+        yield ctx.finding(f"/{member}", f"cluster {name} does not exist in {ctx.account.region}")
 
 
 @rule("PF454", "cluster-already-exists", Severity.ERROR, kind="live", required=True,
@@ -131,39 +166,35 @@ def instance_group_missing(ctx):
                               f"its groups: {', '.join(sorted(cluster.groups)) or 'none'}")
 
 
-@rule("PF452", "software-update-touches-groups", Severity.INFO, kind="live", required=False,
-      operations=("update-cluster-software", "update-cluster"))
+@rule("PF452", "software-update-touches-groups", Severity.INFO, kind="live", required=False, operations=UPDATES)
 def software_update_touches_groups(ctx):
-    """Which existing instance groups this update will touch.
+    """What a change will do to the cluster (the plan): groups added, removed or scaled, images and nodes touched.
 
     ## Why is this bad?
-    Informational: a software update without `InstanceGroups` touches every group; a cluster
-    update replaces the named groups' settings. Knowing which groups change avoids surprises.
+    Informational: an update is otherwise checked field by field, never against the cluster it
+    changes. Read from DescribeCluster and ListClusterNodes, each change is one finding: a group
+    added (with the deep health checks its new nodes run), removed, scaled up or down by how many
+    nodes, an image or release change and how many nodes it touches, nodes rebooted, replaced or
+    deleted. The JSON report carries the same as `plan`; `preflight plan` prints only that.
 
     ## Example
     ```json
-    {"ClusterName": "ml-cluster", "ImageId": "default"}
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 3, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
     ```
 
     ## Use instead
     ```json
-    {"ClusterName": "no-such-cluster", "ImageId": "default"}
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
     ```
 
     ## Source
-    Seed guide, "Actualización del software de clúster".
+    Seed guide, "Actualización del software de clúster"; SageMaker `DescribeCluster`, `ListClusterNodes`.
     """
-    name, cluster = _named_cluster(ctx)
-    if cluster is None:
-        return
-    named = [g.get("InstanceGroupName") for _, g in ctx.instance_groups()]
-    touched = sorted(cluster.groups) if ctx.operation == "update-cluster-software" and not named \
-        else sorted(n for n in named if n in cluster.groups)
-    added = sorted(n for n in named if isinstance(n, str) and n not in cluster.groups)
-    message = f"touches existing instance groups: {', '.join(touched) or 'none'}"
-    if added and ctx.operation == "update-cluster":
-        message += f"; adds: {', '.join(added)}"
-    yield ctx.finding("", message)
+    from preflight import plan
+
+    found = plan.of(ctx)
+    for change in found["changes"] if found else ():
+        yield ctx.finding(change["pointer"], change["summary"])
 
 
 @rule("PF453", "custom-ami-group-without-image", Severity.ERROR, kind="live", required=True,
@@ -198,3 +229,213 @@ def custom_ami_group_without_image(ctx):
         if image and image.startswith("ami-"):
             yield ctx.finding("", f"instance group {group_name} runs custom AMI {image}, and no ImageId is given",
                               "add ImageId: the new custom AMI, or default")
+
+
+def _nodes(ctx, name):
+    return ctx.account.cluster_nodes(name) or []
+
+
+@rule("PF455", "create-only-member-changed", Severity.ERROR, kind="live", required=True,
+      operations=("update-cluster",))
+def create_only_member_changed(ctx):
+    """An update changes a member of an existing instance group that can only be set when the group is created.
+
+    ## Why is this bad?
+    `InstanceType`, `ExecutionRole`, `ThreadsPerCore` and `OverrideVpcConfig` of an existing group
+    are create-only: UpdateCluster refuses the change (CloudFormation would replace the whole
+    cluster). To change one, add a new group with the new value and remove the old one.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.4xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Source
+    CloudFormation resource schema AWS::SageMaker::Cluster, `createOnlyProperties`; SageMaker `UpdateCluster`.
+    """
+    name, cluster = _named_cluster(ctx)
+    if cluster is None:
+        return
+    for pointer, group in ctx.instance_groups():
+        existing = cluster.groups.get(group.get("InstanceGroupName"))
+        if existing is None:
+            continue
+        for member in CREATE_ONLY:
+            given, now = group.get(member), existing.get(member)
+            if given is None or now is None or _same(given, now):
+                continue
+            yield ctx.finding(f"{pointer}/{member}", f"{member} of existing group {group['InstanceGroupName']} is "
+                              f"{_shown(now)}; it cannot change to {_shown(given)}",
+                              "keep it, or add a new group with the new value and delete this one")
+
+
+def _same(given, now) -> bool:
+    if isinstance(given, dict) and isinstance(now, dict):
+        return {k: sorted(v) if isinstance(v, list) else v for k, v in given.items()} == \
+            {k: sorted(v) if isinstance(v, list) else v for k, v in now.items()}
+    return given == now
+
+
+def _shown(value) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+@rule("PF456", "scaled-below-minimum", Severity.ERROR, kind="live", required=True,
+      operations=("batch-delete-cluster-nodes", "update-cluster"))
+def scaled_below_minimum(ctx):
+    """A change leaves an instance group with fewer nodes than its `MinInstanceCount`.
+
+    ## Why is this bad?
+    The group's minimum is what the cluster needs to be useful; the service refuses to go below
+    it, or the cluster is left degraded. Lower `MinInstanceCount` first if that is the intent.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "NodeIds": ["i-557701e84e555db82", "i-ead00e00de8f6f4dd"]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "NodeIds": ["i-557701e84e555db82"]}
+    ```
+
+    ## Source
+    SageMaker API reference, `ClusterInstanceGroupSpecification.MinInstanceCount`.
+    """
+    from preflight import plan
+
+    name, cluster = _named_cluster(ctx)
+    if cluster is None:
+        return
+    if ctx.operation == "update-cluster":
+        for pointer, group in ctx.instance_groups():
+            existing = cluster.groups.get(group.get("InstanceGroupName"))
+            count = group.get("InstanceCount")
+            minimum = group.get("MinInstanceCount", (existing or {}).get("MinCount"))
+            if existing is not None and type(count) is int and type(minimum) is int and count < minimum:
+                yield ctx.finding(f"{pointer}/InstanceCount", f"{group['InstanceGroupName']} would have {count} "
+                                  f"nodes, below its MinInstanceCount {minimum}")
+        return
+    for change in plan.changes(ctx, cluster, _nodes(ctx, name)):
+        minimum = cluster.groups.get(change["group"], {}).get("MinCount")
+        if "left" in change and type(minimum) is int and change["left"] < minimum:
+            yield ctx.finding(change["pointer"], f"deleting {len(change['nodes'])} nodes leaves {change['group']} "
+                              f"with {change['left']}, below its MinInstanceCount {minimum}")
+
+
+@rule("PF457", "last-group-deleted", Severity.ERROR, kind="live", required=True, operations=("update-cluster",))
+def last_group_deleted(ctx):
+    """An update deletes every instance group of the cluster and adds none.
+
+    ## Why is this bad?
+    A cluster keeps at least one instance group; to remove the cluster, send delete-cluster.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroupsToDelete": ["workers"]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Source
+    SageMaker `UpdateCluster`, `InstanceGroupsToDelete`.
+    """
+    name, cluster = _named_cluster(ctx)
+    deleting = ctx.value("/InstanceGroupsToDelete")
+    if cluster is None or not isinstance(deleting, list):
+        return
+    kept = (set(cluster.groups) - set(d for d in deleting if isinstance(d, str))) | {
+        g.get("InstanceGroupName") for _, g in ctx.instance_groups(("InstanceGroups",))}
+    if not kept:
+        yield ctx.finding("/InstanceGroupsToDelete", f"deletes every instance group of {name} "
+                          f"({', '.join(sorted(cluster.groups))}) and adds none", "send delete-cluster instead")
+
+
+@rule("PF458", "group-renamed", Severity.WARNING, kind="live", required=False, operations=("update-cluster",))
+def group_renamed(ctx):
+    """An update deletes a group and adds one of the same instance type under another name.
+
+    ## Why is this bad?
+    That is a rename, and HyperPod does not rename: every node of the old group is terminated and
+    the new group's nodes are launched and run their lifecycle scripts from scratch. To change the
+    group, keep its name.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroupsToDelete": ["workers"], "InstanceGroups": [{"InstanceGroupName": "workers-v2", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 3, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Source
+    SageMaker `UpdateCluster`, `InstanceGroupsToDelete`; field reports.
+    """
+    from preflight import plan
+
+    name, cluster = _named_cluster(ctx)
+    deleting = ctx.value("/InstanceGroupsToDelete")
+    if cluster is None or not isinstance(deleting, list):
+        return
+    removed = {d: cluster.groups[d] for d in deleting if isinstance(d, str) and d in cluster.groups}
+    for pointer, group in ctx.instance_groups(("InstanceGroups",)):
+        new_name = group.get("InstanceGroupName")
+        if new_name in cluster.groups:
+            continue
+        twin = next((old for old, record in removed.items() if record.get("InstanceType") == group.get("InstanceType")), None)
+        if twin:
+            yield ctx.finding(f"{pointer}/InstanceGroupName", f"group {twin} is deleted and {new_name} added with the same "
+                              f"instance type: its {plan.group_count(cluster.groups[twin])} nodes are replaced, not renamed",
+                              f"keep the name {twin} to change that group in place")
+
+
+@rule("PF459", "cluster-node-missing", Severity.ERROR, kind="live", required=True,
+      operations=("batch-delete-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes",
+                  "batch-add-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
+                  "attach-cluster-node-network-interface", "move-cluster-nodes"))
+def cluster_node_missing(ctx):
+    """A node operation names a node, or an instance group, the cluster does not have.
+
+    ## Why is this bad?
+    The call reports the node as failed (or fails); usually an id from another cluster or region,
+    or a node already gone. Read from ListClusterNodes.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "NodeIds": ["i-0123456789abcdef0"]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "NodeIds": ["i-557701e84e555db82"]}
+    ```
+
+    ## Source
+    SageMaker `ListClusterNodes`, `BatchDeleteClusterNodes`.
+    """
+    name, cluster = _named_cluster(ctx)
+    if cluster is None:
+        return
+    ids = ctx.value("/NodeIds")
+    named = [(f"/NodeIds/{i}", n) for i, n in enumerate(ids if isinstance(ids, list) else [])]
+    named += [("/NodeId", ctx.value("/NodeId"))]
+    known = {n.id for n in _nodes(ctx, name)}
+    for pointer, node_id in named:
+        if isinstance(node_id, str) and node_id not in known:
+            yield ctx.finding(pointer, f"cluster {name} has no node {node_id}")
+    specs = ctx.value("/NodesToAdd")
+    for index, spec in enumerate(specs if isinstance(specs, list) else []):
+        group = spec.get("InstanceGroupName") if isinstance(spec, dict) else None
+        if isinstance(group, str) and group not in cluster.groups:
+            yield ctx.finding(f"/NodesToAdd/{index}/InstanceGroupName", f"cluster {name} has no instance group {group!r}",
+                              f"its groups: {', '.join(sorted(cluster.groups)) or 'none'}")

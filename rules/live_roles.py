@@ -1,4 +1,5 @@
-"""PF410-PF42x: the execution roles and what they must reach, the lifecycle scripts (``--live``).
+"""PF410-PF42x: the execution roles and what they must reach, the lifecycle scripts, whether the
+roles can read them, and the Slurm lifecycle configuration (``--live``).
 
 The roles are required checks (PF400 when they cannot be read); the lifecycle checks are advisory
 (PF401 names what was not verified).
@@ -6,10 +7,12 @@ The roles are required checks (PF400 when they cannot be read); the lifecycle ch
 
 from __future__ import annotations
 
+import json
+
 from preflight.findings import Severity
-from preflight.live import lifecycle_objects
+from preflight.live import cluster_name, lifecycle_configs, lifecycle_objects, policy_set_of, provisioning_parameters
 from preflight.registry import rule
-from preflight.values import parse_arn
+from preflight.values import parse_arn, real
 
 SAGEMAKER = "sagemaker.amazonaws.com"
 
@@ -141,3 +144,141 @@ def lifecycle_script_malformed(ctx):
             yield ctx.finding(pointer, f"s3://{bucket}/{key} does not start with a #! line", "add #!/bin/bash")
         if b"\r\n" in head.head:
             yield ctx.finding(pointer, f"s3://{bucket}/{key} has CRLF line endings", "convert it with dos2unix")
+
+
+@rule("PF422", "lifecycle-unreadable-by-role", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def lifecycle_unreadable_by_role(ctx):
+    """A group's execution role may not read its lifecycle scripts (`s3:GetObject`, `s3:ListBucket`).
+
+    ## Why is this bad?
+    The nodes download the lifecycle scripts with the execution role; without read access the
+    cluster fails with "Lifecycle scripts did not run successfully. Ensure the scripts exist in
+    provided S3 path, are accessible...". Judged from the role's identity policies, its
+    permissions boundary and the bucket policy; a condition that cannot be known here makes it a
+    warning (undecided), never a pass.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/NoKmsExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Source
+    HyperPod developer guide, lifecycle scripts and the execution role (AmazonSageMakerClusterInstanceRolePolicy); field reports.
+    """
+    from preflight.iam import s3access
+    from preflight.iam.evaluate import MAYBE, NO
+
+    judged = set()
+    for pointer, group, bucket, prefix, key in lifecycle_configs(ctx):
+        role_arn = real(group.get("ExecutionRole"))
+        if not parse_arn(role_arn) or (role_arn, bucket, key) in judged:
+            continue
+        judged.add((role_arn, bucket, key))
+        if ctx.account.role(role_arn) is None or not ctx.account.object_head(bucket, key).bucket_exists:
+            continue  # PF410 and PF420 report those
+        identity = policy_set_of(role_arn, ctx.account.identity_policies(role_arn))
+        policy = ctx.account.bucket_policy(bucket)
+        where = f"{pointer}/LifeCycleConfig/SourceS3Uri"
+        for action, resource, outcome, reason in s3access.verdicts(role_arn, identity, policy, bucket, key, prefix):
+            if outcome == NO:
+                yield ctx.finding(where, f"role {role_arn} may not {action} on {resource}: {reason}",
+                                  f"allow {action} on {resource} in the role's policy")
+            elif outcome == MAYBE:
+                yield ctx.finding(where, f"whether role {role_arn} may {action} on {resource} is not decided: {reason}",
+                                  severity=Severity.WARNING)
+
+
+@rule("PF423", "provisioning-parameters-mismatch", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def provisioning_parameters_mismatch(ctx):
+    """The Slurm `provisioning_parameters.json` beside the lifecycle scripts is not valid JSON, or names groups the cluster will not have.
+
+    ## Why is this bad?
+    The Slurm lifecycle scripts read it to tell the controller, login and worker nodes apart; a
+    group it names that the cluster lacks, or a partition named after another instance type than
+    its group's, leaves nodes out of Slurm and the lifecycle fails.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm-other", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm", "OnCreate": "on_create.sh"}}, {"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Source
+    HyperPod developer guide, base lifecycle scripts for Slurm (`provisioning_parameters.json`).
+    """
+    groups = {g.get("InstanceGroupName"): g.get("InstanceType") for _, g in ctx.instance_groups(("InstanceGroups",))}
+    if ctx.operation == "update-cluster":
+        name = cluster_name(ctx)
+        cluster = ctx.account.cluster(name) if name else None
+        for group_name, record in (cluster.groups if cluster else {}).items():
+            groups.setdefault(group_name, record.get("InstanceType"))
+    for pointer, bucket, key in provisioning_parameters(ctx):
+        body = ctx.account.small_object(bucket, key)
+        if body is None:
+            continue
+        where = f"s3://{bucket}/{key}"
+        try:
+            parameters = json.loads(body)
+        except ValueError as err:
+            yield ctx.finding(pointer, f"{where} is not valid JSON: {err}")
+            continue
+        if not isinstance(parameters, dict):
+            yield ctx.finding(pointer, f"{where} is not a JSON object")
+            continue
+        named = [(f"{member}", parameters.get(member), None) for member in ("controller_group", "login_group")]
+        workers = parameters.get("worker_groups")
+        for index, worker in enumerate(workers if isinstance(workers, list) else []):
+            if isinstance(worker, dict):
+                named.append((f"worker_groups[{index}]", worker.get("instance_group_name"), worker.get("partition_name")))
+        for member, group_name, partition in named:
+            if not isinstance(group_name, str):
+                continue
+            if group_name not in groups:
+                yield ctx.finding(pointer, f"{where} {member} names group {group_name!r}, which the cluster will not have",
+                                  f"its groups: {', '.join(sorted(g for g in groups if isinstance(g, str))) or 'none'}")
+            elif isinstance(partition, str) and partition.startswith("ml.") and groups[group_name] \
+                    and partition != groups[group_name]:
+                yield ctx.finding(pointer, f"{where} {member} partition {partition} is not {group_name}'s instance type "
+                                  f"{groups[group_name]}")
+
+
+@rule("PF424", "lifecycle-bucket-other-region", Severity.WARNING, kind="live", required=False)
+def lifecycle_bucket_other_region(ctx):
+    """The lifecycle bucket is in another region than the cluster.
+
+    ## Why is this bad?
+    The nodes fetch the scripts across regions: slower, charged as transfer between regions, and
+    blocked where the VPC reaches S3 through a gateway endpoint (which serves its own region only).
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-eu/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    ```
+
+    ## Source
+    Amazon S3 user guide, gateway endpoints; HyperPod developer guide, VPC setup.
+    """
+    said = set()
+    for pointer, _, bucket, _, key in lifecycle_configs(ctx):
+        region = ctx.account.object_head(bucket, key).bucket_region
+        if region and region != ctx.account.region and bucket not in said:
+            said.add(bucket)
+            yield ctx.finding(f"{pointer}/LifeCycleConfig/SourceS3Uri",
+                              f"bucket {bucket} is in {region}; the cluster is in {ctx.account.region}",
+                              "copy the lifecycle scripts to a bucket in the cluster's region")

@@ -2,7 +2,9 @@
 # The main job on the bundled fixtures. Offline: the seed guide's example requests as written
 # (they must fail, every mistake located) and corrected (they must pass), and the seed's policy.
 # Live: the same corrected requests and some broken ones against the embedded local AWS (moto's
-# server seeded from fixtures/account/hyperpod.json), then `apply` sending one that passed.
+# server seeded from fixtures/account/hyperpod.json), then `apply` sending one that passed; the
+# plan of an update to the existing cluster, an update the service would refuse, and an update
+# applied with --wait.
 # Exits non-zero if any outcome is not the expected one.
 set -u
 cd "$(dirname "$0")/.."
@@ -39,4 +41,10 @@ expect 0 "Live: apply sends a create request that passed" \
   local_aws "$preflight" apply fixtures/live/requests/new-cluster.create-cluster.json
 expect 1 "Live: apply refuses a failing request and sends nothing" \
   local_aws "$preflight" apply fixtures/live/requests/untagged-ami.create-cluster.json
+expect 0 "Live: what a scale-up of the existing cluster will do (the plan)" \
+  local_aws "$preflight" plan fixtures/live/requests/scale-up.update-cluster.json
+expect 1 "Live: an update that changes an existing group's instance type is refused" \
+  local_aws "$preflight" check --live fixtures/live/requests/instance-type.update-cluster.json
+expect 0 "Live: apply the scale-up and wait until the cluster is InService again (changes settle in 3 s here)" \
+  "$python" -m preflight.local --settle 3 -- "$preflight" apply --wait --wait-interval 1 fixtures/live/requests/scale-up.update-cluster.json
 exit $status

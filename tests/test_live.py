@@ -15,26 +15,13 @@ from preflight.registry import all_rules
 LIVE_CASES = sorted((FIXTURES / "live").glob("*.yaml"))
 
 
-# moto has no SageMaker Service Quotas (ListServiceQuotas is not implemented): that one call is
-# answered by botocore's Stubber with these quotas; every other call goes to moto's server.
-CLUSTER_QUOTAS = {"ml.c5.2xlarge": 4, "ml.trn1.32xlarge": 8, "ml.p5.48xlarge": 2}
-
-
 @pytest.fixture(scope="module")
 def account(local_aws):
-    from botocore.stub import Stubber
-
+    """A fresh reader of the seeded account (its SageMaker cluster quotas are seeded too: see
+    preflight/local_sagemaker.py)."""
     from preflight.aws import BotoAccount
 
-    def make():
-        made = BotoAccount(region=local_aws.region, timeout=5)
-        stubber = Stubber(made.client("service-quotas"))
-        quotas = [{"ServiceCode": "sagemaker", "QuotaName": f"{t} for cluster usage", "QuotaCode": f"L-{i:08d}",
-                   "Value": v} for i, (t, v) in enumerate(CLUSTER_QUOTAS.items())]
-        stubber.add_response("list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "sagemaker"})
-        stubber.activate()
-        return made
-    return make
+    return lambda: BotoAccount(region=local_aws.region, timeout=5)
 
 
 @pytest.mark.parametrize("path", LIVE_CASES, ids=[p.stem for p in LIVE_CASES])

@@ -104,7 +104,8 @@ def test_passing_request_creates_the_cluster(run_cli, local_aws, tmp_path):
     result = run_cli("apply", "--format", "json", path, env=local_aws.env)
     assert result.returncode == 0, result.stdout + result.stderr
     outcome = json.loads(result.stdout)["tool"]["apply"]
-    assert outcome["sent"] and outcome["response"]["ClusterArn"].endswith("gate-passed")
+    arn = local_aws.client("sagemaker").describe_cluster(ClusterName="gate-passed")["ClusterArn"]
+    assert outcome["sent"] and outcome["response"]["ClusterArn"] == arn
     assert "gate-passed" in _clusters(local_aws)
 
 

@@ -22,6 +22,7 @@ def render(report: Report, colour: bool = False) -> str:
         ],
         "summary": {"files": len(report.files), **report.counts(), "suppressed": len(report.suppressed)},
         "errors": report.errors,
+        **({"plan": report.plans} if report.plans else {}),
     }
     if report.baseline is not None:
         document["baseline"] = report.baseline

@@ -1,0 +1,206 @@
+"""What a change will do to the cluster it names: the request compared with DescribeCluster and
+ListClusterNodes as read by the live prefetch. Pure: no AWS here, only the records of account.py.
+
+A plan is a list of changes, each a dict with ``action``, ``group`` (or None), ``pointer`` (where
+the request asks for it) and ``summary`` (one line), plus the numbers and node ids involved. The
+PF452 rule reports each change as an info finding; the JSON report carries the plans.
+"""
+
+from __future__ import annotations
+
+from preflight.live import UPDATES as CHANGES, cluster_name
+from preflight.values import real
+ATTACHMENTS = {"attach-cluster-node-volume": ("/VolumeId", "volume", "attached to"),
+               "detach-cluster-node-volume": ("/VolumeId", "volume", "detached from"),
+               "attach-cluster-node-network-interface": ("/NetworkInterfaceId", "network interface", "attached to")}
+NODE_ACTIONS = {"batch-delete-cluster-nodes": "deleted", "batch-reboot-cluster-nodes": "rebooted",
+                "batch-replace-cluster-nodes": "replaced"}
+
+
+def _nodes(count: int, kind: str = "") -> str:
+    return f"{count} {kind}node{'' if count == 1 else 's'}"
+
+
+def group_count(group: dict) -> int:
+    for key in ("TargetCount", "CurrentCount"):
+        if isinstance(group.get(key), int):
+            return group[key]
+    return 0
+
+
+def _nodes_of(nodes, group: str) -> list[str]:
+    return [n.id for n in nodes or () if n.group == group]
+
+
+def _checks(spec: dict) -> list[str]:
+    checks = spec.get("OnStartDeepHealthChecks")
+    return [c for c in checks if isinstance(c, str)] if isinstance(checks, list) else []
+
+
+def changes(ctx, cluster, nodes) -> list[dict]:
+    """The plan of ``ctx``'s request against ``cluster`` (ClusterState) and its ``nodes``."""
+    operation = ctx.operation
+    if operation == "update-cluster":
+        return _update(ctx, cluster, nodes)
+    if operation == "update-cluster-software":
+        return _software(ctx, cluster, nodes)
+    if operation in NODE_ACTIONS:
+        return _node_batch(ctx, cluster, nodes, NODE_ACTIONS[operation])
+    if operation == "batch-add-cluster-nodes":
+        return _add_nodes(ctx, cluster)
+    if operation in ATTACHMENTS:
+        return _attachment(ctx, nodes, *ATTACHMENTS[operation])
+    if operation == "start-cluster-health-check":
+        return _health_checks(ctx, cluster, nodes)
+    if operation == "move-cluster-nodes":
+        group, target = real(ctx.value("/SourceInstanceGroupName")), real(ctx.value("/TargetInstanceGroupName"))
+        ids = ctx.value("/NodeIds") if isinstance(ctx.value("/NodeIds"), list) else []
+        count = len(ids) or ctx.value("/InstanceCount")
+        return [{"action": "nodes-moved", "group": group, "pointer": "/SourceInstanceGroupName", "nodes": ids,
+                 "summary": f"moves {count if count is not None else 'some'} nodes of {group} to group {target} of "
+                            f"{ctx.value('/TargetClusterArn')}"}]
+    if operation == "delete-cluster":
+        total = len(nodes or ())
+        return [{"action": "delete-cluster", "group": None, "pointer": "/ClusterName", "nodes": total,
+                 "summary": f"deletes the cluster: {len(cluster.groups)} instance groups, {total} nodes"}]
+    return []
+
+
+def _update(ctx, cluster, nodes) -> list[dict]:
+    found = []
+    for pointer, spec in ctx.instance_groups():
+        name = real(spec.get("InstanceGroupName"))
+        count = spec.get("InstanceCount")
+        if not name or type(count) is not int:
+            continue
+        checks = _checks(spec)
+        existing = cluster.groups.get(name)
+        if existing is None:
+            change = {"action": "add-group", "group": name, "pointer": pointer, "to": count,
+                      "summary": f"adds instance group {name}: {count} x {spec.get('InstanceType')}"}
+            if checks:
+                change["deep_health_checks"] = checks
+                change["summary"] += f", deep health checks {', '.join(checks)} on its {count} new nodes"
+            found.append(change)
+            continue
+        before = group_count(existing)
+        if count != before:
+            direction = "up" if count > before else "down"
+            change = {"action": f"scale-{direction}", "group": name, "pointer": f"{pointer}/InstanceCount",
+                      "from": before, "to": count, "by": abs(count - before),
+                      "summary": f"scales {name} {direction} by {abs(count - before)}: {before} -> {count} nodes"}
+            if direction == "down":
+                change["summary"] += " (the service chooses which nodes go)"
+            elif checks:
+                change["deep_health_checks"] = checks
+                change["summary"] += f", deep health checks {', '.join(checks)} on the {_nodes(count - before, 'new ')}"
+            found.append(change)
+        image, current = real(spec.get("ImageId")), existing.get("CurrentImageId")
+        if image and current and image != current:
+            touched = _nodes_of(nodes, name)
+            found.append({"action": "image", "group": name, "pointer": f"{pointer}/ImageId", "from": current,
+                          "to": image, "nodes": touched,
+                          "summary": f"changes {name}'s image {current} -> {image} ({len(touched)} existing nodes)"})
+    deleting = ctx.value("/InstanceGroupsToDelete")
+    for index, name in enumerate(deleting if isinstance(deleting, list) else []):
+        if isinstance(name, str) and name in cluster.groups:
+            gone = _nodes_of(nodes, name)
+            found.append({"action": "remove-group", "group": name, "pointer": f"/InstanceGroupsToDelete/{index}",
+                          "nodes": gone, "summary": f"removes instance group {name} and its {len(gone)} nodes"})
+    return found
+
+
+def _software(ctx, cluster, nodes) -> list[dict]:
+    named = [(f"{p}/InstanceGroupName", g.get("InstanceGroupName")) for p, g in ctx.instance_groups()]
+    targets = [(p, n) for p, n in named if isinstance(n, str) and n in cluster.groups] if named else [
+        ("", n) for n in sorted(cluster.groups)]
+    image = real(ctx.value("/ImageId"))
+    found = []
+    for pointer, name in targets:
+        current = cluster.groups[name].get("CurrentImageId") or "default"
+        release = cluster.groups[name].get("CurrentImageReleaseVersion")
+        target = image or current
+        touched = _nodes_of(nodes, name)
+        what = (f"image {current} -> {target}" if target != current else
+                f"image {current} to its latest release" + (f" (now {release})" if release else ""))
+        found.append({"action": "software-update", "group": name, "pointer": pointer, "from": current,
+                      "to": target, "nodes": touched,
+                      "summary": f"updates the {what} of {name} on {len(touched)} nodes"})
+    return found
+
+
+def _node_batch(ctx, cluster, nodes, verb: str) -> list[dict]:
+    by_id = {n.id: n for n in nodes or ()}
+    ids = ctx.value("/NodeIds")
+    groups: dict[str, list[str]] = {}
+    for node_id in ids if isinstance(ids, list) else []:
+        if isinstance(node_id, str) and node_id in by_id:
+            groups.setdefault(by_id[node_id].group, []).append(node_id)
+    found = []
+    for name, touched in groups.items():
+        left = len(_nodes_of(nodes, name)) - (len(touched) if verb == "deleted" else 0)
+        change = {"action": f"nodes-{verb}", "group": name, "pointer": "/NodeIds", "nodes": touched,
+                  "summary": f"{_nodes(len(touched))} of {name} {verb}: {', '.join(touched)}"}
+        if verb == "deleted":
+            change["left"] = left
+            change["summary"] += f" ({left} left)"
+        found.append(change)
+    logical = ctx.value("/NodeLogicalIds")
+    if isinstance(logical, list) and logical:
+        found.append({"action": f"nodes-{verb}", "group": None, "pointer": "/NodeLogicalIds", "nodes": logical,
+                      "summary": f"{_nodes(len(logical))} named by logical id {verb} (not matched here)"})
+    return found
+
+
+def _attachment(ctx, nodes, pointer: str, what: str, verb: str) -> list[dict]:
+    node_id, resource = ctx.value("/NodeId"), ctx.value(pointer)
+    node = next((n for n in nodes or () if n.id == node_id), None)
+    if node is None or not isinstance(resource, str):
+        return []
+    return [{"action": f"{what.replace(' ', '-')}-{verb.split()[0]}", "group": node.group, "pointer": pointer,
+             "nodes": [node_id], "summary": f"{what} {resource} {verb} node {node_id} of {node.group}"}]
+
+
+def _health_checks(ctx, cluster, nodes) -> list[dict]:
+    found = []
+    configs = ctx.value("/DeepHealthCheckConfigurations")
+    for index, config in enumerate(configs if isinstance(configs, list) else []):
+        name = config.get("InstanceGroupName") if isinstance(config, dict) else None
+        if not isinstance(name, str) or name not in cluster.groups:
+            continue
+        ids = config.get("InstanceIds") if isinstance(config.get("InstanceIds"), list) else _nodes_of(nodes, name)
+        checks = _checks({"OnStartDeepHealthChecks": config.get("DeepHealthChecks")})
+        found.append({"action": "deep-health-checks", "group": name, "pointer": f"/DeepHealthCheckConfigurations/{index}",
+                      "nodes": ids, "deep_health_checks": checks,
+                      "summary": f"runs deep health checks {', '.join(checks)} on {len(ids)} nodes of {name} "
+                                 "(they are unavailable meanwhile)"})
+    return found
+
+
+def _add_nodes(ctx, cluster) -> list[dict]:
+    found = []
+    specs = ctx.value("/NodesToAdd")
+    for index, spec in enumerate(specs if isinstance(specs, list) else []):
+        if not isinstance(spec, dict):
+            continue
+        name, by = spec.get("InstanceGroupName"), spec.get("IncrementTargetCountBy")
+        if isinstance(name, str) and name in cluster.groups and type(by) is int:
+            before = group_count(cluster.groups[name])
+            found.append({"action": "scale-up", "group": name, "pointer": f"/NodesToAdd/{index}", "from": before,
+                          "to": before + by, "by": by,
+                          "summary": f"scales {name} up by {by}: {before} -> {before + by} nodes"})
+    return found
+
+
+def of(ctx) -> dict | None:
+    """The plan of a change request as a JSON-ready object, or None (not a change, or no such
+    cluster). The account reads may raise LookupFailed."""
+    name = cluster_name(ctx)
+    if ctx.operation not in CHANGES or not name:
+        return None
+    cluster = ctx.account.cluster(name)
+    if cluster is None:
+        return None
+    nodes = ctx.account.cluster_nodes(name)
+    return {"file": ctx.document.path, "operation": ctx.operation, "cluster": name, "status": cluster.status,
+            "changes": changes(ctx, cluster, nodes)}
