@@ -3,6 +3,7 @@ HyperPod custom AMI guide's and field experience's rules for HyperPod administra
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from preflight.documents import escape
@@ -99,6 +100,8 @@ def policy_version(ctx):
     ## Why is this bad?
     Without `"Version": "2012-10-17"` IAM reads the policy under the 2008 grammar, where policy
     variables such as `${aws:username}` are plain text (a warning); any other value is rejected.
+    In a YAML file an unquoted `Version: 2012-10-17` may be read as a date (a warning: quote it);
+    CloudFormation reads it as the text, so a template's is fine.
 
     ## Example
     ```json
@@ -120,8 +123,14 @@ def policy_version(ctx):
         if version is None:
             yield ctx.finding(root.pointer, "no Version: IAM applies the 2008-10-17 grammar",
                               'add "Version": "2012-10-17"', severity=Severity.WARNING)
+        elif isinstance(version, datetime.date) and version.isoformat() in VERSIONS:
+            # A YAML file's unquoted date: CloudFormation and YAML 1.2 tools keep the text, others a date.
+            yield ctx.finding(f"{root.pointer}/Version", f"Version {version.isoformat()} is unquoted, so YAML may "
+                              "read it as a date, not the text IAM requires", f'quote it: "{version.isoformat()}"',
+                              severity=Severity.WARNING)
         elif version not in VERSIONS:
-            yield ctx.finding(f"{root.pointer}/Version", f"Version {version!r} is not 2012-10-17 or 2008-10-17",
+            shown = version.isoformat() if isinstance(version, datetime.date) else repr(version)
+            yield ctx.finding(f"{root.pointer}/Version", f"Version {shown} is not 2012-10-17 or 2008-10-17",
                               'use "Version": "2012-10-17"')
 
 

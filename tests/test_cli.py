@@ -282,6 +282,15 @@ def test_yaml_boolean_for_a_string_says_to_quote_it(run_cli, tmp_path):
     assert "PF103" in result.stdout and "quote it" in result.stdout and "InstanceGroups" not in result.stdout
 
 
+def test_yaml_policy_version_unquoted_says_to_quote_it(run_cli, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text('Version: 2012-10-17\nStatement:\n  - {Effect: Allow, Action: "sagemaker:ListClusters", Resource: "*"}\n')
+    result = run_cli("check", "--policy", str(path))
+    assert result.returncode == 0, result.stdout
+    assert "warning PF302 Version 2012-10-17 is unquoted" in result.stdout and 'quote it: "2012-10-17"' in result.stdout
+    assert "datetime" not in result.stdout
+
+
 def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
     import re
     import shlex
