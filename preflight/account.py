@@ -108,6 +108,16 @@ class Node:
     logical_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What the answer to a send proves (see ``aws.BotoAccount.send``)."""
+
+    result: str  # sent | refused | not-delivered | unknown
+    response: dict | None = None
+    code: str | None = None  # AWS's error code, when the answer had one
+    reason: str | None = None
+
+
 class Account(Protocol):
     region: str
 
@@ -129,3 +139,4 @@ class Account(Protocol):
     def offered_zones(self, instance_type: str) -> set[str]: ...
     def cluster_quotas(self) -> dict[str, float]: ...
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
+    def send(self, operation: str, request: dict) -> Delivery: ...

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import Counter
-from urllib.parse import unquote
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
+import botocore.session
 
-from preflight.account import (Caller, ClusterState, EksCluster, Image, Key, LookupFailed, Node, ObjectHead, Role,
+from preflight.account import (Caller, ClusterState, Delivery, EksCluster, Image, Key, LookupFailed, Node,
+                               ObjectHead, Role,
                                SecurityGroup, Snapshot, Subnet)
 
 NOT_FOUND = {
     "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound",
-    "InvalidSnapshotID.Malformed", "NotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket", "404",
+    "InvalidSnapshotID.Malformed", "NotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket",
     "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
     "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy",
 }
@@ -34,29 +39,123 @@ THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooMa
              "SlowDown", "RequestThrottled"}
 
 
+@dataclass(frozen=True)
+class ClientFailure:
+    code: str  # AWS's error code, or the HTTP status when the answer carried none
+    status: int | None
+    message: str
+    aws_code: bool  # the answer named an AWS error code (not an HTML page or a bare status)
+
+    @property
+    def reason(self) -> str:
+        if self.code in DENIED or self.status == 403:
+            return f"access denied ({self.code}: {self.message})"
+        if self.code in THROTTLED:
+            return f"throttled, still after retries ({self.code})"
+        return f"{self.code}: {self.message}" if self.aws_code else self.message
+
+
+def client_error(err) -> ClientFailure:
+    """What a botocore ClientError says, without echoing a body that is not an AWS error."""
+    error = err.response.get("Error") or {}
+    status = (err.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    code = str(error.get("Code") or status or "")
+    aws_code = bool(code) and not code.isdigit()
+    message = " ".join(str(error.get("Message") or "").split())
+    if not aws_code or "<" in message:  # an HTML or XML page: its text says nothing to rely on
+        message = f"HTTP {status} without an AWS error code" if not aws_code else f"HTTP {status}"
+    return ClientFailure(code, status, without_userinfo(message[:300]), aws_code)
+
+
+def transport_failure(err: BaseException) -> str:
+    """Why a call got no usable answer: a timeout, no connection, a reset, an unreadable answer."""
+    if isinstance(err, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found"
+    if isinstance(err, (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError)):
+        return f"timed out ({type(err).__name__})"
+    if isinstance(err, botocore.exceptions.EndpointConnectionError):
+        return f"endpoint unreachable ({without_userinfo(str(err.kwargs.get('endpoint_url', '')))})"
+    if isinstance(err, botocore.parsers.ResponseParserError):  # its text holds the raw body
+        return "the answer could not be read (not in the API's format)"
+    if isinstance(err, (botocore.exceptions.ConnectionClosedError, ConnectionError)):
+        return f"the connection was closed before the answer was complete ({type(err).__name__})"
+    return f"the call failed ({type(err).__name__})"
+
+
+def _short(err: BaseException) -> str:
+    return without_userinfo(str(err))[:80]
+
+
 class ConfigurationError(Exception):
     """The AWS settings cannot be used (no region, unknown profile): a usage error."""
 
 
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` with any ``user:password@`` taken out of the URLs in it."""
+    return USERINFO.sub("", text)
+
+
+def _settings(region: str | None) -> tuple[str | None, int]:
+    """The region as given (and where from) and AWS_MAX_ATTEMPTS, checked before boto3 sees them."""
+    given = [(region, "--region"), (os.environ.get("AWS_REGION"), "AWS_REGION"),
+             (os.environ.get("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION")]
+    region, source = next(((value, where) for value, where in given if value), (None, None))
+    if region is not None and not REGION.fullmatch(region):
+        raise ConfigurationError(f"{source} {region!r} is not an AWS region name (such as us-east-1)")
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS") or "4"
+    if not attempts.isdigit() or int(attempts) < 1:
+        raise ConfigurationError(f"AWS_MAX_ATTEMPTS {attempts!r} is not a whole number of at least 1")
+    for name, value in os.environ.items():
+        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
+            url = urlsplit(value)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ConfigurationError(f"{name} {without_userinfo(value)!r} is not an http(s) URL")
+    return region, int(attempts)
+
+
+_LOADER = None
+
+
+def _botocore_session():
+    """A botocore session whose service models are loaded once per process (a run makes one
+    account; the tests and bench/ make many)."""
+    global _LOADER
+    session = botocore.session.Session()
+    if _LOADER is None:
+        _LOADER = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _LOADER)
+    return session
+
+
 class BotoAccount:
     def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0):
+        region, attempts = _settings(region)
         try:
             # AWS_REGION is the standard variable too (the SDKs read it; this boto3 reads AWS_DEFAULT_REGION).
-            session = boto3.session.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION"))
+            session = boto3.session.Session(profile_name=profile, region_name=region, botocore_session=_botocore_session())
         except botocore.exceptions.ProfileNotFound as err:
             raise ConfigurationError(str(err)) from None
         if not session.region_name:
             raise ConfigurationError("no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+        if not REGION.fullmatch(session.region_name):
+            raise ConfigurationError(f"the profile's region {session.region_name!r} is not an AWS region name")
         self.region = session.region_name
-        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 4)  # the standard variable, honoured here too
         config = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
                                         connect_timeout=timeout, read_timeout=timeout)
-        # Clients are made up front: sessions are not thread-safe, clients are.
-        self._clients = {name: session.client(name, config=config)
-                         for name in ("sts", "ec2", "kms", "iam", "s3", "eks", "sagemaker", "service-quotas")}
-        # Creates and updates are not idempotent: exactly one attempt, then look before retrying.
-        self._sender = session.client("sagemaker", config=botocore.config.Config(
-            retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=timeout, read_timeout=timeout))
+        try:
+            # Clients are made up front: sessions are not thread-safe, clients are.
+            self._clients = {name: session.client(name, config=config)
+                             for name in ("sts", "ec2", "kms", "iam", "s3", "eks", "sagemaker", "service-quotas")}
+            # Creates and updates are not idempotent: exactly one attempt, then look before retrying.
+            self._sender = session.client("sagemaker", config=botocore.config.Config(
+                retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=timeout, read_timeout=timeout))
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:  # a setting botocore refuses
+            raise ConfigurationError(f"the AWS settings cannot be used: {without_userinfo(str(err))}") from None
         self.calls: Counter = Counter()  # (service, operation) -> calls made, for tests and bench/
         self._memo: dict = {}
         self._locks: dict = {}
@@ -69,35 +168,31 @@ class BotoAccount:
 
     # ----- plumbing --------------------------------------------------------------------------
 
-    def _call(self, service: str, operation: str, **params):
-        """One API call; None if AWS says the resource does not exist; LookupFailed otherwise."""
+    def _call(self, service: str, operation: str, build=None, **params):
+        """One API call and, inside the same guard, the reading of its answer: ``build(answer)``
+        (by default the answer itself), or None when AWS says with an error code that the
+        resource does not exist. Every other outcome, including an answer that lacks a member
+        ``build`` needs, raises LookupFailed naming the call."""
         lookup = f"{service}:{''.join(part.capitalize() for part in operation.split('_'))}"
         self.calls[(service, operation)] += 1
         try:
-            return getattr(self._clients[service], operation)(**params)
-        except botocore.exceptions.NoCredentialsError:
-            raise LookupFailed(lookup, "no AWS credentials found") from None
+            answer = getattr(self._clients[service], operation)(**params)
+            return build(answer) if build else answer
         except botocore.exceptions.ClientError as err:
-            error = err.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            message = " ".join(str(error.get("Message") or code).split())
-            if "<html" in message.lower() or not message:  # an HTML error page says nothing more
-                message = f"HTTP {status}"
-            if code in NOT_FOUND or (status == 404 and code not in DENIED) or (
-                    code == "ValidationException" and "not find" in message.lower()):  # SageMaker's "not found"
+            failure = client_error(err)
+            # An AWS "not found" code is a verified absence; a bare 404 (an HTML page, a proxy) is
+            # not, except for S3's HEAD requests, whose answers never have a body to carry a code.
+            if failure.code in NOT_FOUND or (failure.code == "404" and operation.startswith("head_")) or (
+                    failure.code == "ValidationException" and "not find" in failure.message.lower()):
                 return None
-            if code in DENIED or status == 403:
-                raise LookupFailed(lookup, f"access denied ({code}: {message})") from None
-            if code in THROTTLED:
-                raise LookupFailed(lookup, f"throttled, still after retries ({code})") from None
-            raise LookupFailed(lookup, message if code in ("", str(status)) else f"{code}: {message}") from None
-        except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError) as err:
-            raise LookupFailed(lookup, f"timed out ({type(err).__name__})") from None
-        except botocore.exceptions.EndpointConnectionError as err:
-            raise LookupFailed(lookup, f"endpoint unreachable ({err.kwargs.get('endpoint_url', '')})") from None
+            raise LookupFailed(lookup, failure.reason) from None
         except botocore.exceptions.BotoCoreError as err:
-            raise LookupFailed(lookup, str(err)) from None
+            raise LookupFailed(lookup, transport_failure(err)) from None
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+            raise LookupFailed(lookup, f"the answer lacks what the API returns ({type(err).__name__}: "
+                                       f"{_short(err)})") from None
+        except Exception as err:  # noqa: BLE001 - whatever else breaks a call is a failed lookup
+            raise LookupFailed(lookup, transport_failure(err)) from None
 
     def _once(self, key, compute):
         """Memoise ``compute()`` under ``key``; concurrent callers of one key wait for one call."""
@@ -139,152 +234,139 @@ class BotoAccount:
 
     def caller(self) -> Caller:
         def compute():
-            answer = self._call("sts", "get_caller_identity")
-            arn = answer["Arn"]
+            arn, account = self._call("sts", "get_caller_identity", lambda a: (_text(a["Arn"]), _text(a["Account"])))
             if ":assumed-role/" in arn:  # arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION -> the role
-                partition = arn.split(":")[1]
-                role = self._call("iam", "get_role", RoleName=arn.split("/")[1])
-                arn = role["Role"]["Arn"] if role else f"arn:{partition}:iam::{answer['Account']}:role/{arn.split('/')[1]}"
-            return Caller(arn, answer["Account"])
+                partition, name = arn.split(":")[1], arn.split("/")[1]
+                role_arn = self._call("iam", "get_role", lambda a: _text(a["Role"]["Arn"]), RoleName=name)
+                arn = role_arn or f"arn:{partition}:iam::{account}:role/{name}"
+            return Caller(arn, account)
         return self._once(("caller",), compute)
 
     def images(self, ids: list[str]) -> dict[str, Image | None]:
-        def fetch(batch):
-            answer = self._call("ec2", "describe_images", ImageIds=batch)
-            if answer is None:
-                return None
+        def build(answer):
             return {i["ImageId"]: Image(
-                i["ImageId"], i.get("State", ""), i.get("OwnerId", ""), _tags(i),
-                tuple(m["Ebs"]["SnapshotId"] for m in i.get("BlockDeviceMappings", [])
-                      if "Ebs" in m and m["Ebs"].get("SnapshotId"))) for i in answer.get("Images", [])}
-        return self._batch("image", ids, fetch)
+                _text(i["ImageId"]), _text(i["State"]), _text(i["OwnerId"]), _tags(i),
+                tuple(_text(m["Ebs"]["SnapshotId"]) for m in _list(i, "BlockDeviceMappings")
+                      if "Ebs" in m and m["Ebs"].get("SnapshotId"))) for i in _list(answer, "Images", needed=True)}
+        return self._batch("image", ids, lambda batch: self._call("ec2", "describe_images", build, ImageIds=batch))
 
     def snapshots(self, ids: list[str]) -> dict[str, Snapshot | None]:
-        def fetch(batch):
-            answer = self._call("ec2", "describe_snapshots", SnapshotIds=batch)
-            if answer is None:
-                return None
-            return {s["SnapshotId"]: Snapshot(s["SnapshotId"], bool(s.get("Encrypted")), s.get("KmsKeyId"), _tags(s))
-                    for s in answer.get("Snapshots", [])}
-        return self._batch("snapshot", ids, fetch)
+        def build(answer):
+            return {s["SnapshotId"]: Snapshot(_text(s["SnapshotId"]), _flag(s["Encrypted"]), s.get("KmsKeyId"), _tags(s))
+                    for s in _list(answer, "Snapshots", needed=True)}
+        return self._batch("snapshot", ids,
+                           lambda batch: self._call("ec2", "describe_snapshots", build, SnapshotIds=batch))
 
     def key(self, reference: str) -> Key | None:
-        def compute():
-            answer = self._call("kms", "describe_key", KeyId=reference)
-            if answer is None:
-                return None
+        def build(answer):
             meta = answer["KeyMetadata"]
-            return Key(meta["Arn"], meta.get("KeyState", ""), meta.get("KeyManager", ""))
-        return self._once(("key", reference), compute)
+            return Key(_text(meta["Arn"]), _text(meta["KeyState"]), _text(meta["KeyManager"]))
+        return self._once(("key", reference), lambda: self._call("kms", "describe_key", build, KeyId=reference))
 
     def key_policy(self, key_arn: str) -> dict | None:
-        def compute():
-            answer = self._call("kms", "get_key_policy", KeyId=key_arn, PolicyName="default")
-            return _document(answer["Policy"]) if answer else None
-        return self._once(("key-policy", key_arn), compute)
+        return self._once(("key-policy", key_arn), lambda: self._call(
+            "kms", "get_key_policy", lambda a: _document(a["Policy"]), KeyId=key_arn, PolicyName="default"))
 
     def role(self, arn: str) -> Role | None:
-        def compute():
-            answer = self._call("iam", "get_role", RoleName=arn.rsplit("/", 1)[-1])
-            if answer is None or answer["Role"]["Arn"] != arn:
+        def build(answer):
+            role = answer["Role"]
+            if _text(role["Arn"]) != arn:
                 return None
-            return Role(arn, _document(answer["Role"].get("AssumeRolePolicyDocument")),
-                        (answer["Role"].get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
-        return self._once(("role", arn), compute)
+            return Role(arn, _document(role["AssumeRolePolicyDocument"]),
+                        (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
+        return self._once(("role", arn), lambda: self._call("iam", "get_role", build, RoleName=arn.rsplit("/", 1)[-1]))
 
     def object_head(self, bucket: str, key: str) -> ObjectHead:
         def compute():
-            bucket_head = self._call("s3", "head_bucket", Bucket=bucket)
-            if bucket_head is None:
+            # S3 always names the bucket's region and the object's ETag: a 200 without them (an empty
+            # or HTML page from something in between) is not S3 saying that they exist.
+            region = self._call("s3", "head_bucket", lambda a: _text(a["BucketRegion"]), Bucket=bucket)
+            if region is None:
                 return ObjectHead(False, None)
-            region = bucket_head.get("BucketRegion") or bucket_head.get("ResponseMetadata", {}).get(
-                "HTTPHeaders", {}).get("x-amz-bucket-region")
-            answer = self._call("s3", "get_object", Bucket=bucket, Key=key, Range="bytes=0-4095")
-            return ObjectHead(True, answer["Body"].read() if answer else None, region)
+            # The body is read inside the call's guard: a reset while reading it is a failed lookup.
+            head = self._call("s3", "get_object", _object_head, Bucket=bucket, Key=key, Range="bytes=0-4095")
+            return ObjectHead(True, head, region)
         return self._once(("object", bucket, key), compute)
 
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]:
         def fetch(batch):
-            answer = self._call("ec2", "describe_subnets", SubnetIds=batch)
-            if answer is None:
+            subnets = self._call("ec2", "describe_subnets", lambda a: [
+                (_text(s["SubnetId"]), _text(s["VpcId"]), _text(s["AvailabilityZone"]))
+                for s in _list(a, "Subnets", needed=True)], SubnetIds=batch)
+            if subnets is None:
                 return None
-            subnets = answer.get("Subnets", [])
-            tables = (self._call("ec2", "describe_route_tables", Filters=[
-                {"Name": "vpc-id", "Values": sorted({s["VpcId"] for s in subnets})}]) or {}).get("RouteTables", [])
-            return {s["SubnetId"]: Subnet(s["SubnetId"], s["VpcId"], s.get("AvailabilityZone", ""),
-                                          _public(s, tables)) for s in subnets}
+            vpcs = sorted({vpc for _, vpc, _ in subnets})
+            public = self._call("ec2", "describe_route_tables", lambda a: {
+                subnet: _public(subnet, vpc, _list(a, "RouteTables", needed=True)) for subnet, vpc, _ in subnets},
+                Filters=[{"Name": "vpc-id", "Values": vpcs}]) or {}
+            return {subnet: Subnet(subnet, vpc, zone, public.get(subnet, False)) for subnet, vpc, zone in subnets}
         return self._batch("subnet", ids, fetch)
 
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]:
-        def fetch(batch):
-            answer = self._call("ec2", "describe_security_groups", GroupIds=batch)
-            if answer is None:
-                return None
-            return {g["GroupId"]: SecurityGroup(g["GroupId"], g.get("VpcId", ""),
-                                                _self_rule(g, g.get("IpPermissions", [])),
-                                                _self_rule(g, g.get("IpPermissionsEgress", [])))
-                    for g in answer.get("SecurityGroups", [])}
-        return self._batch("security-group", ids, fetch)
+        def build(answer):
+            return {g["GroupId"]: SecurityGroup(_text(g["GroupId"]), _text(g["VpcId"]),
+                                                _self_rule(g, _list(g, "IpPermissions")),
+                                                _self_rule(g, _list(g, "IpPermissionsEgress")))
+                    for g in _list(answer, "SecurityGroups", needed=True)}
+        return self._batch("security-group", ids,
+                           lambda batch: self._call("ec2", "describe_security_groups", build, GroupIds=batch))
 
     def eks_cluster(self, name: str) -> EksCluster | None:
-        def compute():
-            answer = self._call("eks", "describe_cluster", name=name)
-            if answer is None:
-                return None
+        def build(answer):
             cluster = answer["cluster"]
-            return EksCluster(cluster.get("arn", ""), cluster.get("status", ""),
+            return EksCluster(_text(cluster["arn"]), _text(cluster["status"]),
                               (cluster.get("accessConfig") or {}).get("authenticationMode"),
                               (cluster.get("resourcesVpcConfig") or {}).get("vpcId"))
-        return self._once(("eks", name), compute)
+        return self._once(("eks", name), lambda: self._call("eks", "describe_cluster", build, name=name))
 
     def cluster(self, name: str, fresh: bool = False) -> ClusterState | None:
-        """The cluster's state; ``fresh`` reads it again (after a send) instead of the run's memo."""
-        def compute():
-            answer = self._call("sagemaker", "describe_cluster", ClusterName=name)
-            if answer is None:
-                return None
-            groups = {g.get("InstanceGroupName"): g for g in answer.get("InstanceGroups", [])}
-            return ClusterState(answer.get("ClusterArn", ""), answer.get("ClusterStatus", ""), groups,
+        """The cluster's state; ``fresh`` reads it again (after a send) instead of the run's memo.
+        An answer without the cluster's ARN, status and groups is no answer (not "no groups")."""
+        def build(answer):
+            groups = {_text(g["InstanceGroupName"]): g for g in _list(answer, "InstanceGroups", needed=True)}
+            return ClusterState(_text(answer["ClusterArn"]), _text(answer["ClusterStatus"]), groups,
                                 answer.get("FailureMessage") or None)
+
+        def compute():
+            return self._call("sagemaker", "describe_cluster", build, ClusterName=name)
         return compute() if fresh else self._once(("cluster", name), compute)
 
     def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None:
         """Every node of the cluster (ListClusterNodes, all pages); None when it does not exist."""
+        def page(answer):
+            nodes = [Node(_text(n["InstanceId"]), _text(n["InstanceGroupName"]),
+                          (n.get("InstanceStatus") or {}).get("Status", ""), n.get("InstanceType", ""),
+                          n.get("NodeLogicalId")) for n in _list(answer, "ClusterNodeSummaries", needed=True)]
+            return nodes, answer.get("NextToken")
+
         def compute():
             nodes, token = [], None
             while True:
-                page = self._call("sagemaker", "list_cluster_nodes", ClusterName=name,
-                                  **({"NextToken": token} if token else {}))
-                if page is None:
+                found = self._call("sagemaker", "list_cluster_nodes", page, ClusterName=name,
+                                   **({"NextToken": token} if token else {}))
+                if found is None:
                     return None
-                nodes += [Node(n.get("InstanceId", ""), n.get("InstanceGroupName", ""),
-                               (n.get("InstanceStatus") or {}).get("Status", ""), n.get("InstanceType", ""),
-                               n.get("NodeLogicalId")) for n in page.get("ClusterNodeSummaries", [])]
-                token = page.get("NextToken")
+                nodes += found[0]
+                token = found[1]
                 if not token:
                     return nodes
         return compute() if fresh else self._once(("cluster-nodes", name), compute)
 
     def cluster_events(self, name: str) -> list[dict]:
         """The cluster's recent events (ListClusterEvents, one page, oldest first); read fresh each time."""
-        answer = self._call("sagemaker", "list_cluster_events", ClusterName=name, SortOrder="Ascending",
-                            MaxResults=100) or {}
-        return answer.get("Events", [])
+        return self._call("sagemaker", "list_cluster_events", lambda a: _list(a, "Events"), ClusterName=name,
+                          SortOrder="Ascending", MaxResults=100) or []
 
     def bucket_policy(self, bucket: str) -> dict | None:
-        def compute():
-            answer = self._call("s3", "get_bucket_policy", Bucket=bucket)
-            return _document(answer["Policy"]) if answer else None
-        return self._once(("bucket-policy", bucket), compute)
+        return self._once(("bucket-policy", bucket), lambda: self._call(
+            "s3", "get_bucket_policy", lambda a: _document(a["Policy"]), Bucket=bucket))
 
     def small_object(self, bucket: str, key: str) -> bytes | None:
         """A small object read whole; LookupFailed when it is larger than SMALL_OBJECT_LIMIT."""
         def compute():
-            answer = self._call("s3", "get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{SMALL_OBJECT_LIMIT}")
-            if answer is None:
-                return None
-            body = answer["Body"].read()
-            if len(body) > SMALL_OBJECT_LIMIT:
+            body = self._call("s3", "get_object", _object_head, Bucket=bucket, Key=key,
+                              Range=f"bytes=0-{SMALL_OBJECT_LIMIT}")
+            if body is not None and len(body) > SMALL_OBJECT_LIMIT:
                 raise LookupFailed("s3:GetObject", f"s3://{bucket}/{key} is larger than {SMALL_OBJECT_LIMIT} bytes")
             return body
         return self._once(("small-object", bucket, key), compute)
@@ -293,26 +375,31 @@ class BotoAccount:
         ec2_type = instance_type.removeprefix("ml.")
 
         def compute():
-            answer = self._call("ec2", "describe_instance_type_offerings", LocationType="availability-zone",
-                                Filters=[{"Name": "instance-type", "Values": [ec2_type]}]) or {}
-            return {o["Location"] for o in answer.get("InstanceTypeOfferings", [])}
+            return self._call("ec2", "describe_instance_type_offerings", lambda a: {
+                _text(o["Location"]) for o in _list(a, "InstanceTypeOfferings", needed=True)},
+                LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [ec2_type]}]) or set()
         return self._once(("offerings", ec2_type), compute)
 
     def cluster_quotas(self) -> dict[str, float]:
         """Instance type -> the account's quota "<type> for cluster usage" (Service Quotas)."""
+        def build(page):
+            quotas = {_text(q["QuotaName"]).removesuffix(" for cluster usage"): _number(q["Value"])
+                      for q in _list(page, "Quotas", needed=True) if _text(q["QuotaName"]).endswith(" for cluster usage")}
+            return quotas, page.get("NextToken")
+
         def compute():
             quotas: dict[str, float] = {}
             token = None
-            while True:
-                page = self._call("service-quotas", "list_service_quotas", ServiceCode="sagemaker",
-                                  **({"NextToken": token} if token else {})) or {}
-                for quota in page.get("Quotas", []):
-                    name = quota.get("QuotaName", "")
-                    if name.endswith(" for cluster usage"):
-                        quotas[name.removesuffix(" for cluster usage")] = quota.get("Value", 0)
-                token = page.get("NextToken")
+            for _ in range(100):  # pages; an endpoint that keeps answering with a token is not followed forever
+                found = self._call("service-quotas", "list_service_quotas", build, ServiceCode="sagemaker",
+                                   **({"NextToken": token} if token else {}))
+                if found is None:
+                    return quotas
+                page, token = found
+                quotas.update(page)
                 if not token:
                     return quotas
+            raise LookupFailed("service-quotas:ListServiceQuotas", "the answer pages never end")
         return self._once(("cluster-quotas",), compute)
 
     def identity_policies(self, principal_arn: str) -> dict:
@@ -321,36 +408,96 @@ class BotoAccount:
 
     # ----- the one write ---------------------------------------------------------------------
 
-    def send(self, operation: str, request: dict) -> dict:
-        """Call the HyperPod operation with the validated request. Raises botocore's errors."""
+    def send(self, operation: str, request: dict) -> Delivery:
+        """Call the HyperPod operation once with the validated request, and say what the answer
+        proves: "sent" (an answer in the operation's shape), "refused" (a 4xx with an AWS error
+        code: no effect), "not-delivered" (no connection was made, or botocore refused the request
+        before sending it) or "unknown" (a timeout, a 5xx, throttling, a reset, an unreadable answer)."""
         method = operation.replace("-", "_")
         self.calls[("sagemaker", method)] += 1
-        answer = getattr(self._sender, method)(**request)
+        try:
+            answer = getattr(self._sender, method)(**request)
+        except botocore.exceptions.ClientError as err:
+            failure = client_error(err)
+            proven = failure.aws_code and 400 <= (failure.status or 0) < 500 and failure.code not in THROTTLED
+            return Delivery("refused" if proven else "unknown", code=failure.code, reason=failure.reason)
+        except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.EndpointConnectionError,
+                botocore.exceptions.ParamValidationError, botocore.exceptions.NoCredentialsError) as err:
+            if isinstance(err, botocore.exceptions.ParamValidationError):
+                return Delivery("not-delivered", reason="botocore refused the request before sending it")
+            return Delivery("not-delivered", reason=transport_failure(err))
+        except Exception as err:  # noqa: BLE001 - the request may have reached the service
+            return Delivery("unknown", reason=transport_failure(err))
+        shape = self._sender.meta.service_model.operation_model(self._sender.meta.method_to_api_mapping[method])
+        missing = [m for m in shape.output_shape.required_members if m not in answer] if shape.output_shape else []
+        if missing:
+            return Delivery("unknown", reason=f"the answer could not be read (no {', '.join(missing)} in it)")
         answer.pop("ResponseMetadata", None)
-        return answer
+        return Delivery("sent", response=answer)
+
+
+def _text(value) -> str:
+    """A member that must be a string; anything else is an answer not in the API's shape."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {type(value).__name__}")
+    return value
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, found {type(value).__name__}")
+    return value
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, found {type(value).__name__}")
+    return value
+
+
+def _list(record: dict, member: str, needed: bool = False) -> list:
+    """A list member of an answer: one the API always returns must be there (an empty or foreign
+    answer is not "none"); an optional one may be absent."""
+    value = record[member] if needed else record.get(member, [])
+    if not isinstance(value, list):
+        raise TypeError(f"{member} is not a list")
+    return value
+
+
+def _object_head(answer: dict) -> bytes:
+    """The body of a ranged GetObject, read whole; an answer without S3's ETag, or shorter than
+    the range it says it holds, is not the object."""
+    _text(answer["ETag"])
+    body = answer["Body"].read()
+    found = re.fullmatch(r"bytes (\d+)-(\d+)/\d+", answer.get("ContentRange") or "")
+    if found and len(body) != int(found[2]) - int(found[1]) + 1:
+        raise ValueError(f"{len(body)} bytes where the answer announced {found[0]}")
+    return body
 
 
 def _tags(record: dict) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in record.get("Tags", []) if "Key" in t}
+    return {_text(t["Key"]): _text(t.get("Value", "")) for t in _list(record, "Tags")}
 
 
 def _document(value) -> dict:
-    if isinstance(value, str):
-        return json.loads(unquote(value))
-    return value or {}
+    """A policy document as IAM and KMS return it (URL-encoded JSON text, or already decoded)."""
+    document = json.loads(unquote(value)) if isinstance(value, str) else value
+    if not isinstance(document, dict):
+        raise TypeError("the policy document is not a JSON object")
+    return document
 
 
-def _public(subnet: dict, tables: list[dict]) -> bool:
-    explicit = [t for t in tables if any(a.get("SubnetId") == subnet["SubnetId"] for a in t.get("Associations", []))]
-    chosen = explicit or [t for t in tables if t.get("VpcId") == subnet["VpcId"]
-                          and any(a.get("Main") for a in t.get("Associations", []))]
-    return any(r.get("GatewayId", "").startswith("igw-") and r.get("DestinationCidrBlock") == "0.0.0.0/0"
-               for t in chosen for r in t.get("Routes", []))
+def _public(subnet: str, vpc: str, tables: list[dict]) -> bool:
+    explicit = [t for t in tables if any(a.get("SubnetId") == subnet for a in _list(t, "Associations"))]
+    chosen = explicit or [t for t in tables if t.get("VpcId") == vpc
+                          and any(a.get("Main") for a in _list(t, "Associations"))]
+    return any(str(r.get("GatewayId", "")).startswith("igw-") and r.get("DestinationCidrBlock") == "0.0.0.0/0"
+               for t in chosen for r in _list(t, "Routes"))
 
 
 def _self_rule(group: dict, permissions: list[dict]) -> bool:
     return any(p.get("IpProtocol") == "-1" and any(pair.get("GroupId") == group["GroupId"]
-                                                   for pair in p.get("UserIdGroupPairs", []))
+                                                   for pair in _list(p, "UserIdGroupPairs"))
                for p in permissions)
 
 
@@ -365,22 +512,28 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
     pool = ThreadPoolExecutor(max_workers=8)
 
     def managed(policy_arn: str) -> dict | None:
-        policy = call("iam", "get_policy", PolicyArn=policy_arn)
+        policy = call("iam", "get_policy", lambda a: (_text(a["Policy"]["DefaultVersionId"]),
+                                                     _text(a["Policy"]["PolicyName"])), PolicyArn=policy_arn)
         if policy is None:
             return None
-        version_id = policy["Policy"]["DefaultVersionId"]
-        version = call("iam", "get_policy_version", PolicyArn=policy_arn, VersionId=version_id)
-        return {"PolicyName": policy["Policy"]["PolicyName"], "Arn": policy_arn,
-                "PolicyVersionList": [{"VersionId": version_id, "IsDefaultVersion": True,
-                                       "Document": _document(version["PolicyVersion"]["Document"])}]}
+        version_id, policy_name = policy
+        document = call("iam", "get_policy_version", lambda a: _document(a["PolicyVersion"]["Document"]),
+                        PolicyArn=policy_arn, VersionId=version_id)
+        if document is None:
+            return None
+        return {"PolicyName": policy_name, "Arn": policy_arn,
+                "PolicyVersionList": [{"VersionId": version_id, "IsDefaultVersion": True, "Document": document}]}
 
     def inline(list_operation, get_operation, **who):
-        names = (call("iam", list_operation, **who) or {}).get("PolicyNames", [])
-        answers = pool.map(lambda n: call("iam", get_operation, PolicyName=n, **who), names)
-        return [{"PolicyName": n, "PolicyDocument": _document(a["PolicyDocument"])} for n, a in zip(names, answers)]
+        names = call("iam", list_operation, lambda a: [_text(n) for n in _list(a, "PolicyNames", needed=True)],
+                     **who) or []
+        documents = pool.map(lambda n: call("iam", get_operation, lambda a: _document(a["PolicyDocument"]),
+                                            PolicyName=n, **who), names)
+        return [{"PolicyName": n, "PolicyDocument": d} for n, d in zip(names, documents) if d is not None]
 
     def attached(operation, **who):
-        return (call("iam", operation, **who) or {}).get("AttachedPolicies", [])
+        return call("iam", operation, lambda a: [{"PolicyArn": _text(p["PolicyArn"])}
+                                                 for p in _list(a, "AttachedPolicies", needed=True)], **who) or []
 
     with pool:
         if kind == "role":
@@ -394,13 +547,14 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
             groups = []
         else:
             who = {"UserName": name}
-            record, inline_list, attached_list, group_list = (f.result() for f in [
-                pool.submit(call, "iam", "get_user", **who),
+            boundary, inline_list, attached_list, groups = (f.result() for f in [
+                pool.submit(call, "iam", "get_user", lambda a: (a["User"].get("PermissionsBoundary") or {}).get(
+                    "PermissionsBoundaryArn"), **who),
                 pool.submit(inline, "list_user_policies", "get_user_policy", **who),
                 pool.submit(attached, "list_attached_user_policies", **who),
-                pool.submit(call, "iam", "list_groups_for_user", **who)])
-            boundary = ((record or {}).get("User", {}).get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-            groups = [g["GroupName"] for g in (group_list or {}).get("Groups", [])]
+                pool.submit(call, "iam", "list_groups_for_user", lambda a: [
+                    _text(g["GroupName"]) for g in _list(a, "Groups", needed=True)], **who)])
+            groups = groups or []
             entry = {"Arn": arn, "UserPolicyList": inline_list, "AttachedManagedPolicies": attached_list,
                      "GroupList": groups}
         group_details = [{"GroupName": g,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
+import math
 import os
+import pathlib
 import sys
 from typing import List, Optional
 
 import typer
 
 from preflight import __version__
+from preflight.documents import MAX_BYTES as DEFAULT_MAX_BYTES
 from preflight.findings import Report, Severity
 from preflight.formats import FORMATS
 from preflight.operations import OPERATIONS
@@ -18,6 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.")
 
 EXIT_OK, EXIT_BLOCKING, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
+EXIT_INTERNAL = 4  # a defect in preflight itself, never a verdict on the inputs
+DEBUG = False  # --debug: an internal error prints its stack
 
 
 Operation = enum.Enum("Operation", {name.replace("-", "_"): name for name in OPERATIONS}, type=str)
@@ -39,7 +44,9 @@ class UsageError(typer.Exit):
 
 
 def usage_error(message: str) -> UsageError:
-    typer.echo(f"preflight: {message}", err=True)
+    from preflight.formats.escape import untrusted
+
+    typer.echo(f"preflight: {untrusted(message)}", err=True)
     return UsageError(message)
 
 
@@ -63,8 +70,11 @@ def _version(value: bool) -> None:
 def main_options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and the data it was built from."),
+    debug: bool = typer.Option(False, "--debug", help="On an internal error (exit 4), print its stack."),
 ) -> None:
     """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
+    global DEBUG
+    DEBUG = debug
 
 
 def _config(path: str | None, isolated: bool):
@@ -78,30 +88,41 @@ def _config(path: str | None, isolated: bool):
 
 
 def _run(files, operation, policy, principal, live, profile, region, timeout, parameters=None, templates=True,
-         variables=None, config=None, baseline_file=None, write_baseline=None):
+         variables=None, config=None, baseline_file=None, write_baseline=None, limits=(DEFAULT_MAX_BYTES, None)):
     """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
     With ``templates``, a CloudFormation template or Terraform plan (told by its content, unless
     --operation is given) gives the requests it creates. With ``variables`` (a dict), request files
     are shell templates: ``${VAR}`` and ``$VAR`` are substituted before parsing. The project
-    ``config`` (and a baseline) are applied to the findings by triage, once, for every format."""
+    ``config`` (and a baseline) are applied to the findings by triage, once, for every format.
+    ``limits`` is (--max-bytes, --stdin-name)."""
     from preflight import documents, engine, iac, operations, triage
 
     config = config or _config(None, True)
 
     files, policy = files or [], policy or []
+    max_bytes, stdin_name = limits
     if not files and not policy:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
+    if live and not (math.isfinite(timeout) and timeout > 0):
+        raise usage_error(f"--timeout {timeout}: give a positive number of seconds")
+    if max_bytes < 1:
+        raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
+
+    def read(path):
+        return documents.read(path, max_bytes, stdin_name if path == documents.STDIN else None)
+
     try:
         pairs, linted = [], []  # linted: a template's own IAM policies
         for path in files:
-            named = operations.infer(path, exact=operation is not None)
-            op = operation.value if operation else named or config.operation_for(path)
+            shown = stdin_name if path == documents.STDIN and stdin_name else path
+            named = operations.infer(shown, exact=operation is not None)
+            op = operation.value if operation else named or config.operation_for(shown)
             if operation and named and op != named:  # checking a create as a delete reports every member as unknown
-                raise usage_error(f"{path}: --operation {op} contradicts the file name, which names {named}; "
+                raise usage_error(f"{shown}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
-            document = documents.read(path)
+            document = read(path)
             if variables is not None:
                 from preflight.iac.variables import substituted
 
@@ -111,8 +132,11 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
                 pairs.extend(derived)
                 linted.extend(iac.policies(document, _pairs("--parameter", parameters)))
                 continue
+            if op is None and not document.parsed:  # unreadable whatever it was for: its PF001 says why
+                pairs.append((document, None))
+                continue
             if op is None:
-                raise usage_error(f"{path}: cannot tell the operation from the file name; pass --operation "
+                raise usage_error(f"{shown}: cannot tell the operation from the file name; pass --operation "
                                   f"({', '.join(operations.OPERATIONS)}) or name it under [operations] "
                                   f"in the configuration")
             pairs.append((document, op))
@@ -120,7 +144,7 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
         if policy:
             from preflight.iam import policy as iam_policy  # loaded only when policies are checked
 
-            policies = iam_policy.collect([documents.read(path) for path in policy], principal)
+            policies = iam_policy.collect([read(path) for path in policy], principal)
     except documents.LoadError as err:  # also iam.policy.PolicyError
         raise usage_error(str(err))
     if config.placeholder_patterns:
@@ -240,6 +264,11 @@ PROFILE = typer.Option(None, "--profile", help="AWS profile for --live (default:
 REGION = typer.Option(None, "--region", help="AWS region for --live (default: the configuration's "
                                               "`region`, else the standard chain).")
 TIMEOUT = typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")
+MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", metavar="N",
+                         help="Refuse inputs larger than N bytes (default 4 MiB; a request is a few kilobytes).")
+STDIN_NAME = typer.Option(None, "--stdin-name", metavar="NAME",
+                          help="A name for stdin: its extension (.json, .yaml) picks the parser and its "
+                               "operation part the operation; without it, stdin starting with { or [ is JSON.")
 FORMAT = typer.Option(Format.text, "--format", "-f", help="Output format.")
 FAIL_ON = typer.Option(None, "--fail-on", show_default=False,
                        help="Lowest severity that fails the check (exit 1) [default: the configuration's "
@@ -277,6 +306,8 @@ def check(
                                            help="Fail only on findings not recorded in this baseline."),
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", metavar="FILE",
                                                  help="Record today's findings in FILE as known."),
+    max_bytes: int = MAX_BYTES,
+    stdin_name: Optional[str] = STDIN_NAME,
 ) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
@@ -291,7 +322,7 @@ def check(
         config = _config(config_file, isolated)
         report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters,
                             variables=variables, config=config, baseline_file=baseline,
-                            write_baseline=write_baseline)
+                            write_baseline=write_baseline, limits=(max_bytes, stdin_name))
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise
@@ -309,6 +340,9 @@ def apply(
     region: Optional[str] = REGION,
     timeout: float = TIMEOUT,
     dry_run: bool = typer.Option(False, "--dry-run", help="Run every check and show what would be sent; send nothing."),
+    require_verified: bool = typer.Option(False, "--require-verified",
+                                          help="Send only if every live check, advisory ones too, was verified "
+                                               "(otherwise exit 3)."),
     output: Format = FORMAT,
     fail_on: Optional[FailOn] = FAIL_ON,
     outputs: Optional[List[str]] = OUTPUTS,
@@ -318,26 +352,36 @@ def apply(
                                                     "InService, 1 Failed or RollingBack, 3 still changing at --wait-timeout."),
     wait_timeout: float = typer.Option(3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows the cluster."),
     wait_interval: float = typer.Option(10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads."),
+    max_bytes: int = MAX_BYTES,
+    stdin_name: Optional[str] = STDIN_NAME,
 ) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
     from preflight import operations, sender
 
-    if wait_timeout <= 0 or wait_interval <= 0:
+    if not (wait_timeout > 0 and wait_interval > 0):  # NaN too
         raise usage_error("--wait-timeout and --wait-interval must be positive")
     targets = []
     try:
         targets = _targets(outputs)
         config = _config(config_file, isolated)
         report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout,
-                                      templates=False, config=config)
+                                      templates=False, config=config, limits=(max_bytes, stdin_name))
     except UsageError as err:
         _emit(Report(errors=[err.message]), output, targets)
         raise
     code = _exit_code(report, fail_on, config)
     document, op = pairs[0]
-    outcome = sender.Outcome(sent=False, dry_run=dry_run, operation=op, request=document.data)
-    if code == EXIT_OK and not dry_run:
-        outcome = sender.send(account, op, document.data)
+    unverified = [f.message for f in report.findings if f.rule == "PF401"]
+    if code != EXIT_OK:
+        outcome = sender.not_sent(op, document.data, dry_run, "did not pass its checks", unverified)
+    elif require_verified and unverified:
+        outcome = sender.not_sent(op, document.data, dry_run, "is held back by --require-verified: "
+                                  f"{len(unverified)} advisory check(s) could not be completed", unverified)
+        code = EXIT_UNVERIFIED
+    elif dry_run:
+        outcome = sender.would_send(op, document.data, unverified)
+    else:
+        outcome = sender.send(account, op, document.data, unverified)
         code = outcome.exit_code
     report.metadata["apply"] = outcome.as_dict()
     follow = wait and outcome.sent and outcome.error is None and code == EXIT_OK
@@ -428,7 +472,8 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> Non
             if not report.errors:  # else the run already failed with its own usage error
                 raise usage_error(f"--output {path}: {err.strerror}")
     if not (report.errors and output is Format.text):
-        colour = output is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        # no-color.org: only a non-empty NO_COLOR turns colour off.
+        colour = output is Format.text and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(rendered(output, colour))
 
 
@@ -479,3 +524,12 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as err:  # a defect: one line, its own exit code; the stack only with --debug
+        import traceback
+
+        if DEBUG:
+            traceback.print_exc()
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        sys.stderr.write(f"preflight: internal error {type(err).__name__} at {pathlib.Path(where.filename).name}:"
+                         f"{where.lineno}; please report it (--debug shows the stack)\n")
+        sys.exit(EXIT_INTERNAL)

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring
 
 STDIN = "-"
+MAX_BYTES = 4 * 1024 * 1024  # default input size limit (--max-bytes); a request is a few kilobytes
+MAX_DEPTH = 64  # containers within containers; a request or policy needs about ten
+MAX_YAML_ALIASES = 100
+MAX_YAML_VALUES = 100_000  # values of a YAML document with its aliases expanded
 
 # Python's literals in place of JSON's: same lengths, so offsets survive the substitution.
 PYTHON_LITERALS = {"True": "true", "False": "false", "None": "null"}
-_PYTHON_LITERAL = re.compile(r"(True|False|None)\b")
 
 
 class _NonJsonConstant(ValueError):
@@ -87,38 +90,120 @@ def pointer(*tokens: object) -> str:
     return "".join("/" + escape(str(t)) for t in tokens)
 
 
-def read(path: str) -> Document:
-    """Read a file (``-`` for stdin, ``file://`` accepted) and parse it; raises LoadError only if unreadable."""
+def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Document:
+    """Read a file (``-`` for stdin, ``file://`` accepted) and parse it. ``name`` is what stdin is
+    called (its extension picks JSON or YAML; without one, the first character decides). Raises
+    LoadError only when the input cannot be read at all or is larger than ``max_bytes``."""
     if path.startswith("file://"):
         path = path[len("file://"):]
+    shown = name or path
     try:
         if path == STDIN:
-            text = sys.stdin.read()
+            raw = sys.stdin.buffer.read(max_bytes + 1)
         else:
-            with open(path, encoding="utf-8-sig") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        raise LoadError(f"{path}: no such file") from None
+        raise LoadError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise LoadError(f"{path}: is a directory, not a file") from None
-    except UnicodeDecodeError as err:
-        raise LoadError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        raise LoadError(f"{shown}: is a directory, not a file") from None
     except OSError as err:
-        raise LoadError(f"{path}: {err.strerror}") from None
-    return parse(path, text)
+        raise LoadError(f"{shown}: {err.strerror}") from None
+    if len(raw) > max_bytes:
+        raise LoadError(f"{shown}: larger than {max_bytes:,} bytes, the input size limit "
+                        "(a cluster request is a few kilobytes; --max-bytes raises the limit)")
+    yaml_input = None if path == STDIN and name is None else _is_yaml(shown)
+    return parse_bytes(shown, raw, yaml_input)
 
 
-def parse(path: str, text: str) -> Document:
+def parse_bytes(path: str, raw: bytes, yaml_input: bool | None = None) -> Document:
+    """Decode UTF-8 (a BOM is dropped) and parse; undecodable bytes are a problem at their offset.
+    ``yaml_input`` None: JSON if the text starts like JSON, YAML otherwise."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        document = Document(path=path, text=raw.decode("utf-8", "replace"))
+        document.problems.append(Problem(
+            "syntax", f"not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {err.start} cannot be decoded",
+            offset=len(raw[:err.start].decode("utf-8", "replace")), fix="save the file as UTF-8"))
+        return document
+    if yaml_input is None:
+        yaml_input = text.lstrip()[:1] not in ("{", "[")
+    return parse(path, text, yaml_input)
+
+
+def _is_yaml(path: str) -> bool:
+    return path.lower().endswith((".yaml", ".yml"))
+
+
+def parse(path: str, text: str, yaml_input: bool | None = None) -> Document:
+    """Parse a text as JSON, or as YAML when ``yaml_input`` (by default: when the name says so)."""
     document = Document(path=path, text=text)
-    if path.lower().endswith((".yaml", ".yml")):
+    if not text.strip():
+        document.problems.append(Problem("syntax", "the file is empty" if not text else
+                                         "the file holds only whitespace", fix="give the request's JSON or YAML"))
+        return document
+    if _is_yaml(path) if yaml_input is None else yaml_input:
         _parse_yaml(document)
     else:
         _parse_json(document)
+    if document.parsed and _deeper_than(document.data, MAX_DEPTH):
+        document.parsed = False
+        document.problems.append(Problem("syntax", f"nested more than {MAX_DEPTH} levels deep, more than "
+                                                   "any request or policy; not read further"))
     return document
 
 
+def _deeper_than(data: object, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _number(kind):
+    def read(literal: str):
+        try:
+            value = kind(literal)
+        except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+            raise _BadNumber(literal) from None
+        if value in (float("inf"), float("-inf")):
+            raise _BadNumber(literal)
+        return value
+    return read
+
+
+# A JSON string (skipped whole), or a Python literal where a JSON value begins.
+_LITERAL_SCAN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(?:(?<=[\[:,])|\A)\s*(True|False|None)\b', re.DOTALL)
+
+
+def _python_literals(text: str) -> tuple[str, list[Problem]]:
+    """Python's True/False/None where JSON values begin, replaced by JSON's (same lengths, so
+    offsets hold): one pass over the text, so that every other problem is still reported."""
+    problems, pieces, last = [], [], 0
+    if "True" not in text and "False" not in text and "None" not in text:
+        return text, problems
+    for match in _LITERAL_SCAN.finditer(text):
+        word = match.group(1)
+        if word:
+            start = match.start(1)
+            problems.append(Problem("python-literal", f"`{word}` is Python, not JSON", offset=start,
+                                    fix=f"JSON spells it `{PYTHON_LITERALS[word]}`"))
+            pieces += [text[last:start], PYTHON_LITERALS[word]]
+            last = match.end(1)
+    return "".join(pieces) + text[last:], problems
+
+
 def _parse_json(document: Document) -> None:
-    text = document.text
     duplicates = False
 
     def no_duplicates(pairs):
@@ -128,40 +213,36 @@ def _parse_json(document: Document) -> None:
             duplicates = True
         return result
 
-    while True:
-        try:
-            document.data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant)
-            break
-        except _NonJsonConstant as err:
-            word = str(err)
-            found = re.search(rf"-?{word}", text)
-            document.problems.append(Problem("syntax", f"invalid JSON: `{word}` is not a JSON number",
-                                             offset=found.start() if found else 0,
-                                             fix="JSON has no NaN or Infinity; give a finite number"))
-            return
-        except RecursionError:
-            document.problems.append(Problem("syntax", "invalid JSON: nested too deeply to read", offset=0))
-            return
-        except json.JSONDecodeError as err:
-            literal = _PYTHON_LITERAL.match(text, err.pos)
-            if err.msg == "Expecting value" and literal:
-                word = literal.group(1)
-                document.problems.append(Problem(
-                    "python-literal", f"`{word}` is Python, not JSON", offset=err.pos,
-                    fix=f"JSON spells it `{PYTHON_LITERALS[word]}`"))
-                # Keep reading past it so that every other problem in the file is reported too.
-                text = text[:err.pos] + PYTHON_LITERALS[word] + text[literal.end():]
-                continue
-            document.problems.append(Problem("syntax", _json_message(err), offset=err.pos,
-                                             fix=_json_fix(text, err)))
-            return
+    text, literals = _python_literals(document.text)
+    try:
+        document.data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant,
+                                   parse_int=_number(int), parse_float=_number(float))
+    except _NonJsonConstant as err:
+        word = str(err)
+        found = re.search(rf"-?{word}", text)
+        document.problems.append(Problem("syntax", f"invalid JSON: `{word}` is not a JSON number",
+                                         offset=found.start() if found else 0,
+                                         fix="JSON has no NaN or Infinity; give a finite number"))
+        return
+    except _BadNumber as err:
+        literal = str(err)
+        document.problems += literals
+        what = f"{literal} is too large for a number" if len(literal) < 40 else f"a number of {len(literal):,} digits"
+        document.problems.append(Problem("syntax", f"{what}, beyond what any request member holds",
+                                         offset=max(text.find(literal), 0)))
+        return
+    except RecursionError:
+        document.problems.append(Problem("syntax", "invalid JSON: nested too deeply to read", offset=0))
+        return
+    except json.JSONDecodeError as err:
+        document.problems += [p for p in literals if p.offset < err.pos]
+        document.problems.append(Problem("syntax", _json_message(err), offset=err.pos, fix=_json_fix(text, err)))
+        return
+    document.problems += literals
     document.text = text
     document.parsed = True
-    if duplicates:
-        try:
-            _index_positions(document)
-        except RecursionError:
-            document.problems.append(Problem("syntax", "invalid JSON: nested too deeply to read", offset=0))
+    if duplicates and not _deeper_than(document.data, MAX_DEPTH):
+        _index_positions(document)
 
 
 def _json_message(err: json.JSONDecodeError) -> str:
@@ -169,7 +250,7 @@ def _json_message(err: json.JSONDecodeError) -> str:
 
 
 def _json_fix(text: str, err: json.JSONDecodeError) -> str | None:
-    before = text[:err.pos].rstrip()
+    before = text[max(0, err.pos - 200):err.pos].rstrip()
     if err.msg.startswith("Expecting property name") and before.endswith(",") and text[err.pos:].lstrip().startswith("{"):
         return "several objects where one value is expected: put them in one list, [ {...}, {...} ]"
     if err.msg.startswith("Expecting property name") and before.endswith(","):
@@ -177,6 +258,10 @@ def _json_fix(text: str, err: json.JSONDecodeError) -> str | None:
     if err.msg == "Expecting value" and text[err.pos:err.pos + 1] == "'":
         return "JSON strings use double quotes"
     return None
+
+
+class _YamlLimit(Exception):
+    pass
 
 
 @functools.lru_cache(maxsize=None)
@@ -187,24 +272,91 @@ def _yaml_loader():
     from preflight.iac.cloudformation import add_short_forms
 
     class Loader(yaml.SafeLoader):
-        pass
+        """Counting aliases as it composes and flow collections as it scans."""
+
+        aliases = 0
+
+        def fetch_flow_collection_start(self, token_class):
+            if self.flow_level >= MAX_DEPTH:  # refused as it is scanned, before composing it
+                raise _YamlLimit(f"nested more than {MAX_DEPTH} levels deep, more than any request or policy; "
+                                 "not read further")
+            super().fetch_flow_collection_start(token_class)
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > MAX_YAML_ALIASES:
+                    raise _YamlLimit(f"more than {MAX_YAML_ALIASES} YAML aliases; not read further")
+            return super().compose_node(parent, index)
 
     add_short_forms(Loader)
     return Loader
 
 
+def _expanded_size(root) -> int:
+    """How many values the node graph holds with every alias expanded (memoised per node, so a
+    bomb is measured without being expanded); raises _YamlLimit on a node that contains itself."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node, depth: int) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise _YamlLimit("a YAML alias refers to a node that contains it")
+        if depth > MAX_DEPTH:
+            raise _YamlLimit(f"nested more than {MAX_DEPTH} levels deep, more than any request or policy; "
+                             "not read further")
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item, depth + 1) for item in node.value)
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root, 1)
+
+
 def _parse_yaml(document: Document) -> None:
     import yaml
 
-    loader = _yaml_loader()
+    loader = None
     try:
-        node = yaml.compose(document.text, Loader=loader)
-        document.data = yaml.load(document.text, Loader=loader)
+        loader = _yaml_loader()(document.text)  # its reader refuses unprintable characters at once
+        node = loader.get_single_node()
+        if node is not None:
+            expanded = _expanded_size(node)
+            if expanded > MAX_YAML_VALUES:
+                raise _YamlLimit(f"expands to {expanded:,} values through its aliases, more than the "
+                                 f"{MAX_YAML_VALUES:,} preflight reads")
+        document.data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        problem = getattr(err, "problem", None) or str(err)
-        document.problems.append(Problem("syntax", f"invalid YAML: {problem}",
-                                         offset=mark.index if mark else 0))
+        offset = mark.index if mark else getattr(err, "position", 0)
+        problem = getattr(err, "problem", None) or getattr(err, "reason", None) or type(err).__name__
+        document.problems.append(Problem("syntax", f"invalid YAML: {problem}", offset=offset))
+        return
+    except _YamlLimit as err:
+        document.problems.append(Problem("syntax", f"{err}", offset=0))
+        return
+    except RecursionError:
+        document.problems.append(Problem("syntax", "invalid YAML: nested too deeply to read", offset=0))
+        return
+    except ValueError as err:  # a timestamp that is no date, an integer beyond int()'s digit limit
+        document.problems.append(Problem("syntax", f"invalid YAML: a value cannot be read ({type(err).__name__})",
+                                         offset=0))
+        return
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if node is None:
+        document.problems.append(Problem("syntax", "the file holds no YAML document",
+                                         fix="give the request's JSON or YAML"))
         return
     document.parsed = True
     positions: dict[str, int] = {}
@@ -213,12 +365,13 @@ def _parse_yaml(document: Document) -> None:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key, value in node.value:
-                child = path + "/" + escape(str(key.value))
-                if key.value in seen:
+                name = key.value if isinstance(key.value, str) else str(key.start_mark.index)
+                child = path + "/" + escape(name)
+                if name in seen:
                     document.problems.append(Problem(
-                        "duplicate-key", f"key {key.value!r} appears more than once; only the last one counts",
+                        "duplicate-key", f"key {name!r} appears more than once; only the last one counts",
                         pointer=child, offset=key.start_mark.index))
-                seen.add(key.value)
+                seen.add(name)
                 positions[child] = key.start_mark.index
                 walk(value, child)
         elif isinstance(node, yaml.SequenceNode):
@@ -226,9 +379,8 @@ def _parse_yaml(document: Document) -> None:
                 positions[f"{path}/{index}"] = item.start_mark.index
                 walk(item, f"{path}/{index}")
 
-    if node is not None:
-        positions[""] = node.start_mark.index
-        walk(node, "")
+    positions[""] = node.start_mark.index
+    walk(node, "")
     document._positions = positions
 
 

@@ -1,87 +1,135 @@
 """Sending a request that passed every check: the one place preflight changes anything.
 
-A create or update is not idempotent. The sending client makes exactly one attempt; when that
-attempt times out, the cluster is looked up before anything else is said, and the call is never
-retried blindly.
+A create or update is not idempotent. The request is sent exactly once, and what happened is
+decided from evidence only: an answer in the operation's shape says it was sent; a clear client
+error (a 4xx with an AWS error code) says it had no effect; anything else (a timeout, a 5xx,
+throttling, a reset, an unreadable answer) leaves the outcome unknown until a fresh read of the
+cluster shows it. Still unknown is exit 3, and the request is never retried blindly.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 
 from preflight import operations
 from preflight.account import LookupFailed
+from preflight.formats.escape import plain_data, untrusted
 
 EXIT_OK, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 3
+SETTLE_READS = (0.0, 1.0, 2.0)  # seconds before each fresh read after an unknown outcome
+# Cluster statuses that show an update or a deletion has been taken up.
+TAKEN_UP = {"update-cluster": {"Updating"}, "update-cluster-software": {"SystemUpdating", "Updating"},
+            "delete-cluster": {"Deleting"}}
 
 
 @dataclass
 class Outcome:
-    sent: bool
+    result: str  # sent | not sent | unknown | would send (a dry run that passed)
     dry_run: bool
     operation: str
     request: object
     response: dict | None = None
     error: str | None = None
     note: str | None = None
+    unverified: list[str] = field(default_factory=list)  # advisory checks (PF401) not verified
     exit_code: int = EXIT_OK
 
+    @property
+    def sent(self) -> bool:
+        return self.result == "sent"
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "sent": self.sent}
 
     def describe(self) -> str:
-        if self.dry_run:
-            return f"dry run: would send {self.operation} with:\n{json.dumps(self.request, indent=2)}"
-        if not self.sent:
-            return f"not sent: {self.operation} did not pass its checks"
-        if self.error:
-            return f"{self.operation} failed: {self.error}" + (f"\n{self.note}" if self.note else "")
-        return f"{self.operation} sent: {json.dumps(self.response, default=str)}" + (f"\n{self.note}" if self.note else "")
+        """What happened, in words; every value from the request or from AWS escaped."""
+        if self.result == "would send":
+            text = f"dry run: would send {self.operation} with:\n{_shown(self.request, indent=2)}"
+        elif self.result == "sent":
+            text = f"{self.operation} sent: {_shown(self.response)}"
+        elif self.result == "not sent" and self.error is None:
+            text = f"{'dry run: ' if self.dry_run else ''}not sent: {self.operation} {untrusted(self.note or '')}"
+        elif self.result == "not sent":
+            text = f"not sent: {self.operation} failed: {untrusted(self.error)}"
+        else:
+            text = f"unknown whether {self.operation} took effect: {untrusted(self.error or '')}"
+        if self.note and self.error is not None or self.result == "sent" and self.note:
+            text += f"\n{untrusted(self.note)}"
+        if self.unverified:
+            text += "\nnot verified (advisory checks that could not be completed):" + "".join(
+                f"\n  - {untrusted(u)}" for u in self.unverified)
+        return text
 
 
-def send(account, operation: str, request: dict) -> Outcome:
-    import botocore.exceptions  # only when something is sent
+def _shown(value, indent=None) -> str:
+    return json.dumps(plain_data(value), indent=indent, ensure_ascii=False)
 
-    outcome = Outcome(sent=True, dry_run=False, operation=operation, request=request)
-    try:
-        outcome.response = account.send(operation, request)
+
+def not_sent(operation: str, request, dry_run: bool, why: str, unverified: list[str]) -> Outcome:
+    """Not sent, and why: the checks block it, or (--require-verified) some were not verified."""
+    return Outcome("not sent", dry_run, operation, request, note=why, unverified=unverified, exit_code=EXIT_FAILED)
+
+
+def would_send(operation: str, request, unverified: list[str]) -> Outcome:
+    return Outcome("would send", True, operation, request, unverified=unverified)
+
+
+def send(account, operation: str, request: dict, unverified: list[str] = ()) -> Outcome:
+    outcome = Outcome("sent", False, operation, request, unverified=list(unverified))
+    delivery = account.send(operation, request)
+    if delivery.result == "sent":
+        outcome.response = delivery.response
         return outcome
-    except botocore.exceptions.ClientError as err:
-        error = err.response.get("Error", {})
-        outcome.error = f"{error.get('Code')}: {error.get('Message')}"
-        outcome.exit_code = EXIT_FAILED
+    outcome.error = delivery.reason
+    if delivery.result in ("refused", "not-delivered"):
+        outcome.result, outcome.exit_code = "not sent", EXIT_FAILED
+        if operation == "create-cluster" and delivery.code == "ResourceInUse":
+            outcome.note = (f"the cluster {operations.cluster_of(request)} already exists (created since the checks "
+                            "ran, by another request) and was not changed by this one")
+        elif delivery.result == "refused":
+            outcome.note = f"HyperPod refused {operation}: it had no effect"
         return outcome
-    except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.EndpointConnectionError) as err:
-        outcome.error = f"not delivered: {err}"
-        outcome.exit_code = EXIT_FAILED
-        return outcome
-    except botocore.exceptions.ReadTimeoutError as err:
-        outcome.error = f"no answer: {err}"
-    except botocore.exceptions.BotoCoreError as err:
-        outcome.error = str(err)
-    # The request may or may not have been carried out: look before saying anything.
-    name = operations.cluster_of(request)
-    if name is None:
-        outcome.note = f"whether {operation} took effect is unknown; do not resend before checking"
-        outcome.exit_code = EXIT_UNVERIFIED
-        return outcome
-    try:
-        cluster = account.cluster(name, fresh=True)  # not the pre-send answer the checks used
-    except LookupFailed as failure:
-        outcome.note = f"whether {operation} took effect is unknown: {failure}; do not resend before checking"
-        outcome.exit_code = EXIT_UNVERIFIED
-        return outcome
-    if operation == "create-cluster":
-        if cluster is not None:
-            outcome.note = f"the cluster exists ({cluster.arn}, {cluster.status}): the create went through"
-            outcome.response = {"ClusterArn": cluster.arn}
-            outcome.error = None
-            return outcome
-        outcome.note = "the cluster does not exist: the create did not go through; it was not retried"
-        outcome.exit_code = EXIT_FAILED
-        return outcome
-    outcome.note = (f"the cluster is {cluster.status}; whether {operation} took effect is not known from here"
-                    if cluster else "the cluster does not exist")
-    outcome.exit_code = EXIT_UNVERIFIED
+    _look_again(account, operation, request, outcome)
     return outcome
+
+
+def _shows_effect(operation: str, cluster) -> bool:
+    if operation == "create-cluster":
+        return cluster is not None
+    if operation == "delete-cluster" and cluster is None:
+        return True
+    return cluster is not None and cluster.status in TAKEN_UP.get(operation, ())
+
+
+def _look_again(account, operation: str, request: dict, outcome: Outcome) -> None:
+    """The answer proves nothing: read the cluster afresh (a few times, as a create may take a
+    moment to show) and decide from what it shows, or say that it is still unknown."""
+    name = operations.cluster_of(request)
+    if name is None:  # a scheduler config's update or deletion names only the config
+        outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED
+        outcome.note = f"the request names no cluster to read back: check whether {operation} took effect"
+        return
+    cluster = failure = None
+    for delay in SETTLE_READS:
+        time.sleep(delay)
+        try:
+            cluster, failure = account.cluster(name, fresh=True), None
+        except LookupFailed as err:  # not the pre-send answer the checks used: a fresh one or none
+            failure = err
+            continue
+        if _shows_effect(operation, cluster):
+            outcome.result, outcome.exit_code, outcome.error = "sent", EXIT_OK, None
+            if operation == "create-cluster":
+                outcome.response = {"ClusterArn": cluster.arn}
+            state = f"exists ({cluster.arn}, {cluster.status})" if cluster is not None else "is gone"
+            outcome.note = f"the cluster {state}: the {operation} went through"
+            return
+    outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED
+    if failure is not None:
+        outcome.note = f"the cluster could not be read afterwards ({failure}); check it before sending again"
+    else:
+        state = f"is {cluster.status}" if cluster is not None else "does not exist"
+        outcome.note = (f"the cluster {state}, which does not show whether {operation} took effect: check it "
+                        "(aws sagemaker describe-cluster) before sending again")

@@ -61,6 +61,8 @@ def json_type(value: object) -> str:
 
 def shown(value: object, limit: int = 60) -> str:
     """A value as the user wrote it, shortened for a message."""
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]  # a huge value is not serialised whole only to be cut
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except ValueError:
@@ -133,7 +135,9 @@ def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violati
         return
     if "enum" in schema and value not in schema["enum"]:
         out.append(Violation("enum", path, f"{shown(value)} is not a valid value of {shape}", closest(value, schema["enum"])))
-    if "pattern" in schema and not _compiled(schema["pattern"]).match(value):
+    too_long = isinstance(value, str) and len(value) > schema.get("maxLength", len(value))
+    # A value already too long is reported for its length; its pattern is not run over megabytes.
+    if "pattern" in schema and not too_long and not _compiled(schema["pattern"]).match(value):
         out.append(Violation("pattern", path, f"{shown(value)} does not match the pattern of {shape}, {schema['pattern'][4:-2]}"))
     if actual == "integer":
         low, high = schema.get("minimum"), schema.get("maximum")

@@ -1,6 +1,8 @@
 """Fault injection on loopback. FaultServer: every call gets the same failure, in the error format
 of the calling service's protocol, and every call is recorded. DelayProxy: forwards every call to
-a real endpoint and holds requests (or, for chosen operations, the answers) for a while."""
+a real endpoint and holds requests (or, for chosen operations, the answers) for a while.
+FaultProxy: forwards to a real endpoint, records each call as ``service:Operation``, and answers
+chosen lookups with one of FAULTS (errors, resets, malformed, empty or HTML answers, slowness)."""
 
 from __future__ import annotations
 
@@ -129,3 +131,148 @@ class DelayProxy:
         self._server.shutdown()
         self._server.server_close()
 
+
+
+def _operation(handler, body: bytes) -> str:
+    """``service:Operation`` of a signed AWS request, as preflight's lookups name them: the service
+    from the signature's credential scope, the operation from X-Amz-Target, the Action form field,
+    or the REST path (S3 and EKS)."""
+    scope = handler.headers.get("Authorization", "").partition("Credential=")[2].split("/")
+    service = {"servicequotas": "service-quotas"}.get(scope[3], scope[3]) if len(scope) > 3 else "?"
+    target = handler.headers.get("X-Amz-Target", "")
+    if target:
+        return f"{service}:{target.rpartition('.')[2]}"
+    form = parse_qs(body.decode("utf-8", "replace")) if b"Action=" in body else {}
+    if form:
+        return f"{service}:{form['Action'][0]}"
+    path = urlparse(handler.path).path
+    if service == "s3":
+        return f"s3:{ {'HEAD': 'HeadBucket' if path.count('/') == 1 else 'HeadObject', 'GET': 'GetObject'}.get(handler.command, handler.command)}"
+    if service == "eks":
+        return "eks:DescribeCluster" if handler.command == "GET" and path.startswith("/clusters/") else f"eks:{path}"
+    return f"{service}:{handler.command} {path}"
+
+
+FAULTS = ("throttle", "http500", "reset-before", "reset-during-body", "malformed", "empty-200", "html-200",
+          "html-404", "slow")
+
+
+class FaultProxy:
+    """Forward every call to ``target`` (the local AWS) and record it as ``service:Operation``;
+    answer the calls named in ``faults`` ({lookup: mode}) with that fault instead:
+    throttle and http500 in the service's own error format, a connection reset before the answer or
+    in the middle of its body, a malformed (truncated) answer, an empty 200, an HTML page with 200
+    or 404, or the real answer held ``slow_seconds``."""
+
+    def __init__(self, target: str, faults: dict[str, str] | None = None, slow_seconds: float = 3.0):
+        upstream = urlparse(target)
+        proxy = self
+        self.faults = dict(faults or {})
+        self.calls: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _reset(self):
+                import socket
+                import struct
+
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+
+            def _send(self, status: int, payload: bytes, headers: list[tuple[str, str]]):
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = _operation(self, body)
+                proxy.calls.append(operation)
+                mode = proxy.faults.get(operation)
+                if mode == "reset-before":
+                    return self._reset()
+                if mode in ("throttle", "http500"):
+                    return self._error(mode, body)
+                if mode in ("html-200", "html-404"):
+                    page = b"<html><head><title>Gateway</title></head><body><h1>Not here</h1></body></html>"
+                    return self._send(200 if mode == "html-200" else 404, page, [("Content-Type", "text/html")])
+                if mode == "empty-200":
+                    return self._send(200, b"", [])
+                connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                answer = connection.getresponse()
+                payload = answer.read()
+                connection.close()
+                try:
+                    if mode == "slow":
+                        time.sleep(slow_seconds)
+                    if mode == "malformed":
+                        return self._send(answer.status, payload[: len(payload) // 2], answer.getheaders())
+                    if mode == "reset-during-body":
+                        self.send_response(answer.status)
+                        for key, value in answer.getheaders():
+                            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                                self.send_header(key, value)
+                        self.send_header("Content-Length", str(len(payload) + 64))
+                        self.end_headers()
+                        self.wfile.write(payload[: len(payload) // 2])
+                        return self._reset()
+                    self._send(answer.status, payload, answer.getheaders())
+                except OSError:  # the client gave up waiting
+                    self.close_connection = True
+
+            def _error(self, mode: str, body: bytes):
+                status, json_code, ec2_code, query_code = CODES[mode]
+                message = f"injected {mode}"
+                if self.headers.get("X-Amz-Target"):
+                    payload, headers = json.dumps({"__type": json_code, "message": message}), [
+                        ("Content-Type", "application/x-amz-json-1.1")]
+                elif b"Version=2016-11-15" in body:
+                    payload, headers = (f"<Response><Errors><Error><Code>{ec2_code}</Code><Message>{message}"
+                                        "</Message></Error></Errors><RequestID>fault</RequestID></Response>"), []
+                elif b"Action=" in body:
+                    payload, headers = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{query_code}</Code>"
+                                        f"<Message>{message}</Message></Error><RequestId>fault</RequestId>"
+                                        "</ErrorResponse>"), []
+                elif self.path.startswith("/clusters"):
+                    payload, headers = json.dumps({"message": message}), [("x-amzn-ErrorType", json_code)]
+                else:
+                    payload, headers = f"<Error><Code>{query_code}</Code><Message>{message}</Message></Error>", []
+                self._send(status, payload.encode(), headers)
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the live checks open many connections at once
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up (a timeout, a reset) is part of the test
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def mutating(self) -> list[str]:
+        """The calls that would change something (HyperPod's creates, updates and deletes)."""
+        return [c for c in self.calls if c.startswith("sagemaker:") and not c.startswith(("sagemaker:Describe",
+                                                                                          "sagemaker:List"))]
+
+    def __enter__(self) -> "FaultProxy":
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -127,11 +127,12 @@ def test_broken_input_is_a_finding_not_a_traceback(run_cli, tmp_path, content, n
     assert f"{path}:" in result.stdout
 
 
-def test_not_utf8_is_usage_error(run_cli, tmp_path):
+def test_not_utf8_is_a_finding_at_its_byte(run_cli, tmp_path):
     path = tmp_path / "latin.create-cluster.json"
     path.write_bytes(b'{"ClusterName": "caf\xe9"}')
     result = run_cli("check", str(path))
-    assert result.returncode == 2 and "not UTF-8" in result.stderr
+    assert result.returncode == 1
+    assert f"{path}:1:21: error PF001 not UTF-8 text: byte 0xe9 at byte offset 20" in result.stdout
 
 
 def test_rules_and_explain(run_cli):

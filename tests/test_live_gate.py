@@ -135,7 +135,7 @@ def test_timed_out_create_is_looked_up_not_retried(run_cli, local_aws, tmp_path)
         result = run_cli("apply", "--timeout", "2", path, env=env)
     assert proxy.calls.count("CreateCluster") == 1  # one attempt, never a blind retry
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "the create went through" in result.stdout
+    assert "the create-cluster went through" in result.stdout
     assert "slow-answer" in _clusters(local_aws)
 
 

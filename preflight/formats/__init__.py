@@ -1,4 +1,5 @@
-"""Output formats: each is a pure function ``render(report, **options) -> str``."""
+"""Output formats: each is a pure function ``render(report, **options) -> str``. Every string
+taken from inputs or from AWS is escaped first: ``render`` starts from ``escape.escaped_report``."""
 
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 

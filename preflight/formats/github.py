@@ -10,6 +10,7 @@ from __future__ import annotations
 from preflight.findings import Report, Severity
 from preflight.formats import repository_path, rule_title, text
 from preflight.registry import all_rules
+from preflight.formats.escape import escaped_report
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -28,6 +29,7 @@ def command(name: str, message: str, **properties: object) -> str:
 
 
 def render(report: Report, colour: bool = False) -> str:
+    report = escaped_report(report)
     lines = [command("error", error, title="preflight usage error") for error in report.errors]
     rules = {**all_rules(), **report.rules} if report.findings else {}  # with the guardrails
     for f in report.findings:

@@ -9,6 +9,7 @@ import json
 
 from preflight.findings import Finding, Report, Severity
 from preflight.formats import repository_path
+from preflight.formats.escape import escaped_report
 
 SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
 
@@ -20,6 +21,7 @@ def fingerprint(finding: Finding) -> str:
 
 
 def render(report: Report, colour: bool = False) -> str:
+    report = escaped_report(report)
     issues = [{"type": "issue", "description": error, "check_name": "usage-error",
                "fingerprint": hashlib.sha256(error.encode("utf-8", "surrogatepass")).hexdigest(),
                "severity": "blocker", "location": {"path": ".", "lines": {"begin": 1}}}
@@ -33,4 +35,4 @@ def render(report: Report, colour: bool = False) -> str:
             "severity": SEVERITIES[f.severity],
             "location": {"path": repository_path(f.file), "lines": {"begin": f.line}},
         })
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(issues, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

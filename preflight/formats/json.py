@@ -6,11 +6,13 @@ import json
 
 from preflight import __version__
 from preflight.findings import Report
+from preflight.formats.escape import escaped_report
 
 VERSION = 1
 
 
 def render(report: Report, colour: bool = False) -> str:
+    report = escaped_report(report)
     document = {
         "version": VERSION,
         "tool": {"name": "preflight", "version": __version__, **report.metadata},
@@ -26,7 +28,7 @@ def render(report: Report, colour: bool = False) -> str:
     }
     if report.baseline is not None:
         document["baseline"] = report.baseline
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _finding(f) -> dict:

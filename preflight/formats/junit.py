@@ -12,6 +12,7 @@ from collections import defaultdict
 from preflight.findings import Report
 from preflight.formats import rule_title
 from preflight.registry import all_rules
+from preflight.formats.escape import escaped_report
 
 # XML 1.0 cannot carry these characters even as references; they are shown as \uXXXX instead.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -22,6 +23,7 @@ def _xml_text(value: str) -> str:
 
 
 def render(report: Report, colour: bool = False) -> str:
+    report = escaped_report(report)
     root = ET.Element("testsuites", name="preflight")
     if report.errors:
         suite = ET.SubElement(root, "testsuite", name="preflight", tests="1", failures="0", errors="1")

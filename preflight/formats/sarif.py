@@ -17,6 +17,7 @@ from preflight import __version__
 from preflight.findings import Report, Severity
 from preflight.formats import repository_path
 from preflight.registry import all_rules
+from preflight.formats.escape import escaped_report
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 SRCROOT = "%SRCROOT%"
@@ -44,6 +45,7 @@ def rule_descriptor(rule) -> dict:
 
 
 def render(report: Report, colour: bool = False) -> str:
+    report = escaped_report(report)
     root = pathlib.Path(os.getcwd())
     rules = {**all_rules(), **report.rules}  # with the guardrails'
     used = sorted({f.rule for f in report.findings + report.suppressed})
@@ -70,7 +72,7 @@ def render(report: Report, colour: bool = False) -> str:
         } for f in report.findings + report.suppressed],
     }
     document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _suppressions(finding) -> dict:

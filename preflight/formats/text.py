@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from preflight.findings import Report, Severity
+from preflight.formats.escape import escaped_report
 
 COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 RESET = "\033[0m"
 
 
 def render(report: Report, colour: bool = False) -> str:
+    report = escaped_report(report)
     lines = []
     for f in report.findings:
         severity = f"{COLOURS[f.severity]}{f.severity}{RESET}" if colour else str(f.severity)

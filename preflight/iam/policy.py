@@ -164,12 +164,30 @@ def _decoded(value: object) -> object:
     return value
 
 
+def _entries(document: Document, value: object, pointer: str) -> list:
+    """A list of an authorization-details file (absent: empty); anything else is a usage error
+    naming the file and the place."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PolicyError(f"{document.path} {pointer}: expected a list, found {type(value).__name__} "
+                          "(not get-account-authorization-details output)")
+    return value
+
+
+def _arn(document: Document, value: object, pointer: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise PolicyError(f"{document.path} {pointer}: expected an ARN string, found {type(value).__name__}")
+    return value
+
+
 def _principal_policies(document: Document, principal: str, policies: PolicySet) -> None:
     data = document.data
-    managed = {p.get("Arn"): (i, p) for i, p in enumerate(data.get("Policies") or []) if isinstance(p, dict)}
+    managed = {_arn(document, p.get("Arn"), f"/Policies/{i}/Arn"): (i, p)
+               for i, p in enumerate(_entries(document, data.get("Policies"), "/Policies")) if isinstance(p, dict)}
 
     def add_inline(entries, base):
-        for j, entry in enumerate(entries or []):
+        for j, entry in enumerate(_entries(document, entries, base)):
             if isinstance(entry, dict) and "PolicyDocument" in entry:
                 policies.roots.append(PolicyRoot(document, f"{base}/{j}/PolicyDocument",
                                                  f"inline {entry.get('PolicyName', j)}",
@@ -180,7 +198,8 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
             policies.missing.append((document, at, f"managed policy {arn} is attached but not in the file"))
             return
         index, policy = managed[arn]
-        for v, version in enumerate(policy.get("PolicyVersionList") or []):
+        for v, version in enumerate(_entries(document, policy.get("PolicyVersionList"),
+                                             f"/Policies/{index}/PolicyVersionList")):
             if isinstance(version, dict) and version.get("IsDefaultVersion"):
                 policies.roots.append(PolicyRoot(
                     document, f"/Policies/{index}/PolicyVersionList/{v}/Document",
@@ -189,8 +208,15 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
                 return
         policies.missing.append((document, f"/Policies/{index}", f"managed policy {arn} has no default version"))
 
+    def add_attached(entries, base):
+        for k, attached in enumerate(_entries(document, entries, base)):
+            if not isinstance(attached, dict):
+                raise PolicyError(f"{document.path} {base}/{k}: expected an attached policy "
+                                  f"{{PolicyName, PolicyArn}}, found {type(attached).__name__}")
+            add_managed(_arn(document, attached.get("PolicyArn"), f"{base}/{k}/PolicyArn"), f"{base}/{k}")
+
     for list_key, inline_key in (("UserDetailList", "UserPolicyList"), ("RoleDetailList", "RolePolicyList")):
-        for i, entry in enumerate(data.get(list_key) or []):
+        for i, entry in enumerate(_entries(document, data.get(list_key), f"/{list_key}")):
             if not isinstance(entry, dict) or entry.get("Arn") != principal:
                 continue
             base = f"/{list_key}/{i}"
@@ -199,16 +225,16 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
                                        if isinstance(t, dict) and isinstance(t.get("Key"), str)} \
                 if isinstance(tags, list) else None
             add_inline(entry.get(inline_key), f"{base}/{inline_key}")
-            for k, attached in enumerate(entry.get("AttachedManagedPolicies") or []):
-                add_managed(attached.get("PolicyArn"), f"{base}/AttachedManagedPolicies/{k}")
-            for group_name in entry.get("GroupList") or []:
-                for g, group in enumerate(data.get("GroupDetailList") or []):
+            add_attached(entry.get("AttachedManagedPolicies"), f"{base}/AttachedManagedPolicies")
+            groups = _entries(document, data.get("GroupDetailList"), "/GroupDetailList")
+            for group_name in _entries(document, entry.get("GroupList"), f"{base}/GroupList"):
+                for g, group in enumerate(groups):
                     if isinstance(group, dict) and group.get("GroupName") == group_name:
                         add_inline(group.get("GroupPolicyList"), f"/GroupDetailList/{g}/GroupPolicyList")
-                        for k, attached in enumerate(group.get("AttachedManagedPolicies") or []):
-                            add_managed(attached.get("PolicyArn"), f"/GroupDetailList/{g}/AttachedManagedPolicies/{k}")
+                        add_attached(group.get("AttachedManagedPolicies"), f"/GroupDetailList/{g}/AttachedManagedPolicies")
             boundary = entry.get("PermissionsBoundary")
             if isinstance(boundary, dict) and boundary.get("PermissionsBoundaryArn"):
-                add_managed(boundary["PermissionsBoundaryArn"], f"{base}/PermissionsBoundary", boundary=True)
+                at = f"{base}/PermissionsBoundary"
+                add_managed(_arn(document, boundary["PermissionsBoundaryArn"], at), at, boundary=True)
             return
     raise PolicyError(f"{document.path}: no user or role with ARN {principal}")

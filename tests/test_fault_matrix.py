@@ -1,0 +1,180 @@
+"""The fault matrix: every lookup the live checks make x every way an answer can go wrong, against
+the local AWS behind a recording proxy (tests/faults.py FaultProxy), through `preflight apply`.
+
+A required check that could not be verified is exit 3 with PF400 naming the lookup, and no call
+that changes anything reaches the proxy; an advisory one is PF401 naming the lookup, and `apply`
+lists it next to "sent". Lookups that do not depend on each other are faulted together (one
+`apply` per batch and fault, in process for speed), so each lookup meets each fault once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FIXTURES
+from faults import FAULTS, FaultProxy
+
+REQUEST = FIXTURES / "live" / "requests" / "new-cluster-customer-key.create-cluster.json"
+TIMEOUT, SLOW = 3, 5  # seconds: --timeout, and how long a "slow" answer is held
+
+# Lookups whose failure leaves a required check unverified (PF400); all others are advisory.
+REQUIRED = {"sts:GetCallerIdentity", "iam:GetRole", "kms:DescribeKey", "ec2:DescribeImages",
+            "ec2:DescribeSnapshots", "sagemaker:DescribeCluster"}
+# Faulted together: no lookup of a batch waits for another, and no two are read by one rule or one
+# job whose first failure would hide the other's (PF211 reads the image and the caller; PF430 the
+# subnets, with their route tables, before the security groups; PF460 the network and the
+# offerings; PF217 the key policy and the role's policies; the caller's IAM reads are one job).
+BATCHES = [
+    ("iam:GetRole", "kms:DescribeKey", "s3:HeadBucket", "eks:DescribeCluster", "sagemaker:DescribeCluster",
+     "ec2:DescribeImages", "ec2:DescribeSubnets"),
+    ("sts:GetCallerIdentity", "kms:GetKeyPolicy", "s3:GetObject", "ec2:DescribeSnapshots", "ec2:DescribeRouteTables"),
+    ("iam:GetUser", "iam:ListRolePolicies", "ec2:DescribeSecurityGroups"),
+    ("iam:ListUserPolicies", "iam:ListAttachedRolePolicies", "ec2:DescribeInstanceTypeOfferings"),
+    ("iam:ListAttachedUserPolicies", "iam:GetRolePolicy"),
+    ("iam:ListGroupsForUser",),
+    ("iam:GetPolicy",),
+    ("iam:GetPolicyVersion",),
+]
+# moto has no ListServiceQuotas: it fails in every run, and is reported as PF401 in every run.
+ALWAYS_FAILING = {"service-quotas:ListServiceQuotas"}
+# What a fault cannot change: a HEAD answer has no body to malform or cut, and S3's answer to a
+# HEAD of a missing bucket is a bare 404, so that one is S3 saying the bucket does not exist.
+NOT_A_FAULT = {("s3:HeadBucket", "malformed"), ("s3:HeadBucket", "reset-during-body")}
+VERIFIED_ABSENT = {("s3:HeadBucket", "html-404"): "PF420"}
+
+
+def test_batches_cover_every_lookup(local_aws, tmp_path):
+    """The matrix is complete: the lookups a fault-free apply makes are exactly the batched ones."""
+    with FaultProxy(local_aws.endpoint) as proxy:
+        code, output = _apply(local_aws, proxy, tmp_path, "baseline")
+    assert code == 0, output
+    made = set(proxy.calls) - {"sagemaker:CreateCluster"}
+    assert made == {lookup for batch in BATCHES for lookup in batch} | ALWAYS_FAILING
+    assert proxy.mutating() == ["sagemaker:CreateCluster"]
+
+
+def _apply(local_aws, proxy, tmp_path, name: str, *options: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from preflight.cli import app
+
+    request = json.loads(REQUEST.read_text())
+    request["ClusterName"] = name  # each run's create is new, so a sent one never blocks the next
+    path = tmp_path / f"{name}.create-cluster.json"
+    path.write_text(json.dumps(request))
+    env = {**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint, "AWS_MAX_ATTEMPTS": "1"}
+    result = CliRunner().invoke(app, ["apply", "--timeout", str(TIMEOUT), *options, str(path)], env=env)
+    escaped = result.exception if not isinstance(result.exception, SystemExit) else None
+    assert escaped is None and result.exit_code in (0, 1, 3), f"{result.exit_code}: {result.output}\n{escaped!r}"
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("batch", BATCHES, ids=lambda batch: "+".join(batch) if len(batch) < 3 else batch[0] + "...")
+def test_fault_matrix(local_aws, tmp_path, batch, fault):
+    faulted = [lookup for lookup in batch if (lookup, fault) not in NOT_A_FAULT]
+    name = f"fault-{BATCHES.index(batch)}-{fault}"
+    with FaultProxy(local_aws.endpoint, {lookup: fault for lookup in faulted}, slow_seconds=SLOW) as proxy:
+        code, output = _apply(local_aws, proxy, tmp_path, name)
+    lines = output.splitlines()
+    assert "Traceback" not in output
+    for lookup in faulted:
+        if (lookup, fault) in VERIFIED_ABSENT:
+            assert any(f" {VERIFIED_ABSENT[lookup, fault]} " in line for line in lines), output
+            continue
+        rule = "PF400" if lookup in REQUIRED else "PF401"
+        assert any(f" {rule} " in line and f"{lookup} failed" in line for line in lines), (
+            f"{lookup} under {fault}: no {rule} naming it\n{output}")
+    if any(" PF400 " in line for line in lines) or any((lk, fault) in VERIFIED_ABSENT for lk in faulted):
+        assert code in (1, 3) and proxy.mutating() == [], output
+        assert code == 3 or not any(" PF400 " in line for line in lines)
+        assert "not sent" in output
+    else:  # only advisory checks failed: sent, with each unverified check listed next to it
+        assert code == 0 and proxy.mutating() == ["sagemaker:CreateCluster"], output
+        listed = output.partition("not verified")[2]
+        assert all(f"{lookup} failed" in listed for lookup in faulted), output
+
+
+def test_require_verified_refuses_to_send(local_aws, tmp_path):
+    with FaultProxy(local_aws.endpoint, {"ec2:DescribeSubnets": "http500"}) as proxy:
+        code, output = _apply(local_aws, proxy, tmp_path, "require-verified", "--require-verified")
+    assert code == 3 and proxy.mutating() == [], output
+    assert "--require-verified" in output and "ec2:DescribeSubnets failed" in output
+
+
+def _apply_request(local_aws, proxy, tmp_path, name: str, request: dict, *options: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from preflight.cli import app
+
+    path = tmp_path / name
+    path.write_text(json.dumps(request))
+    env = {**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint, "AWS_MAX_ATTEMPTS": "1"}
+    result = CliRunner().invoke(app, ["apply", "--timeout", str(TIMEOUT), *options, str(path)], env=env)
+    escaped = result.exception if not isinstance(result.exception, SystemExit) else None
+    assert escaped is None, repr(escaped)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("fault", ["empty-200", "html-200", "html-404", "malformed"])
+def test_unreadable_cluster_never_lets_a_blocked_update_through(local_aws, tmp_path, fault):
+    """Without a fault this software update is blocked (PF453: a custom-AMI group, no ImageId).
+    An empty or HTML answer is not "a cluster with no groups", and a 404 page is not "no cluster"."""
+    request = {"ClusterName": "ml-cluster"}
+    with FaultProxy(local_aws.endpoint) as proxy:
+        code, output = _apply_request(local_aws, proxy, tmp_path, "u.update-cluster-software.json", request)
+    assert code == 1 and " PF453 " in output and proxy.mutating() == []
+    with FaultProxy(local_aws.endpoint, {"sagemaker:DescribeCluster": fault}) as proxy:
+        code, output = _apply_request(local_aws, proxy, tmp_path, "u.update-cluster-software.json", request)
+    assert code == 3 and proxy.mutating() == [], output
+    assert "sagemaker:DescribeCluster failed" in output and "error PF450" not in output
+
+
+def _create(name: str) -> dict:
+    request = json.loads(REQUEST.read_text())
+    request["ClusterName"] = name
+    return request
+
+
+@pytest.mark.parametrize("fault,code,says", [
+    ("http500", 3, "unknown whether create-cluster took effect"),  # never reached moto: still absent
+    ("throttle", 3, "unknown whether create-cluster took effect"),
+    ("malformed", 0, "the create-cluster went through"),  # created; its answer cut in half
+    ("reset-during-body", 0, "the create-cluster went through"),
+])
+def test_send_outcome_is_decided_from_evidence(local_aws, tmp_path, fault, code, says):
+    name = f"send-{fault}"
+    with FaultProxy(local_aws.endpoint, {"sagemaker:CreateCluster": fault}) as proxy:
+        found, output = _apply_request(local_aws, proxy, tmp_path, f"{name}.create-cluster.json", _create(name))
+    assert found == code, output
+    assert says in output
+    assert proxy.calls.count("sagemaker:CreateCluster") == 1  # never retried blindly
+    if code == 3:
+        assert "check it (aws sagemaker describe-cluster) before sending again" in output
+
+
+def test_the_loser_of_a_create_race_is_told_the_cluster_exists(local_aws, tmp_path):
+    """Two applies of one create checked before either sent: the second gets ResourceInUse."""
+    from preflight import engine
+    from preflight.aws import BotoAccount
+    from preflight import documents, sender
+
+    name = "raced-cluster"
+    document = documents.parse(f"{name}.create-cluster.json", json.dumps(_create(name)))
+    with FaultProxy(local_aws.endpoint) as proxy:
+        import os
+
+        os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint
+        try:
+            accounts = [BotoAccount(timeout=TIMEOUT) for _ in range(2)]
+            reports = [engine.run([(document, "create-cluster")], account=a) for a in accounts]
+            assert all(not r.blocking(engine.Severity.ERROR) for r in reports)  # both passed their checks
+            first, second = (sender.send(a, "create-cluster", document.data) for a in accounts)
+        finally:
+            os.environ["AWS_ENDPOINT_URL"] = local_aws.endpoint
+    assert first.result == "sent" and first.exit_code == 0
+    assert second.result == "not sent" and second.exit_code == 1
+    assert f"the cluster {name} already exists" in second.describe()
+    assert "was not changed by this one" in second.describe()
