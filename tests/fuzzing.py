@@ -21,7 +21,7 @@ from strategies import ANY_JSON, requests
 DOCUMENTED_EXITS = {0, 1, 2}  # offline: nothing blocking, blocking findings, usage error (4: a defect)
 OPERATIONS = ("create-cluster", "update-cluster", "update-cluster-software", "delete-cluster",
               "batch-delete-cluster-nodes")
-FORMATS = ("text", "json", "sarif")
+from preflight.formats import FORMATS  # noqa: E402 - every output format
 
 # Characters that have broken parsers and printers: controls, C1, bidi, separators, surrogates.
 HOSTILE_CHARS = st.sampled_from(["\x00", "\x1b[31m", "\n", "\r", "\t", "\x9b", "\u202e", "\u2028", "\ud800",
