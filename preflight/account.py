@@ -3,20 +3,13 @@ come through. Nothing here imports boto3; ``preflight.aws.BotoAccount`` is the i
 
 A lookup returns the record, or None when AWS says the resource does not exist (a verified fact).
 Anything else that keeps it from answering (no credentials, AccessDenied, throttling past the
-retries, a timeout, an endpoint that is down) raises ``LookupFailed``: the rule could not verify.
+retries, a timeout, an endpoint that is down) raises ``preflight.lookup.LookupFailed``: the rule could not verify.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
-
-
-class LookupFailed(Exception):
-    def __init__(self, lookup: str, reason: str):
-        super().__init__(f"{lookup}: {reason}")
-        self.lookup = lookup
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ import botocore.exceptions
 import botocore.parsers
 import botocore.session
 
-from preflight.account import (Caller, ClusterState, Delivery, EksCluster, Image, Key, LookupFailed, Node,
-                               ObjectHead, Role,
+from preflight.account import (Caller, ClusterState, Delivery, EksCluster, Image, Key, Node, ObjectHead, Role,
                                SecurityGroup, Snapshot, Subnet)
+from preflight.lookup import LookupFailed
 
 NOT_FOUND = {
     "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from preflight import validation
-from preflight.account import LookupFailed
+from preflight.lookup import LookupFailed
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
 from preflight.values import real

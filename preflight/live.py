@@ -7,7 +7,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from preflight import documents
-from preflight.account import Account, LookupFailed
+from preflight.account import Account
+from preflight.lookup import LookupFailed
 from preflight.values import parse_arn, real, strings
 
 # The operations that act on an existing cluster, which must exist (the scheduler-config updates

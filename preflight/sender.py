@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from preflight import operations
-from preflight.account import LookupFailed
+from preflight.lookup import LookupFailed
 from preflight.formats.escape import plain_data, untrusted
 
 EXIT_OK, EXIT_FAILED, EXIT_UNVERIFIED = 0, 1, 3

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from preflight.account import LookupFailed
+from preflight.lookup import LookupFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_UNVERIFIED, EXIT_INTERRUPTED = 0, 1, 3, 130
 FAILED = ("Failed", "RollingBack")

@@ -34,7 +34,7 @@ def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
 
 def _key_resolver(account):
     """Key reference -> key ARN through the account (False: no such key; None: not known)."""
-    from preflight.account import LookupFailed
+    from preflight.lookup import LookupFailed
 
     def resolve(reference):
         try:
