@@ -97,23 +97,11 @@ class DelayProxy:
                 operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2] or self.path
                 proxy.calls.append(operation)
                 time.sleep(delay)
-                connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                answer = connection.getresponse()
-                payload = answer.read()
-                connection.close()
+                status, answer_headers, payload = _upstream(self, upstream, body)
                 if operation in slow_answers:
                     time.sleep(answer_delay)
                 try:
-                    self.send_response(answer.status)
-                    for key, value in answer.getheaders():
-                        if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                            self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    if self.command != "HEAD":
-                        self.wfile.write(payload)
+                    _reply(self, status, payload, answer_headers)
                 except OSError:  # the client gave up waiting
                     pass
 
@@ -132,6 +120,29 @@ class DelayProxy:
         self._server.server_close()
 
 
+
+
+def _upstream(handler, upstream, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send the handler's request on to ``upstream``; its status, headers and whole body."""
+    connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+    headers = {k: v for k, v in handler.headers.items() if k.lower() != "host"}
+    connection.request(handler.command, handler.path, body=body, headers=headers)
+    answer = connection.getresponse()
+    payload = answer.read()
+    connection.close()
+    return answer.status, answer.getheaders(), payload
+
+
+def _reply(handler, status: int, payload: bytes, headers: list[tuple[str, str]], announced: int | None = None):
+    """Answer with ``payload``, the upstream's headers but its own length (``announced`` to claim another)."""
+    handler.send_response(status)
+    for key, value in headers:
+        if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+            handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(payload) if announced is None else announced))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(payload)
 
 def _operation(handler, body: bytes) -> str:
     """``service:Operation`` of a signed AWS request, as preflight's lookups name them: the service
@@ -185,16 +196,6 @@ class FaultProxy:
                 self.connection.close()
                 self.close_connection = True
 
-            def _send(self, status: int, payload: bytes, headers: list[tuple[str, str]]):
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = _operation(self, body)
@@ -206,30 +207,19 @@ class FaultProxy:
                     return self._error(mode, body)
                 if mode in ("html-200", "html-404"):
                     page = b"<html><head><title>Gateway</title></head><body><h1>Not here</h1></body></html>"
-                    return self._send(200 if mode == "html-200" else 404, page, [("Content-Type", "text/html")])
+                    return _reply(self, 200 if mode == "html-200" else 404, page, [("Content-Type", "text/html")])
                 if mode == "empty-200":
-                    return self._send(200, b"", [])
-                connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                answer = connection.getresponse()
-                payload = answer.read()
-                connection.close()
+                    return _reply(self, 200, b"", [])
+                status, answer_headers, payload = _upstream(self, upstream, body)
                 try:
                     if mode == "slow":
                         time.sleep(slow_seconds)
                     if mode == "malformed":
-                        return self._send(answer.status, payload[: len(payload) // 2], answer.getheaders())
-                    if mode == "reset-during-body":
-                        self.send_response(answer.status)
-                        for key, value in answer.getheaders():
-                            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                                self.send_header(key, value)
-                        self.send_header("Content-Length", str(len(payload) + 64))
-                        self.end_headers()
-                        self.wfile.write(payload[: len(payload) // 2])
+                        return _reply(self, status, payload[: len(payload) // 2], answer_headers)
+                    if mode == "reset-during-body":  # announce the whole body, send half, cut the line
+                        _reply(self, status, payload[: len(payload) // 2], answer_headers, announced=len(payload) + 64)
                         return self._reset()
-                    self._send(answer.status, payload, answer.getheaders())
+                    _reply(self, status, payload, answer_headers)
                 except OSError:  # the client gave up waiting
                     self.close_connection = True
 
@@ -250,7 +240,7 @@ class FaultProxy:
                     payload, headers = json.dumps({"message": message}), [("x-amzn-ErrorType", json_code)]
                 else:
                     payload, headers = f"<Error><Code>{query_code}</Code><Message>{message}</Message></Error>", []
-                self._send(status, payload.encode(), headers)
+                _reply(self, status, payload.encode(), headers)
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
 
