@@ -10,7 +10,7 @@ from preflight.documents import escape
 from preflight.findings import Severity
 from preflight import drift
 from preflight.iam import catalog
-from preflight.iam.evaluate import MULTIVALUED, NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
+from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
     match_action, match_condition
 from preflight.iam.glob import has_wildcard
 from preflight.iam.policy import statement_list, statements_of
@@ -32,7 +32,6 @@ SHARING_ACTIONS = ("ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute")
 CLUSTER_CHANGES = ("sagemaker:CreateCluster", "sagemaker:UpdateCluster", "sagemaker:DeleteCluster",
                    "sagemaker:UpdateClusterSoftware", "sagemaker:BatchDeleteClusterNodes")
 RESOURCE_TAG_KEY = re.compile(r"^[a-z0-9-]+:ResourceTag/", re.I)
-TAG_VALUE_KEY = re.compile(r":(resource|request|principal)tag/")
 
 
 def _raw_statements(ctx):
@@ -465,9 +464,9 @@ def duplicate_sid(ctx):
 
 
 def _single_valued(key: str) -> bool:
-    """A key IAM documents as single-valued: a global key outside the multivalued few, or a tag's value."""
-    lowered = key.lower()
-    return lowered not in MULTIVALUED and (lowered.startswith("aws:") or TAG_VALUE_KEY.search(lowered) is not None)
+    """A key the reference types as one value (not ``ArrayOf...``); an unknown key is not judged."""
+    kind = catalog.load().key_type(key)
+    return kind is not None and not kind.startswith("ArrayOf")
 
 
 @rule("PF310", "set-operator-misuse", Severity.WARNING, kind="policy")
@@ -494,7 +493,9 @@ def set_operator_misuse(ctx):
     ```
 
     ## Source
-    IAM User Guide, "Set operators for multivalued context keys" and "Single-valued vs. multivalued context keys".
+    IAM User Guide, "Set operators for multivalued context keys" and "Single-valued vs. multivalued context keys";
+    which keys are multivalued: their `ArrayOf...` types in the Service Authorization Reference
+    (global keys and each service's, in the catalog; its date is in `preflight --version`).
     """
     for statement in _statements(ctx):
         for condition in statement.conditions:
@@ -503,7 +504,7 @@ def set_operator_misuse(ctx):
             base = operator[len(qualifier):].removesuffix("ifexists")
             if base == "null" or base not in OPERATORS:
                 continue
-            if not qualifier and condition.key.lower() in MULTIVALUED:
+            if not qualifier and catalog.load().multivalued(condition.key):
                 yield ctx.finding(condition.pointer, f"{condition.key} is multivalued; {condition.operator} "
                                   "does not say whether all or any of its values must match",
                                   f"write ForAllValues:{condition.operator} or ForAnyValue:{condition.operator}")
@@ -588,7 +589,8 @@ def condition_key_not_supported(ctx):
     ## Why is this bad?
     A request for an action never carries a key that the action does not support, so a condition
     on it (other than `...IfExists` or `Null`) never holds for that action: an Allow grants nothing
-    and a Deny does not apply. Global `aws:` keys are supported by every action and never reported;
+    and a Deny does not apply. Global keys (`aws:...`, and session keys such as
+    `ec2:SourceInstanceArn`) may be in every action's request and are never reported;
     nor are actions that only the older catalog source lists, whose key data may be incomplete.
 
     ## Example
@@ -615,8 +617,10 @@ def condition_key_not_supported(ctx):
                                      if not has_wildcard(a.text)) if found]
         for condition in statement.conditions:
             key, operator = condition.key, condition.operator.lower()
-            if ":" not in key or key.lower().startswith("aws:") or operator.endswith("ifexists") or operator == "null":
+            if ":" not in key or actions.global_key_type(key) or operator.endswith("ifexists") or operator == "null":
                 continue
+            if actions.key_type(key) is None:
+                continue  # PF319: no action supports a key the reference does not list
             unsupported = [action for action in named if (keys := actions.condition_keys(action)) is not None
                            and not any(catalog.key_matches(template, key) for template in keys)
                            and not (RESOURCE_TAG_KEY.match(key) and not actions.resource_types(action))]  # PF321
@@ -628,6 +632,51 @@ def condition_key_not_supported(ctx):
                                   f"{'it' if len(unsupported) == 1 else 'them'}",
                                   "move those actions to a statement without this condition, or use the "
                                   "operator's IfExists form")
+
+
+@rule("PF319", "unknown-condition-key", Severity.WARNING, kind="policy")
+def unknown_condition_key(ctx):
+    """A condition key that neither the global condition keys nor its service's keys include.
+
+    ## Why is this bad?
+    A request never carries a key nobody defines (`aws:RequestedRegions`, `sagemaker:InstanceType`
+    for `sagemaker:InstanceTypes`), so a condition on it never holds (an Allow grants nothing, a
+    Deny guards nothing) or, with `StringNotEquals`, `...IfExists` or `ForAllValues`, always
+    holds (a Deny then denies everything), silently. A warning, not an error: the key may be newer than the catalog,
+    whose date the message gives (`scripts/refresh` updates it). Keys of services the catalog does
+    not know are left alone (PF306/PF307 speak of those).
+
+    ## Example
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "*",
+     "Condition": {"StringNotEquals": {"aws:RequestedRegions": "us-east-1"}}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "*",
+     "Condition": {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}}]}
+    ```
+
+    ## Source
+    IAM User Guide, "AWS global condition context keys"; AWS Service Authorization Reference,
+    condition keys of each service (both in the catalog, dated in `preflight --version`).
+    """
+    actions = catalog.load()
+    for statement in _statements(ctx):
+        for condition in statement.conditions:
+            key = condition.key
+            prefix = key.partition(":")[0].lower()
+            if ":" not in key or (prefix != "aws" and actions.service(prefix) is None) or actions.key_type(key):
+                continue
+            known = list(actions.metadata()["global_conditions"])
+            if prefix != "aws":
+                known += list(actions.service(prefix).conditions)
+            effect = "never holds" if _needs_key(condition) else "always holds"  # the key is never in a request
+            yield ctx.finding(condition.pointer,
+                              f"no condition key {key} is defined (the global keys"
+                              f"{'' if prefix == 'aws' else f' and {prefix} keys'} of {actions.date}): "
+                              f"{condition.operator} on it {effect}", closest(key, known))
 
 
 @rule("PF320", "sharing-without-tag-condition", Severity.WARNING, kind="policy")

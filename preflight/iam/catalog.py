@@ -112,6 +112,27 @@ class Catalog:
             keys += service.resource_keys.get(kind.lstrip("*"), [])
         return keys
 
+    def key_type(self, key: str) -> str | None:
+        """The type the reference gives a condition key (``String``, ``ArrayOfString``, ``Bool``...):
+        a global key's (``aws:...`` and the few session keys every action carries), else its
+        service's; None for a key that neither lists."""
+        found = self.global_key_type(key)
+        if found:
+            return found
+        service = self.service(key.partition(":")[0])
+        return next((kind for template, kind in (service.conditions.items() if service else ())
+                     if key_matches(template, key)), None)
+
+    def global_key_type(self, key: str) -> str | None:
+        """The type of a global condition key, which every action's request may carry; None for
+        any other key."""
+        return next((kind for template, kind in self._meta.get("global_conditions", {}).items()
+                     if key_matches(template, key)), None)
+
+    def multivalued(self, key: str) -> bool:
+        """Whether a condition key carries several values (an ``ArrayOf...`` type in the reference)."""
+        return (self.key_type(key) or "").startswith("ArrayOf")
+
     def suggest(self, action: str) -> str | None:
         """The closest real action to a misspelt one, for "did you mean"; None for a known action."""
         import difflib  # only on the error path

@@ -13,6 +13,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from preflight.iam import catalog
 from preflight.iam.glob import glob_regex
 from preflight.iam.policy import Condition, Statement
 
@@ -34,10 +35,6 @@ HOLE, ID_CHAR, STAR, ONE = "hole", "id-char", "star", "one"  # ARN and pattern t
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 VARIABLE = re.compile(r"\$\{\s*([^,{}]+?)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}")
 VARIABLE_VERSION = "2012-10-17"  # policies of the 2008-10-17 grammar read ${...} as plain text
-# Context keys that carry several values (IAM User Guide, "Single-valued vs. multivalued context
-# keys"; Service Authorization Reference, ArrayOfString keys of the actions preflight evaluates).
-MULTIVALUED = frozenset({"aws:tagkeys", "aws:calledvia", "aws:principalservicenameslist", "aws:principalorgpaths",
-                         "sagemaker:instancetypes", "sagemaker:vpcsubnets", "sagemaker:vpcsecuritygroupids"})
 # Keys of the call itself: what preflight builds a request from says all of them, so those not given are absent.
 CALL_KEYS = ("aws:requesttag/", "aws:tagkeys")
 
@@ -104,8 +101,8 @@ class Resource:
 class Request:
     """What one API call (or dependent action) asks IAM: an action, a resource and a context.
     Keys in ``context`` are present; keys starting with an ``absent`` prefix are known to be absent;
-    so are another service's keys and the call's own keys (``CALL_KEYS``) when not given; any other
-    key is unknown offline."""
+    so are another service's keys (but for the global ones) and the call's own keys (``CALL_KEYS``)
+    when not given; any other key is unknown offline."""
 
     action: str
     resource: Resource
@@ -116,11 +113,16 @@ class Request:
         key = key.lower()
         if key in self.context:
             return self.context[key]
-        service = key.partition(":")[0]
-        if any(key.startswith(prefix) for prefix in self.absent + CALL_KEYS) \
-                or service not in ("aws", self.action.partition(":")[0].lower()):
+        if any(key.startswith(prefix) for prefix in self.absent + CALL_KEYS):
             return ()
+        if key.partition(":")[0] not in ("aws", self.action.partition(":")[0].lower()) and not _global(key):
+            return ()  # another service's key; its session keys (ec2:SourceInstanceArn) may be in any request
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _global(key: str) -> bool:
+    return catalog.load().global_key_type(key) is not None
 
 
 def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dict, tuple[str, ...]]:
