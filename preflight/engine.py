@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from preflight import validation
+from preflight import documents, validation
 from preflight.lookup import LookupFailed
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
@@ -60,16 +60,7 @@ class Context:
 
     def value(self, pointer: str):
         """The value at a pointer, or None where the path does not exist."""
-        node = self.request
-        for token in pointer.split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict):
-                node = node.get(token)
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return None
-        return node
+        return documents.value_at(self.request, pointer)
 
     def instance_groups(self, lists: Iterable[str] = INSTANCE_GROUP_LISTS) -> Iterator[tuple[str, dict]]:
         """(pointer, group) for each instance group object; a lone object given instead of the

@@ -363,3 +363,52 @@ def test_plan_iam_policies_are_linted_at_their_attribute(run_cli, tmp_path):
     result = run_cli("check", "--format", "json", str(path))
     found = [(f["rule"], f["path"]) for f in json.loads(result.stdout)["findings"]]
     assert found == [("PF306", "/resource_changes/0/change/after/inline_policy/0/policy")]
+
+
+UPDATE_PLAN = IAC / "plan-update.json"
+
+
+def _plan_with(tmp_path, edit) -> str:
+    plan = json.loads(UPDATE_PLAN.read_text())
+    edit(plan["resource_changes"][0]["change"])
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=1))
+    return str(path)
+
+
+def test_in_place_cluster_change_is_checked_as_its_update_request():
+    document = documents.read(str(UPDATE_PLAN))
+    (_, _), (derived, operation) = iac.requests(document, {})
+    assert operation == "update-cluster"
+    assert derived.data["ClusterName"] == "tf-cluster"
+    assert derived.data["InstanceGroupsToDelete"] == ["old-workers"]
+    assert [g["InstanceCount"] for g in derived.data["InstanceGroups"]] == [1, 3]
+    assert not {"VpcConfig", "Tags", "Orchestrator"} & set(derived.data)  # not UpdateCluster's: unchanged in place
+    assert derived.notes == []  # cluster_arn, id, status: the provider's computed values, unchanged
+    assert derived.located("/InstanceGroupsToDelete/0") == "/resource_changes/0/change/before/instance_groups/2/instance_group_name"
+    assert engine.run(iac.requests(document, {})).findings == []
+
+
+def test_in_place_change_findings_point_at_the_planned_values(run_cli, tmp_path):
+    def edit(change):
+        change["after"]["instance_groups"][1]["threads_per_core"] = 3
+        change["before"]["a_new_member"], change["after"]["a_new_member"] = "off", "on"
+    result = run_cli("check", "--format", "json", _plan_with(tmp_path, edit))
+    found = {(f["rule"], f["path"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("PF104", "/resource_changes/0/change/after/instance_groups/1/threads_per_core") in found, found
+    assert ("PF010", "/resource_changes/0/change/after/a_new_member") in found  # changed, unknown to the model: said
+    assert result.returncode == 1
+
+
+def test_in_place_change_shows_its_plan_against_the_live_cluster(run_cli, local_aws):
+    group = {"InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole",
+             "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm", "OnCreate": "on_create.sh"}}
+    client = local_aws.client("sagemaker")
+    if not any(c["ClusterName"] == "tf-cluster" for c in client.list_clusters()["ClusterSummaries"]):
+        client.create_cluster(ClusterName="tf-cluster", InstanceGroups=[
+            {**group, "InstanceGroupName": name, "InstanceCount": count}
+            for name, count in (("controller", 1), ("workers", 2), ("old-workers", 2))])
+    result = run_cli("plan", str(UPDATE_PLAN), env=local_aws.env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "scales workers up by 1: 2 -> 3 nodes" in result.stdout, result.stdout
+    assert "removes instance group old-workers and its 2 nodes" in result.stdout, result.stdout

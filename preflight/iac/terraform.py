@@ -1,21 +1,27 @@
 """Terraform JSON plans (``terraform show -json plan.out``): every HyperPod resource the plan
 creates is checked as the create request it sends, from the planned values: the Cloud Control
 provider's resources, named after the CloudFormation types (``awscc_sagemaker_cluster``,
-``awscc_sagemaker_cluster_scheduler_config``), and the AWS provider's ``aws_sagemaker_cluster``. Values known only after
-apply are ``Unresolved``; attributes are matched to the API's members by the request model
-(``instance_group`` blocks to ``InstanceGroups``, ``source_s3_uri`` to ``SourceS3Uri``)."""
+``awscc_sagemaker_cluster_scheduler_config``), and the AWS provider's ``aws_sagemaker_cluster``.
+A cluster the plan changes in place is checked as the update-cluster request the change amounts
+to: the planned cluster's updatable members, and the instance groups it no longer has as
+``InstanceGroupsToDelete`` (members that cannot change in place make Terraform replace the
+cluster, which is a create). Values known only after apply are ``Unresolved``; attributes are
+matched to the API's members by the request model (``instance_group`` blocks to
+``InstanceGroups``, ``source_s3_uri`` to ``SourceS3Uri``)."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from preflight.documents import Document, escape
+from preflight import validation
+from preflight.documents import Document, escape, value_at
 from preflight.iac import DerivedDocument, derived_request
 from preflight.values import Unresolved
 
 AWS_PROVIDER = {"aws_sagemaker_cluster": "create-cluster"}
 AFTER_APPLY = Unresolved("(known after apply)")
+GROUP_BLOCKS = ("instance_groups", "instance_group")  # a cluster's groups: the awscc and the AWS provider's name
 
 
 def _planned(value, unknown, pointer: str, out: str, origins: dict):
@@ -64,7 +70,8 @@ def resource_types() -> dict[str, str]:
 
 
 def derive(document: Document, parameters: dict[str, str]) -> list[tuple[DerivedDocument, str]]:
-    """The create request of every HyperPod resource the plan creates (or replaces)."""
+    """The create request of every HyperPod resource the plan creates (or replaces), and the
+    update-cluster request of every cluster it changes in place."""
     changes = document.data.get("resource_changes")
     derived = []
     types = resource_types()
@@ -74,7 +81,8 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
         operation = types[change["type"]]
         planned = change["change"]
         actions = planned.get("actions")
-        if not (isinstance(actions, list) and "create" in actions and isinstance(planned.get("after"), dict)):
+        in_place = actions == ["update"] and operation == "create-cluster"
+        if not (isinstance(actions, list) and ("create" in actions or in_place) and isinstance(planned.get("after"), dict)):
             continue
         base = f"/resource_changes/{index}/change/after"
         resolved_origins: dict[str, str] = {}
@@ -84,8 +92,38 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
             resolved_origins.update({path.replace("/tags_all", "/tags", 1): origin
                                      for path, origin in list(resolved_origins.items())
                                      if path.startswith("/tags_all")})
-        derived.append((derived_request(document, after, resolved_origins, base, operation), operation))
+        request = derived_request(document, after, resolved_origins, base, operation)
+        if in_place:
+            request, operation = _cluster_update(request, planned, f"/resource_changes/{index}/change"), "update-cluster"
+        derived.append((request, operation))
     return derived
+
+
+def _cluster_update(create: DerivedDocument, change: dict, base: str) -> DerivedDocument:
+    """The update-cluster request of an in-place ``change``, from the planned cluster's create
+    request: the members UpdateCluster takes (the others are unchanged, or Terraform would replace
+    the cluster), and the groups the cluster had that the plan drops, to delete. Of the attributes
+    the model lacks, only those the change alters are said (the provider's computed ones, such as
+    ``cluster_arn``, are known by now and unchanged)."""
+    before, after = change.get("before"), f"{base}/after"
+    notes = [(pointer, message) for pointer, message in create.notes
+             if value_at(change["after"], pointer[len(after):]) != value_at(before, pointer[len(after):])]
+    schema = validation.load("update-cluster")
+    members = schema["$defs"][schema["$ref"].rpartition("/")[2]]["properties"]
+    request = {key: value for key, value in create.data.items() if key in members}
+    origins = {pointer: origin for pointer, origin in create.origins.items()
+               if pointer == "" or pointer.split("/")[1] in request}
+    kept = {g.get("InstanceGroupName") for g in request.get("InstanceGroups") or () if isinstance(g, dict)}
+    block = next((k for k in GROUP_BLOCKS if isinstance(before, dict) and isinstance(before.get(k), list)), None)
+    dropped = [(index, group["instance_group_name"]) for index, group in enumerate(before[block] if block else ())
+               if isinstance(group, dict) and isinstance(group.get("instance_group_name"), str)
+               and group["instance_group_name"] not in kept]
+    if dropped:
+        request["InstanceGroupsToDelete"] = [name for _, name in dropped]
+        for position, (index, _) in enumerate(dropped):
+            origins[f"/InstanceGroupsToDelete/{position}"] = f"{base}/before/{block}/{index}/instance_group_name"
+    return DerivedDocument(path=create.path, text=create.text, data=request, parsed=True, source=create.source,
+                           origins=origins, notes=notes)
 
 
 # Identity policies in a plan: resource type -> where its policy JSON strings are (a list of
