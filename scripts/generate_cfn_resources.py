@@ -5,9 +5,11 @@ HyperPod resources, as cfn-lint bundles them (its us-east-1 provider schemas).
 
 For each resource type whose create call is one of preflight's operations (``AWS::SageMaker::X``
 -> ``CreateX``): that operation, the read-only properties (attributes CloudFormation returns,
-never sent: left out of the derived request without a word), and every property path the schema
-defines (``*`` for a list item), which the tests hold to the request model's members. The data is
-dated by the schemas' own date (cfn-lint's ``schema_date``), not by the day this runs.
+never sent: left out of the derived request without a word), the create-only properties (a change
+makes CloudFormation replace the resource; PF455 and the embedded local AWS read the instance
+group's), and every property path the schema defines (``*`` for a list item), which the tests hold
+to the request model's members. The data is dated by the schemas' own date (cfn-lint's
+``schema_date``), not by the day this runs; ``render`` is what the tests regenerate byte for byte.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ def _paths(schema: dict, node: dict, path: str, seen: tuple = ()) -> list[str]:
     return found
 
 
-def main() -> int:
+def _pointers(schema: dict, key: str) -> list[str]:
+    """A schema's list of property pointers (``/properties/A/*/B``) as request pointers (``/A/*/B``)."""
+    return sorted(p.removeprefix("/properties") for p in schema.get(key, []))
+
+
+def render() -> str:
+    """The file's text, from the installed cfn-lint's schemas."""
     import cfnlint
 
     schemas = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
@@ -53,7 +61,8 @@ def main() -> int:
         schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
         resources[type_name] = {
             "operation": operation,
-            "read_only": sorted(p.removeprefix("/properties") for p in schema.get("readOnlyProperties", [])),
+            "read_only": _pointers(schema, "readOnlyProperties"),
+            "create_only": _pointers(schema, "createOnlyProperties"),
             "properties": _paths(schema, {"properties": schema["properties"]}, ""),
         }
     version = json.loads((schemas / "version.json").read_text())
@@ -61,8 +70,14 @@ def main() -> int:
 
     document = {"source": {"cfn-lint": installed("cfn-lint"), "schema_date": version["schema_date"][:10]},
                 "resources": resources}
-    OUT.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"{OUT.relative_to(ROOT)}: {', '.join(resources)} (schemas of {document['source']['schema_date']})")
+    return json.dumps(document, indent=1) + "\n"
+
+
+def main() -> int:
+    OUT.write_text(render())
+    document = json.loads(OUT.read_text())
+    print(f"{OUT.relative_to(ROOT)}: {', '.join(document['resources'])} "
+          f"(schemas of {document['source']['schema_date']})")
     return 0
 
 

