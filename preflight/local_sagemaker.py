@@ -29,9 +29,11 @@ import threading
 import time
 from typing import Any
 
-# Create-only members of an existing instance group: CloudFormation's AWS::SageMaker::Cluster
-# createOnlyProperties (InstanceGroups/*/...); the same list preflight's PF455 reports.
-CREATE_ONLY = ("InstanceType", "ExecutionRole", "ThreadsPerCore", "OverrideVpcConfig")
+from preflight.iac import cloudformation
+
+# Refused on an existing instance group: the members CloudFormation's schema lists as create-only
+# (the generated data PF455 reads too).
+CREATE_ONLY = cloudformation.create_only_members("AWS::SageMaker::Cluster", "/InstanceGroups/*")
 
 SETTINGS: dict[str, Any] = {"settle_seconds": 0.0, "failures": {}}
 QUOTAS: dict[tuple[str, str], dict[str, float]] = {}  # (account, region) -> instance type -> quota

@@ -13,9 +13,12 @@ from preflight.operations import CLUSTER_MEMBERS
 from preflight.registry import rule
 from preflight.values import real
 
-# Members of an existing instance group that cannot change: CloudFormation's AWS::SageMaker::Cluster
-# schema lists them as create-only (/properties/InstanceGroups/*/...), and UpdateCluster refuses them.
-CREATE_ONLY = ("InstanceType", "ExecutionRole", "ThreadsPerCore", "OverrideVpcConfig")
+# What the SageMaker Developer Guide's update-cluster steps say an existing instance group keeps ("you
+# must match the instance type you initially specified", "keep using the same IAM role", "keep using
+# the same value" of ThreadsPerCore). Prose, with no machine-readable form to generate it from; the
+# create-only members of CloudFormation's schema are generated (preflight/iac/cloudformation.json).
+GUIDE_KEEPS = ("InstanceType", "ExecutionRole", "ThreadsPerCore")
+GUIDE = "the SageMaker Developer Guide (Update cluster configuration)"
 
 
 @rule("PF400", "verification-incomplete", Severity.ERROR, kind="engine")
@@ -238,12 +241,30 @@ def _nodes(ctx, name):
 @rule("PF455", "create-only-member-changed", Severity.ERROR, kind="live", required=True,
       operations=("update-cluster",))
 def create_only_member_changed(ctx):
-    """An update changes a member of an existing instance group that can only be set when the group is created.
+    """An update changes a member of an existing instance group that is documented as set only when the group is created.
 
     ## Why is this bad?
-    `InstanceType`, `ExecutionRole`, `ThreadsPerCore` and `OverrideVpcConfig` of an existing group
-    are create-only: UpdateCluster refuses the change (CloudFormation would replace the whole
-    cluster). To change one, add a new group with the new value and remove the old one.
+    A refused UpdateCluster, or a stack update that replaces the whole cluster. Two sources say
+    which members of an existing group cannot change, and they disagree, so the severity says how
+    sure this is:
+
+    - the SageMaker Developer Guide's update-cluster steps: an existing group keeps its
+      `InstanceType` ("you must match the instance type you initially specified"),
+      `ExecutionRole` and `ThreadsPerCore`; the same page, and its EKS twin, also say "you can
+      change the instance type". The API reference (botocore's `UpdateCluster`,
+      `ClusterInstanceGroupSpecification`) says nothing either way.
+    - CloudFormation's resource schema for AWS::SageMaker::Cluster (`createOnlyProperties`,
+      generated into preflight/iac/cloudformation.json; those of 2026-10-20 list `ClusterName`,
+      `VpcConfig` and `Orchestrator/Eks`, and no instance group member; earlier schemas listed
+      `InstanceType`, `ExecutionRole`, `ThreadsPerCore` and `OverrideVpcConfig`). A create-only
+      change makes CloudFormation replace the cluster; it does not say UpdateCluster refuses it.
+
+    Both sources name the member: an error. Only the guide: a warning (the service may refuse it;
+    CloudFormation's schema updates it in place). Only the schema: info (a stack update replaces
+    the cluster). Restricted instance groups are read against the schema only: the guide's steps
+    are for instance groups. A group renamed is PF458's; the cluster's `Orchestrator.Eks` and
+    `VpcConfig` are not compared (DescribeCluster's record is not read for them). To change such a
+    member for sure, add a new group with the new value and remove the old one.
 
     ## Example
     ```json
@@ -256,8 +277,13 @@ def create_only_member_changed(ctx):
     ```
 
     ## Source
-    CloudFormation resource schema AWS::SageMaker::Cluster, `createOnlyProperties`; SageMaker `UpdateCluster`.
+    SageMaker Developer Guide, "Update cluster configuration"
+    (sagemaker-hyperpod-operate-slurm-cli-command.html#sagemaker-hyperpod-operate-slurm-cli-command-update-cluster,
+    sagemaker-hyperpod-eks-operate-cli-command-update-cluster.html); CloudFormation resource schema
+    AWS::SageMaker::Cluster, `createOnlyProperties` (as cfn-lint bundles it); SageMaker `UpdateCluster`.
     """
+    from preflight.iac.cloudformation import create_only_members, schema_date
+
     name, cluster = _named_cluster(ctx)
     if cluster is None:
         return
@@ -265,13 +291,28 @@ def create_only_member_changed(ctx):
         existing = cluster.groups.get(group.get("InstanceGroupName"))
         if existing is None:
             continue
-        for member in CREATE_ONLY:
+        listed = pointer.split("/")[1]
+        schema, date = create_only_members("AWS::SageMaker::Cluster", f"/{listed}/*"), schema_date()
+        guide = GUIDE_KEEPS if listed == "InstanceGroups" else ()
+        for member in dict.fromkeys(guide + schema):
             given, now = group.get(member), existing.get(member)
             if given is None or now is None or _same(given, now):
                 continue
-            yield ctx.finding(f"{pointer}/{member}", f"{member} of existing group {group['InstanceGroupName']} is "
-                              f"{_shown(now)}; it cannot change to {_shown(given)}",
-                              "keep it, or add a new group with the new value and delete this one")
+            change = (f"{member} of existing group {group['InstanceGroupName']} changes from {_shown(now)} "
+                      f"to {_shown(given)}")
+            if member in guide and member in schema:
+                severity, said = Severity.ERROR, (f"{GUIDE} keeps it and CloudFormation's resource schema "
+                                                  f"({date}) lists it create-only")
+            elif member in guide:
+                severity, said = Severity.WARNING, (f"{GUIDE} says an existing group keeps it, but CloudFormation's "
+                                                    f"resource schema ({date}) updates it in place: the service may "
+                                                    "refuse the update")
+            else:
+                severity, said = Severity.INFO, (f"CloudFormation's resource schema ({date}) lists it create-only: "
+                                                 "a stack update replaces the cluster")
+            yield ctx.finding(f"{pointer}/{member}", f"{change}; {said}",
+                              "keep it, or add a new group with the new value and delete this one",
+                              severity=severity)
 
 
 def _same(given, now) -> bool:

@@ -43,8 +43,8 @@ expect 1 "Live: apply refuses a failing request and sends nothing" \
   local_aws "$preflight" apply fixtures/live/requests/untagged-ami.create-cluster.json
 expect 0 "Live: what a scale-up of the existing cluster will do (the plan)" \
   local_aws "$preflight" plan fixtures/live/requests/scale-up.update-cluster.json
-expect 1 "Live: an update that changes an existing group's instance type is refused" \
-  local_aws "$preflight" check --live fixtures/live/requests/instance-type.update-cluster.json
+expect 1 "Live: an update that changes an existing group's instance type (a warning naming the guide and the schema, held with --fail-on warning)" \
+  local_aws "$preflight" check --live --fail-on warning fixtures/live/requests/instance-type.update-cluster.json
 expect 0 "Live: apply the scale-up and wait until the cluster is InService again (changes settle in 3 s here)" \
   "$python" -m preflight.local --settle 3 -- "$preflight" apply --wait --wait-interval 1 fixtures/live/requests/scale-up.update-cluster.json
 exit $status

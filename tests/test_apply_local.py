@@ -92,13 +92,27 @@ def test_every_modelled_operation_applies_end_to_end(run_cli, local_aws, tmp_pat
     assert f"cluster {NAME} is deleted" in deleted.stdout
 
 
-def test_an_update_changing_an_instance_type_is_refused_and_not_sent(run_cli, local_aws, tmp_path):
-    before = _nodes(local_aws, "ml-cluster")
-    result = _apply(run_cli, local_aws, tmp_path, "update-cluster",
-                    {"ClusterName": "ml-cluster", "InstanceGroups": [_group(InstanceType="ml.c5.4xlarge")]})
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "PF455" in result.stdout and "not sent" in result.stdout
-    assert _nodes(local_aws, "ml-cluster") == before
+def test_an_instance_type_change_is_a_warning_naming_both_sources(run_cli, local_aws, tmp_path):
+    """The Developer Guide keeps an existing group's type; CloudFormation's schema (generated) updates
+    it in place. PF455 warns, naming both: --fail-on warning holds the request, the default sends it,
+    and the local AWS, refusing only what the schema lists as create-only, applies it."""
+    name = "instance-type-change"
+    created = _apply(run_cli, local_aws, tmp_path, "create-cluster", {**CREATE, "ClusterName": name}, *WAIT)
+    assert created.returncode == 0, created.stdout + created.stderr
+    request = {"ClusterName": name, "InstanceGroups": [_group(InstanceType="ml.c5.4xlarge")]}
+
+    held = _apply(run_cli, local_aws, tmp_path, "update-cluster", request, "--fail-on", "warning")
+    assert held.returncode == 1, held.stdout + held.stderr
+    assert "warning PF455 InstanceType of existing group workers changes from ml.c5.2xlarge" in held.stdout
+    assert "Developer Guide" in held.stdout and "CloudFormation's resource schema" in held.stdout
+    assert "not sent" in held.stdout
+
+    sent = _apply(run_cli, local_aws, tmp_path, "update-cluster", request, *WAIT)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    groups = local_aws.client("sagemaker").describe_cluster(ClusterName=name)["InstanceGroups"]
+    assert [g["InstanceType"] for g in groups] == ["ml.c5.4xlarge"]
+    deleted = _apply(run_cli, local_aws, tmp_path, "delete-cluster", {"ClusterName": name}, *WAIT)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
 
 
 def test_wait_reports_a_failed_cluster_with_the_service_message(run_cli, local_aws, tmp_path, settle):

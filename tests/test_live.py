@@ -3,6 +3,7 @@ fixtures/account/hyperpod.json): one parametrised runner over fixtures/live/*.ya
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -90,3 +91,32 @@ def test_each_resource_is_read_once_and_batched(local_aws):
 def test_malformed_requests_never_crash_the_live_checks(account, text, operation):
     report = engine.run([(documents.parse("request.json", text), operation)], account=account())
     assert all(f.line >= 1 for f in report.findings)
+
+
+def test_create_only_severity_says_which_sources_name_the_member(account, monkeypatch):
+    """PF455 reads CloudFormation's create-only members from the generated data. With data that
+    lists InstanceType (as the schemas before 2026 did) and LifeCycleConfig: the type change is an
+    error (the Developer Guide agrees), the role change a warning (only the guide), the lifecycle
+    change info (only the schema). With the shipped data, the type change is a warning."""
+    import copy
+
+    from preflight.findings import Severity
+    from preflight.iac import cloudformation
+
+    group = {"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.4xlarge",
+             "ExecutionRole": "arn:aws:iam::444455556666:role/OtherExecutionRole",
+             "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/v2/",
+                                 "OnCreate": "on_create_noop.sh"}}
+    request = documents.parse("request.json", json.dumps({"ClusterName": "ml-cluster", "InstanceGroups": [group]}))
+
+    def severities():
+        report = engine.run([(request, "update-cluster")], account=account())
+        return {f.pointer.rsplit("/", 1)[1]: f.severity for f in report.findings if f.rule == "PF455"}
+
+    assert severities() == {"InstanceType": Severity.WARNING, "ExecutionRole": Severity.WARNING}
+    data = copy.deepcopy(cloudformation._schema_data())
+    data["resources"]["AWS::SageMaker::Cluster"]["create_only"] += ["/InstanceGroups/*/InstanceType",
+                                                                     "/InstanceGroups/*/LifeCycleConfig"]
+    monkeypatch.setattr(cloudformation, "_schema_data", lambda: data)
+    assert severities() == {"InstanceType": Severity.ERROR, "ExecutionRole": Severity.WARNING,
+                            "LifeCycleConfig": Severity.INFO}

@@ -40,7 +40,8 @@ def test_offline_check_loads_no_heavy_module():
 
 
 def test_offline_check_loads_no_account_records():
-    """The live records (preflight.account) and the live rules load only with --live or apply."""
+    """The live records (preflight.account) and the live rules load only with --live or apply; the
+    CloudFormation schema data (PF455 reads its create-only members) only with them or a template."""
     code = (
         "import sys\n"
         "from preflight.cli import app\n"
@@ -48,7 +49,8 @@ def test_offline_check_loads_no_account_records():
         f"    app(['check', {str(FIXTURES / 'seed' / 'corrected' / '01-standard.create-cluster.json')!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(sorted(m for m in sys.modules if m in ('preflight.account', 'preflight.live', 'preflight.aws')))\n"
+        "print(sorted(m for m in sys.modules if m in ('preflight.account', 'preflight.live', 'preflight.aws',\n"
+        "                                            'preflight.iac.cloudformation')))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr

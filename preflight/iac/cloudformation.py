@@ -228,9 +228,26 @@ def _shown(name: str, argument) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+def _schema_data() -> dict:
+    return json.loads(package_files.files("preflight.iac").joinpath("cloudformation.json").read_text())
+
+
 def resource_types() -> dict:
-    """Resource type -> {operation, read_only, properties}, from the generated schema data."""
-    return json.loads(package_files.files("preflight.iac").joinpath("cloudformation.json").read_text())["resources"]
+    """Resource type -> {operation, read_only, create_only, properties}, from the generated schema data."""
+    return _schema_data()["resources"]
+
+
+def create_only_members(type_name: str, parent: str) -> tuple[str, ...]:
+    """The members right below ``parent`` (e.g. ``/InstanceGroups/*``) that the resource schema
+    lists as create-only."""
+    prefix = parent + "/"
+    return tuple(p[len(prefix):] for p in resource_types()[type_name]["create_only"]
+                 if p.startswith(prefix) and "/" not in p[len(prefix):])
+
+
+def schema_date() -> str:
+    """The date of the resource schemas the data was generated from."""
+    return _schema_data()["source"]["schema_date"]
 
 
 def _without(value, patterns: list[list[str]]):
