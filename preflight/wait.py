@@ -7,8 +7,9 @@ delete-cluster, the cluster gone (exit 0). Past the timeout the outcome is not k
 Ctrl-C stops the waiting only: the operation goes on in AWS.
 
 Progress goes to a reporter: one line per change (CI logs, and stderr beside ``--format json``),
-or a live display on a terminal (rich, imported only then). Every observation is kept as an
-event for the JSON report.
+or a live display on a terminal (rich, imported only then). What the service says (status, group
+names, events, failure messages) is shown through the one escaping function, and to rich as text,
+never as markup. Every observation is kept as an event for the JSON report.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from preflight.formats.escape import untrusted
 from preflight.lookup import LookupFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_UNVERIFIED, EXIT_INTERRUPTED = 0, 1, 3, 130
@@ -132,7 +134,7 @@ class LineReporter:
         self.stream, self.name = stream, name
 
     def _line(self, elapsed: float, text: str) -> None:
-        self.stream.write(f"[{_ago(elapsed):>6}] {text}\n")
+        self.stream.write(f"[{_ago(elapsed):>6}] {untrusted(text)}\n")
         self.stream.flush()
 
     def state(self, elapsed, status, groups) -> None:
@@ -167,14 +169,16 @@ class LiveReporter:
 
     def _render(self):
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=f"{self.name}: {self.status} ({_ago(self.elapsed)})", title_justify="left")
+        title = Text(untrusted(f"{self.name}: {self.status} ({_ago(self.elapsed)})"))
+        table = Table(title=title, title_justify="left")
         table.add_column("instance group")
         table.add_column("running / target", justify="right")
         for group, (running, target) in self.groups.items():
-            table.add_row(group, f"{running} / {target}")
+            table.add_row(Text(untrusted(group)), f"{running} / {target}")
         for text in self.recent[-5:]:
-            table.add_row(f"[dim]{text}[/dim]", "")
+            table.add_row(Text(untrusted(text), style="dim"), "")
         return table
 
     def _update(self, elapsed) -> None:
@@ -197,5 +201,7 @@ class LiveReporter:
 
     def finish(self, elapsed, message, code) -> None:
         self._update(elapsed)
+        from rich.text import Text
+
         self.live.stop()
-        self.console.print(message)
+        self.console.print(Text(untrusted(message)))
