@@ -498,25 +498,47 @@ def show_schema(operation: Operation = typer.Argument(..., metavar="OPERATION",
 
 
 @app.command("rules")
-def list_rules() -> None:
-    """List every rule: id, name, default severity, summary."""
-    from preflight.registry import all_rules
-
-    for rule in all_rules().values():
-        typer.echo(f"{rule.id}  {rule.name:<45} {str(rule.severity):<8} {rule.summary}")
+def list_rules(config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -> None:
+    """List every rule this project runs: id, name, severity, summary. The built-in rules and the
+    configuration's guardrails, at the severity the configuration gives them ("off" where its
+    select or ignore leaves a rule out; per-file ignores are not shown)."""
+    config = _config(config_file, isolated)
+    rules = _all_rules(config)
+    width = max(len(rule_id) for rule_id in rules) + 2
+    for rule in rules.values():
+        typer.echo(f"{rule.id:<{width}}{rule.name:<45} {_configured(config, rule):<8} {rule.summary}")
 
 
 @app.command()
-def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id (PF203) or name.")) -> None:
-    """Explain a rule: what it checks, why it matters, an example and its fix, the source."""
-    from preflight.registry import all_rules
-
-    rules = all_rules()
+def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id (PF203, ORG001) or name."),
+            config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -> None:
+    """Explain a rule or a guardrail: what it checks, why it matters, an example and its fix, the source."""
+    config = _config(config_file, isolated)
+    rules = _all_rules(config)
     found = rules.get(rule_id.upper()) or next((r for r in rules.values() if r.name == rule_id), None)
     if found is None:
         raise usage_error(f"no rule {rule_id!r}; `preflight rules` lists them")
     applies = ", ".join(found.operations)
-    typer.echo(f"{found.id} {found.name} ({found.severity}; {applies})\n\n{found.doc}")
+    configured = _configured(config, found)
+    setting = f"{found.severity}" + (f", {configured} in {config.path}" if configured != str(found.severity) else "")
+    typer.echo(f"{found.id} {found.name} ({setting}; {applies})\n\n{found.doc}")
+
+
+def _all_rules(config) -> dict:
+    """The built-in rules and the configuration's guardrails, by id."""
+    from preflight.registry import all_rules
+
+    return {**all_rules(), **(_guardrails(config) or {})}
+
+
+def _configured(config, rule) -> str:
+    """The severity a rule reports at under ``config``, or "off"."""
+    from preflight.config import RuleRef
+
+    reference = RuleRef(rule.id, rule.name)
+    if not config.selected(reference):
+        return "off"
+    return str(config.severity_of(reference) or rule.severity)
 
 
 def main() -> None:

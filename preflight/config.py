@@ -14,6 +14,8 @@ import os
 import re
 from typing import NamedTuple
 
+from preflight.findings import Severity
+
 PYPROJECT, DOTFILE = "pyproject.toml", ".preflight.toml"
 SEVERITIES = ("error", "warning", "info")
 
@@ -85,14 +87,24 @@ class Config:
         return (fnmatch.fnmatchcase(relative, pattern)
                 or ("/" not in pattern and fnmatch.fnmatchcase(relative.rpartition("/")[2], pattern)))
 
+    def selected(self, rule: RuleRef) -> bool:
+        """Whether ``select`` and ``ignore`` leave the rule on (before per-file ignores)."""
+        return (not self.select or any(rule.selected_by(s) for s in self.select)) \
+            and not any(rule.selected_by(s) for s in self.ignore)
+
     def enabled(self, rule: RuleRef, path: str) -> bool:
-        if self.select and not any(rule.selected_by(s) for s in self.select):
-            return False
-        ignored = list(self.ignore)
-        for pattern, selectors in self.per_file_ignores.items():
-            if self.matches_file(pattern, path):
-                ignored.extend(selectors)
-        return not any(rule.selected_by(s) for s in ignored)
+        ignored = [s for pattern, selectors in self.per_file_ignores.items() if self.matches_file(pattern, path)
+                   for s in selectors]
+        return self.selected(rule) and not any(rule.selected_by(s) for s in ignored)
+
+    def severity_of(self, rule: RuleRef) -> Severity | None:
+        """The ``severity`` override of the most specific selector that matches the rule (a full id
+        or name, else the longest prefix), or None."""
+        matching = [s for s in self.severity if rule.selected_by(s)]
+        if not matching:
+            return None
+        best = max(matching, key=lambda s: 10_000 if s in (rule.id, rule.name) else len(s))
+        return Severity.parse(self.severity[best])
 
     def operation_for(self, path: str) -> str | None:
         for pattern, operation in self.operations.items():

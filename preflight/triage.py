@@ -57,20 +57,11 @@ def _selected(findings: list[Finding], config: Config, names: dict[str, str]) ->
         if finding.rule not in ALWAYS_REPORTED:
             if not config.enabled(rule, finding.file):
                 continue
-            severity = _severity(config, rule)
+            severity = config.severity_of(rule)
             if severity is not None:
                 finding = dataclasses.replace(finding, severity=severity)
         kept.append(finding)
     return kept
-
-
-def _severity(config: Config, rule: RuleRef) -> Severity | None:
-    """The override of the most specific selector: a full id or name, else the longest prefix."""
-    matching = [s for s in config.severity if rule.selected_by(s)]
-    if not matching:
-        return None
-    best = max(matching, key=lambda s: 10_000 if s in (rule.id, rule.name) else len(s))
-    return Severity.parse(config.severity[best])
 
 
 class _Inline:

@@ -146,6 +146,26 @@ def test_config_command_says_where_each_value_comes_from(run_cli, repo):
     assert run_cli("config", "--isolated", cwd=repo).stdout.splitlines()[0] == "# configuration: none found (defaults)"
 
 
+def test_rules_and_explain_show_what_the_configuration_runs(run_cli, repo):
+    pytest.importorskip("celpy", reason="guardrails need the guardrails extra")
+    (repo / ".preflight.toml").write_text(
+        'ignore = ["PF124"]\nseverity = {PF3 = "warning", PF306 = "info"}\n'
+        '[[guardrail]]\nid = "ORG001"\nmessage = "instance types must be on the approved list"\n'
+        'condition = \'request.InstanceGroups.all(g, g.InstanceType in ["ml.c5.2xlarge"])\'\n')
+    listing = {line.split()[0]: line.split()[1:3] for line in run_cli("rules", cwd=repo).stdout.splitlines()}
+    assert listing["PF124"][1] == "off" and listing["PF306"][1] == "info" and listing["PF305"][1] == "warning"
+    assert listing["PF001"][1] == str(all_rules()["PF001"].severity)
+    assert listing["ORG001"] == ["org001", "error"]
+    explained = run_cli("explain", "ORG001", cwd=repo)
+    assert explained.returncode == 0 and "Condition (CEL): request.InstanceGroups.all" in explained.stdout
+    assert explained.stdout.startswith("ORG001 org001 (error; create-cluster, update-cluster)")
+    overridden = run_cli("explain", "PF306", cwd=repo).stdout.splitlines()[0]
+    assert overridden.startswith(f"PF306 unknown-action (error, info in {repo / '.preflight.toml'};")
+    isolated = run_cli("rules", "--isolated", cwd=repo).stdout
+    assert "ORG001" not in isolated and " off " not in isolated
+    assert run_cli("explain", "ORG001", "--isolated", cwd=repo).returncode == 2
+
+
 def test_readme_example_is_a_valid_configuration():
     import re
     import tomllib
