@@ -88,6 +88,9 @@ class DelayProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out as two writes: with Nagle on, the client's delayed ACK
+            # holds the body ~40 ms on every kept-alive connection
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -183,6 +186,9 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out as two writes: with Nagle on, the client's delayed ACK
+            # holds the body ~40 ms on every kept-alive connection
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
