@@ -20,6 +20,11 @@ CODES = {  # mode -> (HTTP status, JSON code, EC2 code, query/S3 code)
 }
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    request_queue_size = 128  # the live checks open many connections at once: none waits for a SYN retry
+    daemon_threads = True
+
+
 class FaultServer:
     def __init__(self, mode: str, delay: float = 0.0):
         self.mode, self.delay, self.calls = mode, delay, []
@@ -64,8 +69,7 @@ class FaultServer:
 
             do_GET = do_POST = do_PUT = do_HEAD = _answer
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = LoopbackServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> "FaultServer":
@@ -110,8 +114,7 @@ class DelayProxy:
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = LoopbackServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> "DelayProxy":
@@ -250,10 +253,7 @@ class FaultProxy:
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
 
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 128  # the live checks open many connections at once
-            daemon_threads = True
-
+        class Server(LoopbackServer):
             def handle_error(self, request, client_address):
                 pass  # a client that gave up (a timeout, a reset) is part of the test
 
