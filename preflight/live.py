@@ -105,7 +105,9 @@ def eks_name(ctx) -> tuple[str, str] | None:
 def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     """Read, concurrently, what every request names; failures are kept for the rules to report.
     Chains (image -> snapshots -> key, key -> key policy, caller -> its policies) run as one job
-    each, so the whole read takes about as many round trips as the longest chain."""
+    each, so the whole read takes about as many round trips as the longest chain: the chains are
+    started first, and a read several requests name is one job (a repeat would hold a worker
+    waiting for the first one's answer while the reads queued behind it have not started)."""
     def attempt(call, *args):
         try:
             call(*args)
@@ -124,9 +126,10 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if key and key.manager == "CUSTOMER":
             account.key_policy(key.arn)
 
-    jobs, images, subnets, groups, types = [(account.caller,)], set(), set(), set(), set()
-    if caller_policies:
-        jobs.append((lambda: account.identity_policies(account.caller().arn),))
+    def caller_and_policies():
+        account.identity_policies(account.caller().arn)
+
+    jobs, images, subnets, groups, types = [], set(), set(), set(), set()
     for ctx in contexts:
         if foreign_region(ctx):  # PF402 says so; nothing of it is looked up in this region
             continue
@@ -159,14 +162,16 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))
-    if images:
-        jobs.append((images_and_snapshots, sorted(images)))
-    if subnets:
-        jobs.append((account.subnets, sorted(subnets)))
     if groups:
-        jobs.append((account.security_groups, sorted(groups)))
+        jobs.append((account.security_groups, tuple(sorted(groups))))
+    chains = [(caller_and_policies,) if caller_policies else (account.caller,)]  # the longest first
+    if images:
+        chains.append((images_and_snapshots, tuple(sorted(images))))
+    if subnets:  # and their route tables
+        chains.append((account.subnets, tuple(sorted(subnets))))
+    chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        list(pool.map(lambda job: attempt(*job), jobs))
+        list(pool.map(lambda job: attempt(*job), dict.fromkeys(chains + jobs)))
 
 
 def prepare(account: Account, contexts, policies):
