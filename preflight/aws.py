@@ -32,6 +32,7 @@ NOT_FOUND = {
     "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
     "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy",
 }
+LISTED_POLICIES = 100  # one ListPolicies page (IAM's default size): ~40 KiB, ~8 ms to parse; 1000: ~390 KiB, ~140 ms
 SMALL_OBJECT_LIMIT = 256 * 1024  # a lifecycle configuration file read whole (provisioning_parameters.json)
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}
@@ -406,6 +407,41 @@ class BotoAccount:
         """The principal's policies in the shape of get-account-authorization-details."""
         return self._once(("policies", principal_arn), lambda: _authorization_details(self, principal_arn))
 
+    def _listed_policy_versions(self) -> dict[str, tuple[str, str]]:
+        """Policy ARN -> (default version id, name) from one page of ListPolicies (OnlyAttached),
+        read once per run beside the principals' own lists, so that a managed policy they name goes
+        straight to GetPolicyVersion instead of GetPolicy first. One page of LISTED_POLICIES (about
+        40 KiB): in a bigger account the policies beyond it are read by GetPolicy, as they would
+        be anyway. A failed listing is no answer, not a failed check: GetPolicy reads each then."""
+        def build(answer):
+            return {_text(p["Arn"]): (_text(p["DefaultVersionId"]), _text(p["PolicyName"]))
+                    for p in _list(answer, "Policies", needed=True)}
+
+        def compute():
+            try:
+                return self._call("iam", "list_policies", build, OnlyAttached=True, MaxItems=LISTED_POLICIES) or {}
+            except LookupFailed:
+                return {}
+        return self._once(("policy-listing",), compute)
+
+    def _managed_policy(self, arn: str) -> dict | None:
+        """A managed policy with its default version's document, in the shape of
+        get-account-authorization-details' Policies; None when it does not exist."""
+        def compute():
+            policy = self._listed_policy_versions().get(arn) or self._call(
+                "iam", "get_policy", lambda a: (_text(a["Policy"]["DefaultVersionId"]), _text(a["Policy"]["PolicyName"])),
+                PolicyArn=arn)
+            if policy is None:
+                return None
+            version_id, name = policy
+            document = self._call("iam", "get_policy_version", lambda a: _document(a["PolicyVersion"]["Document"]),
+                                  PolicyArn=arn, VersionId=version_id)
+            if document is None:
+                return None
+            return {"PolicyName": name, "Arn": arn,
+                    "PolicyVersionList": [{"VersionId": version_id, "IsDefaultVersion": True, "Document": document}]}
+        return self._once(("managed-policy", arn), compute)
+
     # ----- the one write ---------------------------------------------------------------------
 
     def send(self, operation: str, request: dict) -> Delivery:
@@ -502,70 +538,73 @@ def _self_rule(group: dict, permissions: list[dict]) -> bool:
 
 
 def _authorization_details(account: BotoAccount, arn: str) -> dict:
-    """Read a user's or role's inline, attached, group and boundary policies; independent calls
-    run concurrently (four round trips for a user without groups)."""
+    """Read a user's or role's inline, attached, group and boundary policies. Each read starts as
+    soon as what it needs is known: the principal's record and lists at once (by the name in the
+    ARN), each policy's document as soon as its list answers; a role's chain is two round trips,
+    a user's three with groups (a managed policy the listing of attached policies did not give
+    costs one more, for GetPolicy). No pooled task waits for another: only this thread waits."""
     from concurrent.futures import ThreadPoolExecutor
 
     kind = "role" if ":role/" in arn else "user"
     name = arn.rsplit("/", 1)[-1]
     call = account._call
-    pool = ThreadPoolExecutor(max_workers=8)
 
-    def managed(policy_arn: str) -> dict | None:
-        policy = call("iam", "get_policy", lambda a: (_text(a["Policy"]["DefaultVersionId"]),
-                                                     _text(a["Policy"]["PolicyName"])), PolicyArn=policy_arn)
-        if policy is None:
-            return None
-        version_id, policy_name = policy
-        document = call("iam", "get_policy_version", lambda a: _document(a["PolicyVersion"]["Document"]),
-                        PolicyArn=policy_arn, VersionId=version_id)
-        if document is None:
-            return None
-        return {"PolicyName": policy_name, "Arn": policy_arn,
-                "PolicyVersionList": [{"VersionId": version_id, "IsDefaultVersion": True, "Document": document}]}
+    def names(answer):
+        return [_text(n) for n in _list(answer, "PolicyNames", needed=True)]
 
-    def inline(list_operation, get_operation, **who):
-        names = call("iam", list_operation, lambda a: [_text(n) for n in _list(a, "PolicyNames", needed=True)],
-                     **who) or []
-        documents = pool.map(lambda n: call("iam", get_operation, lambda a: _document(a["PolicyDocument"]),
-                                            PolicyName=n, **who), names)
-        return [{"PolicyName": n, "PolicyDocument": d} for n, d in zip(names, documents) if d is not None]
+    def attached(answer):
+        return [_text(p["PolicyArn"]) for p in _list(answer, "AttachedPolicies", needed=True)]
 
-    def attached(operation, **who):
-        return call("iam", operation, lambda a: [{"PolicyArn": _text(p["PolicyArn"])}
-                                                 for p in _list(a, "AttachedPolicies", needed=True)], **who) or []
-
-    with pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pool.submit(account._listed_policy_versions)  # started now, used by the managed reads
         if kind == "role":
             who = {"RoleName": name}
-            role, inline_list, attached_list = (f.result() for f in [
-                pool.submit(account.role, arn),
-                pool.submit(inline, "list_role_policies", "get_role_policy", **who),
-                pool.submit(attached, "list_attached_role_policies", **who)])
-            boundary = role.boundary_arn if role else None
-            entry = {"Arn": arn, "RolePolicyList": inline_list, "AttachedManagedPolicies": attached_list}
-            groups = []
+            record = pool.submit(lambda: (role := account.role(arn)) and role.boundary_arn)
+            groups = None
         else:
             who = {"UserName": name}
-            boundary, inline_list, attached_list, groups = (f.result() for f in [
-                pool.submit(call, "iam", "get_user", lambda a: (a["User"].get("PermissionsBoundary") or {}).get(
-                    "PermissionsBoundaryArn"), **who),
-                pool.submit(inline, "list_user_policies", "get_user_policy", **who),
-                pool.submit(attached, "list_attached_user_policies", **who),
-                pool.submit(call, "iam", "list_groups_for_user", lambda a: [
-                    _text(g["GroupName"]) for g in _list(a, "Groups", needed=True)], **who)])
-            groups = groups or []
-            entry = {"Arn": arn, "UserPolicyList": inline_list, "AttachedManagedPolicies": attached_list,
-                     "GroupList": groups}
-        group_details = [{"GroupName": g,
-                          "GroupPolicyList": inline("list_group_policies", "get_group_policy", GroupName=g),
-                          "AttachedManagedPolicies": attached("list_attached_group_policies", GroupName=g)}
-                         for g in groups]
-        arns = {p["PolicyArn"] for p in attached_list} | {p["PolicyArn"] for g in group_details
-                                                         for p in g["AttachedManagedPolicies"]}
+            record = pool.submit(call, "iam", "get_user", lambda a: (a["User"].get("PermissionsBoundary") or {}).get(
+                "PermissionsBoundaryArn"), **who)
+            groups = pool.submit(call, "iam", "list_groups_for_user", lambda a: [
+                _text(g["GroupName"]) for g in _list(a, "Groups", needed=True)], **who)
+        own_inline = pool.submit(call, "iam", f"list_{kind}_policies", names, **who)
+        own_attached = pool.submit(call, "iam", f"list_attached_{kind}_policies", attached, **who)
+
+        managed: dict = {}
+
+        def read_managed(policy_arns):
+            for policy_arn in policy_arns or []:
+                if policy_arn not in managed:
+                    managed[policy_arn] = pool.submit(account._managed_policy, policy_arn)
+            return policy_arns or []
+
+        def read_inline(policy_names, operation, **owner):
+            return [(n, pool.submit(call, "iam", operation, lambda a: _document(a["PolicyDocument"]), PolicyName=n,
+                                    **owner)) for n in policy_names or []]
+
+        attached_list = read_managed(own_attached.result())
+        group_names = (groups.result() or []) if groups else []
+        group_lists = [(g, pool.submit(call, "iam", "list_group_policies", names, GroupName=g),
+                        pool.submit(call, "iam", "list_attached_group_policies", attached, GroupName=g))
+                       for g in group_names]
+        boundary = record.result()
+        read_managed([boundary] if boundary else [])
+        inline_list = read_inline(own_inline.result(), f"get_{kind}_policy", **who)
+        group_reads = [(g, read_inline(inline.result(), "get_group_policy", GroupName=g),
+                        read_managed(attached_to.result())) for g, inline, attached_to in group_lists]
+
+        def documents(reads, member):
+            return [{"PolicyName": n, member: d} for n, d in ((n, f.result()) for n, f in reads) if d is not None]
+
+        entry = {"Arn": arn, f"{kind.capitalize()}PolicyList": documents(inline_list, "PolicyDocument"),
+                 "AttachedManagedPolicies": [{"PolicyArn": a} for a in attached_list]}
+        group_details = [{"GroupName": g, "GroupPolicyList": documents(inline, "PolicyDocument"),
+                          "AttachedManagedPolicies": [{"PolicyArn": a} for a in attached_to]}
+                         for g, inline, attached_to in group_reads]
+        if kind == "user":
+            entry["GroupList"] = group_names
         if boundary:
             entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
-            arns.add(boundary)
-        policies = [p for p in pool.map(managed, sorted(arns)) if p]
+        policies = [policy for _, future in sorted(managed.items()) if (policy := future.result())]
     return {"RoleDetailList" if kind == "role" else "UserDetailList": [entry], "GroupDetailList": group_details,
             "Policies": policies}

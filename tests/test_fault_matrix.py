@@ -34,9 +34,13 @@ BATCHES = [
     ("iam:ListUserPolicies", "iam:ListAttachedRolePolicies", "ec2:DescribeInstanceTypeOfferings"),
     ("iam:ListAttachedUserPolicies", "iam:GetRolePolicy"),
     ("iam:ListGroupsForUser",),
-    ("iam:GetPolicy",),
+    ("iam:ListPolicies", "iam:GetPolicy"),
     ("iam:GetPolicyVersion",),
 ]
+# Lookups made only when another fails: a failed listing of attached policies is no failed check,
+# GetPolicy reads the default version of each managed policy instead (so with both faulted, the
+# failure reported is GetPolicy's).
+FALLBACKS = {"iam:ListPolicies": "iam:GetPolicy"}
 # moto has no ListServiceQuotas: it fails in every run, and is reported as PF401 in every run.
 ALWAYS_FAILING = {"service-quotas:ListServiceQuotas"}
 # What a fault cannot change: a HEAD answer has no body to malform or cut, and S3's answer to a
@@ -51,7 +55,7 @@ def test_batches_cover_every_lookup(local_aws, tmp_path):
         code, output = _apply(local_aws, proxy, tmp_path, "baseline")
     assert code == 0, output
     made = set(proxy.calls) - {"sagemaker:CreateCluster"}
-    assert made == {lookup for batch in BATCHES for lookup in batch} | ALWAYS_FAILING
+    assert made == {lookup for batch in BATCHES for lookup in batch} - set(FALLBACKS.values()) | ALWAYS_FAILING
     assert proxy.mutating() == ["sagemaker:CreateCluster"]
 
 
@@ -74,9 +78,10 @@ def _apply(local_aws, proxy, tmp_path, name: str, *options: str) -> tuple[int, s
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("batch", BATCHES, ids=lambda batch: "+".join(batch) if len(batch) < 3 else batch[0] + "...")
 def test_fault_matrix(local_aws, tmp_path, batch, fault):
-    faulted = [lookup for lookup in batch if (lookup, fault) not in NOT_A_FAULT]
+    injected = [lookup for lookup in batch if (lookup, fault) not in NOT_A_FAULT]
+    faulted = [lookup for lookup in injected if lookup not in FALLBACKS]  # the failures to be reported
     name = f"fault-{BATCHES.index(batch)}-{fault}"
-    with FaultProxy(local_aws.endpoint, {lookup: fault for lookup in faulted}, slow_seconds=SLOW) as proxy:
+    with FaultProxy(local_aws.endpoint, {lookup: fault for lookup in injected}, slow_seconds=SLOW) as proxy:
         code, output = _apply(local_aws, proxy, tmp_path, name)
     lines = output.splitlines()
     assert "Traceback" not in output
@@ -95,6 +100,18 @@ def test_fault_matrix(local_aws, tmp_path, batch, fault):
         assert code == 0 and proxy.mutating() == ["sagemaker:CreateCluster"], output
         listed = output.partition("not verified")[2]
         assert all(f"{lookup} failed" in listed for lookup in faulted), output
+
+
+@pytest.mark.parametrize("fault", ["http500", "malformed"])
+def test_a_failed_listing_costs_a_call_not_a_check(local_aws, tmp_path, fault):
+    """ListPolicies only spares GetPolicy's round trip: when it fails, each managed policy is read
+    by GetPolicy and the request is checked and sent as without the fault."""
+    with FaultProxy(local_aws.endpoint, {"iam:ListPolicies": fault}) as proxy:
+        code, output = _apply(local_aws, proxy, tmp_path, f"listing-{fault}")
+    assert code == 0 and proxy.mutating() == ["sagemaker:CreateCluster"], output
+    assert "iam:ListPolicies" not in output and "iam:GetPolicy" not in output
+    assert proxy.calls.count("iam:ListPolicies") == 1
+    assert proxy.calls.count("iam:GetPolicy") == proxy.calls.count("iam:GetPolicyVersion") > 0
 
 
 def test_require_verified_refuses_to_send(local_aws, tmp_path):
