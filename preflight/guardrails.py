@@ -11,7 +11,9 @@ request (and, with ``--live``, over what preflight already reads of the account)
     live = false                             # true: needs --live (reads images, keys)
 
 A finding is reported when the condition is false, or when it cannot be evaluated on the request
-(a member it reads is absent: guard with ``has(request.Member)``). The CEL implementation
+(a member it reads is absent: guard with ``has(request.Member)``). It points at the first request
+member the condition reads; for a condition ``request.X.all(v, ...)``, at each item of X the
+inner condition fails on (at the first member of the item it reads). The CEL implementation
 (cel-python) is imported only when a configuration has guardrails.
 """
 
@@ -22,6 +24,7 @@ import re
 from functools import partial
 
 from preflight import validation
+from preflight.documents import escape, value_at
 from preflight.config import Config, ConfigError
 from preflight.findings import Severity
 from preflight.operations import OPERATIONS
@@ -36,11 +39,12 @@ LIVE_VARIABLES = ("images", "keys")
 
 class Guardrail:
     def __init__(self, id: str, message: str, severity: Severity, operations: tuple[str, ...],
-                 condition: str, live: bool, program, pointer: str, region: str):
+                 condition: str, live: bool, program, pointer: str, region: str, each=None):
         self.id, self.message, self.severity = id, message, severity
         self.operations, self.condition, self.live, self.program = operations, condition, live, program
         self.pointer = pointer  # where findings point: the first request member the condition reads
         self.region = region  # the configuration's region, for a check without --live
+        self.each = each  # for `request.X.all(v, p)`: (pointer of X, v, p's program, p's first member of v)
 
 
 def compile_all(config: Config) -> dict[str, Rule]:
@@ -91,7 +95,8 @@ def compile_all(config: Config) -> dict[str, Rule]:
         except RecursionError:
             raise ConfigError(f"{where}.condition: nested too deeply to check") from None
         guardrail = Guardrail(guardrail_id, message, Severity.parse(severity), operations, condition,
-                              live, program, _first_member(tree), config.region or "")
+                              live, program, _first_member(tree), config.region or "",
+                              _each(tree, lambda predicate: environment.program(predicate, functions={"sum": _sum})))
         check = partial(_check, guardrail)
         check.__doc__ = f"{message.rstrip('.')}.\n\nCondition (CEL): {condition}"
         rules[guardrail_id] = Rule(guardrail_id, guardrail_id.lower(), guardrail.severity,
@@ -108,19 +113,36 @@ def _check(guardrail: Guardrail, ctx):
                   "region": celpy.celtypes.StringType(getattr(ctx.account, "region", None) or guardrail.region)}
     if guardrail.live:
         activation.update({name: celpy.json_to_cel(facts) for name, facts in _live_facts(ctx).items()})
+    problem = _problem(guardrail.program, activation)
+    if problem is None:
+        return []
+    items = value_at(request, guardrail.each[0]) if guardrail.each else None
+    if isinstance(items, list):  # `request.X.all(v, p)`: point at each item p does not hold for
+        pointer, variable, predicate, member = guardrail.each
+        found = [ctx.finding(f"{pointer}/{index}{member}", guardrail.message + (f" ({said})" if said else ""))
+                 for index, item in enumerate(items)
+                 if (said := _problem(predicate, {**activation, variable: celpy.json_to_cel(item)})) is not None]
+        if found:
+            return found
+    return [ctx.finding(guardrail.pointer, guardrail.message + (f" ({problem})" if problem else ""))]
+
+
+def _problem(program, activation) -> str | None:
+    """None when the condition holds; "" when it is false; else why it has no true/false value."""
+    import celpy
+
     try:
-        result = guardrail.program.evaluate(activation)
+        result = program.evaluate(activation)
         if isinstance(result, celpy.CELEvalError):
             raise result
     except (celpy.CELEvalError, RecursionError, TypeError, ValueError) as err:
         detail = err.args[0] if isinstance(err, celpy.CELEvalError) and err.args else err
-        return [ctx.finding(guardrail.pointer, f"{guardrail.message} (the condition could not be evaluated on this "
-                                f"request: {detail})")]
+        return f"the condition could not be evaluated on this request: {detail}"
     if result is True or (isinstance(result, celpy.celtypes.BoolType) and bool(result)):
-        return []
+        return None
     if not isinstance(result, celpy.celtypes.BoolType):
-        return [ctx.finding(guardrail.pointer, f"{guardrail.message} (the condition gave {result!r}, not true or false)")]
-    return [ctx.finding(guardrail.pointer, guardrail.message)]
+        return f"the condition gave {result!r}, not true or false"
+    return ""
 
 
 def _sum(values):
@@ -168,27 +190,49 @@ def _operations(tree, named: list[str] | None, variables: tuple[str, ...], where
     return applicable
 
 
-def _first_member(tree) -> str:
-    """The JSON pointer of the first request member a condition reads, as far as it names one
-    object member after another (``request.InstanceGroups.all(...)`` -> ``/InstanceGroups``)."""
+def _members(node, root: str) -> list[str] | None:
+    """The members ``node`` selects one after another from the variable ``root``
+    (``request.InstanceGroups`` -> ["InstanceGroups"]), or None when it is not such a chain."""
     from lark import Tree
 
-    def chain(node) -> list[str] | None:
-        if isinstance(node, Tree) and node.data == "member_dot":
-            base = chain(node.children[0])
-            return None if base is None else base + [str(node.children[1])]
-        if isinstance(node, Tree) and node.data == "ident":
-            return [] if str(node.children[0]) == "request" else None
-        if isinstance(node, Tree) and len(node.children) == 1:
-            return chain(node.children[0])
-        return None
+    if isinstance(node, Tree) and node.data == "member_dot":
+        base = _members(node.children[0], root)
+        return None if base is None else base + [str(node.children[1])]
+    if isinstance(node, Tree) and node.data == "ident":
+        return [] if str(node.children[0]) == root else None
+    if isinstance(node, Tree) and len(node.children) == 1:
+        return _members(node.children[0], root)
+    return None
 
+
+def _first_member(tree, root: str = "request") -> str:
+    """The JSON pointer of the first member of ``root`` a condition reads, as far as it names one
+    object member after another (``request.InstanceGroups.all(...)`` -> ``/InstanceGroups``)."""
     for node in tree.iter_subtrees_topdown():
         if node.data == "member_dot":
-            members = chain(node)
+            members = _members(node, root)
             if members:
-                return "".join(f"/{m}" for m in members)
+                return "".join(f"/{escape(m)}" for m in members)
     return ""
+
+
+def _each(tree, compile_predicate):
+    """For a condition that is ``request.X.all(v, p)``: (pointer of X, v, p compiled, the first
+    member of v that p reads), so that findings name the items p does not hold for; else None."""
+    from lark import Tree
+
+    node = tree
+    while isinstance(node, Tree) and len(node.children) == 1 and node.data != "member_dot_arg":
+        node = node.children[0]
+    if not (isinstance(node, Tree) and node.data == "member_dot_arg" and str(node.children[1]) == "all"
+            and len(node.children) > 2 and isinstance(node.children[2], Tree) and len(node.children[2].children) == 2):
+        return None
+    members = _members(node.children[0], "request")
+    variable, predicate = _identifier(node.children[2].children[0]), node.children[2].children[1]
+    if not members or not variable:
+        return None
+    return ("".join(f"/{escape(m)}" for m in members), variable, compile_predicate(predicate),
+            _first_member(predicate, variable))
 
 
 class _Problem(Exception):

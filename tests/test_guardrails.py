@@ -100,3 +100,31 @@ def test_live_examples_do_not_run_offline():
     live_rules = {k: v for k, v in example_rules().items() if k in ("ORG007", "ORG008")}
     assert guardrail_findings(changed(lambda r: group(r).update(ImageId="ami-0ddddddddddddddd5")),
                               rules=live_rules) == []
+
+
+def test_a_guardrail_over_every_item_points_at_each_item_it_fails_on(run_cli, tmp_path):
+    request = changed(lambda r: r["InstanceGroups"].extend([dict(group(r), InstanceGroupName=f"g{i}") for i in (1, 2)]))
+    request["InstanceGroups"][1]["InstanceType"] = "ml.t3.medium"
+    request["InstanceGroups"][2]["InstanceCount"] = 17
+    request["InstanceGroups"][2]["InstanceType"] = "ml.t3.large"
+    document = documents.parse("request.json", json.dumps(request, indent=1))
+    report = engine.run([(document, "create-cluster")], rules={}, guardrails=example_rules())
+    assert sorted((f.rule, f.pointer) for f in report.findings) == [
+        ("ORG001", "/InstanceGroups/1/InstanceType"), ("ORG001", "/InstanceGroups/2/InstanceType"),
+        ("ORG003", "/InstanceGroups/2/InstanceCount")]
+    path = tmp_path / "request.create-cluster.json"
+    path.write_text(json.dumps(request, indent=1))
+    (tmp_path / ".preflight.toml").write_text(EXAMPLES.read_text())
+    result = run_cli("check", "--format", "json", str(path), cwd=tmp_path)
+    lines = {(f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"] if f["rule"].startswith("ORG")}
+    text = path.read_text().splitlines()
+    assert {(rule, text[line - 1].strip().split(":")[0]) for rule, line in lines} == {
+        ("ORG001", '"InstanceType"'), ("ORG003", '"InstanceCount"')}
+
+
+def test_an_item_the_condition_cannot_judge_is_named_with_the_reason():
+    request = changed(lambda r: group(r).update(InstanceCount="many"))
+    document = documents.parse("request.json", json.dumps(request))
+    report = engine.run([(document, "create-cluster")], rules={}, guardrails=example_rules())
+    (finding,) = [f for f in report.findings if f.rule == "ORG003"]
+    assert finding.pointer == "/InstanceGroups/0/InstanceCount" and "could not be evaluated" in finding.message
