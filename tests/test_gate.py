@@ -61,13 +61,13 @@ def request(instance_type="ml.c5.2xlarge", count=2, bucket="sagemaker-lifecycle"
 
 
 def yaml_text(data: dict, comment: str = "") -> str:
-    """The request as YAML, with ``comment`` at the end of the InstanceGroups line (where a
-    guardrail over the groups points)."""
+    """The request as YAML, with ``comment`` at the end of the first group's InstanceCount line
+    (where a guardrail over each group's count points)."""
     import yaml
 
     lines = yaml.safe_dump(data, sort_keys=False).splitlines()
-    return "\n".join(line + (f"  {comment}" if comment and line.startswith("InstanceGroups:") else "")
-                     for line in lines) + "\n"
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("InstanceCount:"))
+    return "\n".join(line + (f"  {comment}" if comment and i == at else "") for i, line in enumerate(lines)) + "\n"
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_findings_suppressions_and_guardrails(run_cli, repo):
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert found(result) == [
-        ("big.create-cluster.json", "ORG001", "error", 9),
+        ("big.create-cluster.json", "ORG001", "error", 12),  # the group's InstanceType line
         ("infer.create-cluster.yaml", "ORG003", "error", 1),
         ("pyproject.toml", "PF500", "warning", 13),
     ]
@@ -144,7 +144,7 @@ def test_baseline_fails_only_on_new_findings(run_cli, repo):
     result = run_cli("check", "-f", "json", "--baseline", "preflight-baseline.json", *FILES,
                      "clusters/new.update-cluster.json", cwd=repo)
     report = json.loads(result.stdout)
-    assert found(result) == [("new.update-cluster.json", "ORG002", "warning", 3)]
+    assert found(result) == [("new.update-cluster.json", "ORG002", "warning", 7)]  # the group's InstanceCount
     assert result.returncode == 1
     assert report["baseline"]["known"] == 2 and report["baseline"]["new"] == 1
     assert [(e["rule"], e["file"]) for e in report["baseline"]["gone"]] == [("ORG003", "clusters/infer.create-cluster.yaml")]
