@@ -4,6 +4,7 @@ once, before the live rules look at it; and the caller's own policies for the IA
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from preflight import documents
@@ -55,6 +56,49 @@ def provisioning_parameters(ctx) -> list[tuple[str, str, str]]:
         key = f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS
         found.setdefault((bucket, key), f"{pointer}/LifeCycleConfig/SourceS3Uri")
     return [(pointer, bucket, key) for (bucket, key), pointer in found.items()]
+
+
+# The files of its own folder an OnCreate script runs (`python3 -u lifecycle_script.py`, `bash x.sh`,
+# `./x.sh`) or names as a bare file (provisioning_parameters.json, as the published Slurm base
+# configuration hands it to lifecycle_script.py). Names holding a variable are not judged.
+_RUNS = re.compile(r"^\s*(?:(?:sudo|exec|time)\s+)*(?:(?:python3?|bash|sh)\s+(?:-\S+\s+)*)?"
+                   r"[\"']?((?:\./)?[\w.-]+(?:/[\w.-]+)*\.(?:py|sh))[\"']?(?:\s|;|$)")
+_BARE_PARAMETERS = re.compile(rf"(?<![\w./-]){re.escape(PROVISIONING_PARAMETERS)}\b")
+_CHANGES_FOLDER = re.compile(r"(?:^|[\s;&|(])(?:cd|pushd)(?:\s|$)")
+_STOPS_AT_FAILURE = re.compile(r"^\s*set\s+-[a-zA-Z]*e|^\s*set\s+-o\s+errexit|\A#!\S*\s+-[a-zA-Z]*e", re.M)
+
+
+def files_named_by(script: bytes | None) -> tuple[list[str], bool]:
+    """(the files of its lifecycle folder an OnCreate script needs, whether it stops at the first
+    failed command: ``set -e``), read from the script's first bytes. Nothing is judged in a script
+    that changes folder; a file it tests for (``[ -f x.sh ]``), writes (``> x.sh``) or downloads
+    (``aws s3 cp``, ``curl``, ``wget``), or runs with ``||``, is not needed."""
+    text = (script or b"").decode("utf-8", errors="replace")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    if any(_CHANGES_FOLDER.search(line) for line in lines):
+        return [], False
+    named = []
+    for line in lines:
+        run = _RUNS.match(line)
+        if run and "||" not in line:
+            named.append(run.group(1).removeprefix("./"))
+        if _BARE_PARAMETERS.search(line):
+            named.append(PROVISIONING_PARAMETERS)
+    body = "\n".join(lines)
+    needed = [name for name in dict.fromkeys(named) if not re.search(
+        rf"-[efrs]\s+[\"']?(?:\./)?{re.escape(name)}\b|>\s*[\"']?(?:\./)?{re.escape(name)}\b"
+        rf"|(?:s3\s+(?:cp|sync)|curl|wget)\b[^\n]*{re.escape(name)}", body)]
+    return needed, bool(_STOPS_AT_FAILURE.search(text))
+
+
+def on_create_folders(ctx) -> list[tuple[str, str, str, str]]:
+    """(OnCreate pointer, bucket, prefix, OnCreate key) of each distinct OnCreate script that lies
+    directly in its lifecycle prefix: the folder its relative names are read from."""
+    found = {}
+    for pointer, _, bucket, prefix, key in lifecycle_configs(ctx):
+        if key.rpartition("/")[0] == prefix:
+            found.setdefault((bucket, key), (f"{pointer}/LifeCycleConfig/OnCreate", prefix))
+    return [(pointer, bucket, prefix, key) for (bucket, key), (pointer, prefix) in found.items()]
 
 
 def network_ids(ctx) -> tuple[dict[str, str], dict[str, str]]:
@@ -121,6 +165,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             if snapshot and snapshot.kms_key_id:  # the AMI's key, compared with the root volume's
                 account.key(snapshot.kms_key_id)
 
+    def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs
+        for name in files_named_by(account.object_head(bucket, key).head)[0]:
+            read = account.small_object if name == PROVISIONING_PARAMETERS else account.object_head
+            attempt(read, bucket, f"{prefix}/{name}" if prefix else name)
+
     def key_and_policy(reference):
         key = account.key(reference)
         if key and key.manager == "CUSTOMER":
@@ -148,6 +197,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
                 jobs.append((account.identity_policies, group["ExecutionRole"]))
         jobs += [(account.small_object, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]
+        jobs += [(script_and_its_files, bucket, prefix, key) for _, bucket, prefix, key in on_create_folders(ctx)]
         found_subnets, found_groups = network_ids(ctx)
         subnets.update(found_subnets)
         groups.update(found_groups)

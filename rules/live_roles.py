@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 from preflight.findings import Severity
-from preflight.live import cluster_name, lifecycle_configs, lifecycle_objects, policy_set_of, provisioning_parameters
+from preflight.live import (PROVISIONING_PARAMETERS, cluster_name, files_named_by, lifecycle_configs,
+                            lifecycle_objects, on_create_folders, policy_set_of, provisioning_parameters)
 from preflight.registry import rule
 from preflight.values import parse_arn, real
 
@@ -89,10 +90,18 @@ def role_does_not_trust_sagemaker(ctx):
 
 @rule("PF420", "lifecycle-script-missing", Severity.ERROR, kind="live", required=False)
 def lifecycle_script_missing(ctx):
-    """The lifecycle bucket or its `OnCreate` script does not exist.
+    """The lifecycle bucket, its `OnCreate` script, or a file the script needs beside it does not exist.
 
     ## Why is this bad?
-    Nodes fail their lifecycle step and the cluster rolls back.
+    Nodes fail their lifecycle step and the cluster rolls back ("Lifecycle scripts did not run
+    successfully. Ensure the scripts exist in provided S3 path"). The nodes run `OnCreate` in the
+    downloaded lifecycle folder, so the files it runs or names by a bare relative name must be
+    in that prefix: the published Slurm base configuration's `on_create.sh` runs
+    `python3 -u lifecycle_script.py` and hands it `provisioning_parameters.json`. Read from the
+    script's first 4 KB, for a script that lies directly in its prefix; not judged: names holding
+    a variable, files the script tests for, writes or downloads itself, commands run with `||`,
+    and every name of a script that changes folder (`cd`). A script without `set -e` goes on
+    after a failed command: a missing file there is a warning.
 
     ## Example
     ```json
@@ -105,7 +114,10 @@ def lifecycle_script_missing(ctx):
     ```
 
     ## Source
-    HyperPod developer guide, lifecycle scripts; field reports.
+    HyperPod developer guide, lifecycle scripts; aws-samples/awsome-distributed-training,
+    1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config/on_create.sh (2023 to
+    2026) and the EKS base-config's on_create.sh (it tests for on_create_main.sh before running
+    it); field reports.
     """
     for pointer, bucket, key in lifecycle_objects(ctx):
         head = ctx.account.object_head(bucket, key)
@@ -113,6 +125,19 @@ def lifecycle_script_missing(ctx):
             yield ctx.finding(pointer, f"bucket {bucket} does not exist")
         elif head.head is None:
             yield ctx.finding(pointer, f"s3://{bucket}/{key} does not exist", "upload the script, or fix OnCreate")
+    for pointer, bucket, prefix, key in on_create_folders(ctx):
+        needed, stops = files_named_by(ctx.account.object_head(bucket, key).head)
+        for name in needed:
+            beside = f"{prefix}/{name}" if prefix else name
+            if name == PROVISIONING_PARAMETERS:
+                missing = ctx.account.small_object(bucket, beside) is None
+            else:
+                missing = ctx.account.object_head(bucket, beside).head is None
+            if missing:
+                yield ctx.finding(pointer, f"s3://{bucket}/{key} needs {name} beside it; s3://{bucket}/{beside} "
+                                  "does not exist" + ("" if stops else " (the script goes on without it: no set -e)"),
+                                  f"upload {name} to s3://{bucket}/{prefix + '/' if prefix else ''}",
+                                  severity=None if stops else Severity.WARNING)
 
 
 @rule("PF421", "lifecycle-script-malformed", Severity.ERROR, kind="live", required=False)
@@ -214,8 +239,18 @@ def provisioning_parameters_mismatch(ctx):
     {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm", "OnCreate": "on_create.sh"}}, {"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm", "OnCreate": "on_create.sh"}}]}
     ```
 
+    Whether the lifecycle has the files it names is PF420's. `provisioning_parameters.json`
+    itself names no script in any published configuration read: its members are `version`,
+    `workload_manager`, `controller_group`, `login_group`, `worker_groups` (`instance_group_name`,
+    `partition_name`), `fsx_dns_name`, `fsx_mountname`, `fsx_openzfs_dns_name` and
+    `slurm_configurations` (aws-samples/awsome-distributed-training: base-config/lifecycle_script.py,
+    which reads it, and the Terraform module hyperpod-slurm-tf/modules/lifecycle_script, which
+    writes it; the HyperPod workshop's and other published generators write the same members).
+    The scripts are named by `on_create.sh` and `lifecycle_script.py` instead.
+
     ## Source
-    HyperPod developer guide, base lifecycle scripts for Slurm (`provisioning_parameters.json`).
+    HyperPod developer guide, base lifecycle scripts for Slurm (`provisioning_parameters.json`);
+    aws-samples/awsome-distributed-training, 1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config.
     """
     groups = {g.get("InstanceGroupName"): g.get("InstanceType") for _, g in ctx.instance_groups(("InstanceGroups",))}
     if ctx.operation == "update-cluster":

@@ -120,3 +120,32 @@ def test_create_only_severity_says_which_sources_name_the_member(account, monkey
     monkeypatch.setattr(cloudformation, "_schema_data", lambda: data)
     assert severities() == {"InstanceType": Severity.ERROR, "ExecutionRole": Severity.WARNING,
                             "LifeCycleConfig": Severity.INFO}
+
+
+def test_the_files_an_on_create_script_needs_are_read_once(local_aws):
+    """Two groups share the lifecycle: its script, lifecycle_script.py and provisioning_parameters.json
+    are each read once (the prefetch reads the script, then the files it names)."""
+    from preflight.aws import BotoAccount
+
+    account = BotoAccount(region=local_aws.region, timeout=5)
+    case = yaml.safe_load((FIXTURES / "live" / "PF420-script-finds-its-files.yaml").read_text())
+    request = documents.parse("request.json", case["request"])
+    report = engine.run([(request, "create-cluster")], account=account)
+    assert not [f for f in report.findings if f.rule in ("PF420", "PF423")]
+    assert account.calls[("s3", "get_object")] == 3, account.calls
+
+
+def test_what_an_on_create_script_needs_beside_it():
+    from preflight.live import files_named_by
+
+    published = (b'#!/bin/bash\nset -ex\nPROVISIONING_PARAMETERS_PATH="provisioning_parameters.json"\n'
+                 b'python3 -u lifecycle_script.py \\\n  -rc $SAGEMAKER_RESOURCE_CONFIG_PATH \\\n'
+                 b'  -pp $PROVISIONING_PARAMETERS_PATH >  >(tee -a $LOG_FILE) 2>&1\n')
+    assert files_named_by(published) == (["provisioning_parameters.json", "lifecycle_script.py"], True)
+    guarded = b'#!/bin/bash\nset -ex\nif [ -f "./on_create_main.sh" ]; then\n  bash ./on_create_main.sh >> "$LOG"\nfi\n'
+    assert files_named_by(guarded) == ([], True)
+    assert files_named_by(b"#!/bin/bash\nsudo bash ./utils/install.sh\n./run.sh || true\n") == (["utils/install.sh"], False)
+    assert files_named_by(b'#!/bin/bash\nset -e\ncd "$(dirname "$0")"\npython3 lifecycle_script.py\n') == ([], False)
+    assert files_named_by(b'#!/bin/bash\nset -e\ncp x "${DIR}/vars/provisioning_parameters.json"\n'
+                          b'aws s3 cp s3://b/extra.sh extra.sh\nbash extra.sh\nbash "${DIR}/setup.sh"\n') == ([], True)
+    assert files_named_by(None) == ([], False) and files_named_by(b"\xff\x00" * 64) == ([], False)
