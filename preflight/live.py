@@ -219,7 +219,9 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         chains.append((images_and_snapshots, tuple(sorted(images))))
     if subnets:  # and their route tables
         chains.append((account.subnets, tuple(sorted(subnets))))
-    chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy)]
+    chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files)]
+    scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them
+    jobs = [job for job in jobs if not (job[0] == account.object_head and job[1:] in scripts)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(lambda job: attempt(*job), dict.fromkeys(chains + jobs)))
 
