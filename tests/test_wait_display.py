@@ -62,7 +62,7 @@ def _request(tmp_path, name: str) -> str:
 
 
 def test_terminal_shows_status_nodes_events_elapsed_and_outcome(local_aws, tmp_path, settle):
-    settle(1.5)
+    settle(2.5)  # so that the display counts past a second, with room for a slow start
     name = "shown-on-a-terminal"
     code, written = _in_terminal(["apply", "--wait", "--wait-interval", "0.25", "--wait-timeout", "30",
                                   _request(tmp_path, name)], _terminal_env(local_aws))
