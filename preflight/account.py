@@ -102,6 +102,30 @@ class Node:
 
 
 @dataclass(frozen=True)
+class SchedulerConfig:
+    """DescribeClusterSchedulerConfig: a cluster policy (HyperPod task governance)."""
+
+    id: str
+    arn: str
+    name: str
+    cluster_arn: str | None
+    version: int
+    status: str  # Creating, Created, Updating, Updated, Deleting, Deleted, or one of the *Failed
+    failure: str | None = None  # its FailureReason
+
+
+@dataclass(frozen=True)
+class Extension:
+    """DescribeClusterExtension: software installed on every node of a cluster."""
+
+    arn: str
+    name: str
+    version: str
+    status: str  # Creating, Active, Updating, Deleting, Degraded, or one of the *Failed
+    failure: str | None = None  # its Health issues, when a node has one
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What the answer to a send proves (see ``aws.BotoAccount.send``)."""
 
@@ -127,6 +151,8 @@ class Account(Protocol):
     def cluster(self, name: str, fresh: bool = False) -> ClusterState | None: ...
     def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None: ...  # None: no such cluster
     def cluster_events(self, name: str) -> list[dict]: ...  # ListClusterEvents, newest last; always fresh
+    def scheduler_config(self, config_id: str, fresh: bool = False) -> SchedulerConfig | None: ...
+    def cluster_extension(self, cluster: str, arn: str, fresh: bool = False) -> Extension | None: ...
     def bucket_policy(self, bucket: str) -> dict | None: ...  # None: the bucket has no policy
     def small_object(self, bucket: str, key: str) -> bytes | None: ...  # None: no such object
     def offered_zones(self, instance_type: str) -> set[str]: ...

@@ -22,8 +22,8 @@ import botocore.exceptions
 import botocore.parsers
 import botocore.session
 
-from preflight.account import (Caller, ClusterState, Delivery, EksCluster, Image, Key, Node, ObjectHead, Role,
-                               SecurityGroup, Snapshot, Subnet)
+from preflight.account import (Caller, ClusterState, Delivery, EksCluster, Extension, Image, Key, Node, ObjectHead,
+                               Role, SchedulerConfig, SecurityGroup, Snapshot, Subnet)
 from preflight.lookup import LookupFailed
 
 NOT_FOUND = {
@@ -358,6 +358,31 @@ class BotoAccount:
         return self._call("sagemaker", "list_cluster_events", lambda a: _list(a, "Events"), ClusterName=name,
                           SortOrder="Ascending", MaxResults=100) or []
 
+    def scheduler_config(self, config_id: str, fresh: bool = False) -> SchedulerConfig | None:
+        """A cluster policy by its id; ``fresh`` reads it again (``apply --wait``)."""
+        def build(answer):
+            return SchedulerConfig(_text(answer["ClusterSchedulerConfigId"]), _text(answer["ClusterSchedulerConfigArn"]),
+                                   _text(answer["Name"]), answer.get("ClusterArn"),
+                                   _whole(answer["ClusterSchedulerConfigVersion"]), _text(answer["Status"]),
+                                   answer.get("FailureReason") or None)
+
+        def compute():
+            return self._call("sagemaker", "describe_cluster_scheduler_config", build, ClusterSchedulerConfigId=config_id)
+        return compute() if fresh else self._once(("scheduler-config", config_id), compute)
+
+    def cluster_extension(self, cluster: str, arn: str, fresh: bool = False) -> Extension | None:
+        """An extension of the cluster (by ARN); None once it is gone."""
+        def build(answer):
+            details = answer["ExtensionDetails"]
+            issues = (answer.get("Health") or {}).get("Issues") or []
+            failure = "; ".join(f"{i.get('Code')}: {i.get('Message')} ({i.get('NodeCount')} nodes)" for i in issues)
+            return Extension(_text(details["ExtensionArn"]), _text(details["ExtensionName"]),
+                             _text(details["ExtensionVersion"]), _text(details["Status"]), failure or None)
+
+        def compute():
+            return self._call("sagemaker", "describe_cluster_extension", build, ClusterArn=cluster, ExtensionArn=arn)
+        return compute() if fresh else self._once(("extension", cluster, arn), compute)
+
     def bucket_policy(self, bucket: str) -> dict | None:
         return self._once(("bucket-policy", bucket), lambda: self._call(
             "s3", "get_bucket_policy", lambda a: _document(a["Policy"]), Bucket=bucket))
@@ -488,6 +513,13 @@ def _flag(value) -> bool:
 def _number(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, found {type(value).__name__}")
+    return value
+
+
+def _whole(value) -> int:
+    """A member that must be an integer (a bool is not one)."""
+    if type(value) is not int:
+        raise TypeError("not an integer")
     return value
 
 

@@ -348,15 +348,16 @@ def apply(
     outputs: Optional[List[str]] = OUTPUTS,
     config_file: Optional[str] = CONFIG,
     isolated: bool = ISOLATED,
-    wait: bool = typer.Option(False, "--wait", help="After sending, follow the cluster until it settles: exit 0 "
-                                                    "InService, 1 Failed or RollingBack, 3 still changing at --wait-timeout."),
-    wait_timeout: float = typer.Option(3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows the cluster."),
+    wait: bool = typer.Option(False, "--wait", help="After sending, follow the cluster (a scheduler config or an "
+                                                    "extension: its own status) until it settles: exit 0 InService "
+                                                    "(Created, Updated, Active), 1 failed, 3 still changing at --wait-timeout."),
+    wait_timeout: float = typer.Option(3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows it."),
     wait_interval: float = typer.Option(10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads."),
     max_bytes: int = MAX_BYTES,
     stdin_name: Optional[str] = STDIN_NAME,
 ) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
-    from preflight import operations, sender
+    from preflight import sender, wait as waiting
 
     if not (wait_timeout > 0 and wait_interval > 0):  # NaN too
         raise usage_error("--wait-timeout and --wait-interval must be positive")
@@ -384,13 +385,14 @@ def apply(
         outcome = sender.send(account, op, document.data, unverified)
         code = outcome.exit_code
     report.metadata["apply"] = outcome.as_dict()
-    follow = wait and outcome.sent and outcome.error is None and code == EXIT_OK
+    followed = waiting.subject(op, document.data, outcome.response) if wait and outcome.sent else None
+    follow = followed is not None and outcome.error is None and code == EXIT_OK
     if output is Format.text or not follow:
         _emit(report, output, targets)
         if output is Format.text:
             typer.echo(outcome.describe())
     if follow:
-        waited = _wait(account, operations.cluster_of(document.data), op, wait_timeout, wait_interval, output)
+        waited = _wait(account, followed, op, wait_timeout, wait_interval, output)
         code = waited.exit_code
         if output is not Format.text:  # one document, with what the waiting saw
             report.metadata["apply"]["wait"] = waited.as_dict()
@@ -398,17 +400,17 @@ def apply(
     raise typer.Exit(code)
 
 
-def _wait(account, name: str, operation: str, timeout: float, interval: float, output: Format):
+def _wait(account, followed, operation: str, timeout: float, interval: float, output: Format):
     from preflight import wait
 
     if output is Format.text and sys.stdout.isatty():
         try:
-            reporter = wait.LiveReporter(name)
+            reporter = wait.LiveReporter(followed.shown)
         except ImportError:  # rich comes with typer; without it, lines
-            reporter = wait.LineReporter(sys.stdout, name)
+            reporter = wait.LineReporter(sys.stdout, followed.shown)
     else:  # a log, or beside a machine-readable report: lines, on stderr for the latter
-        reporter = wait.LineReporter(sys.stdout if output is Format.text else sys.stderr, name)
-    return wait.follow(account, name, operation, timeout, interval, reporter)
+        reporter = wait.LineReporter(sys.stdout if output is Format.text else sys.stderr, followed.shown)
+    return wait.follow(account, followed, operation, timeout, interval, reporter)
 
 
 @app.command()

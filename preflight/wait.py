@@ -1,9 +1,13 @@
-"""``apply --wait``: after a successful send, follow the cluster until it settles.
+"""``apply --wait``: after a successful send, follow what the operation changed until it settles.
 
-Polls DescribeCluster, ListClusterNodes and ListClusterEvents (fresh reads, never the check's
-memo) every ``interval`` seconds. Settled: InService with every group's running nodes at its
-target (exit 0), Failed or RollingBack (exit 1, with the service's failure message), or, after a
-delete-cluster, the cluster gone (exit 0). Past the timeout the outcome is not known (exit 3).
+A cluster operation is followed on its cluster (a MoveClusterNodes on the target cluster, where
+the nodes end up): DescribeCluster, ListClusterNodes and ListClusterEvents (fresh reads, never
+the check's memo) every ``interval`` seconds. Settled: InService with every group's running nodes
+at its target (exit 0), Failed or RollingBack (exit 1, with the service's failure message), or,
+after a delete-cluster, the cluster gone (exit 0). A scheduler config or an extension is followed
+on its own status (DescribeClusterSchedulerConfig, DescribeClusterExtension): Created/Updated or
+Active (exit 0), a failed status or Degraded (exit 1, with its failure reason or health issues),
+after a delete Deleted or gone (exit 0). Past the timeout the outcome is not known (exit 3).
 Ctrl-C stops the waiting only: the operation goes on in AWS.
 
 Progress goes to a reporter: one line per change (CI logs, and stderr beside ``--format json``),
@@ -53,55 +57,143 @@ def _ago(seconds: float) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
-def follow(account, name: str, operation: str, timeout: float, interval: float, reporter,
+@dataclass(frozen=True)
+class Subject:
+    """What ``--wait`` follows after a send: a cluster (``key``: its name or ARN), a scheduler
+    config (its id) or an extension (the cluster's ARN, the extension's ARN). A scheduler config
+    and an extension have a status of their own, which is what settles; the cluster's does not move."""
+
+    kind: str  # cluster | scheduler-config | extension
+    key: tuple
+    shown: str
+    version: int | None = None  # a scheduler config update settles at this version, not an earlier one
+
+
+def subject(operation: str, request: dict, response: dict | None) -> Subject | None:
+    """The subject of a sent ``operation``; None when neither the request nor the answer names one."""
+    from preflight.operations import cluster_of
+
+    response = response or {}
+    if operation.endswith("-cluster-scheduler-config"):
+        config = request.get("ClusterSchedulerConfigId") or response.get("ClusterSchedulerConfigId")
+        return Subject("scheduler-config", (config,), f"scheduler config {config}",
+                       response.get("ClusterSchedulerConfigVersion")) if isinstance(config, str) else None
+    if operation.endswith("-cluster-extension"):
+        arn, cluster = request.get("ExtensionArn") or response.get("ExtensionArn"), request.get("ClusterArn")
+        return Subject("extension", (cluster, arn), f"extension {arn}") if arn and cluster else None
+    # moved nodes settle in the target group, which may be in another cluster
+    name = request.get("TargetClusterArn") if operation == "move-cluster-nodes" else cluster_of(request)
+    return Subject("cluster", (name,), name) if isinstance(name, str) else None
+
+
+def follow(account, followed: Subject, operation: str, timeout: float, interval: float, reporter,
            clock=time.monotonic, sleep=time.sleep) -> Waited:
+    watch = (_ClusterWatch if followed.kind == "cluster" else _ResourceWatch)(account, followed, operation)
     start = clock()
-    since = datetime.now(timezone.utc) - timedelta(seconds=5)  # the cluster's earlier history is not news
-    events: list[dict] = []
-    seen_events: set[str] = set()
-    last: tuple | None = None
-    status = None
     try:
         while True:
             elapsed = clock() - start
-            try:
-                cluster = account.cluster(name, fresh=True)
-                nodes = account.cluster_nodes(name, fresh=True) if cluster else None
-            except LookupFailed as failure:
-                reporter.note(elapsed, f"could not read the cluster: {failure}; still waiting")
-                cluster, nodes = "unread", None
-            if cluster is None:
-                if operation == "delete-cluster":
-                    return _done(EXIT_OK, None, f"cluster {name} is deleted", elapsed, events, reporter)
-                return _done(EXIT_FAILED, None, f"cluster {name} does not exist", elapsed, events, reporter)
-            if cluster != "unread":
-                status, groups = cluster.status, _groups(cluster, nodes)
-                state = (status, tuple(groups.items()))
-                if state != last:
-                    last = state
-                    event = {"seconds": round(elapsed, 1), "status": status,
-                             "groups": {g: {"running": r, "target": t} for g, r, t in
-                                        ((g, *counts) for g, counts in groups.items())}}
-                    events.append(event)
-                    reporter.state(elapsed, status, groups)
-                for event in _new_events(account, name, seen_events, since):
-                    events.append({"seconds": round(elapsed, 1), "event": event})
-                    reporter.event(elapsed, event)
-                if status in FAILED:
-                    message = f"cluster {name} is {status}: {cluster.failure or 'no failure message given'}"
-                    return _done(EXIT_FAILED, status, message, elapsed, events, reporter)
-                if status == "InService" and operation != "delete-cluster" and all(r >= t for r, t in groups.values()):
-                    return _done(EXIT_OK, status, f"cluster {name} is InService", elapsed, events, reporter)
+            settled = watch.observe(elapsed, reporter)
+            if settled:
+                return _done(*settled, elapsed, watch.events, reporter)
             if elapsed >= timeout:
-                shown = status or "not read"
-                return _done(EXIT_UNVERIFIED, status, f"still {shown} after {_ago(elapsed)}: the outcome is not known",
-                             elapsed, events, reporter)
+                shown = watch.status or "not read"
+                return _done(EXIT_UNVERIFIED, watch.status, f"still {shown} after {_ago(elapsed)}: the outcome is "
+                             "not known", elapsed, watch.events, reporter)
             reporter.tick(elapsed)
             sleep(min(interval, timeout - elapsed))
     except KeyboardInterrupt:
         elapsed = clock() - start
-        return _done(EXIT_INTERRUPTED, status, f"stopped waiting after {_ago(elapsed)}; the {operation} goes on "
-                     f"in AWS (last seen: {status or 'not read'})", elapsed, events, reporter)
+        return _done(EXIT_INTERRUPTED, watch.status, f"stopped waiting after {_ago(elapsed)}; the {operation} goes on "
+                     f"in AWS (last seen: {watch.status or 'not read'})", elapsed, watch.events, reporter)
+
+
+class _ClusterWatch:
+    """Settled: InService with every group's running nodes at its target, Failed or RollingBack,
+    or (a delete-cluster) the cluster gone."""
+
+    def __init__(self, account, followed: Subject, operation: str):
+        self.account, self.name, self.operation = account, followed.key[0], operation
+        self.since = datetime.now(timezone.utc) - timedelta(seconds=5)  # the cluster's earlier history is not news
+        self.events: list[dict] = []
+        self.seen_events: set[str] = set()
+        self.last: tuple | None = None
+        self.status = None
+
+    def observe(self, elapsed: float, reporter) -> tuple | None:
+        name = self.name
+        try:
+            cluster = self.account.cluster(name, fresh=True)
+            nodes = self.account.cluster_nodes(name, fresh=True) if cluster else None
+        except LookupFailed as failure:
+            reporter.note(elapsed, f"could not read the cluster: {failure}; still waiting")
+            return None
+        if cluster is None:
+            if self.operation == "delete-cluster":
+                return EXIT_OK, None, f"cluster {name} is deleted"
+            return EXIT_FAILED, None, f"cluster {name} does not exist"
+        self.status, groups = cluster.status, _groups(cluster, nodes)
+        state = (self.status, tuple(groups.items()))
+        if state != self.last:
+            self.last = state
+            self.events.append({"seconds": round(elapsed, 1), "status": self.status,
+                                "groups": {g: {"running": r, "target": t} for g, (r, t) in groups.items()}})
+            reporter.state(elapsed, self.status, groups)
+        for event in _new_events(self.account, name, self.seen_events, self.since):
+            self.events.append({"seconds": round(elapsed, 1), "event": event})
+            reporter.event(elapsed, event)
+        if self.status in FAILED:
+            return EXIT_FAILED, self.status, f"cluster {name} is {self.status}: " \
+                                             f"{cluster.failure or 'no failure message given'}"
+        if self.status == "InService" and self.operation != "delete-cluster" and all(
+                r >= t for r, t in groups.values()):
+            return EXIT_OK, self.status, f"cluster {name} is InService"
+        return None
+
+
+# A scheduler config or an extension: the statuses where it has settled well, and badly.
+SETTLED = {"scheduler-config": ("Created", "Updated", "Deleted"), "extension": ("Active",)}
+SETTLED_BADLY = {"scheduler-config": ("CreateFailed", "CreateRollbackFailed", "UpdateFailed", "UpdateRollbackFailed",
+                                      "DeleteFailed", "DeleteRollbackFailed"),
+                 "extension": ("CreateFailed", "UpdateFailed", "DeleteFailed", "Degraded")}
+
+
+class _ResourceWatch:
+    """Settled: the resource's own status (SETTLED, SETTLED_BADLY), or, after a delete, the
+    resource gone (an extension) or Deleted (a scheduler config)."""
+
+    def __init__(self, account, followed: Subject, operation: str):
+        self.account, self.followed, self.operation = account, followed, operation
+        self.deleting = operation.startswith("delete-")
+        self.events: list[dict] = []
+        self.status = None
+
+    def observe(self, elapsed: float, reporter) -> tuple | None:
+        followed = self.followed
+        read = self.account.scheduler_config if followed.kind == "scheduler-config" else self.account.cluster_extension
+        try:
+            found = read(*followed.key, fresh=True)
+        except LookupFailed as failure:
+            reporter.note(elapsed, f"could not read the {followed.shown}: {failure}; still waiting")
+            return None
+        if found is None:
+            if self.deleting:
+                return EXIT_OK, None, f"{followed.shown} is deleted"
+            return EXIT_FAILED, None, f"{followed.shown} does not exist"
+        status = found.status
+        if followed.version is not None and getattr(found, "version", followed.version) < followed.version:
+            status = f"{status} (version {found.version}, not yet {followed.version})"
+        if status != self.status:
+            self.status = status
+            self.events.append({"seconds": round(elapsed, 1), "status": status})
+            reporter.state(elapsed, status, {})
+        if status in SETTLED_BADLY[followed.kind]:
+            return EXIT_FAILED, status, f"{followed.shown} is {status}: {found.failure or 'no failure reason given'}"
+        if status == "Deleted" and not self.deleting:
+            return EXIT_FAILED, status, f"{followed.shown} is Deleted"
+        if status in SETTLED[followed.kind] and (status == "Deleted") == self.deleting:
+            return EXIT_OK, status, f"{followed.shown} is {status}"
+        return None
 
 
 def _new_events(account, name: str, seen: set[str], since: datetime) -> list[str]:
