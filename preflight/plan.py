@@ -53,17 +53,28 @@ def changes(ctx, cluster, nodes) -> list[dict]:
     if operation == "start-cluster-health-check":
         return _health_checks(ctx, cluster, nodes)
     if operation == "move-cluster-nodes":
-        group, target = real(ctx.value("/SourceInstanceGroupName")), real(ctx.value("/TargetInstanceGroupName"))
-        ids = ctx.value("/NodeIds") if isinstance(ctx.value("/NodeIds"), list) else []
-        count = len(ids) or ctx.value("/InstanceCount")
-        return [{"action": "nodes-moved", "group": group, "pointer": "/SourceInstanceGroupName", "nodes": ids,
-                 "summary": f"moves {count if count is not None else 'some'} nodes of {group} to group {target} of "
-                            f"{ctx.value('/TargetClusterArn')}"}]
+        return _move(ctx, cluster)
     if operation == "delete-cluster":
         total = len(nodes or ())
         return [{"action": "delete-cluster", "group": None, "pointer": "/ClusterName", "nodes": total,
                  "summary": f"deletes the cluster: {len(cluster.groups)} instance groups, {total} nodes"}]
     return []
+
+
+def _move(ctx, cluster) -> list[dict]:
+    group, target = real(ctx.value("/SourceInstanceGroupName")), real(ctx.value("/TargetInstanceGroupName"))
+    ids = [i for i in ctx.value("/NodeIds") or () if isinstance(i, str)] if isinstance(ctx.value("/NodeIds"), list) else []
+    logical, count = ctx.value("/NodeLogicalIds"), ctx.value("/InstanceCount")
+    if ids:
+        moved = f"{_nodes(len(ids))} of {group} ({', '.join(ids)})"
+    elif isinstance(logical, list) and logical:
+        moved = f"{_nodes(len(logical))} of {group} named by logical id"
+    else:
+        moved = f"{_nodes(count) if type(count) is int else 'nodes'} of {group} (the service chooses which)"
+    where = "the same cluster" if ctx.value("/TargetClusterArn") == cluster.arn else f"cluster {ctx.value('/TargetClusterArn')}"
+    return [{"action": "nodes-moved", "group": group, "pointer": "/SourceInstanceGroupName", "nodes": ids, "to": target,
+             "summary": f"moves {moved} to group {target} of {where}; their root and secondary EBS volumes are "
+                        "replaced (data on them is lost)"}]
 
 
 def _update(ctx, cluster, nodes) -> list[dict]:
