@@ -1,6 +1,9 @@
-"""apply, end to end, for every operation the embedded local AWS models (preflight/local_sagemaker.py):
-each is checked live, sent, and followed with --wait, through the installed CLI. The cluster is
-one these tests create, so the seeded ml-cluster the other live tests read stays as it is."""
+"""apply, end to end, for every operation in preflight.operations (the embedded local AWS models
+each, preflight/local_sagemaker.py): each is checked live, sent, and followed with --wait, through
+the installed CLI, and its effect read back from the local AWS. The clusters are ones these tests
+create, so the seeded ml-cluster the other live tests read stays as it is. Each end-to-end test
+names the operations it covers (``covers``) and must apply each of them; together they cover
+every operation."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import json
 import pytest
 
 from conftest import FIXTURES
+from preflight.operations import OPERATIONS
 
 CREATE = json.loads((FIXTURES / "seed" / "corrected" / "01-standard.create-cluster.json").read_text())
 NAME = "applied-e2e"
@@ -34,6 +38,34 @@ def _apply(run_cli, local_aws, tmp_path, operation: str, request: dict, *options
     return run_cli("apply", *options, str(path), env=local_aws.env)
 
 
+def covers(*operations: str):
+    """The operations an end-to-end test applies (each must exit 0 at least once in it)."""
+    def mark(test):
+        test.covers = operations
+        return test
+    return mark
+
+
+@pytest.fixture
+def apply_op(run_cli, local_aws, tmp_path, request):
+    """``_apply`` that records each operation applied with exit 0; at the end, those must be the
+    operations the test says it covers."""
+    applied = set()
+
+    def run(operation: str, body: dict, *options: str):
+        result = _apply(run_cli, local_aws, tmp_path, operation, body, *options)
+        if result.returncode == 0:
+            applied.add(operation)
+        return result
+    yield run
+    assert applied == set(request.function.covers)
+
+
+def test_every_operation_has_an_end_to_end_case():
+    covered = {op for test in globals().values() for op in getattr(test, "covers", ())}
+    assert covered == set(OPERATIONS), f"no end-to-end apply of {sorted(set(OPERATIONS) - covered)}"
+
+
 def _nodes(local_aws, name=NAME) -> list[dict]:
     return local_aws.client("sagemaker").list_cluster_nodes(ClusterName=name)["ClusterNodeSummaries"]
 
@@ -43,53 +75,175 @@ def _group(**changes) -> dict:
     return {**group, **changes}
 
 
-def test_every_modelled_operation_applies_end_to_end(run_cli, local_aws, tmp_path, settle):
+def _events(local_aws, name: str, node: str | None = None) -> list[str]:
+    found = local_aws.client("sagemaker").list_cluster_events(ClusterName=name, **({"NodeId": node} if node else {}))
+    return [e["Description"] for e in found["Events"]]
+
+
+@covers("create-cluster", "update-cluster", "update-cluster-software", "batch-add-cluster-nodes",
+        "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes", "batch-delete-cluster-nodes",
+        "start-cluster-health-check", "attach-cluster-node-network-interface", "attach-cluster-node-volume",
+        "detach-cluster-node-volume", "delete-cluster")
+def test_cluster_and_node_operations_apply_end_to_end(apply_op, local_aws, settle):
+    sagemaker = local_aws.client("sagemaker")
     settle(0.5)
-    created = _apply(run_cli, local_aws, tmp_path, "create-cluster", {**CREATE, "ClusterName": NAME}, *WAIT)
+    created = apply_op("create-cluster", {**CREATE, "ClusterName": NAME}, *WAIT)
     assert created.returncode == 0, created.stdout + created.stderr
     assert "create-cluster sent" in created.stdout and f"cluster {NAME} is InService" in created.stdout
     assert "Creating" in created.stdout  # progress: one line per change in a log
+    assert sagemaker.describe_cluster(ClusterName=NAME)["ClusterStatus"] == "InService"
 
-    scaled = _apply(run_cli, local_aws, tmp_path, "update-cluster",
-                    {"ClusterName": NAME, "InstanceGroups": [_group(InstanceCount=3)]}, *WAIT)
+    scaled = apply_op("update-cluster", {"ClusterName": NAME, "InstanceGroups": [_group(InstanceCount=3)]}, *WAIT)
     assert scaled.returncode == 0, scaled.stdout + scaled.stderr
     assert "scales workers up by 1: 2 -> 3 nodes" in scaled.stdout and "workers 3/3 running" in scaled.stdout
+    assert len(_nodes(local_aws)) == 3
 
-    software = _apply(run_cli, local_aws, tmp_path, "update-cluster-software",
-                      {"ClusterName": NAME, "ImageId": "ami-0123456789abcdef0"}, *WAIT)
+    software = apply_op("update-cluster-software", {"ClusterName": NAME, "ImageId": "ami-0123456789abcdef0"}, *WAIT)
     assert software.returncode == 0, software.stdout + software.stderr
     assert "SystemUpdating" in software.stdout
+    (group,) = sagemaker.describe_cluster(ClusterName=NAME)["InstanceGroups"]
+    assert group["CurrentImageId"] == "ami-0123456789abcdef0"
 
-    added = _apply(run_cli, local_aws, tmp_path, "batch-add-cluster-nodes",
-                   {"ClusterName": NAME, "NodesToAdd": [{"InstanceGroupName": "workers", "IncrementTargetCountBy": 1}]},
-                   *WAIT)
+    added = apply_op("batch-add-cluster-nodes",
+                     {"ClusterName": NAME, "NodesToAdd": [{"InstanceGroupName": "workers", "IncrementTargetCountBy": 1}]},
+                     *WAIT)
     assert added.returncode == 0, added.stdout + added.stderr
     assert len(_nodes(local_aws)) == 4
 
     first, second, third, _ = sorted(n["InstanceId"] for n in _nodes(local_aws))
-    for operation, request, said in (
-            ("batch-reboot-cluster-nodes", {"NodeIds": [first]}, f"1 node of workers rebooted: {first}"),
-            ("batch-replace-cluster-nodes", {"NodeIds": [second]}, f"1 node of workers replaced: {second}"),
-            ("batch-delete-cluster-nodes", {"NodeIds": [third]}, f"1 node of workers deleted: {third} (3 left)"),
+    for operation, request, said, node, event in (
+            ("batch-reboot-cluster-nodes", {"NodeIds": [first]}, f"1 node of workers rebooted: {first}", first,
+             "node rebooting"),
+            ("batch-replace-cluster-nodes", {"NodeIds": [second]}, f"1 node of workers replaced: {second}", second,
+             "node being replaced"),
+            ("batch-delete-cluster-nodes", {"NodeIds": [third]}, f"1 node of workers deleted: {third} (3 left)", third,
+             "node deleted"),
             ("start-cluster-health-check", {"DeepHealthCheckConfigurations": [
-                {"InstanceGroupName": "workers", "DeepHealthChecks": ["InstanceStress"]}]}, "runs deep health checks"),
+                {"InstanceGroupName": "workers", "DeepHealthChecks": ["InstanceStress"]}]}, "runs deep health checks",
+             first, "deep health checks InstanceStress started"),
             ("attach-cluster-node-network-interface", {"NodeId": first, "NetworkInterfaceId": "eni-0123456789abcdef0"},
-             f"network interface eni-0123456789abcdef0 attached to node {first}")):
-        key = "ClusterName"
-        result = _apply(run_cli, local_aws, tmp_path, operation, {key: NAME, **request}, *WAIT)
+             f"network interface eni-0123456789abcdef0 attached to node {first}", first,
+             "network interface eni-0123456789abcdef0 attached to the node")):
+        result = apply_op(operation, {"ClusterName": NAME, **request}, *WAIT)
         assert result.returncode == 0, operation + result.stdout + result.stderr
         assert said in result.stdout and f"{operation} sent" in result.stdout, result.stdout
+        assert event in _events(local_aws, NAME, node), operation
     assert third not in {n["InstanceId"] for n in _nodes(local_aws)}
+    assert {n["InstanceStatus"]["Status"] for n in _nodes(local_aws)} == {"Running"}  # rebooted, replaced, checked
 
-    arn = local_aws.client("sagemaker").describe_cluster(ClusterName=NAME)["ClusterArn"]
-    for operation in ("attach-cluster-node-volume", "detach-cluster-node-volume"):
-        result = _apply(run_cli, local_aws, tmp_path, operation,
-                        {"ClusterArn": arn, "NodeId": first, "VolumeId": "vol-0123456789abcdef0"})
+    arn = sagemaker.describe_cluster(ClusterName=NAME)["ClusterArn"]
+    for operation, verb in (("attach-cluster-node-volume", "attached to"), ("detach-cluster-node-volume", "detached from")):
+        result = apply_op(operation, {"ClusterArn": arn, "NodeId": first, "VolumeId": "vol-0123456789abcdef0"})
         assert result.returncode == 0, operation + result.stdout + result.stderr
+        assert f"volume vol-0123456789abcdef0 {verb} the node" in _events(local_aws, NAME, first)
 
-    deleted = _apply(run_cli, local_aws, tmp_path, "delete-cluster", {"ClusterName": NAME}, *WAIT)
+    deleted = apply_op("delete-cluster", {"ClusterName": NAME}, *WAIT)
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert f"cluster {NAME} is deleted" in deleted.stdout
+    assert NAME not in {c["ClusterName"] for c in sagemaker.list_clusters()["ClusterSummaries"]}
+
+
+def _create(local_aws, name: str, groups: list[dict], orchestrated: bool = True) -> str:
+    """A cluster made directly in the local AWS (create-cluster's own apply is tested above):
+    EKS-orchestrated, or Slurm (no Orchestrator), in Continuous provisioning mode; settled."""
+    request = {**CREATE, "ClusterName": name, "InstanceGroups": groups}
+    if not orchestrated:
+        del request["Orchestrator"]
+    sagemaker = local_aws.client("sagemaker")
+    arn = sagemaker.create_cluster(**request)["ClusterArn"]
+    assert sagemaker.describe_cluster(ClusterName=name)["ClusterStatus"] == "InService"
+    return arn
+
+
+def _raw_group(name: str, count: int, instance_type: str = "ml.c5.2xlarge") -> dict:
+    return {**CREATE["InstanceGroups"][0], "InstanceGroupName": name, "InstanceCount": count,
+            "InstanceType": instance_type}
+
+
+@covers("move-cluster-nodes")
+def test_moving_nodes_applies_end_to_end_and_a_mismatched_type_is_refused(apply_op, local_aws, settle):
+    arn = _create(local_aws, "moving-e2e", [_raw_group("workers", 2), _raw_group("spares", 1),
+                                            _raw_group("cpu", 1, "ml.c5.4xlarge")])
+    settle(0.5)
+    first, second = sorted(n["InstanceId"] for n in _nodes(local_aws, "moving-e2e") if n["InstanceGroupName"] == "workers")
+    move = {"SourceClusterArn": arn, "SourceInstanceGroupName": "workers", "TargetClusterArn": arn}
+    moved = apply_op("move-cluster-nodes", {**move, "TargetInstanceGroupName": "spares", "NodeIds": [first]}, *WAIT)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert f"moves 1 node of workers ({first}) to group spares of the same cluster" in moved.stdout, moved.stdout
+    assert "move-cluster-nodes sent" in moved.stdout and "spares 2/2 running" in moved.stdout
+    placed = {n["InstanceId"]: (n["InstanceGroupName"], n["InstanceStatus"]["Status"]) for n in _nodes(local_aws, "moving-e2e")}
+    assert placed[first] == ("spares", "Running") and placed[second] == ("workers", "Running")
+
+    refused = apply_op("move-cluster-nodes", {**move, "TargetInstanceGroupName": "cpu", "NodeIds": [second]})
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "HyperPod refused move-cluster-nodes" in refused.stdout and "NodeInstanceTypeMismatch" in refused.stdout
+    assert {n["InstanceId"]: n["InstanceGroupName"] for n in _nodes(local_aws, "moving-e2e")}[second] == "workers"
+
+
+@covers("create-cluster-scheduler-config", "update-cluster-scheduler-config", "delete-cluster-scheduler-config")
+def test_scheduler_configs_apply_end_to_end_and_a_stale_version_is_refused(apply_op, local_aws, settle):
+    arn = _create(local_aws, "governed-e2e", [_raw_group("workers", 1)])
+    sagemaker = local_aws.client("sagemaker")
+    settle(0.5)
+    created = apply_op("create-cluster-scheduler-config", {"Name": "fair-share", "ClusterArn": arn,
+                                                           "SchedulerConfig": {"FairShare": "Enabled"}}, *WAIT)
+    assert created.returncode == 0, created.stdout + created.stderr
+    (summary,) = sagemaker.list_cluster_scheduler_configs(ClusterArn=arn)["ClusterSchedulerConfigSummaries"]
+    config = summary["ClusterSchedulerConfigId"]
+    assert f"scheduler config {config} Creating" in created.stdout and f"scheduler config {config} is Created" in created.stdout
+    assert (summary["Name"], summary["Status"], summary["ClusterSchedulerConfigVersion"]) == ("fair-share", "Created", 1)
+
+    updated = apply_op("update-cluster-scheduler-config", {"ClusterSchedulerConfigId": config, "TargetVersion": 1,
+                                                           "SchedulerConfig": {"FairShare": "Disabled"}}, *WAIT)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert f"scheduler config {config} is Updated" in updated.stdout
+    described = sagemaker.describe_cluster_scheduler_config(ClusterSchedulerConfigId=config)
+    assert (described["ClusterSchedulerConfigVersion"], described["SchedulerConfig"]) == (2, {"FairShare": "Disabled"})
+    assert described["ClusterArn"] == arn
+
+    stale = apply_op("update-cluster-scheduler-config", {"ClusterSchedulerConfigId": config, "TargetVersion": 1,
+                                                         "SchedulerConfig": {"FairShare": "Enabled"}})
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "ConflictException: TargetVersion 1 is not the current version 2" in stale.stdout
+    assert sagemaker.describe_cluster_scheduler_config(ClusterSchedulerConfigId=config)["ClusterSchedulerConfigVersion"] == 2
+
+    deleted = apply_op("delete-cluster-scheduler-config", {"ClusterSchedulerConfigId": config}, *WAIT)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert f"scheduler config {config} is Deleted" in deleted.stdout
+    assert sagemaker.describe_cluster_scheduler_config(ClusterSchedulerConfigId=config)["Status"] == "Deleted"
+
+
+@covers("create-cluster-extension", "update-cluster-extension", "delete-cluster-extension")
+def test_extensions_apply_end_to_end_and_a_downgrade_is_refused(apply_op, local_aws, settle):
+    arn = _create(local_aws, "extended-e2e", [_raw_group("workers", 2)], orchestrated=False)
+    sagemaker = local_aws.client("sagemaker")
+    settle(0.5)
+    created = apply_op("create-cluster-extension", {"ClusterArn": arn, "ExtensionName": "sagemaker-observability",
+                                                    "ExtensionVersion": "1.0.0",
+                                                    "ConfigurationValues": '{"level": "BASIC"}'}, *WAIT)
+    assert created.returncode == 0, created.stdout + created.stderr
+    (extension,) = sagemaker.list_cluster_extensions(ClusterArn=arn)["Extensions"]
+    assert f"extension {extension['ExtensionArn']} is Active" in created.stdout
+    details = sagemaker.describe_cluster_extension(ClusterArn=arn, ExtensionArn=extension["ExtensionArn"])
+    assert details["ExtensionDetails"]["ExtensionVersion"] == "1.0.0"
+    assert details["NodeSummary"] == {"TotalCount": 2, "ActiveCount": 2}
+
+    target = {"ClusterArn": arn, "ExtensionArn": extension["ExtensionArn"]}
+    updated = apply_op("update-cluster-extension", {**target, "ExtensionVersion": "1.1.0",
+                                                    "ConfigurationValues": '{"level": null, "port": 9100}'}, *WAIT)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "Updating" in updated.stdout and f"extension {extension['ExtensionArn']} is Active" in updated.stdout
+    details = sagemaker.describe_cluster_extension(**target)["ExtensionDetails"]
+    assert (details["ExtensionVersion"], json.loads(details["ConfigurationValues"])) == ("1.1.0", {"port": 9100})
+
+    downgrade = apply_op("update-cluster-extension", {**target, "ExtensionVersion": "1.0.0"})
+    assert downgrade.returncode == 1, downgrade.stdout + downgrade.stderr
+    assert "HyperPod refused update-cluster-extension" in downgrade.stdout and "cannot go back to 1.0.0" in downgrade.stdout
+
+    deleted = apply_op("delete-cluster-extension", target, *WAIT)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert f"extension {extension['ExtensionArn']} is deleted" in deleted.stdout
+    assert sagemaker.list_cluster_extensions(ClusterArn=arn)["Extensions"] == []
 
 
 def test_an_instance_type_change_is_a_warning_naming_both_sources(run_cli, local_aws, tmp_path):
@@ -125,6 +279,23 @@ def test_wait_reports_a_failed_cluster_with_the_service_message(run_cli, local_a
     assert [e["status"] for e in waited["events"] if "status" in e][0] == "Creating"
     assert any("event" in e for e in waited["events"])
     assert "doomed-cluster Creating" in result.stderr  # progress beside JSON goes to stderr
+
+
+def test_wait_follows_a_scheduler_config_to_its_failure(run_cli, local_aws, tmp_path, settle):
+    """--wait on a scheduler config reads the config's own status: CreateFailed is exit 1 with its reason."""
+    from preflight import local_sagemaker
+
+    arn = local_aws.client("sagemaker").describe_cluster(ClusterName="ml-cluster")["ClusterArn"]
+    settle(0.3)
+    local_sagemaker.SETTINGS["failures"]["doomed-policy"] = "PriorityClasses name a class the cluster lacks."
+    try:
+        result = _apply(run_cli, local_aws, tmp_path, "create-cluster-scheduler-config",
+                        {"Name": "doomed-policy", "ClusterArn": arn, "SchedulerConfig": {"FairShare": "Enabled"}}, *WAIT)
+    finally:
+        del local_sagemaker.SETTINGS["failures"]["doomed-policy"]
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Creating" in result.stdout
+    assert "is CreateFailed: PriorityClasses name a class the cluster lacks." in result.stdout
 
 
 def test_wait_times_out_as_not_known(run_cli, local_aws, tmp_path, settle):
