@@ -204,8 +204,22 @@ def seed(aws: LocalAws) -> None:
                   for g in cluster["groups"]]
         sagemaker.create_cluster(ClusterName=cluster["name"], InstanceGroups=groups,
                                  VpcConfig={"SecurityGroupIds": [state["security_groups"][0]["id"]],
-                                            "Subnets": subnet_ids[:1]})
+                                            "Subnets": subnet_ids[:1]},
+                                 **({"NodeProvisioningMode": cluster["provisioning_mode"]}
+                                    if "provisioning_mode" in cluster else {}))
         sagemaker_backends[account][region].clusters[cluster["name"]]._settles_at = 0  # exists already: settled
+    from preflight.local_sagemaker import rekey
+
+    for config in state.get("scheduler_configs", []):  # made through the API, then given the state's id
+        cluster_arn = sagemaker.describe_cluster(ClusterName=config["cluster"])["ClusterArn"]
+        made = sagemaker.create_cluster_scheduler_config(Name=config["name"], ClusterArn=cluster_arn,
+                                                         SchedulerConfig=config["scheduler_config"])
+        rekey(account, region, "scheduler_configs", made["ClusterSchedulerConfigId"], config["id"])
+    for extension in state.get("cluster_extensions", []):
+        cluster_arn = sagemaker.describe_cluster(ClusterName=extension["cluster"])["ClusterArn"]
+        made = sagemaker.create_cluster_extension(ClusterArn=cluster_arn, ExtensionName=extension["name"],
+                                                  ExtensionVersion=extension["version"])["ExtensionArn"]
+        rekey(account, region, "extensions", made, made.rsplit("/", 1)[0] + "/" + extension["id"])
 
 
 def main(argv: list[str] | None = None) -> int:

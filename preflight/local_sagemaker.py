@@ -611,7 +611,25 @@ def _short_id(*parts: str) -> str:
 
 def _store(response, kind: str) -> dict:
     """The local AWS's records of one kind, kept on moto's SageMaker backend of the account and region."""
-    return _backend(response).__dict__.setdefault(f"_preflight_{kind}", {})
+    return _records(_backend(response), kind)
+
+
+def _records(backend, kind: str) -> dict:
+    return backend.__dict__.setdefault(f"_preflight_{kind}", {})
+
+
+def rekey(account: str, region: str, kind: str, old: str, new: str) -> None:
+    """Give a scheduler config (``kind`` scheduler_configs, by id) or an extension (extensions, by
+    ARN) made through the API the id a state file names, so that requests can name it."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    records = _records(sagemaker_backends[account][region], kind)
+    record = records.pop(old)
+    old_id, new_id = old.rsplit("/", 1)[-1], new.rsplit("/", 1)[-1]
+    for key, value in record.items():
+        if isinstance(value, str) and value.endswith(old_id):
+            record[key] = value[:-len(old_id)] + new_id
+    records[new] = record
 
 
 def _settle_record(record: dict, settled: dict, failed: dict, name: str) -> None:
