@@ -12,14 +12,15 @@ from preflight.account import Account
 from preflight.lookup import LookupFailed
 from preflight.values import parse_arn, real, strings
 
-# The operations that act on an existing cluster, which must exist (the scheduler-config updates
-# and deletions name only their config, not the cluster).
+# The operations that act on an existing cluster, which must exist; the scheduler-config updates
+# and deletions name only their config, whose cluster is read from it (DescribeClusterSchedulerConfig).
+SCHEDULER_CONFIG_CHANGES = ("update-cluster-scheduler-config", "delete-cluster-scheduler-config")
+EXTENSION_CHANGES = ("update-cluster-extension", "delete-cluster-extension")
 UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch-delete-cluster-nodes",
            "batch-add-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes",
            "move-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
            "attach-cluster-node-network-interface", "start-cluster-health-check",
-           "create-cluster-scheduler-config", "create-cluster-extension", "update-cluster-extension",
-           "delete-cluster-extension")
+           "create-cluster-scheduler-config", "create-cluster-extension") + EXTENSION_CHANGES + SCHEDULER_CONFIG_CHANGES
 WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 
 
@@ -125,6 +126,17 @@ def cluster_name(ctx) -> str | None:
     return real(cluster_of(ctx.request)) or None
 
 
+def scheduler_config_id(ctx) -> str | None:
+    """The scheduler config an update or deletion names (the only thing it names)."""
+    return real(ctx.value("/ClusterSchedulerConfigId")) or None if ctx.operation in SCHEDULER_CONFIG_CHANGES else None
+
+
+def extension_arns(ctx) -> tuple[str, str] | None:
+    """(cluster ARN, extension ARN) an extension update or deletion names."""
+    cluster, arn = real(ctx.value("/ClusterArn")), real(ctx.value("/ExtensionArn"))
+    return (cluster, arn) if ctx.operation in EXTENSION_CHANGES and cluster and arn else None
+
+
 def foreign_region(ctx) -> tuple[str, str] | None:
     """(region, pointer) of the first ARN in the request that names another region than the one
     checked, or None."""
@@ -175,6 +187,12 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if key and key.manager == "CUSTOMER":
             account.key_policy(key.arn)
 
+    def scheduler_config_and_cluster(identifier):  # the plan names the config's cluster
+        config = account.scheduler_config(identifier)
+        if config and config.cluster_arn:
+            account.cluster(config.cluster_arn)
+            account.cluster_nodes(config.cluster_arn)
+
     def caller_and_policies():
         account.identity_policies(account.caller().arn)
 
@@ -209,6 +227,10 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             jobs.append((account.cluster, name))
             if ctx.operation in UPDATES:  # the plan and the node checks
                 jobs.append((account.cluster_nodes, name))
+        if scheduler_config_id(ctx):
+            jobs.append((scheduler_config_and_cluster, scheduler_config_id(ctx)))
+        if extension_arns(ctx):
+            jobs.append((account.cluster_extension, *extension_arns(ctx)))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))
@@ -219,7 +241,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         chains.append((images_and_snapshots, tuple(sorted(images))))
     if subnets:  # and their route tables
         chains.append((account.subnets, tuple(sorted(subnets))))
-    chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files)]
+    chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files,
+                                                 scheduler_config_and_cluster)]
     scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them
     jobs = [job for job in jobs if not (job[0] == account.object_head and job[1:] in scripts)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
