@@ -8,7 +8,10 @@ PF452 rule reports each change as an info finding; the JSON report carries the p
 
 from __future__ import annotations
 
-from preflight.live import UPDATES as CHANGES, cluster_name
+import json
+
+from preflight.live import (SCHEDULER_CONFIG_CHANGES, UPDATES as CHANGES, cluster_name, extension_arns,
+                            scheduler_config_id)
 from preflight.values import real
 ATTACHMENTS = {"attach-cluster-node-volume": ("/VolumeId", "volume", "attached to"),
                "detach-cluster-node-volume": ("/VolumeId", "volume", "detached from"),
@@ -54,6 +57,10 @@ def changes(ctx, cluster, nodes) -> list[dict]:
         return _health_checks(ctx, cluster, nodes)
     if operation == "move-cluster-nodes":
         return _move(ctx, cluster)
+    if operation.endswith("-cluster-scheduler-config"):
+        return _scheduler_config(ctx)
+    if operation.endswith("-cluster-extension"):
+        return _extension(ctx, nodes)
     if operation == "delete-cluster":
         total = len(nodes or ())
         return [{"action": "delete-cluster", "group": None, "pointer": "/ClusterName", "nodes": total,
@@ -75,6 +82,73 @@ def _move(ctx, cluster) -> list[dict]:
     return [{"action": "nodes-moved", "group": group, "pointer": "/SourceInstanceGroupName", "nodes": ids, "to": target,
              "summary": f"moves {moved} to group {target} of {where}; their root and secondary EBS volumes are "
                         "replaced (data on them is lost)"}]
+
+
+def _scheduler_config(ctx) -> list[dict]:
+    """A scheduler config created, updated or deleted; the request's SchedulerConfig in words."""
+    operation, given = ctx.operation, ctx.value("/SchedulerConfig")
+    settings = _scheduler_settings(given) if isinstance(given, dict) else ""
+    if operation == "create-cluster-scheduler-config":
+        name = real(ctx.value("/Name"))
+        return [] if not name else [{"action": "scheduler-config-created", "group": None, "pointer": "/Name", "name": name,
+                 "summary": f"creates scheduler config {name} (version 1) on the cluster"
+                            + (f": {settings}" if settings else "")}]
+    config = ctx.account.scheduler_config(scheduler_config_id(ctx))  # of() read it: the id is there
+    if config is None:
+        return []
+    if operation == "delete-cluster-scheduler-config":
+        return [{"action": "scheduler-config-deleted", "group": None, "pointer": "/ClusterSchedulerConfigId",
+                 "name": config.name, "version": config.version,
+                 "summary": f"deletes scheduler config {config.name} (version {config.version}, {config.status})"}]
+    target = ctx.value("/TargetVersion")
+    return [{"action": "scheduler-config-updated", "group": None, "pointer": "/ClusterSchedulerConfigId",
+             "name": config.name, "from": config.version, "target_version": target,
+             "summary": f"updates scheduler config {config.name} (now version {config.version}, {config.status}; "
+                        f"TargetVersion {target})" + (f" to: {settings}" if settings else "")}]
+
+
+def _scheduler_settings(config: dict) -> str:
+    parts = [f"{key} {config[key]}" for key in ("FairShare", "IdleResourceSharing") if isinstance(config.get(key), str)]
+    classes = config.get("PriorityClasses")
+    if isinstance(classes, list) and classes:
+        parts.append("priority classes " + ", ".join(
+            f"{c.get('Name')} (weight {c.get('Weight')})" for c in classes if isinstance(c, dict)))
+    return ", ".join(parts)
+
+
+def _extension(ctx, nodes) -> list[dict]:
+    """An extension installed, updated or removed: every node of the cluster runs it."""
+    operation, count = ctx.operation, _nodes(len(nodes or ()))
+    if operation == "create-cluster-extension":
+        name, version = real(ctx.value("/ExtensionName")), real(ctx.value("/ExtensionVersion"))
+        return [] if not name else [{"action": "extension-installed", "group": None, "pointer": "/ExtensionName", "name": name,
+                 "to": version, "summary": f"installs extension {name} {version or '(its latest version)'} on the "
+                                           f"cluster's {count}"}]
+    named = extension_arns(ctx)
+    extension = ctx.account.cluster_extension(*named) if named else None
+    if extension is None:
+        return []
+    if operation == "delete-cluster-extension":
+        return [{"action": "extension-removed", "group": None, "pointer": "/ExtensionArn", "name": extension.name,
+                 "summary": f"removes extension {extension.name} {extension.version} from the cluster's {count}"}]
+    version = real(ctx.value("/ExtensionVersion")) or extension.version
+    changed = [f"version {extension.version} -> {version}"] if version != extension.version else []
+    settings = _json_object(ctx.value("/ConfigurationValues"))
+    if settings:
+        changed.append("settings " + ", ".join(f"{k} {'reset' if v is None else 'set'}" for k, v in settings.items()))
+    what = " and ".join(changed) or "nothing (a retry on the nodes where it failed)"
+    return [{"action": "extension-updated", "group": None, "pointer": "/ExtensionArn", "name": extension.name,
+             "from": extension.version, "to": version,
+             "summary": f"updates extension {extension.name} on the cluster's {count}: {what}"}]
+
+
+def _json_object(text) -> dict:
+    """ConfigurationValues (a JSON object written as a string) read, or {} when it is not one."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _update(ctx, cluster, nodes) -> list[dict]:
@@ -207,6 +281,10 @@ def of(ctx) -> dict | None:
     """The plan of a change request as a JSON-ready object, or None (not a change, or no such
     cluster). The account reads may raise LookupFailed."""
     name = cluster_name(ctx)
+    if ctx.operation in SCHEDULER_CONFIG_CHANGES:  # names only the config: the cluster is the config's
+        identifier = scheduler_config_id(ctx)
+        config = ctx.account.scheduler_config(identifier) if identifier else None
+        name = config.cluster_arn if config else None
     if ctx.operation not in CHANGES or not name:
         return None
     cluster = ctx.account.cluster(name)

@@ -191,12 +191,15 @@ def test_scheduler_configs_apply_end_to_end_and_a_stale_version_is_refused(apply
     (summary,) = sagemaker.list_cluster_scheduler_configs(ClusterArn=arn)["ClusterSchedulerConfigSummaries"]
     config = summary["ClusterSchedulerConfigId"]
     assert f"scheduler config {config} Creating" in created.stdout and f"scheduler config {config} is Created" in created.stdout
+    assert "creates scheduler config fair-share (version 1) on the cluster: FairShare Enabled" in created.stdout
     assert (summary["Name"], summary["Status"], summary["ClusterSchedulerConfigVersion"]) == ("fair-share", "Created", 1)
 
     updated = apply_op("update-cluster-scheduler-config", {"ClusterSchedulerConfigId": config, "TargetVersion": 1,
                                                            "SchedulerConfig": {"FairShare": "Disabled"}}, *WAIT)
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert f"scheduler config {config} is Updated" in updated.stdout
+    assert "updates scheduler config fair-share (now version 1, Created; TargetVersion 1) to: FairShare Disabled" \
+        in updated.stdout
     described = sagemaker.describe_cluster_scheduler_config(ClusterSchedulerConfigId=config)
     assert (described["ClusterSchedulerConfigVersion"], described["SchedulerConfig"]) == (2, {"FairShare": "Disabled"})
     assert described["ClusterArn"] == arn
@@ -210,6 +213,7 @@ def test_scheduler_configs_apply_end_to_end_and_a_stale_version_is_refused(apply
     deleted = apply_op("delete-cluster-scheduler-config", {"ClusterSchedulerConfigId": config}, *WAIT)
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert f"scheduler config {config} is Deleted" in deleted.stdout
+    assert "deletes scheduler config fair-share (version 2, Updated)" in deleted.stdout
     assert sagemaker.describe_cluster_scheduler_config(ClusterSchedulerConfigId=config)["Status"] == "Deleted"
 
 
@@ -224,6 +228,7 @@ def test_extensions_apply_end_to_end_and_a_downgrade_is_refused(apply_op, local_
     assert created.returncode == 0, created.stdout + created.stderr
     (extension,) = sagemaker.list_cluster_extensions(ClusterArn=arn)["Extensions"]
     assert f"extension {extension['ExtensionArn']} is Active" in created.stdout
+    assert "installs extension sagemaker-observability 1.0.0 on the cluster's 2 nodes" in created.stdout
     details = sagemaker.describe_cluster_extension(ClusterArn=arn, ExtensionArn=extension["ExtensionArn"])
     assert details["ExtensionDetails"]["ExtensionVersion"] == "1.0.0"
     assert details["NodeSummary"] == {"TotalCount": 2, "ActiveCount": 2}
@@ -233,6 +238,8 @@ def test_extensions_apply_end_to_end_and_a_downgrade_is_refused(apply_op, local_
                                                     "ConfigurationValues": '{"level": null, "port": 9100}'}, *WAIT)
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert "Updating" in updated.stdout and f"extension {extension['ExtensionArn']} is Active" in updated.stdout
+    assert ("updates extension sagemaker-observability on the cluster's 2 nodes: version 1.0.0 -> 1.1.0 and "
+            "settings level reset, port set") in updated.stdout
     details = sagemaker.describe_cluster_extension(**target)["ExtensionDetails"]
     assert (details["ExtensionVersion"], json.loads(details["ConfigurationValues"])) == ("1.1.0", {"port": 9100})
 
@@ -243,6 +250,7 @@ def test_extensions_apply_end_to_end_and_a_downgrade_is_refused(apply_op, local_
     deleted = apply_op("delete-cluster-extension", target, *WAIT)
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert f"extension {extension['ExtensionArn']} is deleted" in deleted.stdout
+    assert "removes extension sagemaker-observability 1.1.0 from the cluster's 2 nodes" in deleted.stdout
     assert sagemaker.list_cluster_extensions(ClusterArn=arn)["Extensions"] == []
 
 
@@ -346,7 +354,8 @@ def test_local_aws_in_another_region(tmp_path):
     from conftest import preflight_command
 
     state = json.loads((FIXTURES / "account" / "hyperpod.json").read_text())
-    state.update(region="eu-west-1", base_dir=str(FIXTURES / "account"), hyperpod_clusters=[])
+    state.update(region="eu-west-1", base_dir=str(FIXTURES / "account"), hyperpod_clusters=[], scheduler_configs=[],
+                 cluster_extensions=[])
     for subnet in state["subnets"]:
         subnet["zone"] = subnet["zone"].replace("us-east-1", "eu-west-1")
     for bucket in state["buckets"]:
