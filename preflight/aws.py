@@ -233,15 +233,28 @@ class BotoAccount:
 
     # ----- lookups ---------------------------------------------------------------------------
 
+    def _identity(self) -> tuple[str, str]:
+        """(the caller's ARN as STS gives it, its account)."""
+        return self._once(("identity",), lambda: self._call(
+            "sts", "get_caller_identity", lambda a: (_text(a["Arn"]), _text(a["Account"]))))
+
     def caller(self) -> Caller:
         def compute():
-            arn, account = self._call("sts", "get_caller_identity", lambda a: (_text(a["Arn"]), _text(a["Account"])))
-            if ":assumed-role/" in arn:  # arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION -> the role
-                partition, name = arn.split(":")[1], arn.split("/")[1]
-                role_arn = self._call("iam", "get_role", lambda a: _text(a["Role"]["Arn"]), RoleName=name)
-                arn = role_arn or f"arn:{partition}:iam::{account}:role/{name}"
+            arn, account = self._identity()
+            if ":assumed-role/" in arn:  # arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION -> the role, with its path
+                name = _principal(arn)[1]
+                role = self._role_named(name)
+                arn = role.arn if role else f"arn:{arn.split(':')[1]}:iam::{account}:role/{name}"
             return Caller(arn, account)
         return self._once(("caller",), compute)
+
+    def caller_policies(self) -> dict:
+        """The caller's identity policies (``identity_policies`` of ``caller().arn``), read by the
+        name STS gives: an assumed role's lists start beside the GetRole that gives its path."""
+        def compute():
+            kind, name = _principal(self._identity()[0])
+            return _authorization_details(self, kind, name, None)
+        return self._once(("caller-policies",), compute)
 
     def images(self, ids: list[str]) -> dict[str, Image | None]:
         def build(answer):
@@ -269,13 +282,17 @@ class BotoAccount:
             "kms", "get_key_policy", lambda a: _document(a["Policy"]), KeyId=key_arn, PolicyName="default"))
 
     def role(self, arn: str) -> Role | None:
+        role = self._role_named(arn.rsplit("/", 1)[-1])
+        return role if role and role.arn == arn else None
+
+    def _role_named(self, name: str) -> Role | None:
+        """The role of that name, whatever its path (GetRole reads by name): the caller's, an
+        execution role's and its policies' reads share this one call."""
         def build(answer):
             role = answer["Role"]
-            if _text(role["Arn"]) != arn:
-                return None
-            return Role(arn, _document(role["AssumeRolePolicyDocument"]),
+            return Role(_text(role["Arn"]), _document(role["AssumeRolePolicyDocument"]),
                         (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
-        return self._once(("role", arn), lambda: self._call("iam", "get_role", build, RoleName=arn.rsplit("/", 1)[-1]))
+        return self._once(("role", name), lambda: self._call("iam", "get_role", build, RoleName=name))
 
     def object_head(self, bucket: str, key: str) -> ObjectHead:
         def compute():
@@ -430,7 +447,8 @@ class BotoAccount:
 
     def identity_policies(self, principal_arn: str) -> dict:
         """The principal's policies in the shape of get-account-authorization-details."""
-        return self._once(("policies", principal_arn), lambda: _authorization_details(self, principal_arn))
+        return self._once(("policies", principal_arn),
+                          lambda: _authorization_details(self, *_principal(principal_arn), principal_arn))
 
     def _listed_policy_versions(self) -> dict[str, tuple[str, str]]:
         """Policy ARN -> (default version id, name) from one page of ListPolicies (OnlyAttached),
@@ -569,16 +587,22 @@ def _self_rule(group: dict, permissions: list[dict]) -> bool:
                for p in permissions)
 
 
-def _authorization_details(account: BotoAccount, arn: str) -> dict:
+def _principal(arn: str) -> tuple[str, str]:
+    """("role" or "user", name) of a user's or role's ARN, or of an assumed role's session (its role)."""
+    if ":assumed-role/" in arn:
+        return "role", arn.split("/")[1]
+    return "role" if ":role/" in arn else "user", arn.rsplit("/", 1)[-1]
+
+
+def _authorization_details(account: BotoAccount, kind: str, name: str, arn: str | None) -> dict:
     """Read a user's or role's inline, attached, group and boundary policies. Each read starts as
     soon as what it needs is known: the principal's record and lists at once (by the name in the
     ARN), each policy's document as soon as its list answers; a role's chain is two round trips,
     a user's three with groups (a managed policy the listing of attached policies did not give
-    costs one more, for GetPolicy). No pooled task waits for another: only this thread waits."""
+    costs one more, for GetPolicy). No pooled task waits for another: only this thread waits.
+    ``arn`` None: the caller's, whose ARN (an assumed role's path) is known only from its record."""
     from concurrent.futures import ThreadPoolExecutor
 
-    kind = "role" if ":role/" in arn else "user"
-    name = arn.rsplit("/", 1)[-1]
     call = account._call
 
     def names(answer):
@@ -587,11 +611,15 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
     def attached(answer):
         return [_text(p["PolicyArn"]) for p in _list(answer, "AttachedPolicies", needed=True)]
 
+    def role_boundary():
+        role = account._role_named(name)  # the caller's, whatever its path; a role named by ARN must be that one
+        return role.boundary_arn if role and (arn is None or role.arn == arn) else None
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         pool.submit(account._listed_policy_versions)  # started now, used by the managed reads
         if kind == "role":
             who = {"RoleName": name}
-            record = pool.submit(lambda: (role := account.role(arn)) and role.boundary_arn)
+            record = pool.submit(role_boundary)
             groups = None
         else:
             who = {"UserName": name}
@@ -628,7 +656,8 @@ def _authorization_details(account: BotoAccount, arn: str) -> dict:
         def documents(reads, member):
             return [{"PolicyName": n, member: d} for n, d in ((n, f.result()) for n, f in reads) if d is not None]
 
-        entry = {"Arn": arn, f"{kind.capitalize()}PolicyList": documents(inline_list, "PolicyDocument"),
+        entry = {"Arn": arn or account.caller().arn,
+                 f"{kind.capitalize()}PolicyList": documents(inline_list, "PolicyDocument"),
                  "AttachedManagedPolicies": [{"PolicyArn": a} for a in attached_list]}
         group_details = [{"GroupName": g, "GroupPolicyList": documents(inline, "PolicyDocument"),
                           "AttachedManagedPolicies": [{"PolicyArn": a} for a in attached_to]}

@@ -193,9 +193,6 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             account.cluster(config.cluster_arn)
             account.cluster_nodes(config.cluster_arn)
 
-    def caller_and_policies():
-        account.identity_policies(account.caller().arn)
-
     jobs, images, subnets, groups, types = [], set(), set(), set(), set()
     for ctx in contexts:
         if foreign_region(ctx):  # PF402 says so; nothing of it is looked up in this region
@@ -236,7 +233,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         jobs.append((account.cluster_quotas,))
     if groups:
         jobs.append((account.security_groups, tuple(sorted(groups))))
-    chains = [(caller_and_policies,) if caller_policies else (account.caller,)]  # the longest first
+    chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first
     if images:
         chains.append((images_and_snapshots, tuple(sorted(images))))
     if subnets:  # and their route tables
@@ -265,7 +262,7 @@ def caller_policy_set(account: Account):
     read, (None, what could not be verified)."""
     try:
         caller = account.caller()
-        details = account.identity_policies(caller.arn)
+        details = account.caller_policies()
     except LookupFailed as failure:
         return None, f"the caller's permissions were not verified: {failure.lookup} failed: {failure.reason}"
     return policy_set_of(caller.arn, details), None

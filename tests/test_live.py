@@ -85,6 +85,43 @@ def test_each_resource_is_read_once_and_batched(local_aws):
     assert all(count == 1 for (service, _), count in account.calls.items() if service != "iam"), account.calls
 
 
+def test_an_assumed_role_caller_is_its_role_read_once(local_aws, monkeypatch):
+    """A caller in a role session is its role, with its path: one GetRole serves the caller's ARN
+    and its boundary, its policies are read by the name in the session's ARN, and a managed policy
+    listed among the attached ones is read without GetPolicy."""
+    from preflight import live
+    from preflight.aws import BotoAccount
+
+    iam = local_aws.client("iam")
+
+    def policy(action):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{local_aws.account}:root"}}]}
+    boundary = iam.create_policy(PolicyName="ci-boundary", PolicyDocument=policy("sagemaker:*"))["Policy"]["Arn"]
+    role = iam.create_role(RoleName="ci-deployer", Path="/ci/", AssumeRolePolicyDocument=json.dumps(trust),
+                           PermissionsBoundary=boundary)["Role"]
+    iam.put_role_policy(RoleName="ci-deployer", PolicyName="deploy", PolicyDocument=policy("sagemaker:CreateCluster"))
+    attached = iam.create_policy(PolicyName="ci-read", PolicyDocument=policy("ec2:DescribeImages"))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="ci-deployer", PolicyArn=attached)
+    session = local_aws.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="pipeline")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", session["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", session["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", session["SessionToken"])
+
+    account = BotoAccount(region=local_aws.region, timeout=5)
+    live.prefetch(account, [], caller_policies=True)
+    policies, failure = live.caller_policy_set(account)
+    assert failure is None and account.caller().arn == role["Arn"] == f"arn:aws:iam::{local_aws.account}:role/ci/ci-deployer"
+    assert policies.principal == role["Arn"]
+    granted = {a.text for s in policies.statements() for a in s.actions}
+    assert granted == {"sagemaker:CreateCluster", "ec2:DescribeImages"}
+    assert {a.text for s in policies.statements(boundary=True) for a in s.actions} == {"sagemaker:*"}
+    assert account.calls[("iam", "get_role")] == 1
+    assert account.calls[("iam", "get_policy")] == 1  # the boundary only: it is attached to nothing
+    assert account.calls[("iam", "get_policy_version")] == 2
+
+
 @pytest.mark.parametrize("text", ['["not", "an", "object"]', '{"ClusterName": 7, "InstanceGroups": [1, {"ImageId": 3}]}',
                                   '{"InstanceGroups": {"InstanceCount": "2", "InstanceType": ["ml.c5.2xlarge"]}}', 'null'])
 @pytest.mark.parametrize("operation", ["create-cluster", "update-cluster-software", "delete-cluster"])
