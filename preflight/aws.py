@@ -83,6 +83,11 @@ def transport_failure(err: BaseException) -> str:
     return f"the call failed ({type(err).__name__})"
 
 
+def _settings_refused(err: BaseException) -> str:
+    """Why botocore would not make a client (a setting it refuses)."""
+    return f"the AWS settings cannot be used: {without_userinfo(str(err))}"
+
+
 def _short(err: BaseException) -> str:
     return without_userinfo(str(err))[:80]
 
@@ -146,26 +151,32 @@ class BotoAccount:
         if not REGION.fullmatch(session.region_name):
             raise ConfigurationError(f"the profile's region {session.region_name!r} is not an AWS region name")
         self.region = session.region_name
-        config = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
-                                        connect_timeout=timeout, read_timeout=timeout)
-        try:
-            # Clients are made up front: sessions are not thread-safe, clients are.
-            self._clients = {name: session.client(name, config=config)
-                             for name in ("sts", "ec2", "kms", "iam", "s3", "eks", "sagemaker", "service-quotas")}
+        self._session = session
+        self._configs = {
+            "lookup": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
+                                             connect_timeout=timeout, read_timeout=timeout),
             # Creates and updates are not idempotent: exactly one attempt, then look before retrying.
-            self._sender = session.client("sagemaker", config=botocore.config.Config(
-                retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=timeout, read_timeout=timeout))
-        except (ValueError, botocore.exceptions.BotoCoreError) as err:  # a setting botocore refuses
-            raise ConfigurationError(f"the AWS settings cannot be used: {without_userinfo(str(err))}") from None
+            "send": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1},
+                                           connect_timeout=timeout, read_timeout=timeout)}
+        self._clients: dict = {}
+        self._client_lock = threading.Lock()
+        try:
+            self._client("sts")  # now: a setting botocore refuses is a usage error before anything is checked
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:
+            raise ConfigurationError(_settings_refused(err)) from None
         self.calls: Counter = Counter()  # (service, operation) -> calls made, for tests and bench/
         self._memo: dict = {}
         self._locks: dict = {}
         self._guard = threading.Lock()
 
-    def client(self, service: str):
-        """The botocore client for a service (the tests attach botocore's Stubber to one where
-        the local endpoint lacks an operation)."""
-        return self._clients[service]
+    def _client(self, service: str, purpose: str = "lookup"):
+        """The service's client, made on first use: making one costs 10 to 200 ms of CPU (EC2's
+        model is the largest), so the others are made while the first calls are in flight, and a
+        check never makes the sender. One at a time: sessions are not thread-safe, clients are."""
+        with self._client_lock:
+            if (service, purpose) not in self._clients:
+                self._clients[service, purpose] = self._session.client(service, config=self._configs[purpose])
+            return self._clients[service, purpose]
 
     # ----- plumbing --------------------------------------------------------------------------
 
@@ -177,7 +188,11 @@ class BotoAccount:
         lookup = f"{service}:{''.join(part.capitalize() for part in operation.split('_'))}"
         self.calls[(service, operation)] += 1
         try:
-            answer = getattr(self._clients[service], operation)(**params)
+            client = self._client(service)
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:
+            raise LookupFailed(lookup, _settings_refused(err)) from None
+        try:
+            answer = getattr(client, operation)(**params)
             return build(answer) if build else answer
         except botocore.exceptions.ClientError as err:
             failure = client_error(err)
@@ -495,7 +510,11 @@ class BotoAccount:
         method = operation.replace("-", "_")
         self.calls[("sagemaker", method)] += 1
         try:
-            answer = getattr(self._sender, method)(**request)
+            sender = self._client("sagemaker", "send")
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:
+            return Delivery("not-delivered", reason=_settings_refused(err))
+        try:
+            answer = getattr(sender, method)(**request)
         except botocore.exceptions.ClientError as err:
             failure = client_error(err)
             proven = failure.aws_code and 400 <= (failure.status or 0) < 500 and failure.code not in THROTTLED
@@ -507,7 +526,7 @@ class BotoAccount:
             return Delivery("not-delivered", reason=transport_failure(err))
         except Exception as err:  # noqa: BLE001 - the request may have reached the service
             return Delivery("unknown", reason=transport_failure(err))
-        shape = self._sender.meta.service_model.operation_model(self._sender.meta.method_to_api_mapping[method])
+        shape = sender.meta.service_model.operation_model(sender.meta.method_to_api_mapping[method])
         missing = [m for m in shape.output_shape.required_members if m not in answer] if shape.output_shape else []
         if missing:
             return Delivery("unknown", reason=f"the answer could not be read (no {', '.join(missing)} in it)")
