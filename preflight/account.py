@@ -47,6 +47,7 @@ class Role:
     arn: str
     trust_policy: dict
     boundary_arn: str | None = None  # its permissions boundary
+    tags: tuple[tuple[str, str], ...] = ()  # (key, value): GetRole gives every tag of the role
 
 
 @dataclass(frozen=True)

@@ -306,7 +306,7 @@ class BotoAccount:
         def build(answer):
             role = answer["Role"]
             return Role(_text(role["Arn"]), _document(role["AssumeRolePolicyDocument"]),
-                        (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"))
+                        (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"), tuple(_tags(role).items()))
         return self._once(("role", name), lambda: self._call("iam", "get_role", build, RoleName=name))
 
     def object_head(self, bucket: str, key: str) -> ObjectHead:
@@ -614,7 +614,8 @@ def _principal(arn: str) -> tuple[str, str]:
 
 
 def _authorization_details(account: BotoAccount, kind: str, name: str, arn: str | None) -> dict:
-    """Read a user's or role's inline, attached, group and boundary policies. Each read starts as
+    """Read a user's or role's inline, attached, group and boundary policies, and its tags (for
+    ``${aws:PrincipalTag/...}`` and conditions on them). Each read starts as
     soon as what it needs is known: the principal's record and lists at once (by the name in the
     ARN), each policy's document as soon as its list answers; a role's chain is two round trips,
     a user's three with groups (a managed policy the listing of attached policies did not give
@@ -630,20 +631,23 @@ def _authorization_details(account: BotoAccount, kind: str, name: str, arn: str 
     def attached(answer):
         return [_text(p["PolicyArn"]) for p in _list(answer, "AttachedPolicies", needed=True)]
 
-    def role_boundary():
+    def role_record():
         role = account._role_named(name)  # the caller's, whatever its path; a role named by ARN must be that one
-        return role.boundary_arn if role and (arn is None or role.arn == arn) else None
+        return (role.boundary_arn, dict(role.tags)) if role and (arn is None or role.arn == arn) else (None, {})
+
+    def user_record(answer):
+        user = answer["User"]
+        return (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"), _tags(user)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         pool.submit(account._listed_policy_versions)  # started now, used by the managed reads
         if kind == "role":
             who = {"RoleName": name}
-            record = pool.submit(role_boundary)
+            record = pool.submit(role_record)
             groups = None
         else:
             who = {"UserName": name}
-            record = pool.submit(call, "iam", "get_user", lambda a: (a["User"].get("PermissionsBoundary") or {}).get(
-                "PermissionsBoundaryArn"), **who)
+            record = pool.submit(call, "iam", "get_user", user_record, **who)
             groups = pool.submit(call, "iam", "list_groups_for_user", lambda a: [
                 _text(g["GroupName"]) for g in _list(a, "Groups", needed=True)], **who)
         own_inline = pool.submit(call, "iam", f"list_{kind}_policies", names, **who)
@@ -666,7 +670,7 @@ def _authorization_details(account: BotoAccount, kind: str, name: str, arn: str 
         group_lists = [(g, pool.submit(call, "iam", "list_group_policies", names, GroupName=g),
                         pool.submit(call, "iam", "list_attached_group_policies", attached, GroupName=g))
                        for g in group_names]
-        boundary = record.result()
+        boundary, tags = record.result()
         read_managed([boundary] if boundary else [])
         inline_list = read_inline(own_inline.result(), f"get_{kind}_policy", **who)
         group_reads = [(g, read_inline(inline.result(), "get_group_policy", GroupName=g),
@@ -675,7 +679,8 @@ def _authorization_details(account: BotoAccount, kind: str, name: str, arn: str 
         def documents(reads, member):
             return [{"PolicyName": n, member: d} for n, d in ((n, f.result()) for n, f in reads) if d is not None]
 
-        entry = {"Arn": arn or account.caller().arn,
+        # GetUser and GetRole give every tag: the principal's tags are known, none included
+        entry = {"Arn": arn or account.caller().arn, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
                  f"{kind.capitalize()}PolicyList": documents(inline_list, "PolicyDocument"),
                  "AttachedManagedPolicies": [{"PolicyArn": a} for a in attached_list]}
         group_details = [{"GroupName": g, "GroupPolicyList": documents(inline, "PolicyDocument"),

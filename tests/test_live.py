@@ -122,6 +122,55 @@ def test_an_assumed_role_caller_is_its_role_read_once(local_aws, monkeypatch):
     assert account.calls[("iam", "get_policy_version")] == 2
 
 
+@pytest.mark.parametrize("kind", ["role", "user"])
+def test_the_callers_tags_are_read_and_decide_tag_conditions(local_aws, monkeypatch, kind):
+    """GetRole and GetUser give every tag of the principal (ListRoles and ListUsers do not): a
+    condition on aws:PrincipalTag, or a ${aws:PrincipalTag/...} variable, is decided live."""
+    from preflight.aws import BotoAccount
+
+    iam = local_aws.client("iam")
+    name = f"tagged-{kind}"
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sagemaker:DeleteCluster", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "ml"}}},
+        {"Effect": "Allow", "Action": "sagemaker:DescribeCluster",
+         "Resource": "arn:aws:sagemaker:*:*:cluster/*", "Condition": {"StringEquals": {
+             "aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}}]})
+    tags = [{"Key": "team", "Value": "ml"}]
+    if kind == "role":
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"AWS": f"arn:aws:iam::{local_aws.account}:root"}}]}
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="delete", PolicyDocument=policy)
+        keys = local_aws.client("sts").assume_role(RoleArn=arn, RoleSessionName="pipeline")["Credentials"]
+        keys = {"AccessKeyId": keys["AccessKeyId"], "SecretAccessKey": keys["SecretAccessKey"],
+                "SessionToken": keys["SessionToken"]}
+    else:
+        iam.create_user(UserName=name, Tags=tags)
+        iam.put_user_policy(UserName=name, PolicyName="delete", PolicyDocument=policy)
+        created = iam.create_access_key(UserName=name)["AccessKey"]
+        keys = {"AccessKeyId": created["AccessKeyId"], "SecretAccessKey": created["SecretAccessKey"]}
+    for key, variable in (("AccessKeyId", "AWS_ACCESS_KEY_ID"), ("SecretAccessKey", "AWS_SECRET_ACCESS_KEY"),
+                          ("SessionToken", "AWS_SESSION_TOKEN")):
+        if key in keys:
+            monkeypatch.setenv(variable, keys[key])
+        else:
+            monkeypatch.delenv(variable, raising=False)
+
+    account = BotoAccount(region=local_aws.region, timeout=5)
+    report = engine.run([(documents.parse("request.json", '{"ClusterName": "ml-cluster"}'), "delete-cluster")],
+                        account=account)
+    def judged(findings):
+        return [(f.rule, f.message) for f in findings if f.rule in ("PF330", "PF331", "PF332") and "sagemaker:" in f.message]
+    assert judged(report.findings) == []  # decided: the principal's team tag is ml
+
+    untag = iam.untag_role if kind == "role" else iam.untag_user
+    untag(**({"RoleName": name} if kind == "role" else {"UserName": name}), TagKeys=["team"])
+    report = engine.run([(documents.parse("request.json", '{"ClusterName": "ml-cluster"}'), "delete-cluster")],
+                        account=BotoAccount(region=local_aws.region, timeout=5))
+    assert [rule for rule, message in judged(report.findings) if "sagemaker:DeleteCluster" in message] == ["PF330"]
+
+
 @pytest.mark.parametrize("text", ['["not", "an", "object"]', '{"ClusterName": 7, "InstanceGroups": [1, {"ImageId": 3}]}',
                                   '{"InstanceGroups": {"InstanceCount": "2", "InstanceType": ["ml.c5.2xlarge"]}}', 'null'])
 @pytest.mark.parametrize("operation", ["create-cluster", "update-cluster-software", "delete-cluster"])
