@@ -248,52 +248,53 @@ class LineReporter:
 
 class LiveReporter:
     """A live display on a terminal: status, nodes running per group out of the target, the
-    recent events and the time elapsed (rich)."""
+    recent events and the time elapsed (rich). The display is drawn again four times a second,
+    so its clock runs between two reads of the cluster."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, clock=time.monotonic):
         from rich.console import Console
         from rich.live import Live
 
-        self.name, self.status, self.groups, self.recent, self.elapsed = name, "?", {}, [], 0.0
+        self.name, self.status, self.groups, self.recent = name, "?", {}, []
+        self.clock, self.started, self.final = clock, clock(), None
         self.console = Console()
-        self.live = Live(self._render(), console=self.console, refresh_per_second=4, transient=False)
+        self.live = Live(console=self.console, get_renderable=self._render, refresh_per_second=4, transient=False)
         self.live.start()
 
     def _render(self):
+        from rich.console import Group
         from rich.table import Table
         from rich.text import Text
 
-        title = Text(untrusted(f"{self.name}: {self.status} ({_ago(self.elapsed)})"))
-        table = Table(title=title, title_justify="left")
+        elapsed = self.final if self.final is not None else self.clock() - self.started
+        table = Table(title=Text(untrusted(f"{self.name}: {self.status} ({_ago(elapsed)})")), title_justify="left")
         table.add_column("instance group")
         table.add_column("running / target", justify="right")
         for group, (running, target) in self.groups.items():
             table.add_row(Text(untrusted(group)), f"{running} / {target}")
-        for text in self.recent[-5:]:
-            table.add_row(Text(untrusted(text), style="dim"), "")
-        return table
-
-    def _update(self, elapsed) -> None:
-        self.elapsed = elapsed
-        self.live.update(self._render())
+        if not self.recent:
+            return table
+        return Group(table, Text("recent events", style="bold"),
+                     *(Text(untrusted(text), style="dim") for text in self.recent[-5:]))
 
     def state(self, elapsed, status, groups) -> None:
         self.status, self.groups = status, groups
-        self._update(elapsed)
+        self.live.refresh()
 
     def event(self, elapsed, text) -> None:
         self.recent.append(text)
-        self._update(elapsed)
+        self.live.refresh()
 
     def note(self, elapsed, text) -> None:
         self.event(elapsed, text)
 
     def tick(self, elapsed) -> None:
-        self._update(elapsed)
+        """Nothing: the display redraws itself, with the time as it passes."""
 
     def finish(self, elapsed, message, code) -> None:
-        self._update(elapsed)
         from rich.text import Text
 
+        self.final = elapsed
+        self.live.refresh()
         self.live.stop()
         self.console.print(Text(untrusted(message)))
