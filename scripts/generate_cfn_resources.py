@@ -2,6 +2,7 @@
 HyperPod resources, as cfn-lint bundles them (its us-east-1 provider schemas).
 
     pip install cfn-lint && python scripts/generate_cfn_resources.py
+    python scripts/generate_cfn_resources.py --wheel cfn_lint-*.whl    # pip download --no-deps cfn-lint
 
 For each resource type whose create call is one of preflight's operations (``AWS::SageMaker::X``
 -> ``CreateX``): that operation, the read-only properties (attributes CloudFormation returns,
@@ -46,35 +47,53 @@ def _pointers(schema: dict, key: str) -> list[str]:
     return sorted(p.removeprefix("/properties") for p in schema.get(key, []))
 
 
-def render() -> str:
-    """The file's text, from the installed cfn-lint's schemas."""
+def installed_schemas():
+    """(reader of a file under cfnlint/data/schemas/, version) of the installed cfn-lint."""
     import cfnlint
+    from importlib.metadata import version
 
     schemas = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
-    providers = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    return (lambda name: (schemas / name).read_bytes()), version("cfn-lint")
+
+
+def wheel_schemas(wheel: pathlib.Path):
+    """(reader of a file under cfnlint/data/schemas/, version) of a cfn-lint wheel, unpacked in memory."""
+    import zipfile
+
+    archive = zipfile.ZipFile(wheel)
+    return (lambda name: archive.read(f"cfnlint/data/schemas/{name}")), wheel.name.split("-")[1]
+
+
+def render(source=None) -> str:
+    """The file's text, from the schemas of ``source`` (``wheel_schemas``), else the installed cfn-lint's."""
+    read, cfn_lint = source or installed_schemas()
+    providers = json.loads(read("providers/us-east-1.json"))
     creates = {name: op for op, name in OPERATIONS.items() if name.startswith("Create")}
     resources = {}
     for type_name, digest in sorted(providers.items()):
         operation = creates.get("Create" + type_name[len(PREFIX):]) if type_name.startswith(PREFIX) else None
         if operation is None:
             continue
-        schema = json.loads((schemas / "resources" / f"{digest}.json").read_text())
+        schema = json.loads(read(f"resources/{digest}.json"))
         resources[type_name] = {
             "operation": operation,
             "read_only": _pointers(schema, "readOnlyProperties"),
             "create_only": _pointers(schema, "createOnlyProperties"),
             "properties": _paths(schema, {"properties": schema["properties"]}, ""),
         }
-    version = json.loads((schemas / "version.json").read_text())
-    from importlib.metadata import version as installed
-
-    document = {"source": {"cfn-lint": installed("cfn-lint"), "schema_date": version["schema_date"][:10]},
+    version = json.loads(read("version.json"))
+    document = {"source": {"cfn-lint": cfn_lint, "schema_date": version["schema_date"][:10]},
                 "resources": resources}
     return json.dumps(document, indent=1) + "\n"
 
 
-def main() -> int:
-    OUT.write_text(render())
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", type=pathlib.Path, help="a cfn-lint wheel (pip download); default: the installed one")
+    args = parser.parse_args(argv)
+    OUT.write_text(render(wheel_schemas(args.wheel) if args.wheel else None))
     document = json.loads(OUT.read_text())
     print(f"{OUT.relative_to(ROOT)}: {', '.join(document['resources'])} "
           f"(schemas of {document['source']['schema_date']})")

@@ -103,3 +103,12 @@ def test_refresh_reports_members_and_values_that_changed():
     assert lines == ["  members added to ClusterInstanceGroupSpecification: FuturePlacement",
                      "  members removed from ClusterInstanceGroupSpecification: AutoPatchConfig",
                      "  values added to ClusterNodeRecovery: Manual"]
+
+    cfn = json.loads(generate_cfn_resources.OUT.read_text())
+    changed = json.loads(json.dumps(cfn))
+    cluster = changed["resources"]["AWS::SageMaker::Cluster"]
+    cluster["create_only"].append("/InstanceGroups/*/InstanceType")
+    cluster["properties"].remove("/ClusterRole")
+    assert refresh.resource_changes(cfn, changed) == [
+        "properties removed from AWS::SageMaker::Cluster: /ClusterRole",
+        "create-only properties added to AWS::SageMaker::Cluster: /InstanceGroups/*/InstanceType"]
