@@ -89,6 +89,8 @@ class ClusterState:
     status: str
     groups: dict[str, dict] = field(default_factory=dict)  # name -> DescribeCluster's group record
     failure: str | None = None  # DescribeCluster's FailureMessage, when it gives one
+    orchestrator: str | None = None  # "Eks" or "Slurm" when DescribeCluster names one
+    provisioning_mode: str | None = None  # NodeProvisioningMode ("Continuous") when it gives one
 
 
 @dataclass(frozen=True)

@@ -357,8 +357,12 @@ class BotoAccount:
         An answer without the cluster's ARN, status and groups is no answer (not "no groups")."""
         def build(answer):
             groups = {_text(g["InstanceGroupName"]): g for g in _list(answer, "InstanceGroups", needed=True)}
+            orchestrator = answer.get("Orchestrator") or {}
+            if not isinstance(orchestrator, dict):
+                raise TypeError("Orchestrator is not an object")
             return ClusterState(_text(answer["ClusterArn"]), _text(answer["ClusterStatus"]), groups,
-                                answer.get("FailureMessage") or None)
+                                answer.get("FailureMessage") or None, next(iter(orchestrator), None),
+                                answer.get("NodeProvisioningMode") or None)
 
         def compute():
             return self._call("sagemaker", "describe_cluster", build, ClusterName=name)

@@ -206,7 +206,10 @@ def seed(aws: LocalAws) -> None:
                                  VpcConfig={"SecurityGroupIds": [state["security_groups"][0]["id"]],
                                             "Subnets": subnet_ids[:1]},
                                  **({"NodeProvisioningMode": cluster["provisioning_mode"]}
-                                    if "provisioning_mode" in cluster else {}))
+                                    if "provisioning_mode" in cluster else {}),
+                                 **({"Orchestrator": {"Eks": {"ClusterArn": f"arn:aws:eks:{region}:{account}:cluster/"
+                                                                          f"{cluster['eks']}"}}}
+                                    if "eks" in cluster else {}))
         sagemaker_backends[account][region].clusters[cluster["name"]]._settles_at = 0  # exists already: settled
     from preflight.local_sagemaker import rekey
 
