@@ -228,6 +228,9 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             jobs.append((scheduler_config_and_cluster, scheduler_config_id(ctx)))
         if extension_arns(ctx):
             jobs.append((account.cluster_extension, *extension_arns(ctx)))
+        target = real(ctx.value("/TargetClusterArn")) if ctx.operation == "move-cluster-nodes" else None
+        if target:  # PF472 reads the cluster the nodes move to
+            jobs.append((account.cluster, target))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))

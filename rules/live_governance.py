@@ -1,4 +1,4 @@
-"""PF470-PF471: what a scheduler config or extension request names, against the account (``--live``).
+"""PF470-PF472: what a scheduler config, extension or node move request names, against the account (``--live``).
 
 An update or deletion of a scheduler config names only the config: DescribeClusterSchedulerConfig
 is the one read of what it changes (and of its cluster, for the plan). An extension is read with
@@ -10,6 +10,7 @@ from __future__ import annotations
 from preflight.findings import Severity
 from preflight.live import extension_arns, scheduler_config_id
 from preflight.registry import rule
+from preflight.values import real
 
 
 @rule("PF470", "scheduler-config-missing", Severity.ERROR, kind="live", required=True,
@@ -72,3 +73,50 @@ def cluster_extension_missing(ctx):
         yield ctx.finding("/ExtensionArn", f"cluster {named[0]} has no extension {named[1]}")
     elif extension.status == "Deleting" and ctx.operation == "update-cluster-extension":
         yield ctx.finding("/ExtensionArn", f"extension {extension.name} is being deleted: it cannot be updated")
+
+
+# What an operation needs of the clusters it names, as its documentation says: an orchestrator, and
+# NodeProvisioningMode Continuous.
+ORCHESTRATION = {"create-cluster-extension": ("Slurm", ("/ClusterArn",)),
+                 "move-cluster-nodes": ("Eks", ("/SourceClusterArn", "/TargetClusterArn"))}
+
+
+@rule("PF472", "cluster-orchestration-unsupported", Severity.ERROR, kind="live", required=True,
+      operations=tuple(ORCHESTRATION))
+def cluster_orchestration_unsupported(ctx):
+    """An extension on a cluster not orchestrated by Slurm, or a node move between clusters not orchestrated by EKS.
+
+    ## Why is this bad?
+    The service refuses it: CreateClusterExtension needs a Slurm-orchestrated cluster, and
+    MoveClusterNodes two EKS-orchestrated ones, each with NodeProvisioningMode `Continuous`. A
+    cluster DescribeCluster shows with another orchestrator is an error (one that names none is
+    Slurm-orchestrated); one it does not show in `Continuous` mode is a warning.
+
+    ## Example
+    ```json
+    {"ClusterArn": "arn:aws:sagemaker:us-east-1:444455556666:cluster/9076b5aa2c3a", "ExtensionName": "sagemaker-observability"}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterArn": "arn:aws:sagemaker:us-east-1:444455556666:cluster/0e8334e02d39", "ExtensionName": "sagemaker-observability"}
+    ```
+
+    ## Source
+    SageMaker `CreateClusterExtension` and `MoveClusterNodes` (their documentation), `DescribeCluster`.
+    """
+    needed, members = ORCHESTRATION[ctx.operation]
+    named = {}
+    for pointer in members:
+        named.setdefault(real(ctx.value(pointer)), pointer)  # a move within one cluster names it twice
+    for arn, pointer in named.items():
+        cluster = ctx.account.cluster(arn) if arn else None
+        if cluster is None:  # PF450 says so of the cluster a request acts on
+            continue
+        orchestrator = cluster.orchestrator or "Slurm"
+        if orchestrator != needed:
+            yield ctx.finding(pointer, f"{ctx.operation} needs a cluster orchestrated by {needed}; {arn} is "
+                                       f"orchestrated by {orchestrator}")
+        elif cluster.provisioning_mode != "Continuous":
+            yield ctx.finding(pointer, f"{ctx.operation} needs NodeProvisioningMode Continuous; DescribeCluster does "
+                                       f"not show it for {arn}", severity=Severity.WARNING)
