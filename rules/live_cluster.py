@@ -475,8 +475,23 @@ def cluster_node_missing(ctx):
         if isinstance(node_id, str) and node_id not in known:
             yield ctx.finding(pointer, f"cluster {name} has no node {node_id}")
     specs = ctx.value("/NodesToAdd")
-    for index, spec in enumerate(specs if isinstance(specs, list) else []):
-        group = spec.get("InstanceGroupName") if isinstance(spec, dict) else None
+    groups = [(f"/NodesToAdd/{index}/InstanceGroupName", spec.get("InstanceGroupName") if isinstance(spec, dict) else None)
+              for index, spec in enumerate(specs if isinstance(specs, list) else [])]
+    if ctx.operation == "move-cluster-nodes":  # the target group is this cluster's when the nodes stay in it
+        groups += [(p, ctx.value(p)) for p in ("/SourceInstanceGroupName", "/TargetInstanceGroupName")
+                   if p == "/SourceInstanceGroupName" or ctx.value("/TargetClusterArn") == cluster.arn]
+        yield from _moved_from_another_group(ctx, name, named)
+    for pointer, group in groups:
         if isinstance(group, str) and group not in cluster.groups:
-            yield ctx.finding(f"/NodesToAdd/{index}/InstanceGroupName", f"cluster {name} has no instance group {group!r}",
+            yield ctx.finding(pointer, f"cluster {name} has no instance group {group!r}",
                               f"its groups: {', '.join(sorted(cluster.groups)) or 'none'}")
+
+
+def _moved_from_another_group(ctx, name, named):
+    """A node a move names that is in another group than the source group (the service refuses it
+    as NodeIdNotFound)."""
+    source = ctx.value("/SourceInstanceGroupName")
+    groups = {n.id: n.group for n in _nodes(ctx, name)}
+    for pointer, node_id in named:
+        if isinstance(node_id, str) and isinstance(source, str) and groups.get(node_id, source) != source:
+            yield ctx.finding(pointer, f"node {node_id} is in instance group {groups[node_id]}, not {source}")
