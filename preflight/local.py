@@ -12,7 +12,9 @@ snapshots are encrypted by setting them in moto's backend (its snapshots are alw
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
 clusters keep the ImageId moto drops (preflight/local_sagemaker.py adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
-account and an AWS managed key are also set in moto's stores, which cannot make them.
+account and an AWS managed key are also set in moto's stores, which cannot make them. The state's
+scheduler configs and cluster extensions are made through the API, then re-keyed to the ids it
+names (``local_sagemaker.rekey``).
 """
 
 from __future__ import annotations
