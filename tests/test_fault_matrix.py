@@ -195,3 +195,58 @@ def test_the_loser_of_a_create_race_is_told_the_cluster_exists(local_aws, tmp_pa
     assert second.result == "not sent" and second.exit_code == 1
     assert f"the cluster {name} already exists" in second.describe()
     assert "was not changed by this one" in second.describe()
+
+
+# The SageMaker reads of a scheduler config's or an extension's change (the caller's IAM reads are
+# the create's, faulted above; the cluster's reads are faulted once, under the scheduler config's
+# change), each faulted alone: (request kind, lookup).
+CHANGE_LOOKUPS = [("scheduler", "sagemaker:DescribeClusterSchedulerConfig"), ("scheduler", "sagemaker:DescribeCluster"),
+                  ("scheduler", "sagemaker:ListClusterNodes"), ("extension", "sagemaker:DescribeClusterExtension")]
+
+
+def _change(local_aws, kind: str, name: str) -> tuple[str, dict, str]:
+    """(file name, request, the call that sends it): a new scheduler config's update (each run its
+    own, as an update makes a new version), or the seeded extension updated to its own version."""
+    sagemaker = local_aws.client("sagemaker")
+    arn = sagemaker.describe_cluster(ClusterName="ml-cluster")["ClusterArn"]
+    if kind == "scheduler":
+        config = sagemaker.create_cluster_scheduler_config(Name=name, ClusterArn=arn,
+                                                           SchedulerConfig={"FairShare": "Enabled"})
+        return (f"{name}.update-cluster-scheduler-config.json", {
+            "ClusterSchedulerConfigId": config["ClusterSchedulerConfigId"], "TargetVersion": 1,
+            "SchedulerConfig": {"FairShare": "Disabled"}}, "sagemaker:UpdateClusterSchedulerConfig")
+    (extension,) = sagemaker.list_cluster_extensions(ClusterArn=arn)["Extensions"]
+    return (f"{name}.update-cluster-extension.json", {"ClusterArn": arn, "ExtensionArn": extension["ExtensionArn"],
+                                                      "ExtensionVersion": extension["ExtensionVersion"]},
+            "sagemaker:UpdateClusterExtension")
+
+
+def test_change_lookups_cover_every_read_of_those_changes(local_aws, tmp_path):
+    reads = set()
+    for kind in ("scheduler", "extension"):
+        file, request, send = _change(local_aws, kind, f"baseline-{kind}")
+        with FaultProxy(local_aws.endpoint) as proxy:
+            code, output = _apply_request(local_aws, proxy, tmp_path, file, request)
+        assert code == 0 and proxy.mutating() == [send], output
+        reads |= {call for call in proxy.calls if call.startswith("sagemaker:") and call != send}
+        assert {lookup for k, lookup in CHANGE_LOOKUPS if k == kind} <= reads
+    assert reads == {lookup for _, lookup in CHANGE_LOOKUPS}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("kind,lookup", CHANGE_LOOKUPS, ids=[lookup.partition(":")[2] for _, lookup in CHANGE_LOOKUPS])
+def test_fault_matrix_of_changes(local_aws, tmp_path, kind, lookup, fault):
+    """A scheduler config's or an extension's change whose read fails is never sent on a guess:
+    a required check unverified is PF400 (exit 3, nothing sent), an advisory one PF401 listed."""
+    file, request, send = _change(local_aws, kind, f"change-{kind}-{lookup.partition(':')[2]}-{fault}".lower())
+    with FaultProxy(local_aws.endpoint, {lookup: fault}, slow_seconds=SLOW) as proxy:
+        code, output = _apply_request(local_aws, proxy, tmp_path, file, request)
+    lines = output.splitlines()
+    assert "Traceback" not in output
+    named = [line for line in lines if f"{lookup} failed" in line and (" PF400 " in line or " PF401 " in line)]
+    assert named, f"{lookup} under {fault}: not named as unverified\n{output}"
+    if any(" PF400 " in line for line in lines):
+        assert code == 3 and proxy.mutating() == [] and "not sent" in output, output
+    else:
+        assert code == 0 and proxy.mutating() == [send], output
+        assert f"{lookup} failed" in output.partition("not verified")[2], output
