@@ -4,7 +4,8 @@ A create or update is not idempotent. The request is sent exactly once, and what
 decided from evidence only: an answer in the operation's shape says it was sent; a clear client
 error (a 4xx with an AWS error code) says it had no effect; anything else (a timeout, a 5xx,
 throttling, a reset, an unreadable answer) leaves the outcome unknown until a fresh read of the
-cluster shows it. Still unknown is exit 3, and the request is never retried blindly.
+cluster (of the scheduler config, for its update or deletion) shows it. Still unknown is exit 3,
+and the request is never retried blindly.
 """
 
 from __future__ import annotations
@@ -103,13 +104,22 @@ def _shows_effect(operation: str, cluster) -> bool:
     return cluster is not None and cluster.status in TAKEN_UP.get(operation, ())
 
 
+def _config_shows_effect(operation: str, request: dict, config) -> bool:
+    """A scheduler config read after its update or deletion: a version past the one the update
+    targeted, or a config being deleted or gone."""
+    if operation == "delete-cluster-scheduler-config":
+        return config is None or config.status in ("Deleting", "Deleted")
+    target = request.get("TargetVersion")
+    return config is not None and isinstance(target, int) and config.version > target
+
+
 def _look_again(account, operation: str, request: dict, outcome: Outcome) -> None:
     """The answer proves nothing: read the cluster afresh (a few times, as a create may take a
-    moment to show) and decide from what it shows, or say that it is still unknown."""
+    moment to show) and decide from what it shows, or say that it is still unknown. A scheduler
+    config's update or deletion names only the config: that is what is read again."""
     name = operations.cluster_of(request)
-    if name is None:  # a scheduler config's update or deletion names only the config
-        outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED
-        outcome.note = f"the request names no cluster to read back: check whether {operation} took effect"
+    if name is None:
+        _look_at_config(account, operation, request, outcome)
         return
     cluster = failure = None
     for delay in SETTLE_READS:
@@ -133,3 +143,28 @@ def _look_again(account, operation: str, request: dict, outcome: Outcome) -> Non
         state = f"is {cluster.status}" if cluster is not None else "does not exist"
         outcome.note = (f"the cluster {state}, which does not show whether {operation} took effect: check it "
                         "(aws sagemaker describe-cluster) before sending again")
+
+
+def _look_at_config(account, operation: str, request: dict, outcome: Outcome) -> None:
+    config_id = request.get("ClusterSchedulerConfigId")
+    config = failure = None
+    for delay in SETTLE_READS if isinstance(config_id, str) else ():
+        time.sleep(delay)
+        try:
+            config, failure = account.scheduler_config(config_id, fresh=True), None
+        except LookupFailed as err:
+            failure = err
+            continue
+        if _config_shows_effect(operation, request, config):
+            outcome.result, outcome.exit_code, outcome.error = "sent", EXIT_OK, None
+            state = f"is at version {config.version} ({config.status})" if config is not None else "is gone"
+            outcome.note = f"the scheduler config {state}: the {operation} went through"
+            return
+    outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED
+    if failure is not None:
+        outcome.note = f"the scheduler config could not be read afterwards ({failure}); check it before sending again"
+    else:
+        state = f"is at version {config.version} ({config.status})" if config is not None else "does not exist"
+        outcome.note = (f"the scheduler config {state}, which does not show whether {operation} took effect: check "
+                        "it (aws sagemaker describe-cluster-scheduler-config) before sending again")
+

@@ -250,3 +250,22 @@ def test_fault_matrix_of_changes(local_aws, tmp_path, kind, lookup, fault):
     else:
         assert code == 0 and proxy.mutating() == [send], output
         assert f"{lookup} failed" in output.partition("not verified")[2], output
+
+
+@pytest.mark.parametrize("operation", ["update-cluster-scheduler-config", "delete-cluster-scheduler-config"])
+@pytest.mark.parametrize("fault,code,says", [
+    ("http500", 3, "which does not show whether"),  # never reached the service: the config is as it was
+    ("reset-during-body", 0, "went through"),  # applied; the line cut in the middle of its answer
+])
+def test_a_scheduler_configs_change_is_decided_from_the_config(local_aws, tmp_path, operation, fault, code, says):
+    """Such a change names only the config: an unknown outcome is decided by reading the config
+    again (a version past the one targeted; being deleted or gone), never by guessing."""
+    file, request, _ = _change(local_aws, "scheduler", f"send-{operation}-{fault}")
+    if operation == "delete-cluster-scheduler-config":
+        file, request = file.replace("update-", "delete-"), {"ClusterSchedulerConfigId": request["ClusterSchedulerConfigId"]}
+    send = "sagemaker:" + "".join(part.capitalize() for part in operation.split("-"))
+    with FaultProxy(local_aws.endpoint, {send: fault}) as proxy:
+        found, output = _apply_request(local_aws, proxy, tmp_path, file, request)
+    assert found == code and says in output, output
+    assert proxy.calls.count(send) == 1  # never retried
+
