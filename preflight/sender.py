@@ -118,53 +118,49 @@ def _look_again(account, operation: str, request: dict, outcome: Outcome) -> Non
     moment to show) and decide from what it shows, or say that it is still unknown. A scheduler
     config's update or deletion names only the config: that is what is read again."""
     name = operations.cluster_of(request)
-    if name is None:
-        _look_at_config(account, operation, request, outcome)
-        return
-    cluster = failure = None
+    if name is not None:
+        what, command = "cluster", "describe-cluster"
+
+        def read():
+            return account.cluster(name, fresh=True)
+
+        def shows(cluster):
+            return _shows_effect(operation, cluster)
+
+        def state(cluster, took):
+            if cluster is None:
+                return "is gone" if took else "does not exist"
+            return f"exists ({cluster.arn}, {cluster.status})" if took else f"is {cluster.status}"
+    else:
+        what, command = "scheduler config", "describe-cluster-scheduler-config"
+
+        def read():
+            return account.scheduler_config(request.get("ClusterSchedulerConfigId"), fresh=True)
+
+        def shows(config):
+            return _config_shows_effect(operation, request, config)
+
+        def state(config, took):
+            if config is None:
+                return "is gone" if took else "does not exist"
+            return f"is at version {config.version} ({config.status})"
+    record = failure = None
     for delay in SETTLE_READS:
         time.sleep(delay)
         try:
-            cluster, failure = account.cluster(name, fresh=True), None
+            record, failure = read(), None
         except LookupFailed as err:  # not the pre-send answer the checks used: a fresh one or none
             failure = err
             continue
-        if _shows_effect(operation, cluster):
+        if shows(record):
             outcome.result, outcome.exit_code, outcome.error = "sent", EXIT_OK, None
             if operation == "create-cluster":
-                outcome.response = {"ClusterArn": cluster.arn}
-            state = f"exists ({cluster.arn}, {cluster.status})" if cluster is not None else "is gone"
-            outcome.note = f"the cluster {state}: the {operation} went through"
+                outcome.response = {"ClusterArn": record.arn}
+            outcome.note = f"the {what} {state(record, True)}: the {operation} went through"
             return
     outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED
     if failure is not None:
-        outcome.note = f"the cluster could not be read afterwards ({failure}); check it before sending again"
+        outcome.note = f"the {what} could not be read afterwards ({failure}); check it before sending again"
     else:
-        state = f"is {cluster.status}" if cluster is not None else "does not exist"
-        outcome.note = (f"the cluster {state}, which does not show whether {operation} took effect: check it "
-                        "(aws sagemaker describe-cluster) before sending again")
-
-
-def _look_at_config(account, operation: str, request: dict, outcome: Outcome) -> None:
-    config_id = request.get("ClusterSchedulerConfigId")
-    config = failure = None
-    for delay in SETTLE_READS if isinstance(config_id, str) else ():
-        time.sleep(delay)
-        try:
-            config, failure = account.scheduler_config(config_id, fresh=True), None
-        except LookupFailed as err:
-            failure = err
-            continue
-        if _config_shows_effect(operation, request, config):
-            outcome.result, outcome.exit_code, outcome.error = "sent", EXIT_OK, None
-            state = f"is at version {config.version} ({config.status})" if config is not None else "is gone"
-            outcome.note = f"the scheduler config {state}: the {operation} went through"
-            return
-    outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED
-    if failure is not None:
-        outcome.note = f"the scheduler config could not be read afterwards ({failure}); check it before sending again"
-    else:
-        state = f"is at version {config.version} ({config.status})" if config is not None else "does not exist"
-        outcome.note = (f"the scheduler config {state}, which does not show whether {operation} took effect: check "
-                        "it (aws sagemaker describe-cluster-scheduler-config) before sending again")
-
+        outcome.note = (f"the {what} {state(record, False)}, which does not show whether {operation} took effect: "
+                        f"check it (aws sagemaker {command}) before sending again")
