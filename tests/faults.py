@@ -20,6 +20,18 @@ CODES = {  # mode -> (HTTP status, JSON code, EC2 code, query/S3 code)
 }
 
 
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """What both proxies' handlers share: kept-alive HTTP/1.1, quiet, and no Nagle (headers and
+    body go out as two writes: with Nagle on, the client's delayed ACK holds the body ~40 ms on
+    every kept-alive connection)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+
 class LoopbackServer(ThreadingHTTPServer):
     request_queue_size = 128  # the live checks open many connections at once: none waits for a SYN retry
     daemon_threads = True
@@ -90,15 +102,7 @@ class DelayProxy:
         proxy = self
         self.calls: list[str] = []
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # headers and body go out as two writes: with Nagle on, the client's delayed ACK
-            # holds the body ~40 ms on every kept-alive connection
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(_ProxyHandler):
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2] or self.path
@@ -187,15 +191,7 @@ class FaultProxy:
         self.faults = dict(faults or {})
         self.calls: list[str] = []
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # headers and body go out as two writes: with Nagle on, the client's delayed ACK
-            # holds the body ~40 ms on every kept-alive connection
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(_ProxyHandler):
             def _reset(self):
                 import socket
                 import struct
