@@ -16,7 +16,7 @@ import re
 
 from preflight import validation
 from preflight.documents import Document, escape, value_at
-from preflight.iac import DerivedDocument, derived_request
+from preflight.iac import DerivedDocument, _resolve_ref, derived_request
 from preflight.values import Unresolved
 
 AWS_PROVIDER = {"aws_sagemaker_cluster": "create-cluster"}
@@ -109,7 +109,7 @@ def _cluster_update(create: DerivedDocument, change: dict, base: str) -> Derived
     notes = [(pointer, message) for pointer, message in create.notes
              if value_at(change["after"], pointer[len(after):]) != value_at(before, pointer[len(after):])]
     schema = validation.load("update-cluster")
-    members = schema["$defs"][schema["$ref"].rpartition("/")[2]]["properties"]
+    members = _resolve_ref(schema, schema["$defs"])["properties"]
     request = {key: value for key, value in create.data.items() if key in members}
     origins = {pointer: origin for pointer, origin in create.origins.items()
                if pointer == "" or pointer.split("/")[1] in request}
