@@ -1,0 +1,52 @@
+"""The only package that talks to AWS (boto3, imported only when --live or apply asks).
+
+``BotoAccount`` is the account facade the live rules, the plan and the send path use
+(``preflight.account.Account``): it reads, and never writes, except for the one ``send``. Behind
+it, one reader per service (``ec2``, ``iam``, ``kms``, ``s3``, ``sagemaker``, ``eks``, ``sts``,
+``quotas``) owns its calls, pagination and the reading of its answers, and every call goes through
+``calls.Calls``: botocore's standard retries with connect and read timeouts, each distinct
+resource read once per run (memoised, safe under the concurrent prefetch), batches where the API
+batches, and every failure a ``LookupFailed`` naming the call and the reason.
+"""
+
+from __future__ import annotations
+
+from preflight.aws.calls import Calls, ConfigurationError, without_userinfo
+from preflight.aws.ec2 import Ec2
+from preflight.aws.eks import Eks
+from preflight.aws.iam import Iam
+from preflight.aws.kms import Kms
+from preflight.aws.quotas import Quotas
+from preflight.aws.s3 import S3
+from preflight.aws.sagemaker import SageMaker
+from preflight.aws.sts import Sts
+
+__all__ = ["BotoAccount", "ConfigurationError", "without_userinfo"]
+
+
+class BotoAccount:
+    """The facts of one account and region, each answered by its service's reader."""
+
+    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0):
+        calls = Calls(profile, region, timeout)
+        self.region = calls.region
+        self.calls = calls.counted  # (service, operation) -> calls made, for tests and bench/
+        sts = Sts(calls)
+        self.ec2, self.iam, self.kms, self.s3 = Ec2(calls), Iam(calls, sts), Kms(calls), S3(calls)
+        self.sagemaker, self.eks, self.quotas = SageMaker(calls), Eks(calls), Quotas(calls)
+        # preflight.account.Account, fact by fact
+        self.caller, self.caller_policies = self.iam.caller, self.iam.caller_policies
+        self.identity_policies, self.role = self.iam.identity_policies, self.iam.role
+        self.images, self.snapshots = self.ec2.images, self.ec2.snapshots
+        self.subnets, self.security_groups, self.offered_zones = (self.ec2.subnets, self.ec2.security_groups,
+                                                                   self.ec2.offered_zones)
+        self.key, self.key_policy = self.kms.key, self.kms.key_policy
+        self.object_head, self.small_object, self.bucket_policy = (self.s3.object_head, self.s3.small_object,
+                                                                   self.s3.bucket_policy)
+        self.eks_cluster = self.eks.eks_cluster
+        self.cluster_quotas = self.quotas.cluster_quotas
+        self.cluster, self.cluster_nodes, self.cluster_events = (self.sagemaker.cluster, self.sagemaker.cluster_nodes,
+                                                                 self.sagemaker.cluster_events)
+        self.scheduler_config, self.cluster_extension = (self.sagemaker.scheduler_config,
+                                                         self.sagemaker.cluster_extension)
+        self.send = self.sagemaker.send

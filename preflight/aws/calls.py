@@ -1,0 +1,310 @@
+"""The one call path every reader goes through: settings checked before boto3 sees them, clients
+made on first use, each call guarded so that whatever goes wrong becomes ``LookupFailed`` naming
+the call, each distinct read memoised (safe under the concurrent prefetch), batches, and pages
+followed to their end or not at all. The readers (one module per service) own what they call and
+how an answer becomes a record; this module owns how a call can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import botocore.parsers
+import botocore.session
+
+from preflight.lookup import LookupFailed
+
+# Error codes that are AWS saying the resource does not exist: a verified absence.
+NOT_FOUND = {
+    "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound",
+    "InvalidSnapshotID.Malformed", "NotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket",
+    "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
+    "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy",
+}
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+          "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}
+THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+             "SlowDown", "RequestThrottled"}
+MAX_PAGES = 100  # an endpoint that keeps answering with a token is not followed forever
+
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+class ConfigurationError(Exception):
+    """The AWS settings cannot be used (no region, unknown profile): a usage error."""
+
+
+@dataclass(frozen=True)
+class ClientFailure:
+    code: str  # AWS's error code, or the HTTP status when the answer carried none
+    status: int | None
+    message: str
+    aws_code: bool  # the answer named an AWS error code (not an HTML page or a bare status)
+
+    @property
+    def reason(self) -> str:
+        if self.code in DENIED or self.status == 403:
+            return f"access denied ({self.code}: {self.message})"
+        if self.code in THROTTLED:
+            return f"throttled, still after retries ({self.code})"
+        return f"{self.code}: {self.message}" if self.aws_code else self.message
+
+
+def client_error(err) -> ClientFailure:
+    """What a botocore ClientError says, without echoing a body that is not an AWS error."""
+    error = err.response.get("Error") or {}
+    status = (err.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    code = str(error.get("Code") or status or "")
+    aws_code = bool(code) and not code.isdigit()
+    message = " ".join(str(error.get("Message") or "").split())
+    if not aws_code or "<" in message:  # an HTML or XML page: its text says nothing to rely on
+        message = f"HTTP {status} without an AWS error code" if not aws_code else f"HTTP {status}"
+    return ClientFailure(code, status, without_userinfo(message[:300]), aws_code)
+
+
+def transport_failure(err: BaseException) -> str:
+    """Why a call got no usable answer: a timeout, no connection, a reset, an unreadable answer."""
+    if isinstance(err, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found"
+    if isinstance(err, (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError)):
+        return f"timed out ({type(err).__name__})"
+    if isinstance(err, botocore.exceptions.EndpointConnectionError):
+        return f"endpoint unreachable ({without_userinfo(str(err.kwargs.get('endpoint_url', '')))})"
+    if isinstance(err, botocore.parsers.ResponseParserError):  # its text holds the raw body
+        return "the answer could not be read (not in the API's format)"
+    if isinstance(err, (botocore.exceptions.ConnectionClosedError, ConnectionError)):
+        return f"the connection was closed before the answer was complete ({type(err).__name__})"
+    return f"the call failed ({type(err).__name__})"
+
+
+def settings_refused(err: BaseException) -> str:
+    """Why botocore would not make a client (a setting it refuses)."""
+    return f"the AWS settings cannot be used: {without_userinfo(str(err))}"
+
+
+def lookup_name(service: str, operation: str) -> str:
+    """How a failed call is named: ``ec2:DescribeImages``."""
+    return f"{service}:{''.join(part.capitalize() for part in operation.split('_'))}"
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` with any ``user:password@`` taken out of the URLs in it."""
+    return USERINFO.sub("", text)
+
+
+def _settings(region: str | None) -> tuple[str | None, int]:
+    """The region as given (and where from) and AWS_MAX_ATTEMPTS, checked before boto3 sees them."""
+    given = [(region, "--region"), (os.environ.get("AWS_REGION"), "AWS_REGION"),
+             (os.environ.get("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION")]
+    region, source = next(((value, where) for value, where in given if value), (None, None))
+    if region is not None and not REGION.fullmatch(region):
+        raise ConfigurationError(f"{source} {region!r} is not an AWS region name (such as us-east-1)")
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS") or "4"
+    if not attempts.isdigit() or int(attempts) < 1:
+        raise ConfigurationError(f"AWS_MAX_ATTEMPTS {attempts!r} is not a whole number of at least 1")
+    for name, value in os.environ.items():
+        if name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_"):
+            url = urlsplit(value)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ConfigurationError(f"{name} {without_userinfo(value)!r} is not an http(s) URL")
+    return region, int(attempts)
+
+
+_LOADER = None
+
+
+def _botocore_session():
+    """A botocore session whose service models are loaded once per process (a run makes one
+    account; the tests and bench/ make many)."""
+    global _LOADER
+    session = botocore.session.Session()
+    if _LOADER is None:
+        _LOADER = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _LOADER)
+    return session
+
+
+class Calls:
+    """The account's connection: its region, its clients, and the guarded, memoised call."""
+
+    def __init__(self, profile: str | None, region: str | None, timeout: float):
+        region, attempts = _settings(region)
+        try:
+            # AWS_REGION is the standard variable too (the SDKs read it; this boto3 reads AWS_DEFAULT_REGION).
+            session = boto3.session.Session(profile_name=profile, region_name=region, botocore_session=_botocore_session())
+        except botocore.exceptions.ProfileNotFound as err:
+            raise ConfigurationError(str(err)) from None
+        if not session.region_name:
+            raise ConfigurationError("no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
+        if not REGION.fullmatch(session.region_name):
+            raise ConfigurationError(f"the profile's region {session.region_name!r} is not an AWS region name")
+        self.region = session.region_name
+        self._session = session
+        self._configs = {
+            "lookup": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
+                                             connect_timeout=timeout, read_timeout=timeout),
+            # Creates and updates are not idempotent: exactly one attempt, then look before retrying.
+            "send": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1},
+                                           connect_timeout=timeout, read_timeout=timeout)}
+        self._clients: dict = {}
+        self._client_lock = threading.Lock()
+        try:
+            self.client("sts")  # now: a setting botocore refuses is a usage error before anything is checked
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:
+            raise ConfigurationError(settings_refused(err)) from None
+        self.counted: Counter = Counter()  # (service, operation) -> calls made, for tests and bench/
+        self._memo: dict = {}
+        self._locks: dict = {}
+        self._guard = threading.Lock()
+
+    def client(self, service: str, purpose: str = "lookup"):
+        """The service's client, made on first use: making one costs 10 to 200 ms of CPU (EC2's
+        model is the largest), so the others are made while the first calls are in flight, and a
+        check never makes the sender. One at a time: sessions are not thread-safe, clients are."""
+        with self._client_lock:
+            if (service, purpose) not in self._clients:
+                self._clients[service, purpose] = self._session.client(service, config=self._configs[purpose])
+            return self._clients[service, purpose]
+
+    def call(self, service: str, operation: str, build=None, **params):
+        """One API call and, inside the same guard, the reading of its answer: ``build(answer)``
+        (by default the answer itself), or None when AWS says with an error code that the
+        resource does not exist. Every other outcome, including an answer that lacks a member
+        ``build`` needs, raises LookupFailed naming the call."""
+        lookup = lookup_name(service, operation)
+        self.counted[(service, operation)] += 1
+        try:
+            client = self.client(service)
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:
+            raise LookupFailed(lookup, settings_refused(err)) from None
+        try:
+            answer = getattr(client, operation)(**params)
+            return build(answer) if build else answer
+        except botocore.exceptions.ClientError as err:
+            failure = client_error(err)
+            # An AWS "not found" code is a verified absence; a bare 404 (an HTML page, a proxy) is
+            # not, except for S3's HEAD requests, whose answers never have a body to carry a code.
+            if failure.code in NOT_FOUND or (failure.code == "404" and operation.startswith("head_")) or (
+                    failure.code == "ValidationException" and "not find" in failure.message.lower()):
+                return None
+            raise LookupFailed(lookup, failure.reason) from None
+        except botocore.exceptions.BotoCoreError as err:
+            raise LookupFailed(lookup, transport_failure(err)) from None
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
+            raise LookupFailed(lookup, f"the answer lacks what the API returns ({type(err).__name__}: "
+                                       f"{without_userinfo(str(err))[:80]})") from None
+        except Exception as err:  # noqa: BLE001 - whatever else breaks a call is a failed lookup
+            raise LookupFailed(lookup, transport_failure(err)) from None
+
+    def pages(self, service: str, operation: str, page, token: str = "NextToken", **params):
+        """Every page of a listing, each read through ``page(answer) -> (items, next token)``: a
+        list of all the items, or None when a page says the resource does not exist. A listing
+        that never ends is a failed lookup, not a partial answer."""
+        items: list = []
+        following: dict = {}
+        for _ in range(MAX_PAGES):
+            found = self.call(service, operation, page, **params, **following)
+            if found is None:
+                return None
+            more, next_token = found
+            items += more
+            if not next_token:
+                return items
+            following = {token: next_token}
+        raise LookupFailed(lookup_name(service, operation), f"the answer pages never end (more than {MAX_PAGES})")
+
+    def once(self, key, compute):
+        """Memoise ``compute()`` under ``key``; concurrent callers of one key wait for one call."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                try:
+                    self._memo[key] = ("ok", compute())
+                except LookupFailed as err:
+                    self._memo[key] = ("failed", err)
+        outcome, value = self._memo[key]
+        if outcome == "failed":
+            raise value
+        return value
+
+    def batch(self, kind: str, ids: list[str], fetch) -> dict:
+        """Fetch the ids not read yet in one call (``fetch(ids) -> {id: record}``); when the batch
+        is refused because one id does not exist, read them one by one."""
+        with self._guard:  # one batch at a time per kind of resource
+            lock = self._locks.setdefault((kind, "batch"), threading.Lock())
+        with lock:
+            missing = sorted({i for i in ids if (kind, i) not in self._memo})
+            if missing:
+                try:
+                    found = fetch(missing)
+                    if found is None and len(missing) > 1:
+                        found = {}
+                        for one in missing:
+                            found.update(fetch([one]) or {})
+                    outcome = {one: ("ok", (found or {}).get(one)) for one in missing}
+                except LookupFailed as failure:  # remembered too: a failed read is not repeated
+                    outcome = {one: ("failed", failure) for one in missing}
+                for one, result in outcome.items():
+                    self._memo.setdefault((kind, one), result)
+        return {i: self.once((kind, i), lambda: None) for i in ids}
+
+
+# ----- reading answers: a member not of the API's type is an answer not in the API's shape -----
+
+def text(value) -> str:
+    """A member that must be a string."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {type(value).__name__}")
+    return value
+
+
+def flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, found {type(value).__name__}")
+    return value
+
+
+def number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, found {type(value).__name__}")
+    return value
+
+
+def whole(value) -> int:
+    """A member that must be an integer (a bool is not one)."""
+    if type(value) is not int:
+        raise TypeError("not an integer")
+    return value
+
+
+def listed(record: dict, member: str, needed: bool = False) -> list:
+    """A list member of an answer: one the API always returns must be there (an empty or foreign
+    answer is not "none"); an optional one may be absent."""
+    value = record[member] if needed else record.get(member, [])
+    if not isinstance(value, list):
+        raise TypeError(f"{member} is not a list")
+    return value
+
+
+def tags(record: dict) -> dict[str, str]:
+    return {text(t["Key"]): text(t.get("Value", "")) for t in listed(record, "Tags")}
+
+
+def document(value) -> dict:
+    """A policy document as IAM, KMS and S3 return it (URL-encoded JSON text, or already decoded)."""
+    found = json.loads(unquote(value)) if isinstance(value, str) else value
+    if not isinstance(found, dict):
+        raise TypeError("the policy document is not a JSON object")
+    return found

@@ -1,0 +1,77 @@
+"""EC2: the AMIs and their snapshots, the subnets with their route tables, security groups, and
+which zones offer an instance type."""
+
+from __future__ import annotations
+
+from preflight.account import Image, SecurityGroup, Snapshot, Subnet
+from preflight.aws.calls import Calls, flag, listed, tags, text
+
+
+class Ec2:
+    def __init__(self, calls: Calls):
+        self._calls = calls
+
+    def images(self, ids: list[str]) -> dict[str, Image | None]:
+        def build(answer):
+            return {i["ImageId"]: Image(
+                text(i["ImageId"]), text(i["State"]), text(i["OwnerId"]), tags(i),
+                tuple(text(m["Ebs"]["SnapshotId"]) for m in listed(i, "BlockDeviceMappings")
+                      if "Ebs" in m and m["Ebs"].get("SnapshotId"))) for i in listed(answer, "Images", needed=True)}
+        return self._calls.batch("image", ids,
+                                 lambda batch: self._calls.call("ec2", "describe_images", build, ImageIds=batch))
+
+    def snapshots(self, ids: list[str]) -> dict[str, Snapshot | None]:
+        def build(answer):
+            return {s["SnapshotId"]: Snapshot(text(s["SnapshotId"]), flag(s["Encrypted"]), s.get("KmsKeyId"), tags(s))
+                    for s in listed(answer, "Snapshots", needed=True)}
+        return self._calls.batch("snapshot", ids, lambda batch: self._calls.call(
+            "ec2", "describe_snapshots", build, SnapshotIds=batch))
+
+    def subnets(self, ids: list[str]) -> dict[str, Subnet | None]:
+        def fetch(batch):
+            subnets = self._calls.call("ec2", "describe_subnets", lambda a: [
+                (text(s["SubnetId"]), text(s["VpcId"]), text(s["AvailabilityZone"]))
+                for s in listed(a, "Subnets", needed=True)], SubnetIds=batch)
+            if subnets is None:
+                return None
+            vpcs = sorted({vpc for _, vpc, _ in subnets})
+            public = self._calls.call("ec2", "describe_route_tables", lambda a: {
+                subnet: _public(subnet, vpc, listed(a, "RouteTables", needed=True)) for subnet, vpc, _ in subnets},
+                Filters=[{"Name": "vpc-id", "Values": vpcs}]) or {}
+            return {subnet: Subnet(subnet, vpc, zone, public.get(subnet, False)) for subnet, vpc, zone in subnets}
+        return self._calls.batch("subnet", ids, fetch)
+
+    def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]:
+        def build(answer):
+            return {g["GroupId"]: SecurityGroup(text(g["GroupId"]), text(g["VpcId"]),
+                                                _self_rule(g, listed(g, "IpPermissions")),
+                                                _self_rule(g, listed(g, "IpPermissionsEgress")))
+                    for g in listed(answer, "SecurityGroups", needed=True)}
+        return self._calls.batch("security-group", ids, lambda batch: self._calls.call(
+            "ec2", "describe_security_groups", build, GroupIds=batch))
+
+    def offered_zones(self, instance_type: str) -> set[str]:
+        ec2_type = instance_type.removeprefix("ml.")
+
+        def compute():
+            return self._calls.call("ec2", "describe_instance_type_offerings", lambda a: {
+                text(o["Location"]) for o in listed(a, "InstanceTypeOfferings", needed=True)},
+                LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [ec2_type]}]) or set()
+        return self._calls.once(("offerings", ec2_type), compute)
+
+
+def _public(subnet: str, vpc: str, tables: list[dict]) -> bool:
+    """Whether the subnet's route table (its own, else the VPC's main one) sends 0.0.0.0/0 to an
+    internet gateway."""
+    explicit = [t for t in tables if any(a.get("SubnetId") == subnet for a in listed(t, "Associations"))]
+    chosen = explicit or [t for t in tables if t.get("VpcId") == vpc
+                          and any(a.get("Main") for a in listed(t, "Associations"))]
+    return any(str(r.get("GatewayId", "")).startswith("igw-") and r.get("DestinationCidrBlock") == "0.0.0.0/0"
+               for t in chosen for r in listed(t, "Routes"))
+
+
+def _self_rule(group: dict, permissions: list[dict]) -> bool:
+    """Whether the permissions allow all traffic from (or to) the group itself."""
+    return any(p.get("IpProtocol") == "-1" and any(pair.get("GroupId") == group["GroupId"]
+                                                   for pair in listed(p, "UserIdGroupPairs"))
+               for p in permissions)

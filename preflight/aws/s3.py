@@ -1,0 +1,54 @@
+"""S3: whether a lifecycle script's bucket and object exist (and the object's first bytes), small
+lifecycle files read whole, and bucket policies."""
+
+from __future__ import annotations
+
+import re
+
+from preflight.account import ObjectHead
+from preflight.aws.calls import Calls, document, text
+from preflight.lookup import LookupFailed
+
+SMALL_OBJECT_LIMIT = 256 * 1024  # a lifecycle configuration file read whole (provisioning_parameters.json)
+
+
+class S3:
+    def __init__(self, calls: Calls):
+        self._calls = calls
+
+    def object_head(self, bucket: str, key: str) -> ObjectHead:
+        def compute():
+            # S3 always names the bucket's region and the object's ETag: a 200 without them (an empty
+            # or HTML page from something in between) is not S3 saying that they exist.
+            region = self._calls.call("s3", "head_bucket", lambda a: text(a["BucketRegion"]), Bucket=bucket)
+            if region is None:
+                return ObjectHead(False, None)
+            # The body is read inside the call's guard: a reset while reading it is a failed lookup.
+            head = self._calls.call("s3", "get_object", _body, Bucket=bucket, Key=key, Range="bytes=0-4095")
+            return ObjectHead(True, head, region)
+        return self._calls.once(("object", bucket, key), compute)
+
+    def small_object(self, bucket: str, key: str) -> bytes | None:
+        """A small object read whole; LookupFailed when it is larger than SMALL_OBJECT_LIMIT."""
+        def compute():
+            body = self._calls.call("s3", "get_object", _body, Bucket=bucket, Key=key,
+                                    Range=f"bytes=0-{SMALL_OBJECT_LIMIT}")
+            if body is not None and len(body) > SMALL_OBJECT_LIMIT:
+                raise LookupFailed("s3:GetObject", f"s3://{bucket}/{key} is larger than {SMALL_OBJECT_LIMIT} bytes")
+            return body
+        return self._calls.once(("small-object", bucket, key), compute)
+
+    def bucket_policy(self, bucket: str) -> dict | None:
+        return self._calls.once(("bucket-policy", bucket), lambda: self._calls.call(
+            "s3", "get_bucket_policy", lambda a: document(a["Policy"]), Bucket=bucket))
+
+
+def _body(answer: dict) -> bytes:
+    """The body of a ranged GetObject, read whole; an answer without S3's ETag, or shorter than
+    the range it says it holds, is not the object."""
+    text(answer["ETag"])
+    body = answer["Body"].read()
+    found = re.fullmatch(r"bytes (\d+)-(\d+)/\d+", answer.get("ContentRange") or "")
+    if found and len(body) != int(found[2]) - int(found[1]) + 1:
+        raise ValueError(f"{len(body)} bytes where the answer announced {found[0]}")
+    return body

@@ -1,0 +1,100 @@
+"""SageMaker: the HyperPod cluster a request changes, its nodes and events, its scheduler configs
+and extensions; and the one call that changes anything, ``send``.
+
+``fresh`` reads again instead of the run's memo (after a send, and while ``apply --wait`` follows it).
+"""
+
+from __future__ import annotations
+
+import botocore.exceptions
+
+from preflight.account import ClusterState, Delivery, Extension, Node, SchedulerConfig
+from preflight.aws.calls import THROTTLED, Calls, client_error, listed, settings_refused, text, transport_failure, whole
+
+
+class SageMaker:
+    def __init__(self, calls: Calls):
+        self._calls = calls
+
+    def _read(self, key: tuple, compute, fresh: bool):
+        return compute() if fresh else self._calls.once(key, compute)
+
+    def cluster(self, name: str, fresh: bool = False) -> ClusterState | None:
+        """The cluster's state. An answer without its ARN, status and groups is no answer (not "no groups")."""
+        def build(answer):
+            groups = {text(g["InstanceGroupName"]): g for g in listed(answer, "InstanceGroups", needed=True)}
+            orchestrator = answer.get("Orchestrator") or {}
+            if not isinstance(orchestrator, dict):
+                raise TypeError("Orchestrator is not an object")
+            return ClusterState(text(answer["ClusterArn"]), text(answer["ClusterStatus"]), groups,
+                                answer.get("FailureMessage") or None, next(iter(orchestrator), None),
+                                answer.get("NodeProvisioningMode") or None)
+        return self._read(("cluster", name), lambda: self._calls.call(
+            "sagemaker", "describe_cluster", build, ClusterName=name), fresh)
+
+    def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None:
+        """Every node of the cluster (ListClusterNodes, all pages); None when it does not exist."""
+        def page(answer):
+            nodes = [Node(text(n["InstanceId"]), text(n["InstanceGroupName"]),
+                          (n.get("InstanceStatus") or {}).get("Status", ""), n.get("InstanceType", ""),
+                          n.get("NodeLogicalId")) for n in listed(answer, "ClusterNodeSummaries", needed=True)]
+            return nodes, answer.get("NextToken")
+        return self._read(("cluster-nodes", name), lambda: self._calls.pages(
+            "sagemaker", "list_cluster_nodes", page, ClusterName=name), fresh)
+
+    def cluster_events(self, name: str) -> list[dict]:
+        """The cluster's recent events (ListClusterEvents, one page, oldest first); read fresh each time."""
+        return self._calls.call("sagemaker", "list_cluster_events", lambda a: listed(a, "Events"), ClusterName=name,
+                                SortOrder="Ascending", MaxResults=100) or []
+
+    def scheduler_config(self, config_id: str, fresh: bool = False) -> SchedulerConfig | None:
+        """A cluster policy by its id."""
+        def build(answer):
+            return SchedulerConfig(text(answer["ClusterSchedulerConfigId"]), text(answer["ClusterSchedulerConfigArn"]),
+                                   text(answer["Name"]), answer.get("ClusterArn"),
+                                   whole(answer["ClusterSchedulerConfigVersion"]), text(answer["Status"]),
+                                   answer.get("FailureReason") or None)
+        return self._read(("scheduler-config", config_id), lambda: self._calls.call(
+            "sagemaker", "describe_cluster_scheduler_config", build, ClusterSchedulerConfigId=config_id), fresh)
+
+    def cluster_extension(self, cluster: str, arn: str, fresh: bool = False) -> Extension | None:
+        """An extension of the cluster (by ARN); None once it is gone."""
+        def build(answer):
+            details = answer["ExtensionDetails"]
+            issues = (answer.get("Health") or {}).get("Issues") or []
+            failure = "; ".join(f"{i.get('Code')}: {i.get('Message')} ({i.get('NodeCount')} nodes)" for i in issues)
+            return Extension(text(details["ExtensionArn"]), text(details["ExtensionName"]),
+                             text(details["ExtensionVersion"]), text(details["Status"]), failure or None)
+        return self._read(("extension", cluster, arn), lambda: self._calls.call(
+            "sagemaker", "describe_cluster_extension", build, ClusterArn=cluster, ExtensionArn=arn), fresh)
+
+    def send(self, operation: str, request: dict) -> Delivery:
+        """Call the HyperPod operation once with the validated request, and say what the answer
+        proves: "sent" (an answer in the operation's shape), "refused" (a 4xx with an AWS error
+        code: no effect), "not-delivered" (no connection was made, or botocore refused the request
+        before sending it) or "unknown" (a timeout, a 5xx, throttling, a reset, an unreadable answer)."""
+        method = operation.replace("-", "_")
+        self._calls.counted[("sagemaker", method)] += 1
+        try:
+            sender = self._calls.client("sagemaker", "send")
+        except (ValueError, botocore.exceptions.BotoCoreError) as err:
+            return Delivery("not-delivered", reason=settings_refused(err))
+        try:
+            answer = getattr(sender, method)(**request)
+        except botocore.exceptions.ClientError as err:
+            failure = client_error(err)
+            proven = failure.aws_code and 400 <= (failure.status or 0) < 500 and failure.code not in THROTTLED
+            return Delivery("refused" if proven else "unknown", code=failure.code, reason=failure.reason)
+        except botocore.exceptions.ParamValidationError:
+            return Delivery("not-delivered", reason="botocore refused the request before sending it")
+        except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.EndpointConnectionError,
+                botocore.exceptions.NoCredentialsError) as err:
+            return Delivery("not-delivered", reason=transport_failure(err))
+        except Exception as err:  # noqa: BLE001 - the request may have reached the service
+            return Delivery("unknown", reason=transport_failure(err))
+        shape = sender.meta.service_model.operation_model(sender.meta.method_to_api_mapping[method])
+        missing = [m for m in shape.output_shape.required_members if m not in answer] if shape.output_shape else []
+        if missing:
+            return Delivery("unknown", reason=f"the answer could not be read (no {', '.join(missing)} in it)")
+        answer.pop("ResponseMetadata", None)
+        return Delivery("sent", response=answer)
