@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import inspect
 import math
 import os
 import pathlib
 import sys
+from dataclasses import dataclass, field
 from typing import List, Optional
 
 import typer
@@ -87,28 +89,64 @@ def _config(path: str | None, isolated: bool):
         raise usage_error(str(err))
 
 
-def _run(files, operation, policy, principal, live, profile, region, timeout, parameters=None, templates=True,
-         variables=None, config=None, baseline_file=None, write_baseline=None, limits=(DEFAULT_MAX_BYTES, None)):
+@dataclass
+class Options:
+    """Everything ``check``, ``plan`` and ``apply`` are told, as one object (see OPTIONS for each
+    one's flag and help)."""
+
+    files: list[str] = field(default_factory=list)
+    operation: Optional[Operation] = None
+    policy: list[str] = field(default_factory=list)
+    principal: Optional[str] = None
+    live: bool = False
+    profile: Optional[str] = None
+    region: Optional[str] = None
+    timeout: float = 10.0
+    output: Format = Format.text
+    fail_on: Optional[FailOn] = None
+    outputs: list[str] = field(default_factory=list)
+    parameters: list[str] = field(default_factory=list)
+    var: list[str] = field(default_factory=list)
+    env_file: list[str] = field(default_factory=list)
+    var_from_env: bool = False
+    as_policies: bool = False
+    config_file: Optional[str] = None
+    isolated: bool = False
+    baseline: Optional[str] = None
+    write_baseline: Optional[str] = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    stdin_name: Optional[str] = None
+    templates: bool = True  # a CloudFormation template or Terraform plan gives the requests it creates
+    dry_run: bool = False
+    require_verified: bool = False
+    wait: bool = False
+    wait_timeout: float = 3600.0
+    wait_interval: float = 10.0
+
+
+def _run(options: Options, config):
     """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
-    With ``templates``, a CloudFormation template or Terraform plan (told by its content, unless
-    --operation is given) gives the requests it creates. With ``variables`` (a dict), request files
-    are shell templates: ``${VAR}`` and ``$VAR`` are substituted before parsing. The project
-    ``config`` (and a baseline) are applied to the findings by triage, once, for every format.
-    ``limits`` is (--max-bytes, --stdin-name)."""
+    With ``options.templates``, a CloudFormation template or Terraform plan (told by its content,
+    unless --operation is given) gives the requests it creates. With variables (--var, --env-file,
+    --var-from-env), request files are shell templates: ``${VAR}`` and ``$VAR`` are substituted
+    before parsing. The project ``config`` (and a baseline) are applied to the findings by triage,
+    once, for every format."""
     from preflight import documents, engine, iac, operations, triage
 
-    config = config or _config(None, True)
-
-    files, policy = files or [], policy or []
-    max_bytes, stdin_name = limits
+    files, policy, operation, principal = options.files, options.policy, options.operation, options.principal
+    max_bytes, stdin_name = options.max_bytes, options.stdin_name
+    if options.as_policies:
+        files, policy = [], policy + files
+    variables = _variables(options.var, options.env_file, options.var_from_env)
     if not files and not policy:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
-    if live and not (math.isfinite(timeout) and timeout > 0):
-        raise usage_error(f"--timeout {timeout}: give a positive number of seconds")
+    if options.live and not (math.isfinite(options.timeout) and options.timeout > 0):
+        raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
     if max_bytes < 1:
         raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
+    parameters = _pairs("--parameter", options.parameters)
 
     def read(path):
         return documents.read(path, max_bytes, stdin_name if path == documents.STDIN else None)
@@ -127,10 +165,10 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
                 from preflight.iac.variables import substituted
 
                 document = substituted(document, variables)
-            derived = iac.requests(document, _pairs("--parameter", parameters)) if templates and not operation else None
+            derived = iac.requests(document, parameters) if options.templates and not operation else None
             if derived is not None:
                 pairs.extend(derived)
-                linted.extend(iac.policies(document, _pairs("--parameter", parameters)))
+                linted.extend(iac.policies(document, parameters))
                 continue
             if op is None and not document.parsed:  # unreadable whatever it was for: its PF001 says why
                 pairs.append((document, None))
@@ -151,16 +189,17 @@ def _run(files, operation, policy, principal, live, profile, region, timeout, pa
         from preflight import values
 
         values.add_placeholder_patterns(config.placeholder_patterns)
-    region = region or config.region
     account = None
-    if live:
+    if options.live:
         from preflight import aws  # boto3 is imported only for --live and apply
 
         try:
-            account = aws.BotoAccount(profile=profile, region=region, timeout=timeout)
+            account = aws.BotoAccount(profile=options.profile, region=options.region or config.region,
+                                      timeout=options.timeout)
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
-    baseline = _baseline(baseline_file, write_baseline)
+    write_baseline = options.write_baseline
+    baseline = _baseline(options.baseline, write_baseline)
     report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config))
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
@@ -238,200 +277,152 @@ def _exit_code(report, fail_on: FailOn | None, config) -> int:
     return EXIT_BLOCKING if report.blocking(Severity.parse(lowest)) else EXIT_OK
 
 
-FILES = typer.Argument(None, metavar="[REQUEST]...",
-                       help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. CloudFormation "
-                            "templates and Terraform JSON plans are told by their content.")
-VARS = typer.Option(None, "--var", metavar="KEY=VALUE",
-                    help="A shell variable's value (repeatable): request files are read as templates, "
-                         "${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011).")
-ENV_FILE = typer.Option(None, "--env-file", metavar="FILE",
-                        help="Shell variables from a KEY=VALUE file (repeatable); --var wins.")
-VAR_FROM_ENV = typer.Option(False, "--var-from-env",
-                            help="Shell variables from the environment; --env-file and --var win.")
-AS_POLICIES = typer.Option(False, "--as-policies",
-                           help="The files given are policies, each read as with --policy (for hooks that pass "
-                                "file names).")
-PARAMETERS = typer.Option(None, "--parameter", metavar="KEY=VALUE",
-                          help="A CloudFormation template parameter's value (repeatable); else its Default.")
-OPERATION = typer.Option(None, "--operation", "-o",
-                         help="The operation the requests are for; by default read from each file name.")
-POLICY = typer.Option(None, "--policy", "-p", metavar="FILE",
-                      help="The caller's identity policy (repeatable): a policy document, or "
-                           "get-account-authorization-details output.")
-PRINCIPAL = typer.Option(None, "--principal", metavar="ARN",
-                         help="Whose policies to take from an authorization-details file.")
-PROFILE = typer.Option(None, "--profile", help="AWS profile for --live (default: the standard chain).")
-REGION = typer.Option(None, "--region", help="AWS region for --live (default: the configuration's "
-                                              "`region`, else the standard chain).")
-TIMEOUT = typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")
-MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", metavar="N",
-                         help="Refuse inputs larger than N bytes (default 4 MiB; a request is a few kilobytes).")
-STDIN_NAME = typer.Option(None, "--stdin-name", metavar="NAME",
-                          help="A name for stdin: its extension (.json, .yaml) picks the parser and its "
-                               "operation part the operation; without it, stdin starting with { or [ is JSON.")
-FORMAT = typer.Option(Format.text, "--format", "-f", help="Output format.")
-FAIL_ON = typer.Option(None, "--fail-on", show_default=False,
-                       help="Lowest severity that fails the check (exit 1) [default: the configuration's "
-                            "`fail-on`, else error].")
-CONFIG = typer.Option(None, "--config", metavar="FILE",
-                      help="The configuration file (default: the nearest .preflight.toml, or pyproject.toml "
-                           "with [tool.preflight], at or above the working directory).")
-ISOLATED = typer.Option(False, "--isolated", help="Ignore every configuration file.")
-OUTPUTS = typer.Option(None, "--output", metavar="FORMAT:FILE",
-                       help="Also write the report in FORMAT to FILE (repeatable), e.g. sarif:preflight.sarif; "
-                            "the --format report still goes to stdout.")
+# Each option of check, plan and apply, declared once: (type, typer declaration).
+OPTIONS = {
+    "files": (Optional[List[str]], typer.Argument(
+        None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. "
+        "CloudFormation templates and Terraform JSON plans are told by their content.")),
+    "file": (str, typer.Argument(..., metavar="REQUEST", help="One request payload.")),
+    "operation": (Optional[Operation], typer.Option(
+        None, "--operation", "-o", help="The operation the requests are for; by default read from each file name.")),
+    "policy": (Optional[List[str]], typer.Option(
+        None, "--policy", "-p", metavar="FILE", help="The caller's identity policy (repeatable): a policy document, "
+        "or get-account-authorization-details output.")),
+    "principal": (Optional[str], typer.Option(
+        None, "--principal", metavar="ARN", help="Whose policies to take from an authorization-details file.")),
+    "live": (bool, typer.Option(False, "--live", help="Also read the account (read-only) and check against it.")),
+    "profile": (Optional[str], typer.Option(
+        None, "--profile", help="AWS profile for --live (default: the standard chain).")),
+    "region": (Optional[str], typer.Option(
+        None, "--region", help="AWS region for --live (default: the configuration's `region`, else the standard chain).")),
+    "timeout": (float, typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")),
+    "output": (Format, typer.Option(Format.text, "--format", "-f", help="Output format.")),
+    "fail_on": (Optional[FailOn], typer.Option(
+        None, "--fail-on", show_default=False, help="Lowest severity that fails the check (exit 1) [default: the "
+        "configuration's `fail-on`, else error].")),
+    "outputs": (Optional[List[str]], typer.Option(
+        None, "--output", metavar="FORMAT:FILE", help="Also write the report in FORMAT to FILE (repeatable), e.g. "
+        "sarif:preflight.sarif; the --format report still goes to stdout.")),
+    "parameters": (Optional[List[str]], typer.Option(
+        None, "--parameter", metavar="KEY=VALUE",
+        help="A CloudFormation template parameter's value (repeatable); else its Default.")),
+    "var": (Optional[List[str]], typer.Option(
+        None, "--var", metavar="KEY=VALUE", help="A shell variable's value (repeatable): request files are read as "
+        "templates, ${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011).")),
+    "env_file": (Optional[List[str]], typer.Option(
+        None, "--env-file", metavar="FILE", help="Shell variables from a KEY=VALUE file (repeatable); --var wins.")),
+    "var_from_env": (bool, typer.Option(
+        False, "--var-from-env", help="Shell variables from the environment; --env-file and --var win.")),
+    "as_policies": (bool, typer.Option(
+        False, "--as-policies", help="The files given are policies, each read as with --policy (for hooks that pass "
+        "file names).")),
+    "config_file": (Optional[str], typer.Option(
+        None, "--config", metavar="FILE", help="The configuration file (default: the nearest .preflight.toml, or "
+        "pyproject.toml with [tool.preflight], at or above the working directory).")),
+    "isolated": (bool, typer.Option(False, "--isolated", help="Ignore every configuration file.")),
+    "baseline": (Optional[str], typer.Option(
+        None, "--baseline", metavar="FILE", help="Fail only on findings not recorded in this baseline.")),
+    "write_baseline": (Optional[str], typer.Option(
+        None, "--write-baseline", metavar="FILE", help="Record today's findings in FILE as known.")),
+    "max_bytes": (int, typer.Option(
+        DEFAULT_MAX_BYTES, "--max-bytes", metavar="N",
+        help="Refuse inputs larger than N bytes (default 4 MiB; a request is a few kilobytes).")),
+    "stdin_name": (Optional[str], typer.Option(
+        None, "--stdin-name", metavar="NAME", help="A name for stdin: its extension (.json, .yaml) picks the parser "
+        "and its operation part the operation; without it, stdin starting with { or [ is JSON.")),
+    "dry_run": (bool, typer.Option(
+        False, "--dry-run", help="Run every check and show what would be sent; send nothing.")),
+    "require_verified": (bool, typer.Option(
+        False, "--require-verified", help="Send only if every live check, advisory ones too, was verified "
+        "(otherwise exit 3).")),
+    "wait": (bool, typer.Option(
+        False, "--wait", help="After sending, follow the cluster (a scheduler config or an extension: its own status) "
+        "until it settles: exit 0 InService (Created, Updated, Active), 1 failed, 3 still changing at --wait-timeout.")),
+    "wait_timeout": (float, typer.Option(
+        3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows it.")),
+    "wait_interval": (float, typer.Option(
+        10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads.")),
+}
+READING = ("operation", "max_bytes", "stdin_name")
+LIVE = ("profile", "region", "timeout")
+REPORTING = ("output", "fail_on", "config_file", "isolated")
 
 
-@app.command()
-def check(
-    files: Optional[List[str]] = FILES,
-    operation: Optional[Operation] = OPERATION,
-    policy: Optional[List[str]] = POLICY,
-    principal: Optional[str] = PRINCIPAL,
-    live: bool = typer.Option(False, "--live", help="Also read the account (read-only) and check against it."),
-    profile: Optional[str] = PROFILE,
-    region: Optional[str] = REGION,
-    timeout: float = TIMEOUT,
-    output: Format = FORMAT,
-    fail_on: Optional[FailOn] = FAIL_ON,
-    outputs: Optional[List[str]] = OUTPUTS,
-    parameters: Optional[List[str]] = PARAMETERS,
-    var: Optional[List[str]] = VARS,
-    env_file: Optional[List[str]] = ENV_FILE,
-    var_from_env: bool = VAR_FROM_ENV,
-    as_policies: bool = AS_POLICIES,
-    config_file: Optional[str] = CONFIG,
-    isolated: bool = ISOLATED,
-    baseline: Optional[str] = typer.Option(None, "--baseline", metavar="FILE",
-                                           help="Fail only on findings not recorded in this baseline."),
-    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", metavar="FILE",
-                                                 help="Record today's findings in FILE as known."),
-    max_bytes: int = MAX_BYTES,
-    stdin_name: Optional[str] = STDIN_NAME,
-) -> None:
+def command(*names: str, **fixed):
+    """A command whose options are ``names`` from OPTIONS, handed to it as one Options object
+    (``fixed`` sets what the command implies, such as ``live=True`` for apply)."""
+    def declare(body):
+        def run(**given):
+            if "file" in given:
+                given["files"] = [given.pop("file")]
+            given = {name: value for name, value in given.items() if value is not None}  # None: not given
+            return body(Options(**{**given, **fixed}))
+
+        run.__signature__ = inspect.Signature([
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=OPTIONS[name][1],
+                              annotation=OPTIONS[name][0]) for name in names])
+        run.__name__, run.__doc__ = body.__name__, body.__doc__
+        return app.command()(run)
+    return declare
+
+
+@command("files", "policy", "principal", "live", *LIVE, *REPORTING, "outputs", "parameters", "var", "env_file",
+         "var_from_env", "as_policies", "baseline", "write_baseline", *READING)
+def check(options: Options) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
 
     With --policy and no request, the policies alone are linted. With --live, the account is read
     too; without --policy, the caller's own identity policies are read from IAM."""
     targets = []
     try:
-        targets = _targets(outputs)
-        if as_policies:
-            files, policy = [], (policy or []) + (files or [])
-        variables = _variables(var, env_file, var_from_env)
-        config = _config(config_file, isolated)
-        report, _, _ = _run(files, operation, policy, principal, live, profile, region, timeout, parameters,
-                            variables=variables, config=config, baseline_file=baseline,
-                            write_baseline=write_baseline, limits=(max_bytes, stdin_name))
+        targets = _targets(options.outputs)
+        config = _config(options.config_file, options.isolated)
+        report, _, _ = _run(options, config)
     except UsageError as err:
-        _emit(Report(errors=[err.message]), output, targets)
+        _emit(Report(errors=[err.message]), options.output, targets)
         raise
-    _emit(report, output, targets)
-    raise typer.Exit(_exit_code(report, fail_on, config))
+    _emit(report, options.output, targets)
+    raise typer.Exit(_exit_code(report, options.fail_on, config))
 
 
-@app.command()
-def apply(
-    file: str = typer.Argument(..., metavar="REQUEST", help="One request payload."),
-    operation: Optional[Operation] = OPERATION,
-    policy: Optional[List[str]] = POLICY,
-    principal: Optional[str] = PRINCIPAL,
-    profile: Optional[str] = PROFILE,
-    region: Optional[str] = REGION,
-    timeout: float = TIMEOUT,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Run every check and show what would be sent; send nothing."),
-    require_verified: bool = typer.Option(False, "--require-verified",
-                                          help="Send only if every live check, advisory ones too, was verified "
-                                               "(otherwise exit 3)."),
-    output: Format = FORMAT,
-    fail_on: Optional[FailOn] = FAIL_ON,
-    outputs: Optional[List[str]] = OUTPUTS,
-    config_file: Optional[str] = CONFIG,
-    isolated: bool = ISOLATED,
-    wait: bool = typer.Option(False, "--wait", help="After sending, follow the cluster (a scheduler config or an "
-                                                    "extension: its own status) until it settles: exit 0 InService "
-                                                    "(Created, Updated, Active), 1 failed, 3 still changing at --wait-timeout."),
-    wait_timeout: float = typer.Option(3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows it."),
-    wait_interval: float = typer.Option(10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads."),
-    max_bytes: int = MAX_BYTES,
-    stdin_name: Optional[str] = STDIN_NAME,
-) -> None:
+@command("file", "policy", "principal", *LIVE, "dry_run", "require_verified", *REPORTING, "outputs", "wait",
+         "wait_timeout", "wait_interval", *READING, live=True, templates=False)
+def apply(options: Options) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
-    from preflight import sender, wait as waiting
+    from preflight import apply as send_path
 
-    if not (wait_timeout > 0 and wait_interval > 0):  # NaN too
+    if not (options.wait_timeout > 0 and options.wait_interval > 0):  # NaN too
         raise usage_error("--wait-timeout and --wait-interval must be positive")
     targets = []
     try:
-        targets = _targets(outputs)
-        config = _config(config_file, isolated)
-        report, pairs, account = _run([file], operation, policy, principal, True, profile, region, timeout,
-                                      templates=False, config=config, limits=(max_bytes, stdin_name))
+        targets = _targets(options.outputs)
+        config = _config(options.config_file, options.isolated)
+        report, pairs, account = _run(options, config)
     except UsageError as err:
-        _emit(Report(errors=[err.message]), output, targets)
+        _emit(Report(errors=[err.message]), options.output, targets)
         raise
-    code = _exit_code(report, fail_on, config)
-    document, op = pairs[0]
-    unverified = [f.message for f in report.findings if f.rule == "PF401"]
-    if code != EXIT_OK:
-        outcome = sender.not_sent(op, document.data, dry_run, "did not pass its checks", unverified)
-    elif require_verified and unverified:
-        outcome = sender.not_sent(op, document.data, dry_run, "is held back by --require-verified: "
-                                  f"{len(unverified)} advisory check(s) could not be completed", unverified)
-        code = EXIT_UNVERIFIED
-    elif dry_run:
-        outcome = sender.would_send(op, document.data, unverified)
-    else:
-        outcome = sender.send(account, op, document.data, unverified)
-        code = outcome.exit_code
-    report.metadata["apply"] = outcome.as_dict()
-    followed = waiting.subject(op, document.data, outcome.response) if wait and outcome.sent else None
-    follow = followed is not None and outcome.error is None and code == EXIT_OK
-    if output is Format.text or not follow:
-        _emit(report, output, targets)
-        if output is Format.text:
-            typer.echo(outcome.describe())
-    if follow:
-        waited = _wait(account, followed, op, wait_timeout, wait_interval, output)
-        code = waited.exit_code
-        if output is not Format.text:  # one document, with what the waiting saw
-            report.metadata["apply"]["wait"] = waited.as_dict()
-            _emit(report, output, targets)
+    (document, operation), = pairs
+    path = send_path.SendPath(report, operation, document.data, account,
+                              publish=lambda: _emit(report, options.output, targets),
+                              outputs=[target for _, target in targets], text=options.output is Format.text)
+    settings = send_path.Settings(options.dry_run, options.require_verified, options.wait, options.wait_timeout,
+                                  options.wait_interval)
+    try:
+        code = path.run(_exit_code(report, options.fail_on, config), settings)
+    except send_path.OutputsNotWritable as err:
+        raise usage_error(str(err))
     raise typer.Exit(code)
 
 
-def _wait(account, followed, operation: str, timeout: float, interval: float, output: Format):
-    from preflight import wait
-
-    if output is Format.text and sys.stdout.isatty():
-        try:
-            reporter = wait.LiveReporter(followed.shown)
-        except ImportError:  # rich comes with typer; without it, lines
-            reporter = wait.LineReporter(sys.stdout, followed.shown)
-    else:  # a log, or beside a machine-readable report: lines, on stderr for the latter
-        reporter = wait.LineReporter(sys.stdout if output is Format.text else sys.stderr, followed.shown)
-    return wait.follow(account, followed, operation, timeout, interval, reporter)
-
-
-@app.command()
-def plan(
-    files: Optional[List[str]] = FILES,
-    operation: Optional[Operation] = OPERATION,
-    profile: Optional[str] = PROFILE,
-    region: Optional[str] = REGION,
-    timeout: float = TIMEOUT,
-    output: Format = FORMAT,
-    fail_on: Optional[FailOn] = FAIL_ON,
-    config_file: Optional[str] = CONFIG,
-    isolated: bool = ISOLATED,
-) -> None:
+@command("files", *LIVE, *REPORTING, "operation", live=True)
+def plan(options: Options) -> None:
     """What each change will do to its cluster (check --live, printing only the plan)."""
     import json
 
-    config = _config(config_file, isolated)
-    report, _, _ = _run(files, operation, None, None, True, profile, region, timeout, config=config)
-    code = _exit_code(report, fail_on, config)
-    if output is Format.json:
+    config = _config(options.config_file, options.isolated)
+    report, _, _ = _run(options, config)
+    code = _exit_code(report, options.fail_on, config)
+    if options.output is Format.json:
         typer.echo(json.dumps({"plan": report.plans}, indent=2, ensure_ascii=False, default=str))
     else:
         for found in report.plans:
@@ -480,7 +471,7 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> Non
 
 
 @app.command("config")
-def show_config(config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -> None:
+def show_config(config_file: Optional[str] = OPTIONS["config_file"][1], isolated: bool = OPTIONS["isolated"][1]) -> None:
     """Print the effective configuration, and where each value comes from (guardrails compiled)."""
     config = _config(config_file, isolated)
     _guardrails(config)
@@ -500,7 +491,7 @@ def show_schema(operation: Operation = typer.Argument(..., metavar="OPERATION",
 
 
 @app.command("rules")
-def list_rules(config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -> None:
+def list_rules(config_file: Optional[str] = OPTIONS["config_file"][1], isolated: bool = OPTIONS["isolated"][1]) -> None:
     """List every rule this project runs: id, name, severity, summary. The built-in rules and the
     configuration's guardrails, at the severity the configuration gives them ("off" where its
     select or ignore leaves a rule out; per-file ignores are not shown)."""
@@ -513,7 +504,7 @@ def list_rules(config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -
 
 @app.command()
 def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id (PF203, ORG001) or name."),
-            config_file: Optional[str] = CONFIG, isolated: bool = ISOLATED) -> None:
+            config_file: Optional[str] = OPTIONS["config_file"][1], isolated: bool = OPTIONS["isolated"][1]) -> None:
     """Explain a rule or a guardrail: what it checks, why it matters, an example and its fix, the source."""
     config = _config(config_file, isolated)
     rules = _all_rules(config)

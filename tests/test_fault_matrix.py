@@ -176,7 +176,7 @@ def test_the_loser_of_a_create_race_is_told_the_cluster_exists(local_aws, tmp_pa
     """Two applies of one create checked before either sent: the second gets ResourceInUse."""
     from preflight import engine
     from preflight.aws import BotoAccount
-    from preflight import documents, sender
+    from preflight import apply, documents
 
     name = "raced-cluster"
     document = documents.parse(f"{name}.create-cluster.json", json.dumps(_create(name)))
@@ -188,7 +188,7 @@ def test_the_loser_of_a_create_race_is_told_the_cluster_exists(local_aws, tmp_pa
             accounts = [BotoAccount(timeout=TIMEOUT) for _ in range(2)]
             reports = [engine.run([(document, "create-cluster")], account=a) for a in accounts]
             assert all(not r.blocking(engine.Severity.ERROR) for r in reports)  # both passed their checks
-            first, second = (sender.send(a, "create-cluster", document.data) for a in accounts)
+            first, second = (apply.send(a, "create-cluster", document.data) for a in accounts)
         finally:
             os.environ["AWS_ENDPOINT_URL"] = local_aws.endpoint
     assert first.result == "sent" and first.exit_code == 0

@@ -1,20 +1,30 @@
-"""Sending a request that passed every check: the one place preflight changes anything.
+"""``apply``: the one path a request takes to HyperPod, as explicit states.
 
-A create or update is not idempotent. The request is sent exactly once, and what happened is
-decided from evidence only: an answer in the operation's shape says it was sent; a clear client
-error (a 4xx with an AWS error code) says it had no effect; anything else (a timeout, a 5xx,
-throttling, a reset, an unreadable answer) leaves the outcome unknown until a fresh read of the
-cluster (of the scheduler config, for its update or deletion) shows it. Still unknown is exit 3,
-and the request is never retried blindly.
+    checked -> blocked | held | would send          (nothing is sent)
+            -> sending -> sent | not sent | unknown  (the outcome, from evidence)
+            -> waiting -> waited                      (--wait, after a send that went through)
+            -> reported                               (the report, whatever happened)
+
+Everything that must hold around a send lives here: the outputs are proven writable before
+anything is sent, the report says what was sent and what is known of its outcome, and is written
+again when a wait ends. A create or update is not idempotent. The request is sent exactly once,
+and what happened is decided from evidence only: an answer in the operation's shape says it was
+sent; a clear client error (a 4xx with an AWS error code) says it had no effect; anything else (a
+timeout, a 5xx, throttling, a reset, an unreadable answer) leaves the outcome unknown until a
+fresh read of the cluster (of the scheduler config, for its update or deletion) shows it. Still
+unknown is exit 3, and the request is never retried blindly.
 """
 
 from __future__ import annotations
 
+import enum
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
-from preflight import operations
+from preflight import operations, wait as waiting
 from preflight.lookup import LookupFailed
 from preflight.formats.escape import plain_data, untrusted
 
@@ -164,3 +174,104 @@ def _look_again(account, operation: str, request: dict, outcome: Outcome) -> Non
     else:
         outcome.note = (f"the {what} {state(record, False)}, which does not show whether {operation} took effect: "
                         f"check it (aws sagemaker {command}) before sending again")
+
+
+class State(str, enum.Enum):
+    """Where a request is on its way to HyperPod."""
+
+    CHECKED = "checked"  # every check ran; nothing is decided yet
+    BLOCKED = "blocked"  # a finding at or above --fail-on (or a PF400): not sent
+    HELD = "held"  # --require-verified and an advisory check not verified: not sent
+    WOULD_SEND = "would send"  # --dry-run of a request that passed
+    SENDING = "sending"  # the outputs are writable; the one call is under way
+    SENT = "sent"  # the answer, or a fresh read, shows it went through
+    NOT_SENT = "not sent"  # refused with no effect, or never delivered
+    UNKNOWN = "unknown"  # nothing shows whether it took effect (exit 3)
+    WAITING = "waiting"  # --wait follows what it changed
+    WAITED = "waited"  # the change settled, failed, or the wait ended
+    REPORTED = "reported"
+
+
+@dataclass
+class Settings:
+    dry_run: bool = False
+    require_verified: bool = False
+    wait: bool = False
+    wait_timeout: float = 3600.0
+    wait_interval: float = 10.0
+
+
+class OutputsNotWritable(Exception):
+    """An --output file cannot be written: found before sending, so nothing is sent."""
+
+
+class SendPath:
+    """One request's way from its checks to its report. ``publish`` writes the report (stdout in
+    the --format, and every --output file); ``outputs`` are those files, proven writable before
+    the send, since a report that cannot be written after a send would lose its outcome."""
+
+    def __init__(self, report, operation: str, request, account, publish: Callable[[], None],
+                 outputs: list[str], text: bool):
+        self.report, self.operation, self.request, self.account = report, operation, request, account
+        self.publish, self.outputs, self.text = publish, outputs, text
+        self.state = State.CHECKED
+
+    def run(self, checked: int, settings: Settings) -> int:
+        """Decide, send at most once, follow, report; the exit code. ``checked`` is the checks' exit code."""
+        outcome, code = self._decide(checked, settings)
+        self.report.metadata["apply"] = outcome.as_dict()
+        followed = waiting.subject(self.operation, self.request, outcome.response) \
+            if settings.wait and outcome.sent else None
+        follow = followed is not None and outcome.error is None and code == EXIT_OK
+        if self.text or not follow:
+            self.publish()
+            if self.text:
+                sys.stdout.write(outcome.describe() + "\n")
+        if follow:
+            self.state = State.WAITING
+            waited = waiting.follow(self.account, followed, self.operation, settings.wait_timeout,
+                                    settings.wait_interval, self._reporter(followed.shown))
+            self.state, code = State.WAITED, waited.exit_code
+            if not self.text:  # one document, with what the waiting saw
+                self.report.metadata["apply"]["wait"] = waited.as_dict()
+                self.publish()
+        self.state = State.REPORTED
+        return code
+
+    def _decide(self, checked: int, settings: Settings) -> tuple[Outcome, int]:
+        unverified = [f.message for f in self.report.findings if f.rule == "PF401"]
+        if checked != EXIT_OK:
+            self.state = State.BLOCKED
+            return not_sent(self.operation, self.request, settings.dry_run, "did not pass its checks",
+                            unverified), checked
+        if settings.require_verified and unverified:
+            self.state = State.HELD
+            return not_sent(self.operation, self.request, settings.dry_run, "is held back by --require-verified: "
+                            f"{len(unverified)} advisory check(s) could not be completed", unverified), EXIT_UNVERIFIED
+        if settings.dry_run:
+            self.state = State.WOULD_SEND
+            return would_send(self.operation, self.request, unverified), EXIT_OK
+        _prove_writable(self.outputs)
+        self.state = State.SENDING
+        outcome = send(self.account, self.operation, self.request, unverified)
+        self.state = State(outcome.result)
+        return outcome, outcome.exit_code
+
+    def _reporter(self, shown: str):
+        """A live display on a terminal; lines in a log, on stderr beside a machine-readable report."""
+        if self.text and sys.stdout.isatty():
+            try:
+                return waiting.LiveReporter(shown)
+            except ImportError:  # rich comes with typer; without it, lines
+                pass
+        return waiting.LineReporter(sys.stdout if self.text else sys.stderr, shown)
+
+
+def _prove_writable(paths: list[str]) -> None:
+    """Open each --output file for appending (creating it, changing nothing in it)."""
+    for path in paths:
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as err:
+            raise OutputsNotWritable(f"--output {path}: {err.strerror}; nothing was sent") from None
