@@ -144,3 +144,14 @@ def test_a_failed_read_is_not_repeated(run_cli):
         result = run_cli("check", "--live", str(CORRECTED), env=fault_env(server.endpoint))
     assert result.returncode == 3
     assert server.calls.count("DescribeImages") == 1, server.calls
+
+
+def test_an_unwritable_output_file_stops_the_send(run_cli, local_aws, tmp_path):
+    """A report that could not be written after a send would lose its outcome: the --output files
+    are proven writable first, and nothing is sent when one is not."""
+    path = _request(tmp_path, "unreported-cluster")
+    unwritable = tmp_path / "no-such-folder" / "preflight.sarif"
+    result = run_cli("apply", "--output", f"sarif:{unwritable}", path, env=local_aws.env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "nothing was sent" in result.stderr and str(unwritable) in result.stderr
+    assert "unreported-cluster" not in _clusters(local_aws)
