@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 
+from preflight.pointers import escape
+
 STDIN = "-"
 MAX_BYTES = 4 * 1024 * 1024  # default input size limit (--max-bytes); a request is a few kilobytes
 MAX_DEPTH = 64  # containers within containers; a request or policy needs about ten
@@ -80,28 +82,6 @@ class Document:
         while pointer and pointer not in self._positions:
             pointer = pointer.rpartition("/")[0]
         return self._positions.get(pointer, 0)
-
-
-def escape(token: str) -> str:
-    """Escape one RFC 6901 reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def value_at(node, pointer: str):
-    """The value at an RFC 6901 pointer in parsed data, or None where the path does not exist."""
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
-            node = node.get(token)
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
-
-
-def pointer(*tokens: object) -> str:
-    return "".join("/" + escape(str(t)) for t in tokens)
 
 
 def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Document:

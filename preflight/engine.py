@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from preflight import documents, validation
+from preflight import pointers, validation
 from preflight.lookup import LookupFailed
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
@@ -60,7 +60,7 @@ class Context:
 
     def value(self, pointer: str):
         """The value at a pointer, or None where the path does not exist."""
-        return documents.value_at(self.request, pointer)
+        return pointers.value_at(self.request, pointer)
 
     def instance_groups(self, lists: Iterable[str] = INSTANCE_GROUP_LISTS) -> Iterator[tuple[str, dict]]:
         """(pointer, group) for each instance group object; a lone object given instead of the

@@ -24,10 +24,10 @@ import re
 from functools import partial
 
 from preflight import validation
-from preflight.documents import escape, value_at
 from preflight.config import Config, ConfigError
 from preflight.findings import Severity
 from preflight.operations import OPERATIONS
+from preflight.pointers import escape, value_at
 from preflight.registry import Rule
 
 ID = re.compile(r"[A-Z][A-Z0-9]*-?[0-9]+")

@@ -19,7 +19,7 @@ import pathlib
 import re
 from dataclasses import dataclass, replace
 
-from preflight.documents import escape
+from preflight.pointers import escape
 from preflight.values import Unresolved
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from preflight.documents import Document, Problem, escape
+from preflight.documents import Document, Problem
+from preflight.pointers import escape
 from preflight.values import Unresolved
 
 

@@ -18,8 +18,9 @@ import json
 import re
 from importlib import resources as package_files
 
-from preflight.documents import Document, escape
+from preflight.documents import Document
 from preflight.iac import DerivedDocument, derived_request
+from preflight.pointers import escape
 from preflight.values import Unresolved
 
 GENERATED_NAME = Unresolved("(a name CloudFormation generates)")

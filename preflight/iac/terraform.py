@@ -15,8 +15,9 @@ import json
 import re
 
 from preflight import validation
-from preflight.documents import Document, escape, value_at
+from preflight.documents import Document
 from preflight.iac import DerivedDocument, _resolve_ref, derived_request
+from preflight.pointers import escape, value_at
 from preflight.values import Unresolved
 
 AWS_PROVIDER = {"aws_sagemaker_cluster": "create-cluster"}
