@@ -19,7 +19,7 @@ import re
 from importlib import resources as package_files
 
 from preflight.documents import Document
-from preflight.iac import DerivedDocument, derived_request
+from preflight.iac.derived import DerivedDocument, derived_request
 from preflight.pointers import escape
 from preflight.values import Unresolved
 

@@ -16,7 +16,7 @@ import re
 
 from preflight import validation
 from preflight.documents import Document
-from preflight.iac import DerivedDocument, _resolve_ref, derived_request
+from preflight.iac.derived import DerivedDocument, _resolve_ref, derived_request
 from preflight.pointers import escape, value_at
 from preflight.values import Unresolved
 
