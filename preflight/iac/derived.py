@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from preflight import validation
+from preflight import schema
 from preflight.documents import Document
 from preflight.pointers import escape
 from preflight.values import Unresolved
@@ -63,9 +63,9 @@ def matched_request(value, origin: str, operation: str, origins_of, notes: list,
     a one-block list where the model has an object unwrapped, numbers and booleans written as
     strings read as CloudFormation reads them. ``origins_of(request pointer, template pointer)``
     records where each value came from; members the model lacks go to ``notes``."""
-    schema = validation.load(operation)
-    return _match(schema["$defs"][schema["$ref"].rpartition("/")[2]], schema["$defs"], value, origin, path,
-                  origins_of, notes)
+    request_schema = schema.load(operation)
+    defs = request_schema["$defs"]
+    return _match(defs[request_schema["$ref"].rpartition("/")[2]], defs, value, origin, path, origins_of, notes)
 
 
 def _resolve_ref(schema: dict, defs: dict) -> dict:
