@@ -54,10 +54,10 @@ def usage_error(message: str) -> UsageError:
 
 def _version(value: bool) -> None:
     if value:
-        from preflight import drift, validation
+        from preflight import drift, schema
         from preflight.iam import catalog
 
-        source, actions = validation.source(), catalog.load().metadata()
+        source, actions = schema.source(), catalog.load().metadata()
         typer.echo(f"preflight {__version__}\n"
                    f"request schemas: botocore {source['botocore']} of {source['date']} "
                    f"(SageMaker API {source['api_version']}, {len(source['operations'])} operations)\n"

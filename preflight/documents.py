@@ -1,6 +1,7 @@
 """Load request and policy documents, keeping the way back from a JSON pointer to a line and column.
 
-A ``.json`` file is strict JSON (RFC 8259); ``.yaml``/``.yml`` files are YAML, loaded safely.
+A ``.json`` file is strict JSON (RFC 8259); ``.yaml``/``.yml`` files are YAML, loaded safely
+(CloudFormation's short-form tags, ``!Ref`` ..., read as the intrinsics they stand for).
 Parsing never raises: what cannot be read becomes a ``Problem`` that the engine turns into a finding.
 Positions are computed only when a finding needs them, so clean files pay for a plain ``json.loads``.
 """
@@ -14,6 +15,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring
+
+from preflight.pointers import escape
 
 STDIN = "-"
 MAX_BYTES = 4 * 1024 * 1024  # default input size limit (--max-bytes); a request is a few kilobytes
@@ -79,28 +82,6 @@ class Document:
         while pointer and pointer not in self._positions:
             pointer = pointer.rpartition("/")[0]
         return self._positions.get(pointer, 0)
-
-
-def escape(token: str) -> str:
-    """Escape one RFC 6901 reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def value_at(node, pointer: str):
-    """The value at an RFC 6901 pointer in parsed data, or None where the path does not exist."""
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
-            node = node.get(token)
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node
-
-
-def pointer(*tokens: object) -> str:
-    return "".join("/" + escape(str(t)) for t in tokens)
 
 
 def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Document:
@@ -273,6 +254,33 @@ def _json_fix(text: str, err: json.JSONDecodeError) -> str | None:
     return None
 
 
+# CloudFormation's YAML short forms of its intrinsic functions (!Ref, !Condition and !Fn-name), read
+# here so that a template in YAML reads as the same data as in JSON.
+SHORT_FORMS = ("Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join",
+               "Select", "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length")
+
+
+def _add_short_forms(loader_class) -> None:
+    """Teach a (safe) YAML loader class the short-form tags: ``!Ref x`` reads as ``{"Ref": x}``,
+    ``!GetAtt a.b`` as ``{"Fn::GetAtt": ["a", "b"]}``, ``!Sub s`` as ``{"Fn::Sub": s}``."""
+    import yaml
+
+    def construct(loader, suffix, node):
+        name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+            if suffix == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    for suffix in SHORT_FORMS:
+        loader_class.add_constructor(f"!{suffix}", lambda loader, node, suffix=suffix: construct(loader, suffix, node))
+
+
 class _YamlLimit(Exception):
     pass
 
@@ -281,8 +289,6 @@ class _YamlLimit(Exception):
 def _yaml_loader():
     """The safe loader, also reading CloudFormation's short-form tags (``!Ref``, ``!Sub`` ...)."""
     import yaml  # only YAML inputs pay for it
-
-    from preflight.iac.cloudformation import add_short_forms
 
     class Loader(yaml.SafeLoader):
         """Counting aliases as it composes and flow collections as it scans."""
@@ -302,7 +308,7 @@ def _yaml_loader():
                     raise _YamlLimit(f"more than {MAX_YAML_ALIASES} YAML aliases; not read further")
             return super().compose_node(parent, index)
 
-    add_short_forms(Loader)
+    _add_short_forms(Loader)
     return Loader
 
 

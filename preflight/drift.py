@@ -17,7 +17,7 @@ import pathlib
 import re
 from dataclasses import dataclass
 
-from preflight import model, validation
+from preflight import model, schema
 
 REFRESH = "pip install -U botocore where preflight runs (its newer model is then read), or a newer preflight"
 
@@ -56,7 +56,7 @@ def newer_botocore() -> Installed | None:
     installed = installed_botocore()
     if installed is None or not installed.model_path.is_file():
         return None
-    if model.version_key(installed.version) <= model.version_key(validation.source()["botocore"]):
+    if model.version_key(installed.version) <= model.version_key(schema.source()["botocore"]):
         return None
     return installed
 
@@ -88,13 +88,13 @@ def newer_note() -> str:
 
 def data_note() -> str:
     """How current the bundled model is, for a finding that a newer model might not make."""
-    source = validation.source()
+    source = schema.source()
     return f"SageMaker model of botocore {source['botocore']}, {source['date']}"
 
 
 @functools.lru_cache(maxsize=None)
 def _bundled_operations() -> frozenset[str]:
-    text = (validation.SCHEMAS / "model-operations.json").read_text()
+    text = (schema.FOLDER / "model-operations.json").read_text()
     return frozenset(name.lower() for name in json.loads(text))
 
 

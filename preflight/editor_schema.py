@@ -9,7 +9,7 @@ import functools
 import json
 from importlib import resources
 
-from preflight import validation
+from preflight import schema
 from preflight.operations import OPERATIONS
 
 
@@ -21,17 +21,17 @@ def _docs() -> dict[str, str]:
 def documented(operation: str) -> dict:
     """The request schema of ``operation`` with ``description`` on the request, each shape and
     each member the model documents."""
-    schema = copy.deepcopy(validation.load(operation))
+    described = copy.deepcopy(schema.load(operation))
     docs = _docs()
-    source = validation.source()
-    schema["$id"] = f"preflight:{operation}"
+    source = schema.source()
+    described["$id"] = f"preflight:{operation}"
     summary = docs.get(f"@{OPERATIONS[operation]}")
-    schema["description"] = ((summary + "\n\n") if summary else "") + (
+    described["description"] = ((summary + "\n\n") if summary else "") + (
         f"Request of `aws sagemaker {operation}` (--cli-input-json), from botocore {source['botocore']}.")
-    for name, definition in schema.get("$defs", {}).items():
+    for name, definition in described.get("$defs", {}).items():
         if docs.get(name):
             definition["description"] = docs[name]
         for member, member_schema in definition.get("properties", {}).items():
             if docs.get(f"{name}.{member}"):
                 member_schema["description"] = docs[f"{name}.{member}"]
-    return schema
+    return described

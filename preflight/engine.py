@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from preflight import documents, validation
+from preflight import pointers, schema, validation
 from preflight.lookup import LookupFailed
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Severity
@@ -60,7 +60,7 @@ class Context:
 
     def value(self, pointer: str):
         """The value at a pointer, or None where the path does not exist."""
-        return documents.value_at(self.request, pointer)
+        return pointers.value_at(self.request, pointer)
 
     def instance_groups(self, lists: Iterable[str] = INSTANCE_GROUP_LISTS) -> Iterator[tuple[str, dict]]:
         """(pointer, group) for each instance group object; a lone object given instead of the
@@ -114,7 +114,7 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     when given (read-only), with every applicable rule and the project's guardrails. ``linted``
     policies (a template's IAM resources) are linted like policy files, not taken as the caller's."""
     requests = list(requests)
-    report = Report(metadata={"schema": validation.source()})
+    report = Report(metadata={"schema": schema.source()})
     notes: list[str] = []  # what live preparation could not verify, said on every request
     given_policies = policies  # the caller's policies read from IAM are evaluated, not linted
     if account is not None:

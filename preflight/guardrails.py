@@ -23,11 +23,11 @@ import json
 import re
 from functools import partial
 
-from preflight import validation
-from preflight.documents import escape, value_at
+from preflight import schema
 from preflight.config import Config, ConfigError
 from preflight.findings import Severity
 from preflight.operations import OPERATIONS
+from preflight.pointers import escape, value_at
 from preflight.registry import Rule
 
 ID = re.compile(r"[A-Z][A-Z0-9]*-?[0-9]+")
@@ -177,7 +177,7 @@ def _operations(tree, named: list[str] | None, variables: tuple[str, ...], where
     """The operations a condition applies to: each named one must have every request member the
     condition reads (else a usage error naming the member); without names, every operation whose
     request has them (a condition on InstanceGroups does not apply to delete-cluster)."""
-    problems = {operation: _Walker(validation.load(operation), variables).first_problem(tree)
+    problems = {operation: _Walker(schema.load(operation), variables).first_problem(tree)
                 for operation in (named or OPERATIONS)}
     applicable = tuple(operation for operation, problem in problems.items() if problem is None)
     wrong = [(operation, problem) for operation, problem in problems.items() if problem is not None]
@@ -186,7 +186,7 @@ def _operations(tree, named: list[str] | None, variables: tuple[str, ...], where
         if problem.startswith("unknown variable"):
             raise ConfigError(f"{where}: {problem}")
         raise ConfigError(f"{where}: {problem}, per the {operation} request schema from botocore "
-                          f"{validation.source()['botocore']} (if the member is new, refresh the schemas)")
+                          f"{schema.source()['botocore']} (if the member is new, refresh the schemas)")
     return applicable
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import functools
 import json
-import pathlib
 import re
 from dataclasses import dataclass, replace
 
-from preflight.documents import escape
+from preflight.pointers import escape
+from preflight.schema import load, source
 from preflight.values import Unresolved
 
 
@@ -30,9 +30,6 @@ class Violation:
     message: str
     fix: str | None = None
 
-
-# The package's own files, read by path: importlib.resources would cost its import on every run.
-SCHEMAS = pathlib.Path(__file__).parent / "schema"
 
 # What a newer model may have changed: members, enum values. Types, bounds and patterns change rarely.
 DRIFT_KINDS = ("unknown", "enum")
@@ -68,16 +65,6 @@ def shown(value: object, limit: int = 60) -> str:
     except ValueError:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@functools.lru_cache(maxsize=None)
-def load(operation: str) -> dict:
-    return json.loads((SCHEMAS / f"{operation}.json").read_text())
-
-
-@functools.lru_cache(maxsize=None)
-def source() -> dict:
-    return json.loads((SCHEMAS / "source.json").read_text())
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from preflight.documents import escape
+from preflight.pointers import escape
 
 # Placeholders left in a value for someone to fill in, as documentation and templates write them.
 # One list, searched in order; more patterns may be appended (compiled, each matching the placeholder

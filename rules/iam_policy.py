@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import re
 
-from preflight.documents import escape
 from preflight.findings import Severity
 from preflight import drift
 from preflight.iam import catalog
@@ -14,6 +13,7 @@ from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resou
     match_action, match_condition
 from preflight.iam.glob import has_wildcard
 from preflight.iam.policy import statement_list, statements_of
+from preflight.pointers import escape
 from preflight.registry import rule
 from preflight.validation import closest
 from preflight.values import placeholder

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from preflight.documents import escape
 from preflight.findings import Severity
+from preflight.pointers import escape
 from preflight.registry import rule
 from preflight.values import arns_in, parse_arn, placeholder, strings, unwrapped
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preflight import documents
+from preflight import documents, pointers
 from strategies import ANY_JSON
 
 
@@ -15,7 +15,7 @@ def _pointers(node, path=""):
     yield path, node, None
     if isinstance(node, dict):
         for key, value in node.items():
-            child = f"{path}/{documents.escape(key)}"
+            child = f"{path}/{pointers.escape(key)}"
             yield child, value, key
             yield from list(_pointers(value, child))[1:]
     elif isinstance(node, list):

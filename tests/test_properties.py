@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from preflight import documents, engine, validation
+from preflight import documents, engine, pointers, validation
 from preflight.operations import OPERATIONS
 from strategies import ANY_JSON, requests
 
@@ -106,7 +106,7 @@ def test_single_mutations_are_caught_and_agree_with_jsonschema(operation):
         # A mutation that the reference accepts (a long string where the model allows it) is fine;
         # one that it rejects must be reported at or below the mutated place.
         if violations:
-            where = documents.pointer(*path)
+            where = pointers.pointer(*path)
             assert any(v.pointer.startswith(where) for v in violations)
         check(mutated, operation)
 

@@ -18,37 +18,12 @@ import json
 import re
 from importlib import resources as package_files
 
-from preflight.documents import Document, escape
-from preflight.iac import DerivedDocument, derived_request
+from preflight.documents import Document
+from preflight.iac.derived import DerivedDocument, derived_request
+from preflight.pointers import escape
 from preflight.values import Unresolved
 
 GENERATED_NAME = Unresolved("(a name CloudFormation generates)")
-
-# The YAML short forms of the intrinsic functions: !Ref, !Condition and !Fn-name.
-SHORT_FORMS = ("Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join",
-               "Select", "Split", "Sub", "Transform", "And", "Equals", "If", "Not", "Or", "ToJsonString", "Length")
-
-
-def add_short_forms(loader_class) -> None:
-    """Teach a (safe) YAML loader class the short-form tags: ``!Ref x`` reads as ``{"Ref": x}``,
-    ``!GetAtt a.b`` as ``{"Fn::GetAtt": ["a", "b"]}``, ``!Sub s`` as ``{"Fn::Sub": s}``."""
-    import yaml
-
-    def construct(loader, suffix, node):
-        name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if suffix == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    for suffix in SHORT_FORMS:
-        loader_class.add_constructor(f"!{suffix}", lambda loader, node, suffix=suffix: construct(loader, suffix, node))
-
 
 class _Unknown(Exception):
     """Resolution reached something only deployment knows."""

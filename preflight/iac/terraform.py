@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 
-from preflight import validation
-from preflight.documents import Document, escape, value_at
-from preflight.iac import DerivedDocument, _resolve_ref, derived_request
+from preflight import schema
+from preflight.documents import Document
+from preflight.iac.derived import DerivedDocument, _resolve_ref, derived_request
+from preflight.pointers import escape, value_at
 from preflight.values import Unresolved
 
 AWS_PROVIDER = {"aws_sagemaker_cluster": "create-cluster"}
@@ -108,8 +109,8 @@ def _cluster_update(create: DerivedDocument, change: dict, base: str) -> Derived
     before, after = change.get("before"), f"{base}/after"
     notes = [(pointer, message) for pointer, message in create.notes
              if value_at(change["after"], pointer[len(after):]) != value_at(before, pointer[len(after):])]
-    schema = validation.load("update-cluster")
-    members = _resolve_ref(schema, schema["$defs"])["properties"]
+    update_schema = schema.load("update-cluster")
+    members = _resolve_ref(update_schema, update_schema["$defs"])["properties"]
     request = {key: value for key, value in create.data.items() if key in members}
     origins = {pointer: origin for pointer, origin in create.origins.items()
                if pointer == "" or pointer.split("/")[1] in request}

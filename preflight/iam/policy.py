@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from preflight.documents import Document, LoadError, escape
+from preflight.documents import Document, LoadError
+from preflight.pointers import escape
 
 AUTH_DETAILS_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
