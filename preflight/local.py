@@ -10,7 +10,7 @@ resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can n
 the VPC's, which requests never name and moto's network ACLs are keyed by),
 snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
-clusters keep the ImageId moto drops (preflight/local_sagemaker.py adds the cluster operations
+clusters keep the ImageId moto drops (preflight/local_sagemaker/ adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
 account and an AWS managed key are also set in moto's stores, which cannot make them. The state's
 scheduler configs and cluster extensions are made through the API, then re-keyed to the ids it

@@ -19,7 +19,7 @@ LIVE_CASES = sorted((FIXTURES / "live").glob("*.yaml"))
 @pytest.fixture(scope="module")
 def account(local_aws):
     """A fresh reader of the seeded account (its SageMaker cluster quotas are seeded too: see
-    preflight/local_sagemaker.py)."""
+    preflight/local_sagemaker/quotas.py)."""
     from preflight.aws import BotoAccount
 
     return lambda: BotoAccount(region=local_aws.region, timeout=5)
