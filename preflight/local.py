@@ -212,7 +212,11 @@ def seed(aws: LocalAws) -> None:
                                  **({"Orchestrator": {"Eks": {"ClusterArn": f"arn:aws:eks:{region}:{account}:cluster/"
                                                                           f"{cluster['eks']}"}}}
                                     if "eks" in cluster else {}))
-        sagemaker_backends[account][region].clusters[cluster["name"]]._settles_at = 0  # exists already: settled
+        seeded = sagemaker_backends[account][region].clusters[cluster["name"]]
+        seeded._settles_at = 0  # exists already: settled
+        if cluster.get("status", "InService") != "InService":  # held in that status: it never settles
+            seeded._settles_at, seeded.status = None, cluster["status"]
+            seeded.failure_message = cluster.get("failure", "")
     from preflight.local_sagemaker import rekey
 
     for config in state.get("scheduler_configs", []):  # made through the API, then given the state's id
