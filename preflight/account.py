@@ -76,6 +76,14 @@ class SecurityGroup:
 
 
 @dataclass(frozen=True)
+class InstanceType:
+    """DescribeInstanceTypes: what EC2 says of a type (named without SageMaker's ``ml.`` prefix)."""
+
+    name: str
+    efa_supported: bool
+
+
+@dataclass(frozen=True)
 class EksCluster:
     arn: str
     status: str
@@ -158,7 +166,8 @@ class Account(Protocol):
     def cluster_extension(self, cluster: str, arn: str, fresh: bool = False) -> Extension | None: ...
     def bucket_policy(self, bucket: str) -> dict | None: ...  # None: the bucket has no policy
     def small_object(self, bucket: str, key: str) -> bytes | None: ...  # None: no such object
-    def offered_zones(self, instance_type: str) -> set[str]: ...
+    def offered_zones(self, instance_type: str) -> set[str]: ...  # every zone of the region offering it
+    def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]: ...  # None: EC2 knows no such type
     def cluster_quotas(self) -> dict[str, float]: ...
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn

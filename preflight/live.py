@@ -236,6 +236,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         jobs.append((account.cluster_quotas,))
     if groups:
         jobs.append((account.security_groups, tuple(sorted(groups))))
+        if types:  # PF432: whether the groups behind those security groups use EFA
+            jobs.append((account.instance_types, tuple(sorted(types))))
     chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first
     if images:
         chains.append((images_and_snapshots, tuple(sorted(images))))

@@ -37,6 +37,8 @@ def test_live_case(path, account):
     found = Counter(f.rule for f in request_findings)
     assert found == Counter(case["expect"]), "\n".join(
         f"{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in request_findings)
+    if "severity" in case:  # error when AWS refuses or the operation certainly fails, warning when it may
+        assert {str(f.severity) for f in request_findings if f.rule == case["rule"]} == {case["severity"]}
 
 
 LIVE_RULES = [r for r in all_rules().values() if r.kind == "live"]

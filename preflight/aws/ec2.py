@@ -3,7 +3,7 @@ which zones offer an instance type."""
 
 from __future__ import annotations
 
-from preflight.account import Image, SecurityGroup, Snapshot, Subnet
+from preflight.account import Image, InstanceType, SecurityGroup, Snapshot, Subnet
 from preflight.aws.calls import Calls, flag, listed, tags, text
 
 
@@ -49,6 +49,15 @@ class Ec2:
                     for g in listed(answer, "SecurityGroups", needed=True)}
         return self._calls.batch("security-group", ids, lambda batch: self._calls.call(
             "ec2", "describe_security_groups", build, GroupIds=batch))
+
+    def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]:
+        """EC2's record of each type, by the request's name (``ml.`` prefix and all)."""
+        def build(answer):
+            return {f"ml.{t['InstanceType']}": InstanceType(text(t["InstanceType"]), flag(
+                (t.get("NetworkInfo") or {}).get("EfaSupported", False)))
+                for t in listed(answer, "InstanceTypes", needed=True)}
+        return self._calls.batch("instance-type", names, lambda batch: self._calls.call(
+            "ec2", "describe_instance_types", build, InstanceTypes=[n.removeprefix("ml.") for n in batch]))
 
     def offered_zones(self, instance_type: str) -> set[str]:
         ec2_type = instance_type.removeprefix("ml.")
