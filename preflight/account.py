@@ -65,6 +65,17 @@ class Subnet:
     vpc: str
     zone: str
     public: bool  # its route table sends 0.0.0.0/0 to an internet gateway
+    egress: bool = False  # ... or to a target a node without a public address gets out by (NAT, transit gateway)
+    route_table: str | None = None  # its own route table, else the VPC's main one
+
+
+@dataclass(frozen=True)
+class VpcEndpoint:
+    id: str
+    service: str  # the service's own name: "s3", "sts", "ecr.api"...
+    kind: str  # Gateway or Interface
+    state: str
+    route_tables: tuple[str, ...] = ()  # a gateway endpoint's
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,7 @@ class Account(Protocol):
     def object_head(self, bucket: str, key: str) -> ObjectHead: ...
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]: ...
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]: ...
+    def vpc_endpoints(self, vpc: str) -> list[VpcEndpoint]: ...
     def eks_cluster(self, name: str) -> EksCluster | None: ...
     def cluster(self, name: str, fresh: bool = False) -> ClusterState | None: ...
     def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None: ...  # None: no such cluster

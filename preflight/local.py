@@ -111,6 +111,21 @@ def seed(aws: LocalAws) -> None:
             table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
             ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
             ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["id"])
+    nat = None
+    for subnet in [s for s in state.get("subnets", []) if s.get("nat")]:  # 0.0.0.0/0 to a NAT gateway
+        if nat is None:  # one, in a public subnet when there is one
+            home = next((s["id"] for s in state["subnets"] if s.get("public")), subnet["id"])
+            address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            nat = ec2.create_nat_gateway(SubnetId=home, AllocationId=address)["NatGateway"]["NatGatewayId"]
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["id"])
+    if state.get("vpc_endpoints"):  # gateway endpoints (s3, dynamodb) on every route table of the VPC
+        tables = [t["RouteTableId"] for t in ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]]
+        for service in state["vpc_endpoints"]:
+            ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{region}.{service}",
+                                    VpcEndpointType="Gateway", RouteTableIds=tables)
     for group in state.get("security_groups", []):
         created = ec2.create_security_group(GroupName=group["name"], Description=group["name"], VpcId=vpc)["GroupId"]
         record = _rekey(ec2_store.groups[vpc], created, group["id"])

@@ -172,6 +172,48 @@ def public_subnet(ctx):
                               "use private subnets with a NAT gateway")
 
 
+@rule("PF434", "subnet-without-egress", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def subnet_without_egress(ctx):
+    """A subnet with no way to S3 for its nodes: no default route to a NAT gateway (or another egress target) and no S3 endpoint.
+
+    ## Why is this bad?
+    HyperPod nodes have no public addresses. Each downloads its lifecycle scripts from S3 when it
+    starts: in a subnet whose route table sends `0.0.0.0/0` nowhere, or only to an internet gateway,
+    and whose VPC has no S3 endpoint (a gateway endpoint on that route table, or an interface
+    endpoint), the download times out and the creation (or the new nodes) fails.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0eeeeeeeeeeeeeee5"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    HyperPod developer guide, "Setting up SageMaker HyperPod with a custom Amazon VPC" (private
+    subnets with a NAT gateway, or VPC endpoints); EC2 `DescribeRouteTables`,
+    `DescribeVpcEndpoints`; field reports of lifecycle downloads timing out.
+    """
+    subnet_ids, _, subnets, _ = _network(ctx)
+    for subnet_id, pointer in subnet_ids.items():
+        subnet = subnets.get(subnet_id)
+        if subnet is None or subnet.egress:
+            continue
+        endpoints = [e for e in ctx.account.vpc_endpoints(subnet.vpc) if e.service == "s3"
+                     and e.state.lower() == "available"]
+        if any(e.kind == "Interface" or subnet.route_table in e.route_tables for e in endpoints):
+            continue
+        where = "only to an internet gateway, which nodes without public addresses cannot use" if subnet.public \
+            else "nowhere"
+        yield ctx.finding(pointer, f"subnet {subnet_id} has no way to S3: its 0.0.0.0/0 goes {where}, and "
+                          f"{subnet.vpc} has no S3 endpoint on its route table",
+                          "route 0.0.0.0/0 to a NAT gateway, or add an S3 gateway endpoint to its route table")
+
+
 @rule("PF440", "eks-orchestrator-unusable", Severity.ERROR, kind="live", required=False)
 def eks_orchestrator_unusable(ctx):
     """The EKS cluster does not exist, is not ACTIVE, or authenticates with `CONFIG_MAP` only.
