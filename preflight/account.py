@@ -65,6 +65,17 @@ class Subnet:
     vpc: str
     zone: str
     public: bool  # its route table sends 0.0.0.0/0 to an internet gateway
+    egress: bool = False  # ... or to a target a node without a public address gets out by (NAT, transit gateway)
+    route_table: str | None = None  # its own route table, else the VPC's main one
+
+
+@dataclass(frozen=True)
+class VpcEndpoint:
+    id: str
+    service: str  # the service's own name: "s3", "sts", "ecr.api"...
+    kind: str  # Gateway or Interface
+    state: str
+    route_tables: tuple[str, ...] = ()  # a gateway endpoint's
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,14 @@ class SecurityGroup:
     vpc: str
     self_ingress: bool  # all traffic from the group itself
     self_egress: bool  # all traffic to the group itself
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """DescribeInstanceTypes: what EC2 says of a type (named without SageMaker's ``ml.`` prefix)."""
+
+    name: str
+    efa_supported: bool
 
 
 @dataclass(frozen=True)
@@ -150,6 +169,7 @@ class Account(Protocol):
     def object_head(self, bucket: str, key: str) -> ObjectHead: ...
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]: ...
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]: ...
+    def vpc_endpoints(self, vpc: str) -> list[VpcEndpoint]: ...
     def eks_cluster(self, name: str) -> EksCluster | None: ...
     def cluster(self, name: str, fresh: bool = False) -> ClusterState | None: ...
     def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None: ...  # None: no such cluster
@@ -158,7 +178,8 @@ class Account(Protocol):
     def cluster_extension(self, cluster: str, arn: str, fresh: bool = False) -> Extension | None: ...
     def bucket_policy(self, bucket: str) -> dict | None: ...  # None: the bucket has no policy
     def small_object(self, bucket: str, key: str) -> bytes | None: ...  # None: no such object
-    def offered_zones(self, instance_type: str) -> set[str]: ...
+    def offered_zones(self, instance_type: str) -> set[str]: ...  # every zone of the region offering it
+    def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]: ...  # None: EC2 knows no such type
     def cluster_quotas(self) -> dict[str, float]: ...
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn

@@ -187,6 +187,10 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if key and key.manager == "CUSTOMER":
             account.key_policy(key.arn)
 
+    def subnets_and_endpoints(ids):  # PF434: a subnet without a default route may still reach S3
+        for vpc in sorted({s.vpc for s in account.subnets(ids).values() if s and not s.egress}):
+            account.vpc_endpoints(vpc)
+
     def scheduler_config_and_cluster(identifier):  # the plan names the config's cluster
         config = account.scheduler_config(identifier)
         if config and config.cluster_arn:
@@ -236,11 +240,13 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         jobs.append((account.cluster_quotas,))
     if groups:
         jobs.append((account.security_groups, tuple(sorted(groups))))
+        if types:  # PF432: whether the groups behind those security groups use EFA
+            jobs.append((account.instance_types, tuple(sorted(types))))
     chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first
     if images:
         chains.append((images_and_snapshots, tuple(sorted(images))))
     if subnets:  # and their route tables
-        chains.append((account.subnets, tuple(sorted(subnets))))
+        chains.append((subnets_and_endpoints, tuple(sorted(subnets))))
     chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files,
                                                  scheduler_config_and_cluster)]
     scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them

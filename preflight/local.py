@@ -10,7 +10,7 @@ resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can n
 the VPC's, which requests never name and moto's network ACLs are keyed by),
 snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
-clusters keep the ImageId moto drops (preflight/local_sagemaker.py adds the cluster operations
+clusters keep the ImageId moto drops (preflight/local_sagemaker/ adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
 account and an AWS managed key are also set in moto's stores, which cannot make them. The state's
 scheduler configs and cluster extensions are made through the API, then re-keyed to the ids it
@@ -111,6 +111,21 @@ def seed(aws: LocalAws) -> None:
             table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
             ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
             ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["id"])
+    nat = None
+    for subnet in [s for s in state.get("subnets", []) if s.get("nat")]:  # 0.0.0.0/0 to a NAT gateway
+        if nat is None:  # one, in a public subnet when there is one
+            home = next((s["id"] for s in state["subnets"] if s.get("public")), subnet["id"])
+            address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            nat = ec2.create_nat_gateway(SubnetId=home, AllocationId=address)["NatGateway"]["NatGatewayId"]
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["id"])
+    if state.get("vpc_endpoints"):  # gateway endpoints (s3, dynamodb) on every route table of the VPC
+        tables = [t["RouteTableId"] for t in ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]]
+        for service in state["vpc_endpoints"]:
+            ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{region}.{service}",
+                                    VpcEndpointType="Gateway", RouteTableIds=tables)
     for group in state.get("security_groups", []):
         created = ec2.create_security_group(GroupName=group["name"], Description=group["name"], VpcId=vpc)["GroupId"]
         record = _rekey(ec2_store.groups[vpc], created, group["id"])
@@ -212,7 +227,11 @@ def seed(aws: LocalAws) -> None:
                                  **({"Orchestrator": {"Eks": {"ClusterArn": f"arn:aws:eks:{region}:{account}:cluster/"
                                                                           f"{cluster['eks']}"}}}
                                     if "eks" in cluster else {}))
-        sagemaker_backends[account][region].clusters[cluster["name"]]._settles_at = 0  # exists already: settled
+        seeded = sagemaker_backends[account][region].clusters[cluster["name"]]
+        seeded._settles_at = 0  # exists already: settled
+        if cluster.get("status", "InService") != "InService":  # held in that status: it never settles
+            seeded._settles_at, seeded.status = None, cluster["status"]
+            seeded.failure_message = cluster.get("failure", "")
     from preflight.local_sagemaker import rekey
 
     for config in state.get("scheduler_configs", []):  # made through the API, then given the state's id

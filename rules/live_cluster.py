@@ -138,6 +138,60 @@ def cluster_already_exists(ctx):
                           "choose another name, or send update-cluster")
 
 
+# The calls the service takes only on an InService cluster: the cluster's own changes and its nodes'.
+NEEDS_IN_SERVICE = ("update-cluster", "update-cluster-software", "batch-add-cluster-nodes",
+                    "batch-delete-cluster-nodes", "batch-reboot-cluster-nodes", "batch-replace-cluster-nodes",
+                    "move-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
+                    "attach-cluster-node-network-interface", "start-cluster-health-check")
+# What each status is waiting for, said in the finding.
+SETTLES = {"Creating": "its creation ends", "Updating": "its update ends", "SystemUpdating": "its software update ends",
+           "RollingBack": "its rollback ends", "Deleting": "it is gone: it is being deleted"}
+
+
+@rule("PF462", "cluster-not-in-service", Severity.ERROR, kind="live", required=True,
+      operations=NEEDS_IN_SERVICE + ("delete-cluster",))
+def cluster_not_in_service(ctx):
+    """A change to a cluster that is not `InService` (Creating, Updating, SystemUpdating, RollingBack, Deleting or Failed).
+
+    ## Why is this bad?
+    HyperPod takes an update, a software update or a node operation only on an `InService`
+    cluster: the call is refused while another change is under way, and a `Failed` cluster takes
+    no change at all (it is deleted and created again). A deletion of a cluster already being
+    deleted changes nothing (a warning: the service's answer to it is not documented).
+
+    ## Example
+    ```json
+    {"ClusterName": "busy-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 3, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}, "ThreadsPerCore": 1}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 3, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}, "ThreadsPerCore": 1}]}
+    ```
+
+    ## Source
+    SageMaker `DescribeCluster` (`ClusterStatus`); the SageMaker Developer Guide's HyperPod cluster
+    management pages (a cluster is updated when InService; a failed creation is deleted and
+    retried); field reports of updates and node deletions refused during a change.
+    """
+    name, cluster = _named_cluster(ctx)
+    if cluster is None or cluster.status == "InService":
+        return
+    member = next(m for m in CLUSTER_MEMBERS if ctx.value(f"/{m}") == name)
+    if ctx.operation == "delete-cluster":
+        if cluster.status == "Deleting":
+            yield ctx.finding(f"/{member}", f"cluster {name} is already being deleted", severity=Severity.WARNING)
+        return
+    if cluster.status == "Failed":
+        failure = f" (its failure: {cluster.failure})" if cluster.failure else ""
+        yield ctx.finding(f"/{member}", f"cluster {name} is Failed and takes no {ctx.operation}{failure}",
+                          "delete it (delete-cluster) and create it again")
+        return
+    waiting = SETTLES.get(cluster.status, "it is InService again")
+    yield ctx.finding(f"/{member}", f"cluster {name} is {cluster.status}: {ctx.operation} is refused until {waiting}",
+                      "wait until it is InService (aws sagemaker describe-cluster), then send it")
+
+
 @rule("PF451", "instance-group-missing", Severity.ERROR, kind="live", required=True,
       operations=("update-cluster-software",))
 def instance_group_missing(ctx):

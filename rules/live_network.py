@@ -84,33 +84,64 @@ def network_vpc_mismatch(ctx):
                 yield ctx.finding(pointer, f"{what} is in {vpc}, but {first_what} is in {first_vpc}")
 
 
-@rule("PF432", "security-group-without-efa-rules", Severity.WARNING, kind="live", required=False)
+def _placements(ctx) -> list[tuple[str, dict, list[str], list[str]]]:
+    """(pointer, group, its subnets, its security groups) of each instance group: its
+    OverrideVpcConfig's where it has one, else the request's VpcConfig."""
+    def ids(config, key) -> list[str]:
+        values = config.get(key) if isinstance(config, dict) else None
+        return [value for value in values if real(value)] if isinstance(values, list) else []
+
+    shared = ctx.value("/VpcConfig")
+    placed = []
+    for pointer, group in ctx.instance_groups():
+        config = group["OverrideVpcConfig"] if isinstance(group.get("OverrideVpcConfig"), dict) else shared
+        placed.append((pointer, group, ids(config, "Subnets"), ids(config, "SecurityGroupIds")))
+    return placed
+
+
+@rule("PF432", "security-group-without-efa-rules", Severity.ERROR, kind="live", required=False)
 def security_group_without_efa_rules(ctx):
-    """A security group without the self-referencing all-traffic rules (inbound and outbound) EFA needs.
+    """A security group of an EFA instance type's group without the self-referencing all-traffic rules (inbound and outbound) EFA needs.
 
     ## Why is this bad?
-    EFA traffic between nodes is dropped; distributed training hangs or falls back to slow paths.
+    HyperPod runs EFA health checks on instance types that support EFA: without an inbound and an
+    outbound rule allowing all traffic to and from the security group itself, those checks fail and
+    the nodes never join (an error). On a type without EFA the rules only matter to traffic between
+    nodes (a warning).
 
     ## Example
     ```json
-    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0fedcba9876543210"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0fedcba9876543210"], "Subnets": ["subnet-0123456789abcdef0"]}}
     ```
 
     ## Use instead
     ```json
-    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
     ```
 
     ## Source
-    HyperPod developer guide, "Setting up SageMaker HyperPod with a custom Amazon VPC"; EFA user guide.
+    HyperPod developer guide, "Setting up SageMaker HyperPod with a custom Amazon VPC"; EFA user
+    guide (the security group's self-referencing rules); EC2 `DescribeInstanceTypes`
+    (`NetworkInfo.EfaSupported`); field reports of EFA health checks failing at creation.
     """
     _, group_ids, _, groups = _network(ctx)
-    for group_id, pointer in group_ids.items():
-        group = groups.get(group_id)
-        if group and not (group.self_ingress and group.self_egress):
-            missing = " and ".join(d for d, ok in (("inbound", group.self_ingress), ("outbound", group.self_egress)) if not ok)
-            yield ctx.finding(pointer, f"security group {group_id} lacks the {missing} all-traffic rule to itself",
-                              "allow all traffic from and to the security group itself")
+    lacking = {i: groups[i] for i in group_ids if groups.get(i) and not (groups[i].self_ingress and groups[i].self_egress)}
+    if not lacking:
+        return
+    placements = _placements(ctx)
+    types = sorted({group["InstanceType"] for _, group, _, _ in placements if real(group.get("InstanceType"))})
+    known = ctx.account.instance_types(types) if types else {}
+    for group_id, group in lacking.items():
+        efa = sorted({g["InstanceGroupName"] for _, g, _, used in placements if group_id in used
+                      and known.get(g.get("InstanceType")) and known[g["InstanceType"]].efa_supported
+                      and isinstance(g.get("InstanceGroupName"), str)})
+        missing = " and ".join(d for d, ok in (("inbound", group.self_ingress), ("outbound", group.self_egress)) if not ok)
+        message = f"security group {group_id} lacks the {missing} all-traffic rule to itself"
+        fix = "allow all traffic from and to the security group itself"
+        if efa:
+            yield ctx.finding(group_ids[group_id], f"{message}, which the EFA health checks of {', '.join(efa)} need", fix)
+        else:
+            yield ctx.finding(group_ids[group_id], message, fix, severity=Severity.WARNING)
 
 
 @rule("PF433", "public-subnet", Severity.WARNING, kind="live", required=False)
@@ -139,6 +170,48 @@ def public_subnet(ctx):
         if subnets.get(subnet_id) and subnets[subnet_id].public:
             yield ctx.finding(pointer, f"subnet {subnet_id} is public (0.0.0.0/0 goes to an internet gateway)",
                               "use private subnets with a NAT gateway")
+
+
+@rule("PF434", "subnet-without-egress", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def subnet_without_egress(ctx):
+    """A subnet with no way to S3 for its nodes: no default route to a NAT gateway (or another egress target) and no S3 endpoint.
+
+    ## Why is this bad?
+    HyperPod nodes have no public addresses. Each downloads its lifecycle scripts from S3 when it
+    starts: in a subnet whose route table sends `0.0.0.0/0` nowhere, or only to an internet gateway,
+    and whose VPC has no S3 endpoint (a gateway endpoint on that route table, or an interface
+    endpoint), the download times out and the creation (or the new nodes) fails.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0eeeeeeeeeeeeeee5"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    HyperPod developer guide, "Setting up SageMaker HyperPod with a custom Amazon VPC" (private
+    subnets with a NAT gateway, or VPC endpoints); EC2 `DescribeRouteTables`,
+    `DescribeVpcEndpoints`; field reports of lifecycle downloads timing out.
+    """
+    subnet_ids, _, subnets, _ = _network(ctx)
+    for subnet_id, pointer in subnet_ids.items():
+        subnet = subnets.get(subnet_id)
+        if subnet is None or subnet.egress:
+            continue
+        endpoints = [e for e in ctx.account.vpc_endpoints(subnet.vpc) if e.service == "s3"
+                     and e.state.lower() == "available"]
+        if any(e.kind == "Interface" or subnet.route_table in e.route_tables for e in endpoints):
+            continue
+        where = "only to an internet gateway, which nodes without public addresses cannot use" if subnet.public \
+            else "nowhere"
+        yield ctx.finding(pointer, f"subnet {subnet_id} has no way to S3: its 0.0.0.0/0 goes {where}, and "
+                          f"{subnet.vpc} has no S3 endpoint on its route table",
+                          "route 0.0.0.0/0 to a NAT gateway, or add an S3 gateway endpoint to its route table")
 
 
 @rule("PF440", "eks-orchestrator-unusable", Severity.ERROR, kind="live", required=False)
@@ -180,14 +253,17 @@ def eks_orchestrator_unusable(ctx):
                           "switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config ...)")
 
 
-@rule("PF460", "instance-type-not-offered", Severity.WARNING, kind="live", required=False,
+@rule("PF460", "instance-type-not-offered", Severity.ERROR, kind="live", required=False,
       operations=("create-cluster", "update-cluster"))
 def instance_type_not_offered(ctx):
-    """An instance type that EC2 does not offer in any of the request's subnets' zones.
+    """An instance type that EC2 offers in the region, but in none of its group's subnets' zones.
 
     ## Why is this bad?
-    Being in the model's enum does not mean a type is offered in a zone; nodes then never launch
-    ("insufficient capacity"). Best effort: the EC2 offering of the type without its `ml.` prefix.
+    Being in the model's enum does not mean a type is offered in a zone: the nodes of a group
+    launch only in its subnets' zones (its `OverrideVpcConfig`'s, else the cluster's), and where the
+    type is not offered they never launch (an error). A type EC2 offers in no zone of the region
+    may be one SageMaker names otherwise (a warning: the EC2 offering is read for the type
+    without its `ml.` prefix).
 
     ## Example
     ```json
@@ -200,17 +276,24 @@ def instance_type_not_offered(ctx):
     ```
 
     ## Source
-    EC2 `DescribeInstanceTypeOfferings`; field reports.
+    EC2 `DescribeInstanceTypeOfferings`; the HyperPod developer guide's VPC setup (choose subnets in
+    zones that offer the instance type); field reports of creations failing for capacity.
     """
-    subnet_ids, _, subnets, _ = _network(ctx)
-    zones = {subnets[i].zone for i in subnet_ids if subnets.get(i)}
-    if not zones:
-        return
-    for pointer, group in ctx.instance_groups():
+    _, _, subnets, _ = _network(ctx)
+    for pointer, group, group_subnets, _ in _placements(ctx):
+        zones = {subnets[i].zone for i in group_subnets if subnets.get(i)}
         instance_type = real(group.get("InstanceType"))
-        if instance_type and not ctx.account.offered_zones(instance_type) & zones:
-            yield ctx.finding(f"{pointer}/InstanceType", f"{instance_type} is not offered in {', '.join(sorted(zones))}",
-                              "choose subnets in zones that offer it, or another type")
+        if not zones or not instance_type:
+            continue
+        offered = ctx.account.offered_zones(instance_type)
+        if not offered:
+            yield ctx.finding(f"{pointer}/InstanceType", f"EC2 offers {instance_type.removeprefix('ml.')} in no zone "
+                              f"of {ctx.account.region}", "check that SageMaker offers the type in the region",
+                              severity=Severity.WARNING)
+        elif not offered & zones:
+            yield ctx.finding(f"{pointer}/InstanceType", f"{instance_type} is not offered in "
+                              f"{', '.join(sorted(zones))} (its subnets' zones); it is in {', '.join(sorted(offered))}",
+                              "choose subnets in a zone that offers it, or another type")
 
 
 @rule("PF461", "cluster-quota-exceeded", Severity.ERROR, kind="live", required=False,

@@ -1,5 +1,5 @@
 """apply, end to end, for every operation in preflight.operations (the embedded local AWS models
-each, preflight/local_sagemaker.py): each is checked live, sent, and followed with --wait, through
+each, preflight/local_sagemaker/): each is checked live, sent, and followed with --wait, through
 the installed CLI, and its effect read back from the local AWS. The clusters are ones these tests
 create, so the seeded ml-cluster the other live tests read stays as it is. Each end-to-end test
 names the operations it covers (``covers``) and must apply each of them; together they cover

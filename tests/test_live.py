@@ -19,7 +19,7 @@ LIVE_CASES = sorted((FIXTURES / "live").glob("*.yaml"))
 @pytest.fixture(scope="module")
 def account(local_aws):
     """A fresh reader of the seeded account (its SageMaker cluster quotas are seeded too: see
-    preflight/local_sagemaker.py)."""
+    preflight/local_sagemaker/quotas.py)."""
     from preflight.aws import BotoAccount
 
     return lambda: BotoAccount(region=local_aws.region, timeout=5)
@@ -37,6 +37,8 @@ def test_live_case(path, account):
     found = Counter(f.rule for f in request_findings)
     assert found == Counter(case["expect"]), "\n".join(
         f"{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in request_findings)
+    if "severity" in case:  # error when AWS refuses or the operation certainly fails, warning when it may
+        assert {str(f.severity) for f in request_findings if f.rule == case["rule"]} == {case["severity"]}
 
 
 LIVE_RULES = [r for r in all_rules().values() if r.kind == "live"]
@@ -235,3 +237,25 @@ def test_what_an_on_create_script_needs_beside_it():
     assert files_named_by(b'#!/bin/bash\nset -e\ncp x "${DIR}/vars/provisioning_parameters.json"\n'
                           b'aws s3 cp s3://b/extra.sh extra.sh\nbash extra.sh\nbash "${DIR}/setup.sh"\n') == ([], True)
     assert files_named_by(None) == ([], False) and files_named_by(b"\xff\x00" * 64) == ([], False)
+
+
+@pytest.mark.parametrize("endpoints,fires", [(["s3"], False), (["dynamodb"], True)])
+def test_an_s3_gateway_endpoint_is_a_way_out(tmp_path, endpoints, fires):
+    """A private subnet with no default route reaches S3 through a gateway endpoint on its route
+    table (no PF434); another service's endpoint is no way to S3. Seeded in a local AWS of its own."""
+    import subprocess
+    import sys
+
+    from conftest import preflight_command
+
+    state = json.loads((FIXTURES / "account" / "hyperpod.json").read_text())
+    state.update(vpc_endpoints=endpoints, base_dir=str(FIXTURES / "account"))
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    request = json.loads(yaml.safe_load((FIXTURES / "live" / "PF434-no-route-to-s3.yaml").read_text())["request"])
+    (tmp_path / "private.create-cluster.json").write_text(json.dumps(request))
+    result = subprocess.run([sys.executable, "-m", "preflight.local", "--state", str(tmp_path / "state.json"), "--",
+                             *preflight_command(), "check", "--live", "--format", "json",
+                             str(tmp_path / "private.create-cluster.json")], capture_output=True, text=True, timeout=120)
+    rules = [f["rule"] for f in json.loads(result.stdout)["findings"]]
+    assert ("PF434" in rules) is fires, result.stdout + result.stderr
+    assert result.returncode == (1 if fires else 0), result.stdout + result.stderr

@@ -38,8 +38,9 @@ class BotoAccount:
         self.caller, self.caller_policies = self.iam.caller, self.iam.caller_policies
         self.identity_policies, self.role = self.iam.identity_policies, self.iam.role
         self.images, self.snapshots = self.ec2.images, self.ec2.snapshots
-        self.subnets, self.security_groups, self.offered_zones = (self.ec2.subnets, self.ec2.security_groups,
-                                                                   self.ec2.offered_zones)
+        self.subnets, self.security_groups, self.vpc_endpoints = (self.ec2.subnets, self.ec2.security_groups,
+                                                                  self.ec2.vpc_endpoints)
+        self.offered_zones, self.instance_types = self.ec2.offered_zones, self.ec2.instance_types
         self.key, self.key_policy = self.kms.key, self.kms.key_policy
         self.object_head, self.small_object, self.bucket_policy = (self.s3.object_head, self.s3.small_object,
                                                                    self.s3.bucket_policy)

@@ -28,7 +28,7 @@ NOT_FOUND = {
     "InvalidAMIID.NotFound", "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound",
     "InvalidSnapshotID.Malformed", "NotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket",
     "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
-    "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy",
+    "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy", "InvalidInstanceType",
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}

@@ -3,7 +3,7 @@ which zones offer an instance type."""
 
 from __future__ import annotations
 
-from preflight.account import Image, SecurityGroup, Snapshot, Subnet
+from preflight.account import Image, InstanceType, SecurityGroup, Snapshot, Subnet, VpcEndpoint
 from preflight.aws.calls import Calls, flag, listed, tags, text
 
 
@@ -35,11 +35,23 @@ class Ec2:
             if subnets is None:
                 return None
             vpcs = sorted({vpc for _, vpc, _ in subnets})
-            public = self._calls.call("ec2", "describe_route_tables", lambda a: {
-                subnet: _public(subnet, vpc, listed(a, "RouteTables", needed=True)) for subnet, vpc, _ in subnets},
+            routes = self._calls.call("ec2", "describe_route_tables", lambda a: {
+                subnet: _routes(subnet, vpc, listed(a, "RouteTables", needed=True)) for subnet, vpc, _ in subnets},
                 Filters=[{"Name": "vpc-id", "Values": vpcs}]) or {}
-            return {subnet: Subnet(subnet, vpc, zone, public.get(subnet, False)) for subnet, vpc, zone in subnets}
+            return {subnet: Subnet(subnet, vpc, zone, *routes.get(subnet, (False, False, None)))
+                    for subnet, vpc, zone in subnets}
         return self._calls.batch("subnet", ids, fetch)
+
+    def vpc_endpoints(self, vpc: str) -> list[VpcEndpoint]:
+        """The VPC's endpoints (every page), each by its service's own name (``s3``, not
+        ``com.amazonaws.us-east-1.s3``)."""
+        def page(answer):
+            return [VpcEndpoint(text(e["VpcEndpointId"]), text(e["ServiceName"]).split(".", 3)[-1],
+                                text(e["VpcEndpointType"]), text(e["State"]),
+                                tuple(text(t) for t in listed(e, "RouteTableIds")))
+                    for e in listed(answer, "VpcEndpoints", needed=True)], answer.get("NextToken")
+        return self._calls.once(("vpc-endpoints", vpc), lambda: self._calls.pages(
+            "ec2", "describe_vpc_endpoints", page, Filters=[{"Name": "vpc-id", "Values": [vpc]}]) or [])
 
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]:
         def build(answer):
@@ -49,6 +61,15 @@ class Ec2:
                     for g in listed(answer, "SecurityGroups", needed=True)}
         return self._calls.batch("security-group", ids, lambda batch: self._calls.call(
             "ec2", "describe_security_groups", build, GroupIds=batch))
+
+    def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]:
+        """EC2's record of each type, by the request's name (``ml.`` prefix and all)."""
+        def build(answer):
+            return {f"ml.{t['InstanceType']}": InstanceType(text(t["InstanceType"]), flag(
+                (t.get("NetworkInfo") or {}).get("EfaSupported", False)))
+                for t in listed(answer, "InstanceTypes", needed=True)}
+        return self._calls.batch("instance-type", names, lambda batch: self._calls.call(
+            "ec2", "describe_instance_types", build, InstanceTypes=[n.removeprefix("ml.") for n in batch]))
 
     def offered_zones(self, instance_type: str) -> set[str]:
         ec2_type = instance_type.removeprefix("ml.")
@@ -60,14 +81,19 @@ class Ec2:
         return self._calls.once(("offerings", ec2_type), compute)
 
 
-def _public(subnet: str, vpc: str, tables: list[dict]) -> bool:
-    """Whether the subnet's route table (its own, else the VPC's main one) sends 0.0.0.0/0 to an
-    internet gateway."""
+def _routes(subnet: str, vpc: str, tables: list[dict]) -> tuple[bool, bool, str | None]:
+    """(public, egress, route table) of a subnet: its own route table's default route (else the
+    VPC's main table's) goes to an internet gateway, or to another target that gives a node without
+    a public address a way out (a NAT gateway or instance, a transit gateway...); a blackhole route
+    goes nowhere."""
     explicit = [t for t in tables if any(a.get("SubnetId") == subnet for a in listed(t, "Associations"))]
     chosen = explicit or [t for t in tables if t.get("VpcId") == vpc
                           and any(a.get("Main") for a in listed(t, "Associations"))]
-    return any(str(r.get("GatewayId", "")).startswith("igw-") and r.get("DestinationCidrBlock") == "0.0.0.0/0"
-               for t in chosen for r in listed(t, "Routes"))
+    default = [r for t in chosen for r in listed(t, "Routes")
+               if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("State", "active") == "active"]
+    public = any(str(r.get("GatewayId", "")).startswith("igw-") for r in default)
+    egress = any(not str(r.get("GatewayId", "")).startswith("igw-") for r in default)
+    return public, egress, text(chosen[0]["RouteTableId"]) if chosen else None
 
 
 def _self_rule(group: dict, permissions: list[dict]) -> bool:
