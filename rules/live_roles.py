@@ -222,12 +222,14 @@ def lifecycle_unreadable_by_role(ctx):
 @rule("PF423", "provisioning-parameters-mismatch", Severity.ERROR, kind="live", required=False,
       operations=("create-cluster", "update-cluster"))
 def provisioning_parameters_mismatch(ctx):
-    """The Slurm `provisioning_parameters.json` beside the lifecycle scripts is not valid JSON, or names groups the cluster will not have.
+    """The Slurm `provisioning_parameters.json` beside the lifecycle scripts is not valid JSON, names no controller group, or names groups the cluster will not have.
 
     ## Why is this bad?
     The Slurm lifecycle scripts read it to tell the controller, login and worker nodes apart; a
     group it names that the cluster lacks, or a partition named after another instance type than
-    its group's, leaves nodes out of Slurm and the lifecycle fails.
+    its group's, leaves nodes out of Slurm and the lifecycle fails; without a `controller_group`
+    no node runs the controller. An empty `login_group` means no login nodes, which is valid. A
+    group of the request it gives no role to is a warning: its nodes run outside Slurm.
 
     ## Example
     ```json
@@ -253,6 +255,13 @@ def provisioning_parameters_mismatch(ctx):
     aws-samples/awsome-distributed-training, 1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config.
     """
     groups = {g.get("InstanceGroupName"): g.get("InstanceType") for _, g in ctx.instance_groups(("InstanceGroups",))}
+    # Per lifecycle folder, the request's groups that run its scripts and take no Slurm role from
+    # the API (SlurmConfig): the ones its provisioning_parameters.json must place.
+    placed_by_file: dict[tuple[str, str], list[str]] = {}
+    for _, group, bucket, prefix, _ in lifecycle_configs(ctx):
+        if isinstance(group.get("InstanceGroupName"), str) and "SlurmConfig" not in group:
+            key = f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS
+            placed_by_file.setdefault((bucket, key), []).append(group["InstanceGroupName"])
     if ctx.operation == "update-cluster":
         name = cluster_name(ctx)
         cluster = ctx.account.cluster(name) if name else None
@@ -276,8 +285,11 @@ def provisioning_parameters_mismatch(ctx):
         for index, worker in enumerate(workers if isinstance(workers, list) else []):
             if isinstance(worker, dict):
                 named.append((f"worker_groups[{index}]", worker.get("instance_group_name"), worker.get("partition_name")))
+        if not real(parameters.get("controller_group")):
+            yield ctx.finding(pointer, f"{where} names no controller_group: Slurm's controller never starts",
+                              "name the instance group that runs the Slurm controller")
         for member, group_name, partition in named:
-            if not isinstance(group_name, str):
+            if not isinstance(group_name, str) or not group_name:  # an empty login_group: no login nodes
                 continue
             if group_name not in groups:
                 yield ctx.finding(pointer, f"{where} {member} names group {group_name!r}, which the cluster will not have",
@@ -286,6 +298,11 @@ def provisioning_parameters_mismatch(ctx):
                     and partition != groups[group_name]:
                 yield ctx.finding(pointer, f"{where} {member} partition {partition} is not {group_name}'s instance type "
                                   f"{groups[group_name]}")
+        slurm_groups = {group_name for _, group_name, _ in named if isinstance(group_name, str)}
+        left_out = sorted(g for g in placed_by_file.get((bucket, key), []) if g not in slurm_groups)
+        if left_out:
+            yield ctx.finding(pointer, f"{where} names no role for {', '.join(left_out)}: their nodes do not join Slurm",
+                              "add them to worker_groups (or make one the login_group)", severity=Severity.WARNING)
 
 
 @rule("PF424", "lifecycle-bucket-other-region", Severity.WARNING, kind="live", required=False)
