@@ -21,6 +21,7 @@ UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch
            "move-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
            "attach-cluster-node-network-interface", "start-cluster-health-check",
            "create-cluster-scheduler-config", "create-cluster-extension") + EXTENSION_CHANGES + SCHEDULER_CONFIG_CHANGES
+CONTROLLER_CHANGES = ("batch-delete-cluster-nodes", "batch-replace-cluster-nodes", "update-cluster")
 WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 
 
@@ -57,6 +58,19 @@ def provisioning_parameters(ctx) -> list[tuple[str, str, str]]:
         key = f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS
         found.setdefault((bucket, key), f"{pointer}/LifeCycleConfig/SourceS3Uri")
     return [(pointer, bucket, key) for (bucket, key), pointer in found.items()]
+
+
+def controller_parameters(cluster) -> list[tuple[str, str]]:
+    """(bucket, key) of the provisioning_parameters.json beside each group's lifecycle scripts in
+    an existing cluster (DescribeCluster's LifeCycleConfig): where its Slurm controller is named."""
+    found = []
+    for record in cluster.groups.values():
+        uri = (record.get("LifeCycleConfig") or {}).get("SourceS3Uri") if isinstance(record, dict) else None
+        if isinstance(uri, str) and uri.startswith("s3://"):
+            bucket, _, prefix = uri[len("s3://"):].partition("/")
+            prefix = prefix.strip("/")
+            found.append((bucket, f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS))
+    return sorted(set(found))
 
 
 # The files of its own folder an OnCreate script runs (`python3 -u lifecycle_script.py`, `bash x.sh`,
@@ -187,6 +201,12 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if key and key.manager == "CUSTOMER":
             account.key_policy(key.arn)
 
+    def cluster_and_controller(name):
+        cluster = account.cluster(name)
+        if cluster and cluster.orchestrator != "Eks":
+            for bucket, key in controller_parameters(cluster):
+                attempt(account.small_object, bucket, key)
+
     def subnets_and_endpoints(ids):  # PF434: a subnet without a default route may still reach S3
         for vpc in sorted({s.vpc for s in account.subnets(ids).values() if s and not s.egress}):
             account.vpc_endpoints(vpc)
@@ -224,7 +244,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if eks:
             jobs.append((account.eks_cluster, eks[0]))
         name = cluster_name(ctx)
-        if name:  # changes need it; a create must not find it
+        if name and ctx.operation in CONTROLLER_CHANGES and (ctx.operation != "update-cluster"
+                                                             or ctx.value("/InstanceGroupsToDelete")):
+            # PF463: which group runs the Slurm controller
+            jobs.append((cluster_and_controller, name))
+        elif name:  # changes need it; a create must not find it
             jobs.append((account.cluster, name))
             if ctx.operation in UPDATES:  # the plan and the node checks
                 jobs.append((account.cluster_nodes, name))
@@ -248,7 +272,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     if subnets:  # and their route tables
         chains.append((subnets_and_endpoints, tuple(sorted(subnets))))
     chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files,
-                                                 scheduler_config_and_cluster)]
+                                                 scheduler_config_and_cluster, cluster_and_controller)]
     scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them
     jobs = [job for job in jobs if not (job[0] == account.object_head and job[1:] in scripts)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

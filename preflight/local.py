@@ -216,7 +216,8 @@ def seed(aws: LocalAws) -> None:
         groups = [{"InstanceGroupName": g["name"], "InstanceType": g.get("instance_type", "ml.c5.2xlarge"),
                    "InstanceCount": g.get("count", 1), "ThreadsPerCore": 1, "ImageId": g["image"],
                    "ExecutionRole": f"arn:aws:iam::{account}:role/HyperPodExecutionRole",
-                   "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/", "OnCreate": "on_create_noop.sh"},
+                   "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/{g.get('lifecycle', '')}",
+                                       "OnCreate": g.get("on_create", "on_create_noop.sh")},
                    **({"MinInstanceCount": g["min_count"]} if "min_count" in g else {})}
                   for g in cluster["groups"]]
         sagemaker.create_cluster(ClusterName=cluster["name"], InstanceGroups=groups,

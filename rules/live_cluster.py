@@ -7,8 +7,10 @@ operations) with the cluster as it is: DescribeCluster and ListClusterNodes (pre
 
 from __future__ import annotations
 
+import json
+
 from preflight.findings import Severity
-from preflight.live import UPDATES, cluster_name, foreign_region
+from preflight.live import UPDATES, cluster_name, controller_parameters, foreign_region
 from preflight.operations import CLUSTER_MEMBERS
 from preflight.registry import rule
 from preflight.values import real
@@ -549,3 +551,80 @@ def _moved_from_another_group(ctx, name, named):
     for pointer, node_id in named:
         if isinstance(node_id, str) and isinstance(source, str) and groups.get(node_id, source) != source:
             yield ctx.finding(pointer, f"node {node_id} is in instance group {groups[node_id]}, not {source}")
+
+
+def slurm_controller_groups(account, cluster) -> set[str]:
+    """The groups of a Slurm cluster that run its controller: the API's own SlurmConfig
+    (NodeType Controller), else the controller_group of the provisioning_parameters.json beside the
+    group's lifecycle scripts (read as live.controller_parameters names them)."""
+    if cluster.orchestrator == "Eks":
+        return set()
+    found = {name for name, record in cluster.groups.items()
+             if isinstance(record.get("SlurmConfig"), dict) and record["SlurmConfig"].get("NodeType") == "Controller"}
+    for bucket, key in controller_parameters(cluster):
+        body = account.small_object(bucket, key)
+        try:
+            parameters = json.loads(body) if body else None
+        except ValueError:  # PF423 says so when the request names it
+            continue
+        if isinstance(parameters, dict) and real(parameters.get("controller_group")):
+            found.add(parameters["controller_group"])
+    return found & set(cluster.groups)
+
+
+@rule("PF463", "slurm-controller-removed", Severity.ERROR, kind="live", required=True,
+      operations=("batch-delete-cluster-nodes", "batch-replace-cluster-nodes", "update-cluster"))
+def slurm_controller_removed(ctx):
+    """A node operation or an update that removes (or replaces) a Slurm cluster's controller node or group.
+
+    ## Why is this bad?
+    The API reference says that a Slurm cluster's controller nodes cannot be removed: a
+    BatchDeleteClusterNodes naming one, or an UpdateCluster deleting the controller's group, is
+    refused (an error). Replacing the controller node (BatchReplaceClusterNodes) destroys its
+    volumes, and Slurm's state with them; the model does not document a refusal (a warning). The
+    controller group is the one the API configures as `Controller` (`SlurmConfig.NodeType`), else
+    the `controller_group` of the `provisioning_parameters.json` beside its lifecycle scripts.
+
+    ## Example
+    ```json
+    {"ClusterName": "slurm-cluster", "NodeIds": ["i-221e1dec52464550b"]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "slurm-cluster", "NodeIds": ["i-c037e8555fbfeb30f"]}
+    ```
+
+    ## Source
+    SageMaker API reference, `BatchDeleteClusterNodes` (`NodeIds`: "you cannot remove instances
+    that are configured as Slurm controller nodes"), `BatchReplaceClusterNodes`, `ClusterSlurmConfig`;
+    SageMaker `DescribeCluster`, `ListClusterNodes`.
+    """
+    name, cluster = _named_cluster(ctx)
+    deleted = ctx.value("/InstanceGroupsToDelete") if ctx.operation == "update-cluster" else None
+    if cluster is None or ctx.operation == "update-cluster" and not (isinstance(deleted, list) and deleted):
+        return
+    controllers = slurm_controller_groups(ctx.account, cluster)
+    if not controllers:
+        return
+    if ctx.operation == "update-cluster":
+        for index, group in enumerate(deleted):
+            if group in controllers:
+                yield ctx.finding(f"/InstanceGroupsToDelete/{index}", f"{group} runs cluster {name}'s Slurm "
+                                  "controller, whose nodes cannot be removed", "keep the controller group")
+        return
+    groups = {node.id: node.group for node in _nodes(ctx, name)}
+    groups.update({node.logical_id: node.group for node in _nodes(ctx, name) if node.logical_id})
+    for member in ("NodeIds", "NodeLogicalIds"):
+        ids = ctx.value(f"/{member}")
+        for index, node_id in enumerate(ids if isinstance(ids, list) else []):
+            if groups.get(node_id) not in controllers:
+                continue
+            if ctx.operation == "batch-delete-cluster-nodes":
+                yield ctx.finding(f"/{member}/{index}", f"node {node_id} is cluster {name}'s Slurm controller "
+                                  f"({groups[node_id]}), which cannot be removed", "leave it out of the request")
+            else:
+                yield ctx.finding(f"/{member}/{index}", f"node {node_id} is cluster {name}'s Slurm controller "
+                                  f"({groups[node_id]}): replacing it destroys its volumes and Slurm's state",
+                                  "reboot it instead (batch-reboot-cluster-nodes), or back up first",
+                                  severity=Severity.WARNING)
