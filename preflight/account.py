@@ -148,6 +148,16 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class TrainingPlan:
+    """DescribeTrainingPlan: capacity reserved for a cluster's instance groups."""
+
+    arn: str
+    status: str  # Pending, Active, Scheduled, Expired or Failed
+    targets: tuple[str, ...]  # hyperpod-cluster, training-job
+    capacity: tuple[tuple[str, str, int], ...]  # (instance type, zone, instances) of each reservation
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What the answer to a send proves (see ``aws.BotoAccount.send``)."""
 
@@ -181,6 +191,7 @@ class Account(Protocol):
     def offered_zones(self, instance_type: str) -> set[str]: ...  # every zone of the region offering it
     def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]: ...  # None: EC2 knows no such type
     def cluster_quotas(self) -> dict[str, float]: ...
+    def training_plan(self, arn: str) -> TrainingPlan | None: ...
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn
     def send(self, operation: str, request: dict) -> Delivery: ...

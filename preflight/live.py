@@ -226,6 +226,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         for pointer, group in ctx.instance_groups():
             if real(group.get("InstanceType")):
                 types.add(group["InstanceType"])
+            if parse_arn(group.get("TrainingPlanArn")):  # PF464
+                jobs.append((account.training_plan, group["TrainingPlanArn"]))
             keyed = [config["VolumeKmsKeyId"] for _, config in ctx.ebs_configs(pointer, group)
                      if real(config.get("VolumeKmsKeyId"))]
             jobs += [(key_and_policy, reference) for reference in keyed]

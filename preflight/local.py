@@ -70,6 +70,7 @@ class LocalAws:
 
         local_sagemaker.install(self.settle_seconds, self.state.get("cluster_failures"))
         local_sagemaker.QUOTAS[(self.account, self.region)] = dict(self.state.get("cluster_quotas", {}))
+        local_sagemaker.PLANS[(self.account, self.region)] = list(self.state.get("training_plans", []))
         seed(self)
         return self
 

@@ -336,3 +336,76 @@ def cluster_quota_exceeded(ctx):
         elif total > quota:
             yield ctx.finding(pointer, f"{total} {instance_type} requested; the account's quota for cluster usage is "
                               f"{quota:g}", "request an increase in Service Quotas, or fewer instances")
+
+
+USABLE_PLAN = ("Active", "Scheduled")
+
+
+@rule("PF464", "training-plan-unusable", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def training_plan_unusable(ctx):
+    """A group's training plan that does not exist, is not usable, is not for HyperPod clusters, or does not cover the group's instance type, count or zone.
+
+    ## Why is this bad?
+    A group that names a training plan gets its instances only from the plan's reserved capacity:
+    a plan that does not exist, has expired or failed, reserves another instance type, fewer
+    instances, or capacity in a zone none of the group's subnets is in, leaves the group without
+    nodes (capacity errors at creation). A plan still `Pending` (not yet paid for) is a warning.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "gpus", "InstanceCount": 2, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "TrainingPlanArn": "arn:aws:sagemaker:us-east-1:444455556666:training-plan/expired-plan"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "gpus", "InstanceCount": 2, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "TrainingPlanArn": "arn:aws:sagemaker:us-east-1:444455556666:training-plan/p5-plan"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    SageMaker `DescribeTrainingPlan` (`Status`, `TargetResources`, `ReservedCapacitySummaries`);
+    SageMaker Developer Guide, training plans for HyperPod clusters (a plan's capacity is in one
+    Availability Zone: the group's subnets must include it); field reports of creations failing
+    for capacity with a training plan.
+    """
+    _, _, subnets, _ = _network(ctx)
+    for pointer, group, group_subnets, _ in _placements(ctx):
+        arn = real(group.get("TrainingPlanArn"))
+        if not arn:
+            continue
+        where = f"{pointer}/TrainingPlanArn"
+        plan = ctx.account.training_plan(arn)
+        if plan is None:
+            yield ctx.finding(where, f"training plan {arn} does not exist in {ctx.account.region}")
+            continue
+        if plan.status == "Pending":
+            yield ctx.finding(where, f"training plan {arn} is Pending (not yet active)", severity=Severity.WARNING)
+        elif plan.status not in USABLE_PLAN:
+            yield ctx.finding(where, f"training plan {arn} is {plan.status}", "buy a new plan, or remove it from the group")
+            continue
+        if plan.targets and "hyperpod-cluster" not in plan.targets:
+            yield ctx.finding(where, f"training plan {arn} reserves capacity for {', '.join(plan.targets)}, not for "
+                              "HyperPod clusters")
+            continue
+        yield from _plan_capacity(ctx, where, group, plan, {subnets[i].zone for i in group_subnets if subnets.get(i)})
+
+
+def _plan_capacity(ctx, where: str, group: dict, plan, zones: set[str]):
+    """The plan's reservations of the group's instance type: they exist, hold its count, and are in
+    one of its subnets' zones."""
+    instance_type, count = real(group.get("InstanceType")), group.get("InstanceCount")
+    if not instance_type:
+        return
+    reserved = [(zone, instances) for kind, zone, instances in plan.capacity if kind == instance_type]
+    if not reserved:
+        kinds = ", ".join(sorted({kind for kind, _, _ in plan.capacity})) or "no instance type"
+        yield ctx.finding(where, f"training plan {plan.arn} reserves {kinds}, not {instance_type}")
+        return
+    if isinstance(count, int) and not isinstance(count, bool) and count > sum(n for _, n in reserved):
+        yield ctx.finding(where, f"training plan {plan.arn} reserves {sum(n for _, n in reserved)} {instance_type}, "
+                          f"fewer than the group's {count}")
+    plan_zones = {zone for zone, _ in reserved}
+    if zones and not plan_zones & zones:
+        yield ctx.finding(where, f"training plan {plan.arn}'s capacity is in {', '.join(sorted(plan_zones))}, and "
+                          f"the group's subnets are in {', '.join(sorted(zones))}",
+                          f"give the group a subnet in {', '.join(sorted(plan_zones))} (OverrideVpcConfig)")

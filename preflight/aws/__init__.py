@@ -50,4 +50,5 @@ class BotoAccount:
                                                                  self.sagemaker.cluster_events)
         self.scheduler_config, self.cluster_extension = (self.sagemaker.scheduler_config,
                                                          self.sagemaker.cluster_extension)
+        self.training_plan = self.sagemaker.training_plan
         self.send = self.sagemaker.send

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import botocore.exceptions
 
-from preflight.account import ClusterState, Delivery, Extension, Node, SchedulerConfig
+from preflight.account import ClusterState, Delivery, Extension, Node, SchedulerConfig, TrainingPlan
 from preflight.aws.calls import THROTTLED, Calls, client_error, listed, settings_refused, text, transport_failure, whole
 
 
@@ -67,6 +67,16 @@ class SageMaker:
                              text(details["ExtensionVersion"]), text(details["Status"]), failure or None)
         return self._read(("extension", cluster, arn), lambda: self._calls.call(
             "sagemaker", "describe_cluster_extension", build, ClusterArn=cluster, ExtensionArn=arn), fresh)
+
+    def training_plan(self, arn: str) -> TrainingPlan | None:
+        """A training plan by its ARN (DescribeTrainingPlan reads it by name, the ARN's last part)."""
+        def build(answer):
+            return TrainingPlan(text(answer["TrainingPlanArn"]), text(answer["Status"]),
+                                tuple(text(t) for t in listed(answer, "TargetResources")),
+                                tuple((text(c["InstanceType"]), text(c["AvailabilityZone"]), whole(c["TotalInstanceCount"]))
+                                      for c in listed(answer, "ReservedCapacitySummaries")))
+        return self._calls.once(("training-plan", arn), lambda: self._calls.call(
+            "sagemaker", "describe_training_plan", build, TrainingPlanName=arn.rsplit("/", 1)[-1]))
 
     def send(self, operation: str, request: dict) -> Delivery:
         """Call the HyperPod operation once with the validated request, and say what the answer

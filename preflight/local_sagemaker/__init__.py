@@ -17,6 +17,7 @@ says what of the service it models):
   ListClusterSchedulerConfigs, and ``extensions``: Create/Update/Delete/DescribeClusterExtension,
   ListClusterExtensions, ListClusterExtensionVersions, both kept beside moto's clusters on its
   SageMaker backend;
+- ``training_plans``: DescribeTrainingPlan and ListTrainingPlans, from the state's plans;
 - ``quotas``: Service Quotas' ListServiceQuotas;
 - ``common``: what they share, among it how a change settles (``settle_seconds``, ``failures``).
 
@@ -26,10 +27,11 @@ ResourceLimitExceeded; what else each module leaves out, its docstring says.
 
 from __future__ import annotations
 
-from preflight.local_sagemaker import clusters, extensions, nodes, quotas, scheduler_configs
+from preflight.local_sagemaker import clusters, extensions, nodes, quotas, scheduler_configs, training_plans
 # SETTINGS and QUOTAS are set through the package (by preflight.local and the tests)
 from preflight.local_sagemaker.common import SETTINGS, backend_records
 from preflight.local_sagemaker.quotas import QUOTAS
+from preflight.local_sagemaker.training_plans import PLANS
 
 _INSTALLED = False
 
@@ -45,7 +47,7 @@ def install(settle_seconds: float = 0.0, failures: dict | None = None) -> None:
     from moto.servicequotas.responses import ServiceQuotasResponse
 
     clusters.fix_moto()
-    for module in (clusters, nodes, scheduler_configs, extensions):
+    for module in (clusters, nodes, scheduler_configs, extensions, training_plans):
         for name, handler in module.HANDLERS.items():
             setattr(SageMakerResponse, name, handler)
     ServiceQuotasResponse.list_service_quotas = quotas.list_service_quotas
