@@ -207,6 +207,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             for bucket, key in controller_parameters(cluster):
                 attempt(account.small_object, bucket, key)
 
+    def security_groups_and_types(ids, instance_types):  # PF432: EFA matters where a group lacks its rules
+        found = account.security_groups(ids)
+        if instance_types and any(g and not (g.self_ingress and g.self_egress) for g in found.values()):
+            account.instance_types(instance_types)
+
     def subnets_and_endpoints(ids):  # PF434: a subnet without a default route may still reach S3
         for vpc in sorted({s.vpc for s in account.subnets(ids).values() if s and not s.egress}):
             account.vpc_endpoints(vpc)
@@ -264,11 +269,9 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     jobs += [(account.offered_zones, t) for t in sorted(types)]
     if types:
         jobs.append((account.cluster_quotas,))
-    if groups:
-        jobs.append((account.security_groups, tuple(sorted(groups))))
-        if types:  # PF432: whether the groups behind those security groups use EFA
-            jobs.append((account.instance_types, tuple(sorted(types))))
     chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first
+    if groups:
+        chains.append((security_groups_and_types, tuple(sorted(groups)), tuple(sorted(types))))
     if images:
         chains.append((images_and_snapshots, tuple(sorted(images))))
     if subnets:  # and their route tables
