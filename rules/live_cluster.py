@@ -572,7 +572,7 @@ def slurm_controller_groups(account, cluster) -> set[str]:
     return found & set(cluster.groups)
 
 
-@rule("PF463", "slurm-controller-removed", Severity.ERROR, kind="live", required=True,
+@rule("PF463", "slurm-controller-removed", Severity.ERROR, kind="live", required=False,
       operations=("batch-delete-cluster-nodes", "batch-replace-cluster-nodes", "update-cluster"))
 def slurm_controller_removed(ctx):
     """A node operation or an update that removes (or replaces) a Slurm cluster's controller node or group.
