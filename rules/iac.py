@@ -69,3 +69,49 @@ def unset_variable(ctx):
     for problem in ctx.document.problems:
         if problem.kind == "unset-variable":
             yield ctx.finding(problem.pointer, problem.message, problem.fix, offset=problem.offset)
+
+
+@rule("PF012", "terraform-replaces-cluster", Severity.WARNING, kind="document")
+def terraform_replaces_cluster(ctx):
+    """A Terraform plan that deletes and creates a HyperPod cluster again (a replacement).
+
+    ## Why is this bad?
+    A replacement destroys the running cluster and its nodes (their volumes and whatever the jobs
+    left on them) before or after making a new one: rarely what a change to one attribute meant. The
+    plan says which attributes force it (`replace_paths`); changing a group in place, or adding a
+    group with the new value and deleting the old one, keeps the cluster.
+
+    ## Example
+    ```yaml template
+    {"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": [{"address": "aws_sagemaker_cluster.main", "type": "aws_sagemaker_cluster", "name": "main", "change": {"actions": ["delete", "create"], "before": {"cluster_name": "ml-cluster"}, "after": {"cluster_name": "ml-cluster-v2"}, "replace_paths": [["cluster_name"]]}}]}
+    ```
+
+    ## Use instead
+    ```yaml template
+    {"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": [{"address": "aws_sagemaker_cluster.main", "type": "aws_sagemaker_cluster", "name": "main", "change": {"actions": ["no-op"], "before": {"cluster_name": "ml-cluster"}, "after": {"cluster_name": "ml-cluster"}}}]}
+    ```
+
+    ## Source
+    Terraform's JSON plan format (`resource_changes[].change.actions`, `replace_paths`); the
+    `aws_sagemaker_cluster` and `awscc_sagemaker_cluster` resources, whose create-only attributes
+    force a replacement.
+    """
+    from preflight.iac.terraform import resource_types
+
+    data = ctx.request
+    changes = data.get("resource_changes") if isinstance(data, dict) and ctx.operation is None else None
+    if not isinstance(changes, list):
+        return
+    clusters = {kind for kind, operation in resource_types().items() if operation == "create-cluster"}
+    for index, change in enumerate(changes):
+        planned = change.get("change") if isinstance(change, dict) else None
+        if not (change.get("type") in clusters and isinstance(planned, dict) and isinstance(planned.get("actions"), list)
+                and {"delete", "create"} <= set(planned["actions"])):
+            continue
+        paths = planned.get("replace_paths")
+        forced = ", ".join(".".join(str(step) for step in path) for path in paths if isinstance(path, list)) \
+            if isinstance(paths, list) else ""
+        yield ctx.finding(f"/resource_changes/{index}/change/actions",
+                          f"the plan replaces {change.get('address', change['type'])}: the running cluster and its "
+                          f"nodes are destroyed" + (f" (forced by {forced})" if forced else ""),
+                          "keep the attributes that force a replacement, or plan the move to a new cluster")
