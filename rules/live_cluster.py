@@ -158,8 +158,9 @@ def cluster_not_in_service(ctx):
     ## Why is this bad?
     HyperPod takes an update, a software update or a node operation only on an `InService`
     cluster: the call is refused while another change is under way, and a `Failed` cluster takes
-    no change at all (it is deleted and created again). A deletion of a cluster already being
-    deleted changes nothing (a warning: the service's answer to it is not documented).
+    no change at all (it is deleted and created again). A deletion is refused while the cluster
+    rolls back (it is deleted once `Failed`); a deletion of a cluster already being deleted changes
+    nothing (a warning: the service's answer to it is not documented).
 
     ## Example
     ```json
@@ -181,7 +182,10 @@ def cluster_not_in_service(ctx):
         return
     member = next(m for m in CLUSTER_MEMBERS if ctx.value(f"/{m}") == name)
     if ctx.operation == "delete-cluster":
-        if cluster.status == "Deleting":
+        if cluster.status == "RollingBack":
+            yield ctx.finding(f"/{member}", f"cluster {name} is RollingBack: delete-cluster is refused until it is "
+                              "Failed", "wait until it is Failed (aws sagemaker describe-cluster), then delete it")
+        elif cluster.status == "Deleting":
             yield ctx.finding(f"/{member}", f"cluster {name} is already being deleted", severity=Severity.WARNING)
         return
     if cluster.status == "Failed":
@@ -580,9 +584,8 @@ def slurm_controller_removed(ctx):
     ## Why is this bad?
     The API reference says that a Slurm cluster's controller nodes cannot be removed: a
     BatchDeleteClusterNodes naming one, or an UpdateCluster deleting the controller's group, is
-    refused (an error). Replacing the controller node (BatchReplaceClusterNodes) destroys its
-    volumes, and Slurm's state with them; the model does not document a refusal (a warning). The
-    controller group is the one the API configures as `Controller` (`SlurmConfig.NodeType`), else
+    refused. Nor can the controller node be replaced (BatchReplaceClusterNodes, which would destroy
+    its volumes and Slurm's state with them). The controller group is the one the API configures as `Controller` (`SlurmConfig.NodeType`), else
     the `controller_group` of the `provisioning_parameters.json` beside its lifecycle scripts.
 
     ## Example
@@ -598,7 +601,7 @@ def slurm_controller_removed(ctx):
     ## Source
     SageMaker API reference, `BatchDeleteClusterNodes` (`NodeIds`: "you cannot remove instances
     that are configured as Slurm controller nodes"), `BatchReplaceClusterNodes`, `ClusterSlurmConfig`;
-    SageMaker `DescribeCluster`, `ListClusterNodes`.
+    field reports of controller replacements refused; SageMaker `DescribeCluster`, `ListClusterNodes`.
     """
     name, cluster = _named_cluster(ctx)
     deleted = ctx.value("/InstanceGroupsToDelete") if ctx.operation == "update-cluster" else None
@@ -620,11 +623,7 @@ def slurm_controller_removed(ctx):
         for index, node_id in enumerate(ids if isinstance(ids, list) else []):
             if groups.get(node_id) not in controllers:
                 continue
-            if ctx.operation == "batch-delete-cluster-nodes":
-                yield ctx.finding(f"/{member}/{index}", f"node {node_id} is cluster {name}'s Slurm controller "
-                                  f"({groups[node_id]}), which cannot be removed", "leave it out of the request")
-            else:
-                yield ctx.finding(f"/{member}/{index}", f"node {node_id} is cluster {name}'s Slurm controller "
-                                  f"({groups[node_id]}): replacing it destroys its volumes and Slurm's state",
-                                  "reboot it instead (batch-reboot-cluster-nodes), or back up first",
-                                  severity=Severity.WARNING)
+            done = "removed" if ctx.operation == "batch-delete-cluster-nodes" else "replaced"
+            yield ctx.finding(f"/{member}/{index}", f"node {node_id} is cluster {name}'s Slurm controller "
+                              f"({groups[node_id]}), which cannot be {done}", "leave it out of the request; "
+                              "a controller that misbehaves is rebooted (batch-reboot-cluster-nodes)")
