@@ -180,6 +180,7 @@ def _update(ctx, cluster, nodes) -> list[dict]:
                 change["deep_health_checks"] = checks
                 change["summary"] += f", deep health checks {', '.join(checks)} on the {_nodes(count - before, 'new ')}"
             found.append(change)
+        found += _members_changed(pointer, name, spec, existing)
         image, current = real(spec.get("ImageId")), existing.get("CurrentImageId")
         if image and current and image != current:
             touched = _nodes_of(nodes, name)
@@ -193,6 +194,49 @@ def _update(ctx, cluster, nodes) -> list[dict]:
             found.append({"action": "remove-group", "group": name, "pointer": f"/InstanceGroupsToDelete/{index}",
                           "nodes": gone, "summary": f"removes instance group {name} and its {len(gone)} nodes"})
     return found
+
+
+# Members a group's plan shows by themselves (counts, images), or that the cluster's record keeps
+# under another name; every other member the request and the record both have is compared.
+SHOWN_APART = ("InstanceGroupName", "InstanceCount", "ImageId", "MinInstanceCount")
+
+
+def _members_changed(pointer: str, name: str, spec: dict, existing: dict) -> list[dict]:
+    """Each member of an existing group the request gives another value than the cluster has
+    (DescribeCluster's record); an OverrideVpcConfig the request leaves out is one it removes."""
+    found = []
+    members = [m for m in spec if m not in SHOWN_APART and m in existing]
+    if "OverrideVpcConfig" in existing and "OverrideVpcConfig" not in spec:
+        members.append("OverrideVpcConfig")
+    for member in members:
+        given, now = spec.get(member), existing.get(member)
+        if same(given, now):
+            continue
+        found.append({"action": "change", "group": name, "member": member,
+                      "pointer": f"{pointer}/{member}" if member in spec else pointer, "from": now, "to": given,
+                      "summary": f"changes {member} of {name}: {shown(now)} -> {shown(given)}" if given is not None
+                      else f"removes {member} of {name} ({shown(now)})"})
+    return found
+
+
+def same(given, now) -> bool:
+    """Whether a request's member and the cluster's are one value (lists of names, such as subnets
+    and security groups, in any order)."""
+    return _normal(given) == _normal(now)
+
+
+def _normal(value):
+    if isinstance(value, dict):
+        return {key: _normal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_normal(item) for item in value]
+        return sorted(items) if all(isinstance(item, str) for item in items) else items
+    return value
+
+
+def shown(value) -> str:
+    """A member's value in a plan's or a finding's words: text as it is, the rest as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "), default=str)
 
 
 def _software(ctx, cluster, nodes) -> list[dict]:

@@ -12,6 +12,7 @@ import json
 from preflight.findings import Severity
 from preflight.live import UPDATES, cluster_name, controller_parameters, foreign_region
 from preflight.operations import CLUSTER_MEMBERS
+from preflight.plan import same, shown
 from preflight.registry import rule
 from preflight.values import real
 
@@ -356,10 +357,10 @@ def create_only_member_changed(ctx):
         guide = GUIDE_KEEPS if listed == "InstanceGroups" else ()
         for member in dict.fromkeys(guide + schema):
             given, now = group.get(member), existing.get(member)
-            if given is None or now is None or _same(given, now):
+            if given is None or now is None or same(given, now):
                 continue
-            change = (f"{member} of existing group {group['InstanceGroupName']} changes from {_shown(now)} "
-                      f"to {_shown(given)}")
+            change = (f"{member} of existing group {group['InstanceGroupName']} changes from {shown(now)} "
+                      f"to {shown(given)}")
             if member in guide and member in schema:
                 severity, said = Severity.ERROR, (f"{GUIDE} keeps it and CloudFormation's resource schema "
                                                   f"({date}) lists it create-only")
@@ -373,17 +374,6 @@ def create_only_member_changed(ctx):
             yield ctx.finding(f"{pointer}/{member}", f"{change}; {said}",
                               "keep it, or add a new group with the new value and delete this one",
                               severity=severity)
-
-
-def _same(given, now) -> bool:
-    if isinstance(given, dict) and isinstance(now, dict):
-        return {k: sorted(v) if isinstance(v, list) else v for k, v in given.items()} == \
-            {k: sorted(v) if isinstance(v, list) else v for k, v in now.items()}
-    return given == now
-
-
-def _shown(value) -> str:
-    return value if isinstance(value, str) else str(value)
 
 
 @rule("PF456", "scaled-below-minimum", Severity.ERROR, kind="live", required=True,
