@@ -219,7 +219,8 @@ def seed(aws: LocalAws) -> None:
                    "ExecutionRole": f"arn:aws:iam::{account}:role/HyperPodExecutionRole",
                    "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/{g.get('lifecycle', '')}",
                                        "OnCreate": g.get("on_create", "on_create_noop.sh")},
-                   **({"MinInstanceCount": g["min_count"]} if "min_count" in g else {})}
+                   **({"MinInstanceCount": g["min_count"]} if "min_count" in g else {}),
+                   **({"OverrideVpcConfig": g["override_vpc_config"]} if "override_vpc_config" in g else {})}
                   for g in cluster["groups"]]
         sagemaker.create_cluster(ClusterName=cluster["name"], InstanceGroups=groups,
                                  VpcConfig={"SecurityGroupIds": [state["security_groups"][0]["id"]],

@@ -376,6 +376,53 @@ def create_only_member_changed(ctx):
                               severity=severity)
 
 
+@rule("PF465", "override-vpc-config-changed", Severity.ERROR, kind="live", required=True,
+      operations=("update-cluster",))
+def override_vpc_config_changed(ctx):
+    """An update that adds, removes or changes the `OverrideVpcConfig` of an existing instance group.
+
+    ## Why is this bad?
+    UpdateCluster refuses it: a group keeps the subnets and security groups it was created with.
+    An update that leaves out the `OverrideVpcConfig` a group has removes it, and is refused too:
+    a request written from an older copy of the configuration fails this way. To move a group to
+    other subnets, add a new group with them and delete the old one.
+
+    ## Example
+    ```json
+    {"ClusterName": "multi-az-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}, "ThreadsPerCore": 1}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "multi-az-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}, "ThreadsPerCore": 1, "OverrideVpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}]}
+    ```
+
+    ## Source
+    Field reports of UpdateCluster refusing an instance group's `OverrideVpcConfig` change (the
+    project's domain notes); SageMaker `DescribeCluster` (each group's `OverrideVpcConfig`);
+    CloudFormation's earlier resource schemas listed it create-only.
+    """
+    name, cluster = _named_cluster(ctx)
+    if cluster is None:
+        return
+    for pointer, group in ctx.instance_groups(("InstanceGroups",)):
+        existing = cluster.groups.get(group.get("InstanceGroupName"))
+        if existing is None:
+            continue
+        given, now = group.get("OverrideVpcConfig"), existing.get("OverrideVpcConfig")
+        if same(given, now):
+            continue
+        label = group["InstanceGroupName"]
+        if given is None:
+            yield ctx.finding(pointer, f"the update leaves out {label}'s OverrideVpcConfig ({shown(now)}), which "
+                              "removes it; the service refuses that", "copy the group's OverrideVpcConfig as it is")
+        else:
+            was = f"from {shown(now)}" if now is not None else "where the group has none"
+            yield ctx.finding(f"{pointer}/OverrideVpcConfig", f"the update changes {label}'s OverrideVpcConfig {was}; "
+                              "an existing group keeps its own", "keep it, or add a new group with the new subnets "
+                              "and delete this one")
+
+
 @rule("PF456", "scaled-below-minimum", Severity.ERROR, kind="live", required=True,
       operations=("batch-delete-cluster-nodes", "update-cluster"))
 def scaled_below_minimum(ctx):

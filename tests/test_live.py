@@ -259,3 +259,12 @@ def test_an_s3_gateway_endpoint_is_a_way_out(tmp_path, endpoints, fires):
     rules = [f["rule"] for f in json.loads(result.stdout)["findings"]]
     assert ("PF434" in rules) is fires, result.stdout + result.stderr
     assert result.returncode == (1 if fires else 0), result.stdout + result.stderr
+
+
+def test_the_local_aws_refuses_an_override_vpc_config_change(local_aws):
+    """As PF465 says the service does: an update leaving out a group's OverrideVpcConfig is refused."""
+    import botocore.exceptions
+
+    request = json.loads(yaml.safe_load((FIXTURES / "live" / "PF465-override-left-out.yaml").read_text())["request"])
+    with pytest.raises(botocore.exceptions.ClientError, match="OverrideVpcConfig"):
+        local_aws.client("sagemaker").update_cluster(**request)

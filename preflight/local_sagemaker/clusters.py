@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 
 from preflight.iac import cloudformation
+from preflight.plan import same
 from preflight.local_sagemaker.common import (EVENTS, LOCK, add_nodes, backend_of, begin_change, cluster_named,
                                               require_in_service, result, settle)
 
@@ -122,6 +123,9 @@ def update_cluster(self):
                 if member in spec and spec[member] != group.get(member):
                     raise ValidationError(message=f"{member} of instance group {spec['InstanceGroupName']} "
                                                   f"cannot be changed ({group.get(member)} -> {spec[member]}).")
+            if group and not same(spec.get("OverrideVpcConfig"), group.get("OverrideVpcConfig")):  # left out: removed
+                raise ValidationError(message=f"OverrideVpcConfig of instance group {spec['InstanceGroupName']} "
+                                              "cannot be added, removed or changed.")
         remaining = (set(existing) - deleting) | {s["InstanceGroupName"] for s in specs}
         if not remaining:
             raise ValidationError(message="A cluster must keep at least one instance group.")
