@@ -110,6 +110,7 @@ class ClusterState:
     failure: str | None = None  # DescribeCluster's FailureMessage, when it gives one
     orchestrator: str | None = None  # "Eks" or "Slurm" when DescribeCluster names one
     provisioning_mode: str | None = None  # NodeProvisioningMode ("Continuous") when it gives one
+    eks_arn: str | None = None  # the EKS cluster that orchestrates it
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class Account(Protocol):
     def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]: ...  # None: EC2 knows no such type
     def cluster_quotas(self) -> dict[str, float]: ...
     def training_plan(self, arn: str) -> TrainingPlan | None: ...
+    def clusters_on_eks(self, eks_arn: str) -> dict[str, str]: ...  # HyperPod cluster name -> status
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn
     def send(self, operation: str, request: dict) -> Delivery: ...

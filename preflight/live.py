@@ -250,6 +250,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         eks = eks_name(ctx)
         if eks:
             jobs.append((account.eks_cluster, eks[0]))
+            if ctx.operation == "create-cluster":  # PF441: whether another HyperPod cluster holds it
+                jobs.append((account.clusters_on_eks, ctx.value(eks[1])))
         name = cluster_name(ctx)
         if name and ctx.operation in CONTROLLER_CHANGES and (ctx.operation != "update-cluster"
                                                              or ctx.value("/InstanceGroupsToDelete")):
@@ -277,7 +279,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     if subnets:  # and their route tables
         chains.append((subnets_and_endpoints, tuple(sorted(subnets))))
     chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files,
-                                                 scheduler_config_and_cluster, cluster_and_controller)]
+                                                 scheduler_config_and_cluster, cluster_and_controller,
+                                                 account.clusters_on_eks)]
     scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them
     jobs = [job for job in jobs if not (job[0] == account.object_head and job[1:] in scripts)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

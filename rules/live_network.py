@@ -253,6 +253,40 @@ def eks_orchestrator_unusable(ctx):
                           "switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config ...)")
 
 
+@rule("PF441", "eks-cluster-taken", Severity.ERROR, kind="live", required=False, operations=("create-cluster",))
+def eks_cluster_taken(ctx):
+    """A create on an EKS cluster that already orchestrates another HyperPod cluster (in any status, `Deleting` included).
+
+    ## Why is this bad?
+    One EKS cluster backs one HyperPod cluster: the creation fails while another cluster holds it,
+    even one still being deleted. Read from ListClusters and each cluster's DescribeCluster
+    (`Orchestrator.Eks.ClusterArn`).
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/taken-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Source
+    SageMaker Developer Guide, HyperPod with Amazon EKS (one EKS cluster per HyperPod cluster);
+    field reports of creations refused while an earlier cluster on the EKS cluster was deleted.
+    """
+    eks = eks_name(ctx)
+    if not eks:
+        return
+    taken = {name: status for name, status in ctx.account.clusters_on_eks(ctx.value(eks[1])).items()
+             if name != ctx.value("/ClusterName")}
+    if taken:
+        held = ", ".join(f"{name} ({status})" for name, status in sorted(taken.items()))
+        yield ctx.finding(eks[1], f"EKS cluster {eks[0]} already orchestrates HyperPod cluster {held}",
+                          "use another EKS cluster, or wait until that HyperPod cluster is deleted")
+
+
 @rule("PF460", "instance-type-not-offered", Severity.ERROR, kind="live", required=False,
       operations=("create-cluster", "update-cluster"))
 def instance_type_not_offered(ctx):

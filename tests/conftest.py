@@ -27,8 +27,24 @@ def run_cli():
     return run
 
 
+@pytest.fixture(scope="module")
+def local_aws(_local_aws_server):
+    """The embedded AWS, as each module finds it: the HyperPod clusters a module creates are
+    deleted when it ends (a later module's create must not meet them, as PF441 and PF454 would)."""
+    sagemaker = _local_aws_server.client("sagemaker")
+    seeded = _cluster_names(sagemaker)
+    yield _local_aws_server
+    for name in _cluster_names(sagemaker) - seeded:
+        sagemaker.delete_cluster(ClusterName=name)
+
+
+def _cluster_names(sagemaker) -> set[str]:
+    return {c["ClusterName"] for page in sagemaker.get_paginator("list_clusters").paginate()
+            for c in page["ClusterSummaries"]}
+
+
 @pytest.fixture(scope="session")
-def local_aws():
+def _local_aws_server():
     """A moto server on a free loopback port, seeded from fixtures/account/hyperpod.json; the
     standard AWS environment variables point at it for the session."""
     pytest.importorskip("moto", reason="the live tests need the test extra (moto[server])")

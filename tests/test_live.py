@@ -84,6 +84,9 @@ def test_each_resource_is_read_once_and_batched(local_aws):
     assert account.calls[("iam", "get_role")] == 1
     assert account.calls[("sts", "get_caller_identity")] == 1
     assert account.calls[("kms", "describe_key")] == 1  # one key, named the same way in both requests
+    # DescribeCluster: once for each cluster, the region's (PF441 looks for the EKS cluster's) and the requests'
+    region = {c["ClusterName"] for c in local_aws.client("sagemaker").list_clusters()["ClusterSummaries"]}
+    assert account.calls.pop(("sagemaker", "describe_cluster")) == len(region | {d.data["ClusterName"] for d, _ in requests})
     assert all(count == 1 for (service, _), count in account.calls.items() if service != "iam"), account.calls
 
 

@@ -50,5 +50,5 @@ class BotoAccount:
                                                                  self.sagemaker.cluster_events)
         self.scheduler_config, self.cluster_extension = (self.sagemaker.scheduler_config,
                                                          self.sagemaker.cluster_extension)
-        self.training_plan = self.sagemaker.training_plan
+        self.training_plan, self.clusters_on_eks = self.sagemaker.training_plan, self.sagemaker.clusters_on_eks
         self.send = self.sagemaker.send

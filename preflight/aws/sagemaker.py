@@ -6,10 +6,15 @@ and extensions; and the one call that changes anything, ``send``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import botocore.exceptions
 
 from preflight.account import ClusterState, Delivery, Extension, Node, SchedulerConfig, TrainingPlan
 from preflight.aws.calls import THROTTLED, Calls, client_error, listed, settings_refused, text, transport_failure, whole
+from preflight.lookup import LookupFailed
+
+MAX_CLUSTERS = 100  # a region's HyperPod clusters described one by one to find an EKS cluster's
 
 
 class SageMaker:
@@ -26,11 +31,29 @@ class SageMaker:
             orchestrator = answer.get("Orchestrator") or {}
             if not isinstance(orchestrator, dict):
                 raise TypeError("Orchestrator is not an object")
+            eks = orchestrator.get("Eks") if isinstance(orchestrator.get("Eks"), dict) else {}
             return ClusterState(text(answer["ClusterArn"]), text(answer["ClusterStatus"]), groups,
                                 answer.get("FailureMessage") or None, next(iter(orchestrator), None),
-                                answer.get("NodeProvisioningMode") or None)
+                                answer.get("NodeProvisioningMode") or None, eks.get("ClusterArn"))
         return self._read(("cluster", name), lambda: self._calls.call(
             "sagemaker", "describe_cluster", build, ClusterName=name), fresh)
+
+    def clusters_on_eks(self, eks_arn: str) -> dict[str, str]:
+        """Name -> status of every HyperPod cluster of the region (any status, Deleting and Failed
+        included) that the EKS cluster orchestrates: ListClusters, then each one's DescribeCluster,
+        read together. More than MAX_CLUSTERS clusters are not read one by one: a failed lookup."""
+        def page(answer):
+            return [text(c["ClusterName"]) for c in listed(answer, "ClusterSummaries", needed=True)], answer.get("NextToken")
+
+        def compute():
+            names = self._calls.pages("sagemaker", "list_clusters", page) or []
+            if len(names) > MAX_CLUSTERS:
+                raise LookupFailed("sagemaker:ListClusters", f"{len(names)} clusters, more than the {MAX_CLUSTERS} "
+                                   "read one by one to find the EKS cluster's")
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                found = dict(zip(names, pool.map(self.cluster, names)))
+            return {name: cluster.status for name, cluster in found.items() if cluster and cluster.eks_arn == eks_arn}
+        return self._calls.once(("clusters-on-eks", eks_arn), compute)
 
     def cluster_nodes(self, name: str, fresh: bool = False) -> list[Node] | None:
         """Every node of the cluster (ListClusterNodes, all pages); None when it does not exist."""
