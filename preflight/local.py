@@ -232,6 +232,14 @@ def seed(aws: LocalAws) -> None:
                                     if "eks" in cluster else {}))
         seeded = sagemaker_backends[account][region].clusters[cluster["name"]]
         seeded._settles_at = 0  # exists already: settled
+        if any("node_status" in group for group in cluster["groups"]):
+            from preflight.local_sagemaker.common import settle
+
+            settle(seeded)  # InService first, then the nodes held in a status of their own
+        for group in cluster["groups"]:  # (DeepHealthCheckInProgress)
+            for node in seeded.nodes.values() if "node_status" in group else ():
+                if node.instance_group_name == group["name"]:
+                    node.status = group["node_status"]
         if cluster.get("status", "InService") != "InService":  # held in that status: it never settles
             seeded._settles_at, seeded.status = None, cluster["status"]
             seeded.failure_message = cluster.get("failure", "")

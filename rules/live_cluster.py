@@ -159,7 +159,8 @@ def cluster_not_in_service(ctx):
     ## Why is this bad?
     HyperPod takes an update, a software update or a node operation only on an `InService`
     cluster: the call is refused while another change is under way, and a `Failed` cluster takes
-    no change at all (it is deleted and created again). A deletion is refused while the cluster
+    no change at all (it is deleted and created again). An update is refused too while deep health
+    checks run on its nodes (`DeepHealthCheckInProgress`). A deletion is refused while the cluster
     rolls back (it is deleted once `Failed`); a deletion of a cluster already being deleted changes
     nothing (a warning: the service's answer to it is not documented).
 
@@ -176,12 +177,20 @@ def cluster_not_in_service(ctx):
     ## Source
     SageMaker `DescribeCluster` (`ClusterStatus`); the SageMaker Developer Guide's HyperPod cluster
     management pages (a cluster is updated when InService; a failed creation is deleted and
-    retried); field reports of updates and node deletions refused during a change.
+    retried; "Updating SageMaker HyperPod cluster configuration": not while deep health checks run);
+    field reports of updates and node deletions refused during a change.
     """
     name, cluster = _named_cluster(ctx)
-    if cluster is None or cluster.status == "InService":
+    if cluster is None:
         return
     member = next(m for m in CLUSTER_MEMBERS if ctx.value(f"/{m}") == name)
+    if cluster.status == "InService":
+        checking = sorted(n.id for n in _nodes(ctx, name) if n.status == "DeepHealthCheckInProgress")
+        if checking and ctx.operation == "update-cluster":
+            yield ctx.finding(f"/{member}", f"cluster {name} is running deep health checks on {len(checking)} nodes "
+                              f"({', '.join(checking[:3])}{', ...' if len(checking) > 3 else ''}): update-cluster is "
+                              "refused until they end", "wait until its nodes are Running, then send it")
+        return
     if ctx.operation == "delete-cluster":
         if cluster.status == "RollingBack":
             yield ctx.finding(f"/{member}", f"cluster {name} is RollingBack: delete-cluster is refused until it is "
