@@ -219,6 +219,70 @@ def lifecycle_unreadable_by_role(ctx):
                                   severity=Severity.WARNING)
 
 
+# What the execution role of a group in the customer's VPC needs to give its nodes their network
+# interfaces (the HyperPod guide's custom-VPC permissions; the managed instance-role policy has none).
+VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+               "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
+               "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+               "ec2:DetachNetworkInterface")
+
+
+@rule("PF425", "execution-role-without-vpc-permissions", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def execution_role_without_vpc_permissions(ctx):
+    """The execution role of a group placed in a VPC (`VpcConfig` or `OverrideVpcConfig`) is not allowed the EC2 network-interface actions HyperPod needs.
+
+    ## Why is this bad?
+    HyperPod gives each node a network interface in the request's subnets with the group's
+    execution role: without `ec2:CreateNetworkInterface` and the other actions the HyperPod guide
+    lists for a custom VPC, the nodes never start ("You are not authorized to perform this
+    operation"). The AWS managed `AmazonSageMakerClusterInstanceRolePolicy` does not grant them.
+    An action the role's policies do not name is an error; one allowed only on some resources or
+    under conditions is a warning (not decided here).
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/NoKmsExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    SageMaker Developer Guide, "Setting up SageMaker HyperPod with a custom Amazon VPC" (the
+    execution role's additional EC2 permissions); field reports of creations refused for them.
+    """
+    from preflight.iam.evaluate import MAYBE, YES, Request, Resource, decide
+
+    in_vpc = isinstance(ctx.value("/VpcConfig"), dict)
+    judged = set()
+    for pointer, group in ctx.instance_groups(("InstanceGroups",)):
+        role_arn = real(group.get("ExecutionRole"))
+        placed = in_vpc or isinstance(group.get("OverrideVpcConfig"), dict)
+        if not placed or not parse_arn(role_arn) or role_arn in judged or ctx.account.role(role_arn) is None:
+            continue  # PF410 reports a missing role
+        judged.add(role_arn)
+        identity = policy_set_of(role_arn, ctx.account.identity_policies(role_arn))
+        boundary = identity.statements(boundary=True) if identity.has_boundary else None
+        missing, undecided = [], []
+        for action in VPC_ACTIONS:
+            decision = decide(identity.statements(), boundary, Request(action, Resource.any()))
+            if decision.outcome == YES:
+                continue
+            (undecided if decision.outcome == MAYBE or decision.near and not decision.denied_by else missing).append(
+                action)
+        where = f"{pointer}/ExecutionRole"
+        if missing:
+            yield ctx.finding(where, f"role {role_arn} is not allowed {', '.join(missing)}, which HyperPod needs to place "
+                              "its nodes in the VPC", "allow them on \"*\" in the role's policy")
+        if undecided:
+            yield ctx.finding(where, f"whether role {role_arn} may {', '.join(undecided)} for its nodes' network "
+                              "interfaces is not decided: allowed only on some resources or under conditions",
+                              severity=Severity.WARNING)
+
+
 @rule("PF423", "provisioning-parameters-mismatch", Severity.ERROR, kind="live", required=False,
       operations=("create-cluster", "update-cluster"))
 def provisioning_parameters_mismatch(ctx):
