@@ -105,8 +105,9 @@ def terraform_replaces_cluster(ctx):
     clusters = {kind for kind, operation in resource_types().items() if operation == "create-cluster"}
     for index, change in enumerate(changes):
         planned = change.get("change") if isinstance(change, dict) else None
-        if not (change.get("type") in clusters and isinstance(planned, dict) and isinstance(planned.get("actions"), list)
-                and {"delete", "create"} <= set(planned["actions"])):
+        actions = planned.get("actions") if isinstance(planned, dict) else None
+        if not (isinstance(actions, list) and change.get("type") in clusters and "delete" in actions
+                and "create" in actions):
             continue
         paths = planned.get("replace_paths")
         forced = ", ".join(".".join(str(step) for step in path) for path in paths if isinstance(path, list)) \

@@ -151,6 +151,7 @@ def test_aws_provider_blocks_and_tag_maps():
     assert {(f.rule, f.pointer) for f in findings} == {
         ("PF124", "/resource_changes/0/change/after/instance_group/0/lifecycle_config/0/source_s3_uri"),
         ("PF120", "/resource_changes/0/change/after/vpc_config/0/security_group_ids/0"),
+        ("PF012", "/resource_changes/0/change/actions"),  # the plan replaces the cluster (delete, then create)
     }
 
 
