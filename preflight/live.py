@@ -252,6 +252,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             jobs.append((account.eks_cluster, eks[0]))
             if ctx.operation == "create-cluster":  # PF441: whether another HyperPod cluster holds it
                 jobs.append((account.clusters_on_eks, ctx.value(eks[1])))
+        if ctx.operation == "create-cluster":  # PF330: whether the creation must make the service-linked role
+            jobs.append((account.service_linked_role_exists,))
         name = cluster_name(ctx)
         if name and ctx.operation in CONTROLLER_CHANGES and (ctx.operation != "update-cluster"
                                                              or ctx.value("/InstanceGroupsToDelete")):

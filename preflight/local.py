@@ -179,7 +179,8 @@ def seed(aws: LocalAws) -> None:
     for role in state.get("roles", []):
         document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
             "Service": trust.get(role["trusts"], role["trusts"])}, "Action": "sts:AssumeRole"}]}
-        iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument=json.dumps(document))
+        iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument=json.dumps(document),
+                        Path=role.get("path", "/"))  # a service-linked role's path names its service
         for index, policy_file in enumerate(role.get("policies", [])):
             iam.put_role_policy(RoleName=role["name"], PolicyName=f"{role['name']}-{index}",
                                 PolicyDocument=(base_dir / policy_file).read_text())

@@ -21,7 +21,8 @@ def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
     if "decisions" not in ctx._cache:
         principal = parse_arn(ctx.policies.principal)
         needs = requirements.derive(ctx, catalog.load(), principal.account if principal else None,
-                                    _key_resolver(ctx.account) if ctx.account else None)
+                                    _key_resolver(ctx.account) if ctx.account else None,
+                                    _linked_role_exists(ctx.account) if ctx.account else None)
         identity = ctx.policies.statements()
         boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
         caller, caller_absent = principal_context(ctx.policies.principal, ctx.policies.principal_tags)
@@ -43,6 +44,16 @@ def _key_resolver(account):
             return None
         return key.arn if key else False
     return resolve
+
+
+def _linked_role_exists(account) -> bool | None:
+    """Whether HyperPod's service-linked role exists in the account (None: not known)."""
+    from preflight.lookup import LookupFailed
+
+    try:
+        return account.service_linked_role_exists()
+    except LookupFailed:
+        return None
 
 
 def _needed(need) -> str:

@@ -81,7 +81,7 @@ def test_each_resource_is_read_once_and_batched(local_aws):
     engine.run(requests, account=account)
     assert account.calls[("ec2", "describe_images")] == 1
     assert account.calls[("ec2", "describe_snapshots")] == 1
-    assert account.calls[("iam", "get_role")] == 1
+    assert account.calls[("iam", "get_role")] == 2  # the execution role, and HyperPod's service-linked role
     assert account.calls[("sts", "get_caller_identity")] == 1
     assert account.calls[("kms", "describe_key")] == 1  # one key, named the same way in both requests
     # DescribeCluster: once for each cluster, the region's (PF441 looks for the EKS cluster's) and the requests'
@@ -271,3 +271,31 @@ def test_the_local_aws_refuses_an_override_vpc_config_change(local_aws):
     request = json.loads(yaml.safe_load((FIXTURES / "live" / "PF465-override-left-out.yaml").read_text())["request"])
     with pytest.raises(botocore.exceptions.ClientError, match="OverrideVpcConfig"):
         local_aws.client("sagemaker").update_cluster(**request)
+
+
+@pytest.mark.parametrize("linked_role", [True, False])
+def test_a_caller_who_may_not_create_the_service_linked_role(tmp_path, linked_role):
+    """Without HyperPod's service-linked role in the account, a create makes it: a caller who may
+    not is refused (PF330, an error). With the role there, nothing is needed. Offline it is a
+    warning (iam-access/PF330-service-linked-role-not-allowed). Each in a local AWS of its own."""
+    import subprocess
+    import sys
+
+    from conftest import preflight_command
+
+    case = yaml.safe_load((FIXTURES / "cases" / "iam-access" / "PF330-service-linked-role-not-allowed.yaml").read_text())
+    (tmp_path / "caller.json").write_text(case["policies"][0])
+    request = json.loads((FIXTURES / "seed" / "corrected" / "01-standard.create-cluster.json").read_text())
+    request.update(ClusterName="first-cluster")
+    del request["Orchestrator"]  # a Slurm cluster: no EKS cluster to share
+    (tmp_path / "first.create-cluster.json").write_text(json.dumps(request))
+    state = json.loads((FIXTURES / "account" / "hyperpod.json").read_text())
+    state["roles"] = [r for r in state["roles"] if linked_role or not r["name"].startswith("AWSServiceRole")]
+    state["base_dir"] = str(FIXTURES / "account")
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    result = subprocess.run([sys.executable, "-m", "preflight.local", "--state", str(tmp_path / "state.json"), "--",
+                             *preflight_command(), "check", "--live", "--format", "json", "--policy",
+                             str(tmp_path / "caller.json"), str(tmp_path / "first.create-cluster.json")],
+                            capture_output=True, text=True, timeout=120)
+    linked = [f for f in json.loads(result.stdout)["findings"] if "iam:CreateServiceLinkedRole" in f["message"]]
+    assert [f["severity"] for f in linked] == ([] if linked_role else ["error"]), result.stdout + result.stderr

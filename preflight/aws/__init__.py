@@ -37,6 +37,7 @@ class BotoAccount:
         # preflight.account.Account, fact by fact
         self.caller, self.caller_policies = self.iam.caller, self.iam.caller_policies
         self.identity_policies, self.role = self.iam.identity_policies, self.iam.role
+        self.service_linked_role_exists = self.iam.service_linked_role_exists
         self.images, self.snapshots = self.ec2.images, self.ec2.snapshots
         self.subnets, self.security_groups, self.vpc_endpoints = (self.ec2.subnets, self.ec2.security_groups,
                                                                   self.ec2.vpc_endpoints)

@@ -10,6 +10,7 @@ from preflight.aws.calls import Calls, document, listed, tags, text
 from preflight.aws.sts import Sts
 from preflight.lookup import LookupFailed
 
+HYPERPOD_LINKED_ROLE = "AWSServiceRoleForSageMakerHyperPod"
 LISTED_POLICIES = 100  # one ListPolicies page (IAM's default size): ~40 KiB, ~8 ms to parse; 1000: ~390 KiB, ~140 ms
 
 
@@ -38,6 +39,10 @@ class Iam:
         """The principal's policies in the shape of get-account-authorization-details."""
         return self._calls.once(("policies", principal_arn),
                                 lambda: self._authorization_details(*principal(principal_arn), principal_arn))
+
+    def service_linked_role_exists(self) -> bool:
+        """Whether the account has HyperPod's service-linked role (made by its first cluster)."""
+        return self.role_named(HYPERPOD_LINKED_ROLE) is not None
 
     def role(self, arn: str) -> Role | None:
         role = self.role_named(arn.rsplit("/", 1)[-1])

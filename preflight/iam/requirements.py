@@ -70,10 +70,12 @@ def _cluster(reference, partition: str, region: str | None, account: str | None)
     return Resource.new_cluster(partition, region, account)  # the ARN ends with an id, not the name
 
 
-def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) -> list[Requirement]:
+def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
+           linked_role_exists: bool | None = None) -> list[Requirement]:
     """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's,
     if known; ``resolve_key(reference)`` gives a key's ARN, False for a key known not to exist, or
-    None when it cannot tell (live checks resolve aliases and key ids this way)."""
+    None when it cannot tell (live checks resolve aliases and key ids this way);
+    ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known)."""
     request, operation = ctx.request, ctx.operation
     if not isinstance(request, dict):
         return []
@@ -198,12 +200,15 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None) 
             Request("sagemaker:AddTags", cluster, {**tag_context, "sagemaker:taggingaction": (api,)}, tag_absent),
             "/Tags", f"the request tags the cluster ({', '.join(tags)})", f"{SAR}, {action} dependent actions"))
 
-    if "iam:CreateServiceLinkedRole" in dependents:
+    if "iam:CreateServiceLinkedRole" in dependents and linked_role_exists is not True:
+        # Certain when the account is read and has no such role; else it may exist already.
         needs.append(Requirement(
             Request("iam:CreateServiceLinkedRole",
                     Resource(partition, "iam", "", account, "role/aws-service-role/", open_tail=True)),
-            "", "the first cluster of an account creates SageMaker's service-linked role",
-            f"{SEED}; {SAR}, {action} dependent actions", Severity.WARNING))
+            "", "the account has no HyperPod service-linked role, which the cluster's creation makes"
+            if linked_role_exists is False else "the first cluster of an account creates SageMaker's service-linked role",
+            f"{SEED}; {SAR}, {action} dependent actions",
+            Severity.ERROR if linked_role_exists is False else Severity.WARNING))
 
     # Keys named for volume encryption: advisory, the execution role's grants are what HyperPod uses.
     keys: dict[str, str] = {}
