@@ -1,4 +1,4 @@
-"""The one call path every reader goes through: settings checked before boto3 sees them, clients
+"""The one call path every reader goes through: settings checked before botocore sees them, clients
 made on first use, each call guarded so that whatever goes wrong becomes ``LookupFailed`` naming
 the call, each distinct read memoised (safe under the concurrent prefetch), batches, and pages
 followed to their end or not at all. The readers (one module per service) own what they call and
@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-import boto3
 import botocore.config
 import botocore.exceptions
 import botocore.parsers
@@ -103,7 +102,7 @@ def without_userinfo(text: str) -> str:
 
 
 def _settings(region: str | None) -> tuple[str | None, int]:
-    """The region as given (and where from) and AWS_MAX_ATTEMPTS, checked before boto3 sees them."""
+    """The region as given (and where from) and AWS_MAX_ATTEMPTS, checked before botocore sees them."""
     given = [(region, "--region"), (os.environ.get("AWS_REGION"), "AWS_REGION"),
              (os.environ.get("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION")]
     region, source = next(((value, where) for value, where in given if value), (None, None))
@@ -120,14 +119,16 @@ def _settings(region: str | None) -> tuple[str | None, int]:
     return region, int(attempts)
 
 
-_LOADER = None
+_LOADER = None  # the process's model loader, made with its first account
 
 
-def _botocore_session():
+def _session(profile: str | None, region: str | None):
     """A botocore session whose service models are loaded once per process (a run makes one
     account; the tests and bench/ make many)."""
     global _LOADER
-    session = botocore.session.Session()
+    session = botocore.session.Session(profile=profile)
+    if region:
+        session.set_config_variable("region", region)
     if _LOADER is None:
         _LOADER = session.get_component("data_loader")
     else:
@@ -141,15 +142,15 @@ class Calls:
     def __init__(self, profile: str | None, region: str | None, timeout: float):
         region, attempts = _settings(region)
         try:
-            # AWS_REGION is the standard variable too (the SDKs read it; this boto3 reads AWS_DEFAULT_REGION).
-            session = boto3.session.Session(profile_name=profile, region_name=region, botocore_session=_botocore_session())
-        except botocore.exceptions.ProfileNotFound as err:
-            raise ConfigurationError(str(err)) from None
-        if not session.region_name:
+            # AWS_REGION is the standard variable too (the SDKs read it; this botocore reads AWS_DEFAULT_REGION).
+            session = _session(profile, region)
+            self.region = session.get_config_variable("region")
+        except botocore.exceptions.BotoCoreError as err:  # an unknown profile, an unreadable config file
+            raise ConfigurationError(settings_refused(err)) from None
+        if not self.region:
             raise ConfigurationError("no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
-        if not REGION.fullmatch(session.region_name):
-            raise ConfigurationError(f"the profile's region {session.region_name!r} is not an AWS region name")
-        self.region = session.region_name
+        if not REGION.fullmatch(self.region):
+            raise ConfigurationError(f"the profile's region {self.region!r} is not an AWS region name")
         self._session = session
         self._configs = {
             "lookup": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
@@ -174,7 +175,7 @@ class Calls:
         check never makes the sender. One at a time: sessions are not thread-safe, clients are."""
         with self._client_lock:
             if (service, purpose) not in self._clients:
-                self._clients[service, purpose] = self._session.client(service, config=self._configs[purpose])
+                self._clients[service, purpose] = self._session.create_client(service, config=self._configs[purpose])
             return self._clients[service, purpose]
 
     def call(self, service: str, operation: str, build=None, **params):
