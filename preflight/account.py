@@ -1,5 +1,5 @@
 """What the live rules may know of an AWS account: small read-only records and the facade they
-come through. Nothing here imports boto3; ``preflight.aws.BotoAccount`` is the implementation.
+come through. Nothing here imports botocore; ``preflight.aws.BotoAccount`` is the implementation.
 
 A lookup returns the record, or None when AWS says the resource does not exist (a verified fact).
 Anything else that keeps it from answering (no credentials, AccessDenied, throttling past the

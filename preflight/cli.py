@@ -191,7 +191,7 @@ def _run(options: Options, config):
         values.add_placeholder_patterns(config.placeholder_patterns)
     account = None
     if options.live:
-        from preflight import aws  # boto3 is imported only for --live and apply
+        from preflight import aws  # botocore is imported only for --live and apply
 
         try:
             account = aws.BotoAccount(profile=options.profile, region=options.region or config.region,

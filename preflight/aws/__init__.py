@@ -1,4 +1,4 @@
-"""The only package that talks to AWS (boto3, imported only when --live or apply asks).
+"""The only package that talks to AWS (botocore, imported only when --live or apply asks).
 
 ``BotoAccount`` is the account facade the live rules, the plan and the send path use
 (``preflight.account.Account``): it reads, and never writes, except for the one ``send``. Behind

@@ -1,21 +1,24 @@
-"""The one call path every reader goes through: settings checked before boto3 sees them, clients
-made on first use, each call guarded so that whatever goes wrong becomes ``LookupFailed`` naming
-the call, each distinct read memoised (safe under the concurrent prefetch), batches, and pages
-followed to their end or not at all. The readers (one module per service) own what they call and
-how an answer becomes a record; this module owns how a call can fail.
+"""The one call path every reader goes through: settings checked before botocore sees them, clients
+made on first use (from compact service models when they were cut from the installed botocore),
+each call guarded so that whatever goes wrong becomes ``LookupFailed`` naming the call, each
+distinct read memoised (safe under the concurrent prefetch), batches, and pages followed to their
+end or not at all. The readers (one module per service) own what they call and how an answer
+becomes a record; this module owns how a call can fail.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import pathlib
 import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-import boto3
+import botocore
 import botocore.config
 import botocore.exceptions
 import botocore.parsers
@@ -35,6 +38,9 @@ DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Unr
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
              "SlowDown", "RequestThrottled"}
 MAX_PAGES = 100  # an endpoint that keeps answering with a token is not followed forever
+# botocore's models of the services preflight calls, with only the operations it calls
+# (scripts/generate_models.py).
+MODELS = pathlib.Path(__file__).with_name("models")
 
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
@@ -103,7 +109,7 @@ def without_userinfo(text: str) -> str:
 
 
 def _settings(region: str | None) -> tuple[str | None, int]:
-    """The region as given (and where from) and AWS_MAX_ATTEMPTS, checked before boto3 sees them."""
+    """The region as given (and where from) and AWS_MAX_ATTEMPTS, checked before botocore sees them."""
     given = [(region, "--region"), (os.environ.get("AWS_REGION"), "AWS_REGION"),
              (os.environ.get("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION")]
     region, source = next(((value, where) for value, where in given if value), (None, None))
@@ -120,19 +126,33 @@ def _settings(region: str | None) -> tuple[str | None, int]:
     return region, int(attempts)
 
 
-_LOADER = None
+_LOADER = None  # the process's model loader, made with its first account
 
 
-def _botocore_session():
+def _session(profile: str | None, region: str | None):
     """A botocore session whose service models are loaded once per process (a run makes one
     account; the tests and bench/ make many)."""
     global _LOADER
-    session = botocore.session.Session()
+    session = botocore.session.Session(profile=profile)
+    if region:
+        session.set_config_variable("region", region)
     if _LOADER is None:
-        _LOADER = session.get_component("data_loader")
+        _LOADER = _loader(session)
     else:
         session.register_component("data_loader", _LOADER)
     return session
+
+
+def _loader(session):
+    """The session's model loader, the compact models first when they were cut from the installed
+    botocore release. With any other release its own models serve: a request validated against a
+    newer installed model (drift.py) is sent with that model, and an older botocore never reads a
+    newer model. Botocore's loader takes the newest API version found on any of its paths."""
+    loader = session.get_component("data_loader")
+    if json.loads((MODELS / "source.json").read_text())["botocore"] == botocore.__version__:
+        paths = loader.search_paths  # before botocore's own, after any the user gives (AWS_DATA_PATH)
+        paths.insert(paths.index(loader.BUILTIN_DATA_PATH), str(MODELS))
+    return loader
 
 
 class Calls:
@@ -140,16 +160,17 @@ class Calls:
 
     def __init__(self, profile: str | None, region: str | None, timeout: float):
         region, attempts = _settings(region)
+        first = _LOADER is None
         try:
-            # AWS_REGION is the standard variable too (the SDKs read it; this boto3 reads AWS_DEFAULT_REGION).
-            session = boto3.session.Session(profile_name=profile, region_name=region, botocore_session=_botocore_session())
-        except botocore.exceptions.ProfileNotFound as err:
-            raise ConfigurationError(str(err)) from None
-        if not session.region_name:
+            # AWS_REGION is the standard variable too (the SDKs read it; this botocore reads AWS_DEFAULT_REGION).
+            session = _session(profile, region)
+            self.region = session.get_config_variable("region")
+        except botocore.exceptions.BotoCoreError as err:  # an unknown profile, an unreadable config file
+            raise ConfigurationError(settings_refused(err)) from None
+        if not self.region:
             raise ConfigurationError("no AWS region: pass --region, or set AWS_REGION or AWS_DEFAULT_REGION")
-        if not REGION.fullmatch(session.region_name):
-            raise ConfigurationError(f"the profile's region {session.region_name!r} is not an AWS region name")
-        self.region = session.region_name
+        if not REGION.fullmatch(self.region):
+            raise ConfigurationError(f"the profile's region {self.region!r} is not an AWS region name")
         self._session = session
         self._configs = {
             "lookup": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
@@ -163,18 +184,24 @@ class Calls:
             self.client("sts")  # now: a setting botocore refuses is a usage error before anything is checked
         except (ValueError, botocore.exceptions.BotoCoreError) as err:
             raise ConfigurationError(settings_refused(err)) from None
+        if first:
+            # botocore's modules and endpoint data, loaded now, live as long as the process: out of
+            # the collector's reach, the clients and answers that follow do not make it walk them
+            # again and again (that walking was about a third of a live run's CPU).
+            gc.freeze()
         self.counted: Counter = Counter()  # (service, operation) -> calls made, for tests and bench/
         self._memo: dict = {}
         self._locks: dict = {}
         self._guard = threading.Lock()
 
     def client(self, service: str, purpose: str = "lookup"):
-        """The service's client, made on first use: making one costs 10 to 200 ms of CPU (EC2's
-        model is the largest), so the others are made while the first calls are in flight, and a
-        check never makes the sender. One at a time: sessions are not thread-safe, clients are."""
+        """The service's client, made on first use: making one costs 2 to 15 ms of CPU from the
+        compact models (100 to 250 for EC2's whole model), so the others are made while the first
+        calls are in flight, and a check never makes the sender. One at a time: sessions are not
+        thread-safe, clients are."""
         with self._client_lock:
             if (service, purpose) not in self._clients:
-                self._clients[service, purpose] = self._session.client(service, config=self._configs[purpose])
+                self._clients[service, purpose] = self._session.create_client(service, config=self._configs[purpose])
             return self._clients[service, purpose]
 
     def call(self, service: str, operation: str, build=None, **params):

@@ -12,6 +12,10 @@ from preflight.lookup import LookupFailed
 
 HYPERPOD_LINKED_ROLE = "AWSServiceRoleForSageMakerHyperPod"
 LISTED_POLICIES = 100  # one ListPolicies page (IAM's default size): ~40 KiB, ~8 ms to parse; 1000: ~390 KiB, ~140 ms
+# A principal's own policies, by its kind: (inline names, attached policies, an inline document),
+# each named whole (scripts/generate_models.py reads the operations from this source).
+OWN_POLICY_CALLS = {"role": ("list_role_policies", "list_attached_role_policies", "get_role_policy"),
+                    "user": ("list_user_policies", "list_attached_user_policies", "get_user_policy")}
 
 
 class Iam:
@@ -127,8 +131,9 @@ class Iam:
                 record = pool.submit(call, "iam", "get_user", user_record, **who)
                 groups = pool.submit(call, "iam", "list_groups_for_user", lambda a: [
                     text(g["GroupName"]) for g in listed(a, "Groups", needed=True)], **who)
-            own_inline = pool.submit(call, "iam", f"list_{kind}_policies", names, **who)
-            own_attached = pool.submit(call, "iam", f"list_attached_{kind}_policies", attached, **who)
+            list_inline, list_attached, get_inline = OWN_POLICY_CALLS[kind]
+            own_inline = pool.submit(call, "iam", list_inline, names, **who)
+            own_attached = pool.submit(call, "iam", list_attached, attached, **who)
 
             managed: dict = {}
 
@@ -149,7 +154,7 @@ class Iam:
                            for g in group_names]
             boundary, principal_tags = record.result()
             read_managed([boundary] if boundary else [])
-            inline_list = read_inline(own_inline.result(), f"get_{kind}_policy", **who)
+            inline_list = read_inline(own_inline.result(), get_inline, **who)
             group_reads = [(g, read_inline(inline.result(), "get_group_policy", GroupName=g),
                             read_managed(attached_to.result())) for g, inline, attached_to in group_lists]
 
