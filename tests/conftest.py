@@ -27,14 +27,18 @@ def run_cli():
     return run
 
 
-@pytest.fixture(scope="module")
-def local_aws(_local_aws_server):
-    """The embedded AWS, as each module finds it: the HyperPod clusters a module creates are
-    deleted when it ends (a later module's create must not meet them, as PF441 and PF454 would)."""
-    sagemaker = _local_aws_server.client("sagemaker")
-    seeded = _cluster_names(sagemaker)
-    yield _local_aws_server
-    for name in _cluster_names(sagemaker) - seeded:
+@pytest.fixture(autouse=True)
+def _clusters_as_found(request):
+    """A test that uses the embedded AWS leaves its HyperPod clusters as it found them: the clusters
+    it creates are deleted when it ends, so that a later create on the same EKS cluster, or under the
+    same name, does not meet them (PF441, PF454)."""
+    if "local_aws" not in request.fixturenames:
+        yield
+        return
+    sagemaker = request.getfixturevalue("local_aws").client("sagemaker")
+    found = _cluster_names(sagemaker)
+    yield
+    for name in _cluster_names(sagemaker) - found:
         sagemaker.delete_cluster(ClusterName=name)
 
 
@@ -44,7 +48,7 @@ def _cluster_names(sagemaker) -> set[str]:
 
 
 @pytest.fixture(scope="session")
-def _local_aws_server():
+def local_aws():
     """A moto server on a free loopback port, seeded from fixtures/account/hyperpod.json; the
     standard AWS environment variables point at it for the session."""
     pytest.importorskip("moto", reason="the live tests need the test extra (moto[server])")

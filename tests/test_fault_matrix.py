@@ -72,6 +72,9 @@ def _apply(local_aws, proxy, tmp_path, name: str, *options: str) -> tuple[int, s
     result = CliRunner().invoke(app, ["apply", "--timeout", str(TIMEOUT), *options, str(path)], env=env)
     escaped = result.exception if not isinstance(result.exception, SystemExit) else None
     assert escaped is None and result.exit_code in (0, 1, 3), f"{result.exit_code}: {result.output}\n{escaped!r}"
+    sagemaker = local_aws.client("sagemaker")  # a sent create leaves its EKS cluster to the next one (PF441)
+    if name in {c["ClusterName"] for c in sagemaker.list_clusters()["ClusterSummaries"]}:
+        sagemaker.delete_cluster(ClusterName=name)
     return result.exit_code, result.output
 
 
