@@ -1,8 +1,8 @@
 """The action catalog generated from the Service Authorization Reference (scripts/generate_catalog.py).
 
 The file is a header line (sources, the data's date, each service's byte range) and one JSON line
-per service; a service is decoded on first use, so a check pays only for the services its
-policies name.
+per service; a service is read and decoded on first use, so a check pays only for the services
+its policies name.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ class Service:
 
 
 class Catalog:
-    def __init__(self, blob: bytes):
-        end = blob.index(b"\n")
-        header = json.loads(blob[:end])
+    def __init__(self, path: pathlib.Path):
+        with open(path, "rb") as handle:
+            head = handle.readline()
+        header = json.loads(head)
         self._index: dict[str, list[int]] = header.pop("services")
         self._meta = header
-        self._blob, self._base = blob, end + 1
+        self._path, self._base = path, len(head)
         self._services: dict[str, Service] = {}
 
     def metadata(self) -> dict:
@@ -54,13 +55,18 @@ class Catalog:
         if prefix not in self._services:
             if prefix not in self._index:
                 return None
-            start, length = self._index[prefix]
-            data = json.loads(self._blob[self._base + start:self._base + start + length])
+            data = json.loads(self._line(*self._index[prefix]))
             self._services[prefix] = Service(
                 prefix, data["name"], data["actions"], data["resources"], data["resource_keys"],
                 data["conditions"], frozenset(data.get("older_source_only", ())),
                 {name.lower(): name for name in data["actions"]})
         return self._services[prefix]
+
+    def _line(self, start: int, length: int) -> bytes:
+        """One service's line: read alone, so a check reads the few services it needs, not the file."""
+        with open(self._path, "rb") as handle:
+            handle.seek(self._base + start)
+            return handle.read(length)
 
     def _entry(self, action: str) -> tuple[Service | None, list]:
         prefix, _, name = action.partition(":")
@@ -155,11 +161,18 @@ def _key_regex(template: str) -> re.Pattern:
 
 
 def key_matches(template: str, key: str) -> bool:
-    """Whether a condition key as written matches a reference key (``s3:ResourceTag/${TagKey}``)."""
-    return template.lower() == key.lower() or bool(_key_regex(template).fullmatch(key))
+    """Whether a condition key as written matches a reference key (``s3:ResourceTag/${TagKey}``).
+    A template without a placeholder is its own text: between ASCII strings, what re.I matches is
+    what lower() equates, so the hundred keys of a service compile no regex (re.I also matches the
+    Kelvin sign to k and the long s to s: keys with such letters take the regex)."""
+    if template.lower() == key.lower():
+        return True
+    if "$" not in template and "<" not in template and template.isascii() and key.isascii():
+        return False
+    return bool(_key_regex(template).fullmatch(key))
 
 
 @functools.lru_cache(maxsize=None)
 def load() -> Catalog:
     # Read by path: importlib.resources would cost its import on every run.
-    return Catalog((pathlib.Path(__file__).parent / "catalog.jsonl").read_bytes())
+    return Catalog(pathlib.Path(__file__).parent / "catalog.jsonl")

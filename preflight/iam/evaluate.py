@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from preflight.iam import catalog
-from preflight.iam.glob import glob_regex
+from preflight.iam.glob import glob_matches
 from preflight.iam.policy import Condition, Statement
 
 NO, MAYBE, YES = 0, 1, 2
@@ -154,7 +154,7 @@ def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dic
 # ----- matching -----------------------------------------------------------------------------
 
 def match_action(patterns, action: str) -> bool:
-    return any(glob_regex(p.text, ignore_case=True).fullmatch(action) for p in patterns)
+    return any(glob_matches(p.text, action) for p in patterns)
 
 
 def substitute(text: str, request: Request | None, version: object = VARIABLE_VERSION):
