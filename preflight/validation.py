@@ -194,12 +194,12 @@ def _bounds(low, high) -> str:
 
 def closest(value: object, choices) -> str | None:
     """A "did you mean" hint for a misspelt name, or None."""
-    import difflib  # only on the error path
+    from preflight.spelling import nearest  # only on the error path
 
     if not isinstance(value, str):
         return None
     lowered = {c.lower(): c for c in choices}
     if value.lower() in lowered:
         return f"did you mean {lowered[value.lower()]}? (names are case-sensitive)"
-    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
-    return f"did you mean {match[0]}?" if match else None
+    match = nearest(value, choices, cutoff=0.75)
+    return f"did you mean {match}?" if match else None

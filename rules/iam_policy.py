@@ -8,7 +8,6 @@ import re
 
 from preflight.documents import escape
 from preflight.findings import Severity
-from preflight import drift
 from preflight.iam import catalog
 from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
     match_action, match_condition
@@ -283,6 +282,8 @@ def unknown_action(ctx):
                 yield ctx.finding(action.pointer, f"unknown service prefix {prefix!r} in {action.text}",
                                   f"did you mean {suggestion}?" if suggestion else None)
             elif actions.canonical(action.text) is None:
+                from preflight import drift  # the installed models are read only for an unknown action
+
                 operation = drift.api_operation(action.text)
                 if operation:  # the catalog is behind the service, not the policy wrong
                     yield ctx.finding(action.pointer, f"{action.text} is not in the IAM catalog of {actions.date}, "

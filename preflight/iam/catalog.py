@@ -141,17 +141,17 @@ class Catalog:
 
     def suggest(self, action: str) -> str | None:
         """The closest real action to a misspelt one, for "did you mean"; None for a known action."""
-        import difflib  # only on the error path
+        from preflight.spelling import nearest  # only on the error path
 
         if self.canonical(action):
             return None
         prefix, _, name = action.partition(":")
         service = self.service(prefix)
         if service is None:
-            close = difflib.get_close_matches(prefix.lower(), self.prefixes, n=1, cutoff=0.6)
-            return f"{close[0]}:{name}" if close else None
-        close = difflib.get_close_matches(name.lower(), list(service.by_lower), n=1, cutoff=0.6)
-        return f"{service.prefix}:{service.by_lower[close[0]]}" if close else None
+            close = nearest(prefix.lower(), self.prefixes, cutoff=0.6)
+            return f"{close}:{name}" if close else None
+        close = nearest(name.lower(), service.by_lower, cutoff=0.6)
+        return f"{service.prefix}:{service.by_lower[close]}" if close else None
 
 
 @functools.lru_cache(maxsize=256)
