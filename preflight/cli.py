@@ -1,6 +1,8 @@
-"""The ``preflight`` command: check | apply | rules | explain. Thin: the work is in engine and formats."""
+"""The ``preflight`` command: check | apply | rules | explain. Thin: the work is in engine and formats.
 
-from __future__ import annotations
+Annotations are evaluated where they are written (no ``from __future__ import annotations``):
+typer reads every command's parameters on each run, and strings would make it compile each one.
+"""
 
 import enum
 import math
