@@ -12,7 +12,7 @@ import functools
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from json.decoder import scanstring
 
 STDIN = "-"
@@ -38,8 +38,7 @@ class LoadError(Exception):
     error, not a finding."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something wrong in the document's text itself, found while loading it."""
 
     kind: str  # "syntax" | "python-literal" | "duplicate-key"
@@ -49,15 +48,16 @@ class Problem:
     fix: str | None = None
 
 
-@dataclass
 class Document:
-    path: str
-    text: str
-    data: object = None
-    parsed: bool = False
-    problems: list[Problem] = field(default_factory=list)
-    _positions: dict[str, int] | None = None
-    _line_starts: list[int] | None = None
+    """A file as read: its text, what it parses to, and what is wrong in the text itself. A plain
+    class, not a dataclass: every run makes documents, and a dataclass costs its creation at import."""
+
+    def __init__(self, path: str, text: str, data: object = None, parsed: bool = False,
+                 problems: list[Problem] | None = None):
+        self.path, self.text, self.data, self.parsed = path, text, data, parsed
+        self.problems = [] if problems is None else problems
+        self._positions: dict[str, int] | None = None
+        self._line_starts: list[int] | None = None
 
     def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
         """1-based (line, column) of a pointer's key (for members) or value (otherwise)."""

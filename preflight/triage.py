@@ -10,7 +10,6 @@ shown by the formats, never failing a run.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import re
@@ -59,7 +58,7 @@ def _selected(findings: list[Finding], config: Config, names: dict[str, str]) ->
                 continue
             severity = config.severity_of(rule)
             if severity is not None:
-                finding = dataclasses.replace(finding, severity=severity)
+                finding = finding._replace(severity=severity)
         kept.append(finding)
     return kept
 
@@ -105,7 +104,7 @@ def _suppress(report: Report, config: Config, inline_documents: list[Document], 
         if suppression is None:
             kept.append(finding)
         else:
-            report.suppressed.append(dataclasses.replace(finding, suppression=suppression))
+            report.suppressed.append(finding._replace(suppression=suppression))
     report.findings = kept
     return _notes(config, entries, used, comments, today)
 

@@ -17,14 +17,13 @@ import functools
 import json
 import pathlib
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from preflight.documents import escape
 from preflight.values import Unresolved
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     kind: str  # required | unknown | type | range | length | pattern | enum | union
     pointer: str
     message: str
@@ -97,8 +96,8 @@ def validate(operation: str, request: object) -> list[Violation]:
 
     newer = drift.newer_schema(source()["operations"][operation])
     if newer is not None:
-        return [replace(v, message=f"{v.message} ({drift.newer_note()})") for v in _violations(newer, request)]
-    return [replace(v, message=f"{v.message} ({drift.data_note()})", fix=v.fix or f"if it is newer than that: {drift.REFRESH}")
+        return [v._replace(message=f"{v.message} ({drift.newer_note()})") for v in _violations(newer, request)]
+    return [v._replace(message=f"{v.message} ({drift.data_note()})", fix=v.fix or f"if it is newer than that: {drift.REFRESH}")
             if v.kind in DRIFT_KINDS else v for v in violations]
 
 

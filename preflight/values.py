@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from preflight.documents import escape
 
@@ -64,8 +63,7 @@ def unwrapped(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Arn:
+class Arn(NamedTuple):
     partition: str
     service: str
     region: str

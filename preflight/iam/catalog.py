@@ -11,13 +11,12 @@ import functools
 import json
 import pathlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.iam.glob import glob_regex
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(NamedTuple):
     prefix: str
     name: str
     actions: dict[str, list]  # canonical name -> [resource types, dependent actions?, condition keys?]
