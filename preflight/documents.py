@@ -195,8 +195,9 @@ def _number(kind):
     return read
 
 
-# A JSON string (skipped whole), or a Python literal where a JSON value begins.
-_LITERAL_SCAN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(?:(?<=[\[:,])|\A)\s*(True|False|None)\b', re.DOTALL)
+# A JSON string (skipped whole), or a Python literal where a JSON value begins. Compiled on
+# first use (re caches it): only a text with True, False or None needs it.
+_LITERAL_SCAN = r'(?s)"[^"\\]*(?:\\.[^"\\]*)*"|(?:(?<=[\[:,])|\A)\s*(True|False|None)\b'
 
 
 def _python_literals(text: str) -> tuple[str, list[Problem]]:
@@ -205,7 +206,7 @@ def _python_literals(text: str) -> tuple[str, list[Problem]]:
     problems, pieces, last = [], [], 0
     if "True" not in text and "False" not in text and "None" not in text:
         return text, problems
-    for match in _LITERAL_SCAN.finditer(text):
+    for match in re.finditer(_LITERAL_SCAN, text):
         word = match.group(1)
         if word:
             start = match.start(1)

@@ -20,7 +20,8 @@ from preflight.findings import Finding, Report, Severity, Suppression
 
 # A required verification that could not be completed always fails the run closed.
 ALWAYS_REPORTED = frozenset({"PF400"})
-INLINE = re.compile(r"#\s*preflight:\s*ignore\b(?P<rules>[^#\n]*?)(?:\s--\s*(?P<reason>[^\n]*?))?\s*$", re.M)
+# Compiled on first use (re caches it): only a YAML file with a "preflight:" comment needs it.
+INLINE = r"(?m)#\s*preflight:\s*ignore\b(?P<rules>[^#\n]*?)(?:\s--\s*(?P<reason>[^\n]*?))?\s*$"
 
 
 def apply(report: Report, config: Config, documents: list[Document] = (), baseline=None,
@@ -75,7 +76,7 @@ class _Inline:
 def _inline_comments(documents: list[Document]) -> dict[tuple[str, int], _Inline]:
     found = {}
     for document in documents:
-        for match in INLINE.finditer(document.text):
+        for match in re.finditer(INLINE, document.text):
             line = document.text.count("\n", 0, match.start()) + 1
             rules = [r for r in re.split(r"[\s,]+", match.group("rules")) if r]
             found[document.path, line] = _Inline(document, line, rules, (match.group("reason") or "").strip())

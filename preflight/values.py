@@ -22,7 +22,7 @@ PLACEHOLDERS: list[re.Pattern] = [
     re.compile(r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])"),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
 ]
 ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:([^\s<>\"]+)")
-KMS_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+KMS_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"  # compiled on first use
 
 
 def add_placeholder_patterns(patterns: list[str]) -> None:

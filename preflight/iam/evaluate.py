@@ -273,13 +273,13 @@ def resource_verdict(pattern: str, request: Request, version: object = VARIABLE_
     return MAYBE, unknown or [resource.tail_name]
 
 
-CLUSTER_BY_NAME = re.compile(r"arn:[^:]*:sagemaker:[^:]*:[^:]*:cluster/(?![a-z0-9]{12}$)[^*?$]*")
+CLUSTER_BY_NAME = r"arn:[^:]*:sagemaker:[^:]*:[^:]*:cluster/(?![a-z0-9]{12}$)[^*?$]*"  # compiled on first use
 
 
 def cluster_named_by_name(pattern: str) -> bool:
     """A policy resource naming a HyperPod cluster by something other than its 12-character id
     (``...:cluster/llm-train-prod``): cluster ARNs end in the id, so it never matches a cluster."""
-    return bool(CLUSTER_BY_NAME.fullmatch(pattern))
+    return bool(re.fullmatch(CLUSTER_BY_NAME, pattern))
 
 
 def match_resource(pattern: str, resource: Resource, request: Request | None = None,
