@@ -1,8 +1,9 @@
 """The action catalog generated from the Service Authorization Reference (scripts/generate_catalog.py).
 
-The file is a header line (sources, the data's date, each service's byte range) and one JSON line
-per service; a service is read and decoded on first use, so a check pays only for the services
-its policies name.
+The file is a header line (sources, the data's date, each service's byte range), then two lines
+per service: the service, with each action's byte range in the next line, and the action entries.
+A service is read and decoded on first use and an action's entry when asked for, so a check pays
+only for the services its policies name and the actions it asks about.
 """
 
 from __future__ import annotations
@@ -11,15 +12,35 @@ import functools
 import json
 import pathlib
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from preflight.iam.glob import glob_regex
 
 
+class Actions(Mapping):
+    """A service's action entries by canonical name, each decoded when it is first asked for."""
+
+    def __init__(self, ranges: dict[str, list[int]], entries: bytes):
+        self._ranges, self._entries, self._decoded = ranges, entries, {}
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self._decoded:
+            start, length = self._ranges[name]
+            self._decoded[name] = json.loads(self._entries[start:start + length])
+        return self._decoded[name]
+
+    def __iter__(self):
+        return iter(self._ranges)
+
+    def __len__(self) -> int:
+        return len(self._ranges)
+
+
 class Service(NamedTuple):
     prefix: str
     name: str
-    actions: dict[str, list]  # canonical name -> [resource types, dependent actions?, condition keys?]
+    actions: Actions  # canonical name -> [resource types, dependent actions?, condition keys?]
     resources: dict[str, str]  # resource type -> ARN template
     resource_keys: dict[str, list[str]]  # resource type -> its service condition keys
     conditions: dict[str, str]  # condition key (as the reference spells it) -> its type
@@ -54,15 +75,16 @@ class Catalog:
         if prefix not in self._services:
             if prefix not in self._index:
                 return None
-            data = json.loads(self._line(*self._index[prefix]))
+            head, _, entries = self._read(*self._index[prefix]).partition(b"\n")
+            data = json.loads(head)
             self._services[prefix] = Service(
-                prefix, data["name"], data["actions"], data["resources"], data["resource_keys"],
+                prefix, data["name"], Actions(data["actions"], entries), data["resources"], data["resource_keys"],
                 data["conditions"], frozenset(data.get("older_source_only", ())),
                 {name.lower(): name for name in data["actions"]})
         return self._services[prefix]
 
-    def _line(self, start: int, length: int) -> bytes:
-        """One service's line: read alone, so a check reads the few services it needs, not the file."""
+    def _read(self, start: int, length: int) -> bytes:
+        """One service's lines: read alone, so a check reads the few services it needs, not the file."""
         with open(self._path, "rb") as handle:
             handle.seek(self._base + start)
             return handle.read(length)
