@@ -1,7 +1,7 @@
 """CEL as organisation guardrails use it, decided without cel-python where that is certain.
 
 cel-python (``celpy``) imports lark and pendulum and builds its LALR parser from the grammar on
-every run: about five times the import of typer. Most guardrail conditions use a small part of
+every run: more than three times the import of typer. Most guardrail conditions use a small part of
 CEL: members of the request, ``has()``, ``in`` a list, comparisons, ``&&``, ``||``, ``!``, ``? :``,
 the list macros and ``sum()``. For those, ``parse`` builds the tree cel-python's grammar gives
 (the same rules, children and tokens, so one walk of it checks members and finds the pointers)
@@ -22,7 +22,7 @@ TOKEN = re.compile(r"""(?P<space>[\t\n\f\r ]+)
     |(?P<int>[0-9]+)
     |(?P<string>"[^"\\\n\r]*"|'[^'\\\n\r]*')
     |(?P<op>\|\||&&|==|!=|<=|>=|[<>!?:.,()\[\]])""", re.X)
-# Keywords of the grammar besides the literals: `in` is an operator, the rest reserved.
+# Words the supported part does not take: the grammar's reserved words, and null.
 RESERVED = frozenset("as break const continue else for function if import let loop package namespace "
                      "return var void while null".split())
 RELATIONS = {"<": "relation_lt", "<=": "relation_le", ">": "relation_gt", ">=": "relation_ge",
