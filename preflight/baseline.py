@@ -7,7 +7,6 @@ about (of its message when it is about no value).
 from __future__ import annotations
 
 import collections
-import dataclasses
 import hashlib
 import json
 import os
@@ -72,7 +71,7 @@ class Baseline:
             key = tuple(self.fingerprint(finding, documents)[k] for k in KEYS)
             if remaining[key] > 0 and finding.rule not in ALWAYS_REPORTED:
                 remaining[key] -= 1
-                report.suppressed.append(dataclasses.replace(finding, suppression=Suppression("baseline", reason, self.path)))
+                report.suppressed.append(finding._replace(suppression=Suppression("baseline", reason, self.path)))
             else:
                 kept.append(finding)
         gone = []

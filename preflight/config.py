@@ -260,7 +260,7 @@ KEYS = {"select", "ignore", "severity", "per-file-ignores", "fail-on", "operatio
         "placeholder-patterns", "region", "suppress", "guardrail"}
 SUPPRESS_KEYS = {"rule", "file", "pointer", "reason", "expires"}
 GUARDRAIL_KEYS = {"id", "message", "severity", "operations", "condition", "live"}
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+REGION = r"[a-z]{2}(-[a-z]+)+-\d+"  # compiled on first use: most configurations name no region
 
 
 def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
@@ -297,7 +297,7 @@ def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
     config.placeholder_patterns = settings.get("placeholder-patterns", [])
     if "region" in settings:
         region = reader.string("region", settings["region"])
-        if not REGION.fullmatch(region):
+        if not re.fullmatch(REGION, region):
             raise reader.error("region", f"{region!r} is not a region name such as us-east-1")
         config.region = region
     entries = settings.get("suppress", [])

@@ -13,7 +13,7 @@ import functools
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from json.decoder import scanstring
 
 from preflight.pointers import escape
@@ -41,8 +41,7 @@ class LoadError(Exception):
     error, not a finding."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something wrong in the document's text itself, found while loading it."""
 
     kind: str  # "syntax" | "python-literal" | "duplicate-key"
@@ -52,15 +51,16 @@ class Problem:
     fix: str | None = None
 
 
-@dataclass
 class Document:
-    path: str
-    text: str
-    data: object = None
-    parsed: bool = False
-    problems: list[Problem] = field(default_factory=list)
-    _positions: dict[str, int] | None = None
-    _line_starts: list[int] | None = None
+    """A file as read: its text, what it parses to, and what is wrong in the text itself. A plain
+    class, not a dataclass: every run makes documents, and a dataclass costs its creation at import."""
+
+    def __init__(self, path: str, text: str, data: object = None, parsed: bool = False,
+                 problems: list[Problem] | None = None):
+        self.path, self.text, self.data, self.parsed = path, text, data, parsed
+        self.problems = [] if problems is None else problems
+        self._positions: dict[str, int] | None = None
+        self._line_starts: list[int] | None = None
 
     def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
         """1-based (line, column) of a pointer's key (for members) or value (otherwise)."""
@@ -176,8 +176,9 @@ def _number(kind):
     return read
 
 
-# A JSON string (skipped whole), or a Python literal where a JSON value begins.
-_LITERAL_SCAN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(?:(?<=[\[:,])|\A)\s*(True|False|None)\b', re.DOTALL)
+# A JSON string (skipped whole), or a Python literal where a JSON value begins. Compiled on
+# first use (re caches it): only a text with True, False or None needs it.
+_LITERAL_SCAN = r'(?s)"[^"\\]*(?:\\.[^"\\]*)*"|(?:(?<=[\[:,])|\A)\s*(True|False|None)\b'
 
 
 def _python_literals(text: str) -> tuple[str, list[Problem]]:
@@ -186,7 +187,7 @@ def _python_literals(text: str) -> tuple[str, list[Problem]]:
     problems, pieces, last = [], [], 0
     if "True" not in text and "False" not in text and "None" not in text:
         return text, problems
-    for match in _LITERAL_SCAN.finditer(text):
+    for match in re.finditer(_LITERAL_SCAN, text):
         word = match.group(1)
         if word:
             start = match.start(1)

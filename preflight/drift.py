@@ -15,15 +15,14 @@ import importlib.util
 import json
 import pathlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight import model, schema
 
 REFRESH = "pip install -U botocore where preflight runs (its newer model is then read), or a newer preflight"
 
 
-@dataclass(frozen=True)
-class Installed:
+class Installed(NamedTuple):
     version: str
     package: pathlib.Path
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from preflight import pointers, schema, validation
@@ -22,17 +21,15 @@ if TYPE_CHECKING:  # the IAM and live modules load only when policies or the acc
 INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
 
 
-@dataclass
 class Context:
     """What a rule sees: one document, the operation it is for (None for a policy file), the
     caller's policy set when one was given, and helpers to point into the document."""
 
-    document: Document
-    operation: str | None
-    policies: PolicySet | None = None
-    account: Account | None = None
-    rule: Rule | None = None
-    _cache: dict = field(default_factory=dict)
+    def __init__(self, document: Document, operation: str | None, policies: PolicySet | None = None,
+                 account: Account | None = None):
+        self.document, self.operation, self.policies, self.account = document, operation, policies, account
+        self.rule: Rule | None = None  # the rule running, whose findings ctx.finding makes
+        self._cache: dict = {}
 
     @property
     def request(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -19,8 +19,7 @@ class Severity(enum.IntEnum):
         return cls[name.upper()]
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     """Why a finding is kept aside instead of counted: a ``[[suppress]]`` entry of the
     configuration, an inline comment in the file, or a baseline."""
 
@@ -33,8 +32,7 @@ class Suppression:
         return self.kind == "inline"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     rule: str
     severity: Severity
     file: str
@@ -49,16 +47,22 @@ class Finding:
         return (self.file, self.line, self.column, self.rule, self.message)
 
 
-@dataclass
 class Report:
-    findings: list[Finding] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    metadata: dict = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)  # usage errors that stopped the run, for machine formats
-    suppressed: list[Finding] = field(default_factory=list)  # kept aside with a reason; never fail a run
-    rules: dict = field(default_factory=dict)  # rules beyond the registry's (guardrails), by id
-    baseline: dict | None = None  # with a baseline: {"file", "known", "new", "gone": [entries]}
-    plans: list[dict] = field(default_factory=list)  # what each change request will do (preflight/plan.py)
+    """What a run found. A plain class, and the records above named tuples, not dataclasses: every
+    run makes them, and a dataclass costs its creation (about half a millisecond) at import."""
+
+    def __init__(self, findings: list[Finding] | None = None, files: list[str] | None = None,
+                 metadata: dict | None = None, errors: list[str] | None = None,
+                 suppressed: list[Finding] | None = None, rules: dict | None = None,
+                 baseline: dict | None = None, plans: list[dict] | None = None):
+        self.findings = [] if findings is None else findings
+        self.files = [] if files is None else files
+        self.metadata = {} if metadata is None else metadata
+        self.errors = [] if errors is None else errors  # usage errors that stopped the run, for machine formats
+        self.suppressed = [] if suppressed is None else suppressed  # kept aside with a reason; never fail a run
+        self.rules = {} if rules is None else rules  # rules beyond the registry's (guardrails), by id
+        self.baseline = baseline  # with a baseline: {"file", "known", "new", "gone": [entries]}
+        self.plans = [] if plans is None else plans  # what each change request will do (preflight/plan.py)
 
     def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in sorted(Severity, reverse=True)}

@@ -13,17 +13,19 @@ request (and, with ``--live``, over what preflight already reads of the account)
 A finding is reported when the condition is false, or when it cannot be evaluated on the request
 (a member it reads is absent: guard with ``has(request.Member)``). It points at the first request
 member the condition reads; for a condition ``request.X.all(v, ...)``, at each item of X the
-inner condition fails on (at the first member of the item it reads). The CEL implementation
-(cel-python) is imported only when a configuration has guardrails.
+inner condition fails on (at the first member of the item it reads). Conditions are parsed and
+evaluated by preflight.cel where it decides, and by cel-python (imported then) everywhere else.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from functools import partial
+import sys
+from functools import cache, partial
 
-from preflight import schema
+from preflight import cel, schema
+from preflight.pointers import escape, value_at
 from preflight.config import Config, ConfigError
 from preflight.findings import Severity
 from preflight.operations import OPERATIONS
@@ -31,15 +33,62 @@ from preflight.pointers import escape, value_at
 from preflight.registry import Rule
 
 ID = re.compile(r"[A-Z][A-Z0-9]*-?[0-9]+")
-MACROS = ("all", "exists", "exists_one", "map", "filter")
+# What cel-python's Environment sets; set whether or not it is created, so that a deep condition
+# is checked and judged alike by preflight.cel and by cel-python.
+CEL_RECURSION_LIMIT = 2500
 # The variables a condition may name; the live facts exist only with --live.
 OFFLINE_VARIABLES = ("request", "operation", "region")
 LIVE_VARIABLES = ("images", "keys")
 
 
+class Program:
+    """A condition, or the predicate of its ``request.X.all(v, p)`` (the node at ``path`` in its
+    tree), ready to judge JSON variables: by preflight.cel where it decides, else by cel-python."""
+
+    def __init__(self, condition: str, tree: cel.Node, path: tuple[int, ...] = ()):
+        self.condition, self.tree, self.path = condition, tree, path
+        self._celpy = None
+
+    def problem(self, variables: dict) -> str | None:
+        """None when the condition holds; "" when it is false; else why it has no true/false value."""
+        try:
+            return None if cel.evaluate(self.tree, variables) else ""
+        except cel.Unsupported:
+            import celpy
+
+            return _problem(self._celpy_program(), {name: celpy.json_to_cel(value) for name, value in variables.items()})
+
+    def predicate(self, path: tuple[int, ...]) -> "Program":
+        node = self.tree
+        for index in path:
+            node = node.children[index]
+        return Program(self.condition, node, self.path + path)
+
+    def _celpy_program(self):
+        if self._celpy is None:
+            tree = _celpy_tree(self.condition)
+            for index in self.path:
+                tree = tree.children[index]
+            self._celpy = _environment().program(tree, functions={"sum": _sum})
+        return self._celpy
+
+
+@cache
+def _environment():
+    """cel-python's environment: importing it and building its parser is most of a slow run."""
+    import celpy
+
+    return celpy.Environment()
+
+
+@cache
+def _celpy_tree(condition: str):
+    return _environment().compile(condition)
+
+
 class Guardrail:
     def __init__(self, id: str, message: str, severity: Severity, operations: tuple[str, ...],
-                 condition: str, live: bool, program, pointer: str, region: str, each=None):
+                 condition: str, live: bool, program: Program, pointer: str, region: str, each=None):
         self.id, self.message, self.severity = id, message, severity
         self.operations, self.condition, self.live, self.program = operations, condition, live, program
         self.pointer = pointer  # where findings point: the first request member the condition reads
@@ -52,13 +101,12 @@ def compile_all(config: Config) -> dict[str, Rule]:
     compile, or reads a member the request does not have, is a usage error naming it."""
     if not config.guardrails:
         return {}
-    try:
-        import celpy
-        from celpy import celparser
-    except ImportError:
+    import importlib.util  # cel-python is found here and imported only for what preflight.cel leaves to it
+
+    if importlib.util.find_spec("celpy") is None:
         raise ConfigError(f"{config.path}: guardrails need the CEL implementation (cel-python): "
-                          "pip install 'hyperpod-preflight[guardrails]'") from None
-    environment = celpy.Environment()
+                          "pip install 'hyperpod-preflight[guardrails]'")
+    sys.setrecursionlimit(CEL_RECURSION_LIMIT)
     rules: dict[str, Rule] = {}
     for index, entry in enumerate(config.guardrails):
         where = f"{config.path}: guardrail[{index}]"
@@ -83,20 +131,15 @@ def compile_all(config: Config) -> dict[str, Rule]:
         live = entry.get("live", False)
         if not isinstance(live, bool):
             raise ConfigError(f"{where}.live: expected true or false")
-        try:
-            tree = environment.compile(condition)
-            program = environment.program(tree, functions={"sum": _sum})
-        except (celpy.CELParseError, RecursionError) as err:
-            detail = " ".join(str(err).split())
-            raise ConfigError(f"{where}.condition does not compile: {detail}") from None
+        tree = _tree(condition, f"{where}.condition")
         variables = OFFLINE_VARIABLES + (LIVE_VARIABLES if live else ())
         try:
             operations = _operations(tree, operations, variables, f"{where}.condition")
         except RecursionError:
             raise ConfigError(f"{where}.condition: nested too deeply to check") from None
+        program = Program(condition, tree)
         guardrail = Guardrail(guardrail_id, message, Severity.parse(severity), operations, condition,
-                              live, program, _first_member(tree), config.region or "",
-                              _each(tree, lambda predicate: environment.program(predicate, functions={"sum": _sum})))
+                              live, program, _first_member(tree), config.region or "", _each(program))
         check = partial(_check, guardrail)
         check.__doc__ = f"{message.rstrip('.')}.\n\nCondition (CEL): {condition}"
         rules[guardrail_id] = Rule(guardrail_id, guardrail_id.lower(), guardrail.severity,
@@ -105,15 +148,30 @@ def compile_all(config: Config) -> dict[str, Rule]:
     return rules
 
 
-def _check(guardrail: Guardrail, ctx):
+def _tree(condition: str, where: str) -> cel.Node:
+    """The condition's parse tree: preflight.cel's, or cel-python's where it is outside that part
+    (a condition that does not compile is a usage error with cel-python's reason)."""
+    try:
+        return cel.parse(condition)
+    except cel.Unsupported:
+        pass
     import celpy
 
+    try:
+        tree = _celpy_tree(condition)
+    except (celpy.CELParseError, RecursionError) as err:
+        detail = " ".join(str(err).split())
+        raise ConfigError(f"{where} does not compile: {detail}") from None
+    return cel.from_lark(tree)
+
+
+def _check(guardrail: Guardrail, ctx):
     request = json.loads(json.dumps(ctx.request, default=str))  # YAML dates and the like, as JSON has them
-    activation = {"request": celpy.json_to_cel(request), "operation": celpy.celtypes.StringType(ctx.operation),
-                  "region": celpy.celtypes.StringType(getattr(ctx.account, "region", None) or guardrail.region)}
+    variables = {"request": request, "operation": ctx.operation,
+                 "region": getattr(ctx.account, "region", None) or guardrail.region}
     if guardrail.live:
-        activation.update({name: celpy.json_to_cel(facts) for name, facts in _live_facts(ctx).items()})
-    problem = _problem(guardrail.program, activation)
+        variables.update(_live_facts(ctx))
+    problem = guardrail.program.problem(variables)
     if problem is None:
         return []
     items = value_at(request, guardrail.each[0]) if guardrail.each else None
@@ -121,7 +179,7 @@ def _check(guardrail: Guardrail, ctx):
         pointer, variable, predicate, member = guardrail.each
         found = [ctx.finding(f"{pointer}/{index}{member}", guardrail.message + (f" ({said})" if said else ""))
                  for index, item in enumerate(items)
-                 if (said := _problem(predicate, {**activation, variable: celpy.json_to_cel(item)})) is not None]
+                 if (said := predicate.problem({**variables, variable: item})) is not None]
         if found:
             return found
     return [ctx.finding(guardrail.pointer, guardrail.message + (f" ({problem})" if problem else ""))]
@@ -193,14 +251,12 @@ def _operations(tree, named: list[str] | None, variables: tuple[str, ...], where
 def _members(node, root: str) -> list[str] | None:
     """The members ``node`` selects one after another from the variable ``root``
     (``request.InstanceGroups`` -> ["InstanceGroups"]), or None when it is not such a chain."""
-    from lark import Tree
-
-    if isinstance(node, Tree) and node.data == "member_dot":
+    if isinstance(node, cel.Node) and node.data == "member_dot":
         base = _members(node.children[0], root)
         return None if base is None else base + [str(node.children[1])]
-    if isinstance(node, Tree) and node.data == "ident":
+    if isinstance(node, cel.Node) and node.data == "ident":
         return [] if str(node.children[0]) == root else None
-    if isinstance(node, Tree) and len(node.children) == 1:
+    if isinstance(node, cel.Node) and len(node.children) == 1:
         return _members(node.children[0], root)
     return None
 
@@ -216,22 +272,21 @@ def _first_member(tree, root: str = "request") -> str:
     return ""
 
 
-def _each(tree, compile_predicate):
-    """For a condition that is ``request.X.all(v, p)``: (pointer of X, v, p compiled, the first
+def _each(program: Program):
+    """For a condition that is ``request.X.all(v, p)``: (pointer of X, v, p's program, the first
     member of v that p reads), so that findings name the items p does not hold for; else None."""
-    from lark import Tree
-
-    node = tree
-    while isinstance(node, Tree) and len(node.children) == 1 and node.data != "member_dot_arg":
-        node = node.children[0]
-    if not (isinstance(node, Tree) and node.data == "member_dot_arg" and str(node.children[1]) == "all"
-            and len(node.children) > 2 and isinstance(node.children[2], Tree) and len(node.children[2].children) == 2):
+    node, depth = program.tree, 0
+    while isinstance(node, cel.Node) and len(node.children) == 1 and node.data != "member_dot_arg":
+        node, depth = node.children[0], depth + 1
+    if not (isinstance(node, cel.Node) and node.data == "member_dot_arg" and str(node.children[1]) == "all"
+            and len(node.children) > 2 and isinstance(node.children[2], cel.Node)
+            and len(node.children[2].children) == 2):
         return None
     members = _members(node.children[0], "request")
-    variable, predicate = _identifier(node.children[2].children[0]), node.children[2].children[1]
+    variable, predicate = cel.bound_name(node.children[2].children[0]), node.children[2].children[1]
     if not members or not variable:
         return None
-    return ("".join(f"/{escape(m)}" for m in members), variable, compile_predicate(predicate),
+    return ("".join(f"/{escape(m)}" for m in members), variable, program.predicate((0,) * depth + (2, 1)),
             _first_member(predicate, variable))
 
 
@@ -285,9 +340,7 @@ class _Walker:
         return None
 
     def visit(self, node, scope):
-        from lark import Token, Tree
-
-        if not isinstance(node, Tree):
+        if not isinstance(node, cel.Node):
             return None
         kind, children = node.data, node.children
         if kind == "member_dot":
@@ -295,9 +348,9 @@ class _Walker:
         if kind == "member_dot_arg":
             base = self.visit(children[0], scope)
             method = str(children[1])
-            arguments = children[2].children if len(children) > 2 and isinstance(children[2], Tree) else []
-            variable = _identifier(arguments[0]) if arguments else None
-            if method in MACROS and variable and len(arguments) >= 2:
+            arguments = children[2].children if len(children) > 2 and isinstance(children[2], cel.Node) else []
+            variable = cel.bound_name(arguments[0]) if arguments else None
+            if method in cel.MACROS and variable and len(arguments) >= 2:
                 inner = {**scope, variable: self.items(base)}
                 for argument in arguments[1:]:
                     self.visit(argument, inner)
@@ -320,17 +373,5 @@ class _Walker:
             for child in children[1:]:
                 self.visit(child, scope)
             return None
-        results = [self.visit(child, scope) for child in children if not isinstance(child, Token)]
+        results = [self.visit(child, scope) for child in children if isinstance(child, cel.Node)]
         return results[0] if len(results) == 1 and len(children) == 1 else None
-
-
-def _identifier(node) -> str | None:
-    """The name when ``node`` is nothing but an identifier (a macro's bound variable)."""
-    from lark import Tree
-
-    while isinstance(node, Tree) and len(node.children) == 1 and node.data != "ident":
-        node = node.children[0]
-    if isinstance(node, Tree) and node.data == "ident":
-        return str(node.children[0])
-    return None
-

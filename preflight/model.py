@@ -13,7 +13,6 @@ classes of the model are rewritten for Python's ``re`` (which ``jsonschema`` als
 
 from __future__ import annotations
 
-import gzip
 import json
 import pathlib
 import re
@@ -144,6 +143,8 @@ def _plain(markup: str) -> str:
 
 
 def read(path: pathlib.Path) -> dict:
+    import gzip  # only where a botocore model is read, not on every check that imports drift
+
     return json.loads(gzip.decompress(path.read_bytes()))
 
 

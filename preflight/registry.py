@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from preflight.findings import Severity
 
@@ -18,8 +17,7 @@ IAM_MODULES = ("iam_policy", "iam_access")
 LIVE_MODULES = ("live_images", "live_roles", "live_network", "live_cluster", "live_governance")
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     name: str
     severity: Severity

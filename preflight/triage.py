@@ -10,7 +10,6 @@ shown by the formats, never failing a run.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import re
@@ -21,7 +20,8 @@ from preflight.findings import Finding, Report, Severity, Suppression
 
 # A required verification that could not be completed always fails the run closed.
 ALWAYS_REPORTED = frozenset({"PF400"})
-INLINE = re.compile(r"#\s*preflight:\s*ignore\b(?P<rules>[^#\n]*?)(?:\s--\s*(?P<reason>[^\n]*?))?\s*$", re.M)
+# Compiled on first use (re caches it): only a YAML file with a "preflight:" comment needs it.
+INLINE = r"(?m)#\s*preflight:\s*ignore\b(?P<rules>[^#\n]*?)(?:\s--\s*(?P<reason>[^\n]*?))?\s*$"
 
 
 def apply(report: Report, config: Config, documents: list[Document] = (), baseline=None,
@@ -59,7 +59,7 @@ def _selected(findings: list[Finding], config: Config, names: dict[str, str]) ->
                 continue
             severity = config.severity_of(rule)
             if severity is not None:
-                finding = dataclasses.replace(finding, severity=severity)
+                finding = finding._replace(severity=severity)
         kept.append(finding)
     return kept
 
@@ -76,7 +76,7 @@ class _Inline:
 def _inline_comments(documents: list[Document]) -> dict[tuple[str, int], _Inline]:
     found = {}
     for document in documents:
-        for match in INLINE.finditer(document.text):
+        for match in re.finditer(INLINE, document.text):
             line = document.text.count("\n", 0, match.start()) + 1
             rules = [r for r in re.split(r"[\s,]+", match.group("rules")) if r]
             found[document.path, line] = _Inline(document, line, rules, (match.group("reason") or "").strip())
@@ -105,7 +105,7 @@ def _suppress(report: Report, config: Config, inline_documents: list[Document], 
         if suppression is None:
             kept.append(finding)
         else:
-            report.suppressed.append(dataclasses.replace(finding, suppression=suppression))
+            report.suppressed.append(finding._replace(suppression=suppression))
     report.findings = kept
     return _notes(config, entries, used, comments, today)
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from preflight.pointers import escape
 from preflight.schema import load, source
 from preflight.values import Unresolved
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     kind: str  # required | unknown | type | range | length | pattern | enum | union
     pointer: str
     message: str
@@ -84,8 +83,8 @@ def validate(operation: str, request: object) -> list[Violation]:
 
     newer = drift.newer_schema(source()["operations"][operation])
     if newer is not None:
-        return [replace(v, message=f"{v.message} ({drift.newer_note()})") for v in _violations(newer, request)]
-    return [replace(v, message=f"{v.message} ({drift.data_note()})", fix=v.fix or f"if it is newer than that: {drift.REFRESH}")
+        return [v._replace(message=f"{v.message} ({drift.newer_note()})") for v in _violations(newer, request)]
+    return [v._replace(message=f"{v.message} ({drift.data_note()})", fix=v.fix or f"if it is newer than that: {drift.REFRESH}")
             if v.kind in DRIFT_KINDS else v for v in violations]
 
 
@@ -181,12 +180,12 @@ def _bounds(low, high) -> str:
 
 def closest(value: object, choices) -> str | None:
     """A "did you mean" hint for a misspelt name, or None."""
-    import difflib  # only on the error path
+    from preflight.spelling import nearest  # only on the error path
 
     if not isinstance(value, str):
         return None
     lowered = {c.lower(): c for c in choices}
     if value.lower() in lowered:
         return f"did you mean {lowered[value.lower()]}? (names are case-sensitive)"
-    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
-    return f"did you mean {match[0]}?" if match else None
+    match = nearest(value, choices, cutoff=0.75)
+    return f"did you mean {match}?" if match else None

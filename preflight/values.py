@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from preflight.pointers import escape
 
@@ -23,7 +22,7 @@ PLACEHOLDERS: list[re.Pattern] = [
     re.compile(r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])"),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
 ]
 ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:([^\s<>\"]+)")
-KMS_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+KMS_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"  # compiled on first use
 
 
 def add_placeholder_patterns(patterns: list[str]) -> None:
@@ -64,8 +63,7 @@ def unwrapped(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Arn:
+class Arn(NamedTuple):
     partition: str
     service: str
     region: str

@@ -8,11 +8,9 @@ the policy statements involved.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from preflight.findings import Severity
 from preflight.iam import catalog, requirements
-from preflight.iam.evaluate import MAYBE, NO, Decision, cluster_named_by_name, decide, principal_context
+from preflight.iam.evaluate import MAYBE, NO, Decision, Request, cluster_named_by_name, decide, principal_context
 from preflight.registry import rule
 from preflight.values import parse_arn
 
@@ -27,8 +25,9 @@ def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
         boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
         caller, caller_absent = principal_context(ctx.policies.principal, ctx.policies.principal_tags)
         ctx._cache["decisions"] = [
-            (need, decide(identity, boundary, replace(need.request, context={**caller, **need.request.context},
-                                                      absent=need.request.absent + caller_absent)))
+            (need, decide(identity, boundary, Request(need.request.action, need.request.resource,
+                                                      {**caller, **need.request.context},
+                                                      need.request.absent + caller_absent)))
             for need in needs]
     return ctx._cache["decisions"]
 

@@ -7,7 +7,6 @@ import datetime
 import re
 
 from preflight.findings import Severity
-from preflight import drift
 from preflight.iam import catalog
 from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
     match_action, match_condition
@@ -31,7 +30,8 @@ ADMINISTRATOR_ACTIONS = (
 SHARING_ACTIONS = ("ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute")
 CLUSTER_CHANGES = ("sagemaker:CreateCluster", "sagemaker:UpdateCluster", "sagemaker:DeleteCluster",
                    "sagemaker:UpdateClusterSoftware", "sagemaker:BatchDeleteClusterNodes")
-RESOURCE_TAG_KEY = re.compile(r"^[a-z0-9-]+:ResourceTag/", re.I)
+# Compiled on first use (re caches them): only some conditions need them.
+RESOURCE_TAG_KEY = r"(?i)[a-z0-9-]+:ResourceTag/"
 
 
 def _raw_statements(ctx):
@@ -283,6 +283,8 @@ def unknown_action(ctx):
                 yield ctx.finding(action.pointer, f"unknown service prefix {prefix!r} in {action.text}",
                                   f"did you mean {suggestion}?" if suggestion else None)
             elif actions.canonical(action.text) is None:
+                from preflight import drift  # the installed models are read only for an unknown action
+
                 operation = drift.api_operation(action.text)
                 if operation:  # the catalog is behind the service, not the policy wrong
                     yield ctx.finding(action.pointer, f"{action.text} is not in the IAM catalog of {actions.date}, "
@@ -341,7 +343,7 @@ def _value_type_problem(operator: str, values) -> str | None:
             return f"{operator} takes true or false, not {item!r}"
         if base.startswith("numeric") and not re.fullmatch(r"-?\d+(\.\d+)?", str(item)):
             return f"{operator} takes numbers, not {item!r}"
-        if base.startswith("date") and not (DATE.fullmatch(str(item)) or re.fullmatch(r"\d+", str(item))):
+        if base.startswith("date") and not (re.fullmatch(DATE, str(item)) or re.fullmatch(r"\d+", str(item))):
             return f"{operator} takes an ISO 8601 date (2026-01-31T00:00:00Z) or epoch seconds, not {item!r}"
         if base in ("ipaddress", "notipaddress") and not _is_network(str(item)):
             return f"{operator} takes an IPv4 or IPv6 address or CIDR range, not {item!r}"
@@ -352,7 +354,7 @@ def _value_type_problem(operator: str, values) -> str | None:
     return None
 
 
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+DATE = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
 
 
 def _is_network(text: str) -> bool:
@@ -623,7 +625,7 @@ def condition_key_not_supported(ctx):
                 continue  # PF319: no action supports a key the reference does not list
             unsupported = [action for action in named if (keys := actions.condition_keys(action)) is not None
                            and not any(catalog.key_matches(template, key) for template in keys)
-                           and not (RESOURCE_TAG_KEY.match(key) and not actions.resource_types(action))]  # PF321
+                           and not (re.match(RESOURCE_TAG_KEY, key) and not actions.resource_types(action))]  # PF321
             if unsupported:
                 yield ctx.finding(condition.pointer,
                                   f"{', '.join(unsupported)} {'does' if len(unsupported) == 1 else 'do'} not support "
@@ -745,7 +747,7 @@ def tag_condition_never_matches(ctx):
     for statement in _statements(ctx):
         if statement.effect != "Allow" or statement.not_action:
             continue
-        tag_tests = [c for c in statement.conditions if RESOURCE_TAG_KEY.match(c.key) and _needs_key(c)]
+        tag_tests = [c for c in statement.conditions if re.match(RESOURCE_TAG_KEY, c.key) and _needs_key(c)]
         if not tag_tests:
             continue
         for action in statement.actions:

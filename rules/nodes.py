@@ -15,8 +15,9 @@ from preflight.findings import Severity
 from preflight.registry import rule
 from preflight.values import parse_arn, real
 
-INSTANCE_ID = re.compile(r"i-[a-f0-9]{8}(?:[a-f0-9]{9})?")
-SHORT_INSTANCE_ID = re.compile(r"i-[a-f0-9]{8}")
+# Compiled on first use (re caches them): only the node operations need them.
+INSTANCE_ID = r"i-[a-f0-9]{8}(?:[a-f0-9]{9})?"
+SHORT_INSTANCE_ID = r"i-[a-f0-9]{8}"
 REBOOT_REPLACE = ("batch-reboot-cluster-nodes", "batch-replace-cluster-nodes")
 NODE_LISTS = ("NodeIds", "NodeLogicalIds")
 REBOOT_REPLACE_LIMIT = 25
@@ -169,7 +170,7 @@ def instance_id_as_logical_id(ctx):
     documentation of the node operations; EC2 User Guide, "Resource IDs".
     """
     for index, value in _strings(_request(ctx).get("NodeLogicalIds")):
-        if INSTANCE_ID.fullmatch(value):
+        if re.fullmatch(INSTANCE_ID, value):
             yield ctx.finding(f"/NodeLogicalIds/{index}", f"{value} is an EC2 instance id, not a node logical id",
                               "move it to NodeIds")
 
@@ -205,7 +206,7 @@ def short_instance_id(ctx):
     if isinstance(request.get("NodeId"), str):
         named.append(("/NodeId", request["NodeId"]))
     for pointer, value in named:
-        if SHORT_INSTANCE_ID.fullmatch(value):
+        if re.fullmatch(SHORT_INSTANCE_ID, value):
             yield ctx.finding(pointer, f"{value} has 8 hexadecimal digits; the documentation asks for 17, "
                                        "the model's pattern admits both",
                               "check the full instance id with ListClusterNodes")

@@ -9,7 +9,7 @@ from preflight.registry import rule
 from preflight.values import KMS_KEY_ID, parse_arn, placeholder
 
 CLUSTER_CHANGES = ("create-cluster", "update-cluster")
-KEY_REFERENCE = re.compile(rf"{KMS_KEY_ID.pattern}|alias/[a-zA-Z0-9/_-]+")
+KEY_REFERENCE = rf"{KMS_KEY_ID}|alias/[a-zA-Z0-9/_-]+"  # compiled on first use: most requests name no key
 
 
 def _ebs_configs(ctx, group_pointer, group):
@@ -263,9 +263,9 @@ def malformed_key_reference(ctx):
         arn = parse_arn(key)
         if arn and arn.service == "kms" and arn.region and arn.account:
             kind, _, name = arn.resource.partition("/")
-            well_formed = kind == "alias" and bool(name) or kind == "key" and bool(KMS_KEY_ID.fullmatch(name))
+            well_formed = kind == "alias" and bool(name) or kind == "key" and bool(re.fullmatch(KMS_KEY_ID, name))
         else:
-            well_formed = not arn and bool(KEY_REFERENCE.fullmatch(key))
+            well_formed = not arn and bool(re.fullmatch(KEY_REFERENCE, key))
         if not well_formed:
             yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"{key!r} is not a KMS key id, key ARN, alias or alias ARN",
                               "use the key's ARN, arn:aws:kms:REGION:ACCOUNT:key/1234abcd-12ab-34cd-56ef-1234567890ab")

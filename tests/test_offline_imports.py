@@ -54,3 +54,22 @@ def test_offline_check_loads_no_account_records():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_guardrails_preflight_decides_load_no_cel_python(tmp_path):
+    """The documented guardrails on the corrected seed requests are parsed and evaluated by
+    preflight.cel: cel-python (lark, pendulum and a grammar built on every run) loads only for
+    what it leaves to it (an error, as on the seed's requests as written)."""
+    (tmp_path / ".preflight.toml").write_text((FIXTURES / "guardrails" / "examples.toml").read_text())
+    code = (
+        "import sys\n"
+        "from preflight.cli import app\n"
+        "try:\n"
+        f"    app(['check', *{sorted(str(p) for p in (FIXTURES / 'seed' / 'corrected').glob('*.json'))!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('celpy', 'lark', 'pendulum')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert "ORG006" in result.stdout, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr

@@ -44,17 +44,18 @@ def plain_data(value: object) -> object:
 
 def escaped(finding):
     """The finding with its file, pointer, message and fix escaped, as every format prints it."""
-    from dataclasses import replace
-
-    return replace(finding, file=untrusted(finding.file), pointer=untrusted(finding.pointer),
-                   message=untrusted(finding.message), fix=None if finding.fix is None else untrusted(finding.fix))
+    return finding._replace(file=untrusted(finding.file), pointer=untrusted(finding.pointer),
+                            message=untrusted(finding.message),
+                            fix=None if finding.fix is None else untrusted(finding.fix))
 
 
 def escaped_report(report):
     """The report as every format prints it: findings, file names, usage errors and metadata
     escaped (formats start from this, and add their own quoting on top)."""
-    from dataclasses import replace
+    import copy
 
-    return replace(report, findings=[escaped(f) for f in report.findings], files=[untrusted(f) for f in report.files],
-                   errors=[untrusted(e) for e in report.errors], metadata=plain_data(report.metadata),
-                   suppressed=[escaped(f) for f in report.suppressed])
+    shown = copy.copy(report)
+    shown.findings, shown.suppressed = [escaped(f) for f in report.findings], [escaped(f) for f in report.suppressed]
+    shown.files, shown.errors = [untrusted(f) for f in report.files], [untrusted(e) for e in report.errors]
+    shown.metadata = plain_data(report.metadata)
+    return shown

@@ -5,22 +5,25 @@ readers build on it; the package itself only recognises which reader a document 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from preflight import schema
-from preflight.documents import Document
+from preflight.documents import Document, Problem
 from preflight.pointers import escape
 from preflight.values import Unresolved
 
 
-@dataclass
 class DerivedDocument(Document):
     """A request derived from ``source`` (a template), whose pointers translate into it."""
 
-    source: Document | None = None
-    origins: dict[str, str] = field(default_factory=dict)  # request pointer -> pointer in source
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (source pointer, what was not carried)
-    embedded: bool = False  # the data is JSON text inside one string of the source: every pointer is that string's
+    def __init__(self, path: str, text: str, data: object = None, parsed: bool = False,
+                 problems: list[Problem] | None = None, source: Document | None = None,
+                 origins: dict[str, str] | None = None, notes: list[tuple[str, str]] | None = None,
+                 embedded: bool = False):
+        super().__init__(path, text, data, parsed, problems)
+        self.source = source
+        self.origins = {} if origins is None else origins  # request pointer -> pointer in source
+        self.notes = [] if notes is None else notes  # (source pointer, what was not carried)
+        self.embedded = embedded  # the data is JSON text inside one string of the source: every pointer is that string's
 
     def located(self, pointer: str) -> str:
         """The template pointer of a request pointer (an absent member: under its nearest parent)."""

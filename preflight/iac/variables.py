@@ -10,11 +10,9 @@ written, so findings point at the template's own lines and columns.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
 
 from preflight.documents import Document, LoadError, Problem, parse
 from preflight.values import Unresolved
@@ -22,13 +20,16 @@ from preflight.values import Unresolved
 REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-@dataclass
 class SubstitutedDocument(Document):
     """A document parsed from substituted text; positions are given in the text as written."""
 
-    written: str = ""
-    shifts: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, offset in written), ascending
-    _written: Document | None = None
+    def __init__(self, document: Document, written: str, shifts: list[tuple[int, int]]):
+        """``document``: what the substituted text parsed to."""
+        super().__init__(document.path, document.text, document.data, document.parsed, document.problems)
+        self._positions, self._line_starts = document._positions, document._line_starts
+        self.written = written
+        self.shifts = shifts  # (offset in text, offset in written), ascending
+        self._written: Document | None = None
 
     def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
         if offset is None:
@@ -113,8 +114,7 @@ def substituted(document: Document, variables: dict[str, str]) -> Document:
         last = match.end()
     pieces.append(written[last:])
     result = parse(document.path, "".join(pieces))
-    result = SubstitutedDocument(**{f.name: getattr(result, f.name) for f in dataclasses.fields(Document)},
-                                 written=written, shifts=shifts)
+    result = SubstitutedDocument(result, written, shifts)
     if result.parsed:
         result.data = _marked_unresolved(result.data, marker)
     for name, written_as, offset in unset:

@@ -1,8 +1,9 @@
 """The action catalog generated from the Service Authorization Reference (scripts/generate_catalog.py).
 
-The file is a header line (sources, the data's date, each service's byte range) and one JSON line
-per service; a service is decoded on first use, so a check pays only for the services its
-policies name.
+The file is a header line (sources, the data's date, each service's byte range), then two lines
+per service: the service, with each action's byte range in the next line, and the action entries.
+A service is read and decoded on first use and an action's entry when asked for, so a check pays
+only for the services its policies name and the actions it asks about.
 """
 
 from __future__ import annotations
@@ -11,16 +12,35 @@ import functools
 import json
 import pathlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from preflight.iam.glob import glob_regex
 
 
-@dataclass(frozen=True)
-class Service:
+class Actions(Mapping):
+    """A service's action entries by canonical name, each decoded when it is first asked for."""
+
+    def __init__(self, ranges: dict[str, list[int]], entries: bytes):
+        self._ranges, self._entries, self._decoded = ranges, entries, {}
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self._decoded:
+            start, length = self._ranges[name]
+            self._decoded[name] = json.loads(self._entries[start:start + length])
+        return self._decoded[name]
+
+    def __iter__(self):
+        return iter(self._ranges)
+
+    def __len__(self) -> int:
+        return len(self._ranges)
+
+
+class Service(NamedTuple):
     prefix: str
     name: str
-    actions: dict[str, list]  # canonical name -> [resource types, dependent actions?, condition keys?]
+    actions: Actions  # canonical name -> [resource types, dependent actions?, condition keys?]
     resources: dict[str, str]  # resource type -> ARN template
     resource_keys: dict[str, list[str]]  # resource type -> its service condition keys
     conditions: dict[str, str]  # condition key (as the reference spells it) -> its type
@@ -29,12 +49,13 @@ class Service:
 
 
 class Catalog:
-    def __init__(self, blob: bytes):
-        end = blob.index(b"\n")
-        header = json.loads(blob[:end])
+    def __init__(self, path: pathlib.Path):
+        with open(path, "rb") as handle:
+            head = handle.readline()
+        header = json.loads(head)
         self._index: dict[str, list[int]] = header.pop("services")
         self._meta = header
-        self._blob, self._base = blob, end + 1
+        self._path, self._base = path, len(head)
         self._services: dict[str, Service] = {}
 
     def metadata(self) -> dict:
@@ -54,13 +75,19 @@ class Catalog:
         if prefix not in self._services:
             if prefix not in self._index:
                 return None
-            start, length = self._index[prefix]
-            data = json.loads(self._blob[self._base + start:self._base + start + length])
+            head, _, entries = self._read(*self._index[prefix]).partition(b"\n")
+            data = json.loads(head)
             self._services[prefix] = Service(
-                prefix, data["name"], data["actions"], data["resources"], data["resource_keys"],
+                prefix, data["name"], Actions(data["actions"], entries), data["resources"], data["resource_keys"],
                 data["conditions"], frozenset(data.get("older_source_only", ())),
                 {name.lower(): name for name in data["actions"]})
         return self._services[prefix]
+
+    def _read(self, start: int, length: int) -> bytes:
+        """One service's lines: read alone, so a check reads the few services it needs, not the file."""
+        with open(self._path, "rb") as handle:
+            handle.seek(self._base + start)
+            return handle.read(length)
 
     def _entry(self, action: str) -> tuple[Service | None, list]:
         prefix, _, name = action.partition(":")
@@ -135,17 +162,17 @@ class Catalog:
 
     def suggest(self, action: str) -> str | None:
         """The closest real action to a misspelt one, for "did you mean"; None for a known action."""
-        import difflib  # only on the error path
+        from preflight.spelling import nearest  # only on the error path
 
         if self.canonical(action):
             return None
         prefix, _, name = action.partition(":")
         service = self.service(prefix)
         if service is None:
-            close = difflib.get_close_matches(prefix.lower(), self.prefixes, n=1, cutoff=0.6)
-            return f"{close[0]}:{name}" if close else None
-        close = difflib.get_close_matches(name.lower(), list(service.by_lower), n=1, cutoff=0.6)
-        return f"{service.prefix}:{service.by_lower[close[0]]}" if close else None
+            close = nearest(prefix.lower(), self.prefixes, cutoff=0.6)
+            return f"{close}:{name}" if close else None
+        close = nearest(name.lower(), service.by_lower, cutoff=0.6)
+        return f"{service.prefix}:{service.by_lower[close]}" if close else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -155,11 +182,18 @@ def _key_regex(template: str) -> re.Pattern:
 
 
 def key_matches(template: str, key: str) -> bool:
-    """Whether a condition key as written matches a reference key (``s3:ResourceTag/${TagKey}``)."""
-    return template.lower() == key.lower() or bool(_key_regex(template).fullmatch(key))
+    """Whether a condition key as written matches a reference key (``s3:ResourceTag/${TagKey}``).
+    A template without a placeholder is its own text: between ASCII strings, what re.I matches is
+    what lower() equates, so the hundred keys of a service compile no regex (re.I also matches the
+    Kelvin sign to k and the long s to s: keys with such letters take the regex)."""
+    if template.lower() == key.lower():
+        return True
+    if "$" not in template and "<" not in template and template.isascii() and key.isascii():
+        return False
+    return bool(_key_regex(template).fullmatch(key))
 
 
 @functools.lru_cache(maxsize=None)
 def load() -> Catalog:
     # Read by path: importlib.resources would cost its import on every run.
-    return Catalog((pathlib.Path(__file__).parent / "catalog.jsonl").read_bytes())
+    return Catalog(pathlib.Path(__file__).parent / "catalog.jsonl")

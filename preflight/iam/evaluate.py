@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from preflight.iam import catalog
-from preflight.iam.glob import glob_regex
+from preflight.iam.glob import glob_matches
 from preflight.iam.policy import Condition, Statement
 
 NO, MAYBE, YES = 0, 1, 2
@@ -39,8 +39,7 @@ VARIABLE_VERSION = "2012-10-17"  # policies of the 2008-10-17 grammar read ${...
 CALL_KEYS = ("aws:requesttag/", "aws:tagkeys")
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
     """An ARN, or ``*``, where the tail may be unknown offline (``cluster/`` + an id yet to be
     assigned) and region or account may be unknown (None)."""
 
@@ -97,17 +96,17 @@ class Resource:
                 f"{'<id>' if self.open_tail else ''}")
 
 
-@dataclass
 class Request:
     """What one API call (or dependent action) asks IAM: an action, a resource and a context.
     Keys in ``context`` are present; keys starting with an ``absent`` prefix are known to be absent;
     so are another service's keys (but for the global ones) and the call's own keys (``CALL_KEYS``)
-    when not given; any other key is unknown offline."""
+    when not given; any other key is unknown offline. Plain classes and named tuples here, not
+    dataclasses: a dataclass costs its creation at import, on every policy check."""
 
-    action: str
-    resource: Resource
-    context: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    absent: tuple[str, ...] = ()
+    def __init__(self, action: str, resource: Resource, context: dict[str, tuple[str, ...]] | None = None,
+                 absent: tuple[str, ...] = ()):
+        self.action, self.resource, self.absent = action, resource, absent
+        self.context = {} if context is None else context
 
     def lookup(self, key: str):
         key = key.lower()
@@ -154,7 +153,7 @@ def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dic
 # ----- matching -----------------------------------------------------------------------------
 
 def match_action(patterns, action: str) -> bool:
-    return any(glob_regex(p.text, ignore_case=True).fullmatch(action) for p in patterns)
+    return any(glob_matches(p.text, action) for p in patterns)
 
 
 def substitute(text: str, request: Request | None, version: object = VARIABLE_VERSION):
@@ -274,13 +273,13 @@ def resource_verdict(pattern: str, request: Request, version: object = VARIABLE_
     return MAYBE, unknown or [resource.tail_name]
 
 
-CLUSTER_BY_NAME = re.compile(r"arn:[^:]*:sagemaker:[^:]*:[^:]*:cluster/(?![a-z0-9]{12}$)[^*?$]*")
+CLUSTER_BY_NAME = r"arn:[^:]*:sagemaker:[^:]*:[^:]*:cluster/(?![a-z0-9]{12}$)[^*?$]*"  # compiled on first use
 
 
 def cluster_named_by_name(pattern: str) -> bool:
     """A policy resource naming a HyperPod cluster by something other than its 12-character id
     (``...:cluster/llm-train-prod``): cluster ARNs end in the id, so it never matches a cluster."""
-    return bool(CLUSTER_BY_NAME.fullmatch(pattern))
+    return bool(re.fullmatch(CLUSTER_BY_NAME, pattern))
 
 
 def match_resource(pattern: str, resource: Resource, request: Request | None = None,
@@ -344,14 +343,13 @@ def match_condition(condition: Condition, request: Request, version: object = VA
     return YES if any(hits) else NO
 
 
-@dataclass
-class StatementMatch:
+class StatementMatch(NamedTuple):
     statement: Statement
     action: bool
     resource: int
     condition: int
     unknown_keys: list[str]
-    unknown_resource: list[str] = field(default_factory=list)  # what the resource verdict depends on
+    unknown_resource: list[str]  # what the resource verdict depends on
 
     @property
     def result(self) -> int:
@@ -368,7 +366,7 @@ def match_statement(statement: Statement, request: Request) -> StatementMatch:
     if statement.not_action:
         action = not action and bool(statement.actions)
     if not action:  # the statement is not about this action: nothing else about it matters
-        return StatementMatch(statement, False, NO, NO, [])
+        return StatementMatch(statement, False, NO, NO, [], [])
     version = policy_version(statement)
     resource, unknown_resource = NO, []
     for written in statement.resources:
@@ -389,14 +387,15 @@ def match_statement(statement: Statement, request: Request) -> StatementMatch:
 
 # ----- decisions ----------------------------------------------------------------------------
 
-@dataclass
 class Decision:
-    outcome: int  # YES allowed, NO not allowed, MAYBE undecided
-    denied_by: StatementMatch | None = None
-    allowed_by: StatementMatch | None = None
-    maybe: list[StatementMatch] = field(default_factory=list)  # matches that could go either way
-    near: list[StatementMatch] = field(default_factory=list)  # Allows for the action that miss resource or condition
-    layer: str = "identity"  # which layer decided: identity policies or the permissions boundary
+    def __init__(self, outcome: int, denied_by: StatementMatch | None = None, allowed_by: StatementMatch | None = None,
+                 maybe: list[StatementMatch] | None = None, near: list[StatementMatch] | None = None,
+                 layer: str = "identity"):
+        self.outcome = outcome  # YES allowed, NO not allowed, MAYBE undecided
+        self.denied_by, self.allowed_by = denied_by, allowed_by
+        self.maybe = [] if maybe is None else maybe  # matches that could go either way
+        self.near = [] if near is None else near  # Allows for the action that miss resource or condition
+        self.layer = layer  # which layer decided: identity policies or the permissions boundary
 
 
 def decide_layer(statements: list[Statement], request: Request, layer: str) -> Decision:

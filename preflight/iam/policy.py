@@ -8,7 +8,7 @@ Reading is tolerant: what is malformed is skipped here and reported by the PF3xx
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from preflight.documents import Document, LoadError
@@ -21,22 +21,19 @@ class PolicyError(LoadError):
     """The policy inputs cannot be used as asked (a usage error, exit 2)."""
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     text: str
     pointer: str
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     operator: str
     key: str
     values: tuple[str, ...]
     pointer: str  # the key's place in the Condition block
 
 
-@dataclass
-class PolicyRoot:
+class PolicyRoot(NamedTuple):
     """One policy document inside a file: the whole file, or a document in an authorization-details file."""
 
     document: Document
@@ -46,8 +43,7 @@ class PolicyRoot:
     boundary: bool = False
 
 
-@dataclass
-class Statement:
+class Statement(NamedTuple):
     root: PolicyRoot
     pointer: str
     data: dict
@@ -67,13 +63,16 @@ class Statement:
         return f"{label} {pointer}"
 
 
-@dataclass
 class PolicySet:
-    files: list[Document] = field(default_factory=list)  # every policy file given, readable or not
-    roots: list[PolicyRoot] = field(default_factory=list)
-    missing: list[tuple[Document, str, str]] = field(default_factory=list)  # (file, pointer, what)
-    principal: str | None = None
-    principal_tags: dict[str, str] | None = None  # known only from an authorization-details file
+    """The caller's policies (plain classes and named tuples here, not dataclasses: a dataclass
+    costs its creation at import, on every policy check)."""
+
+    def __init__(self, files: list[Document] | None = None, principal: str | None = None):
+        self.files = [] if files is None else files  # every policy file given, readable or not
+        self.roots: list[PolicyRoot] = []
+        self.missing: list[tuple[Document, str, str]] = []  # (file, pointer, what)
+        self.principal = principal
+        self.principal_tags: dict[str, str] | None = None  # known only from an authorization-details file
 
     def statements(self, boundary: bool = False) -> list[Statement]:
         return [s for root in self.roots if root.boundary == boundary for s in statements_of(root)]

@@ -8,7 +8,7 @@ exists and where in the request that comes from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from preflight.findings import Severity
 from preflight.iam.catalog import Catalog
@@ -26,8 +26,7 @@ EKS_DEPENDENTS = ("eks:DescribeCluster", "eks:CreateAccessEntry", "eks:DescribeA
                   "eks:DeleteAccessEntry", "eks:AssociateAccessPolicy")
 
 
-@dataclass
-class Requirement:
+class Requirement(NamedTuple):
     request: Request
     pointer: str  # where in the request file this need comes from
     reason: str
