@@ -33,7 +33,7 @@ def apply(report: Report, config: Config, documents: list[Document] = (), baseli
         return  # nothing configured: a run without a configuration file pays nothing here
     names = _rule_names(report)
     report.findings = _selected(report.findings, config, names)
-    notes = _suppress(report, config, inline, names, today or datetime.date.today())
+    notes = _suppress(report, config, inline, names, today or datetime.date.today(), [d.path for d in documents])
     report.findings.extend(_selected(notes, config, names))
     if baseline is not None:
         baseline.apply(report, {document.path: document for document in documents})
@@ -84,7 +84,7 @@ def _inline_comments(documents: list[Document]) -> dict[tuple[str, int], _Inline
 
 
 def _suppress(report: Report, config: Config, inline_documents: list[Document], names: dict[str, str],
-              today: datetime.date) -> list[Finding]:
+              today: datetime.date, checked: list[str]) -> list[Finding]:
     """Move suppressed findings aside; return what the suppressions themselves call for."""
     entries = [e for e in config.suppress if e.expires is None or e.expires >= today]
     used: set[int] = set()
@@ -107,11 +107,14 @@ def _suppress(report: Report, config: Config, inline_documents: list[Document], 
         else:
             report.suppressed.append(finding._replace(suppression=suppression))
     report.findings = kept
-    return _notes(config, entries, used, comments, today)
+    return _notes(config, used, comments, today, checked)
 
 
-def _notes(config: Config, active, used: set[int], comments: dict, today: datetime.date) -> list[Finding]:
-    """PF500 for what matched nothing, PF501 for what expired, PF502 for a comment without a reason."""
+def _notes(config: Config, used: set[int], comments: dict, today: datetime.date, checked: list[str]) -> list[Finding]:
+    """PF500 for what matched nothing, PF501 for what expired, PF502 for a comment without a reason.
+    An entry is unused only where the run could have used it: it names a file this run checked, or
+    a file that is gone (a run of part of the repository, as a pre-commit hook makes, says nothing
+    of the entries for the other files)."""
     from preflight.registry import all_rules
 
     rules = all_rules(iam=False, live=False)
@@ -124,7 +127,8 @@ def _notes(config: Config, active, used: set[int], comments: dict, today: dateti
             notes.append(_note(rules["PF501"], config.path, line, f"{where} expired on {entry.expires.isoformat()}; "
                                f"its findings are reported again", "fix them, or renew the entry with a new "
                                "date and reason"))
-        elif entry.index not in used:
+        elif entry.index not in used and (any(config.matches_file(entry.file, path) for path in checked)
+                                          or not _names_a_file(config, entry.file)):
             notes.append(_note(rules["PF500"], config.path, line, f"{where} matched no finding",
                                "remove the entry, or correct its rule, file or pointer"))
     for comment in comments.values():
@@ -136,6 +140,16 @@ def _notes(config: Config, active, used: set[int], comments: dict, today: dateti
             notes.append(_note(rules["PF500"], comment.document.path, comment.line,
                                f"{where} matched no finding on its line", "remove the comment, or correct its rule"))
     return notes
+
+
+def _names_a_file(config: Config, pattern: str) -> bool:
+    """Whether a file below the configuration's folder matches ``pattern`` (hidden folders, such
+    as .git and virtual environments, and node_modules are not searched)."""
+    for folder, subfolders, files in os.walk(config.root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "node_modules"]
+        if any(config.matches_file(pattern, os.path.join(folder, name)) for name in files):
+            return True
+    return False
 
 
 def _note(rule, path: str, line: int, message: str, fix: str) -> Finding:

@@ -14,6 +14,8 @@ def unused_suppression(ctx):
     A suppression outlives the problem it hid: when the finding is fixed or the rule, file or
     pointer is misspelt, the entry keeps saying something is accepted that no longer exists, and a
     later, different finding at that place would be hidden unseen. Remove it, or correct it.
+    A configuration entry is judged only by a run that checked a file it names, or when no file
+    it names exists any more: a run of some files (a pre-commit hook's) says nothing of the others.
 
     ## Source
     preflight's suppressions: every one names a rule, a place and a reason, and must keep matching.

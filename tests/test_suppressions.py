@@ -127,7 +127,8 @@ def test_inline_comment_without_reason_suppresses_nothing(run_cli, repo):
     (repo / "clusters/infer.create-cluster.yaml").write_text(
         yaml_text(request(name="<name>"), "# preflight: ignore PF110"))
     result = run_cli("check", "-f", "json", "clusters/infer.create-cluster.yaml", cwd=repo)
-    assert [(rule, line) for _, rule, _, line in found(result)] == [("PF110", 1), ("PF502", 1), ("PF500", 7), ("PF500", 13)]
+    # the entry for train.* is not judged (that file is not in this run); the one for gone.* is (no such file)
+    assert [(rule, line) for _, rule, _, line in found(result)] == [("PF110", 1), ("PF502", 1), ("PF500", 13)]
     assert json.loads(result.stdout)["suppressed"] == []
 
 
@@ -194,3 +195,15 @@ def test_bad_baseline_is_a_usage_error(run_cli, repo, text, message):
     assert result.returncode == 2 and f"baseline.json: {message}" in result.stderr, result.stderr
     missing = run_cli("check", "--baseline", "nope.json", *FILES, cwd=repo)
     assert missing.returncode == 2 and "nope.json: no such baseline file" in missing.stderr
+
+
+def test_a_run_of_some_files_judges_only_the_entries_it_could_use(run_cli, repo):
+    """A pre-commit hook checks the files a commit touches: an entry for another file that exists is
+    not unused, so a clean commit passes at fail-on warning; an entry for a file that is gone is
+    stale in any run."""
+    (repo / "clusters/clean.create-cluster.json").write_text(json.dumps(request(name="clean"), indent=2))
+    result = run_cli("check", "-f", "json", "clusters/clean.create-cluster.json", cwd=repo)
+    assert [(rule, line) for _, rule, _, line in found(result)] == [("PF500", 13)]  # gone.*, not train.*
+    (repo / "clusters/gone.create-cluster.json").write_text(json.dumps(request(name="gone"), indent=2))
+    result = run_cli("check", "clusters/clean.create-cluster.json", cwd=repo)
+    assert result.returncode == 0, result.stdout  # fail-on warning, and nothing to say
