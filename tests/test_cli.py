@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from preflight.operations import OPERATIONS
 from conftest import FIXTURES, ROOT
 
 SEED = FIXTURES / "seed"
@@ -300,6 +301,13 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"preflight", "preflight-policies", "preflight-cloudformation"}
+    requests = hooks["preflight"]
+    for operation in OPERATIONS:  # every operation, a bare name too, and never a JSON Schema
+        for name in (f"{operation}.json", f"clusters/prod.{operation}.yaml", f"infra/{operation}-gpu.yml"):
+            assert re.search(requests["files"], name) and not re.search(requests["exclude"], name), name
+        assert re.search(requests["exclude"], f"schemas/{operation}.schema.json"), operation
+    readme = (ROOT / "README.md").read_text()  # the README's local hook selects the same files
+    assert f"files: '{requests['files']}'" in readme and f"exclude: '{requests['exclude']}'" in readme
     selected = {
         "preflight-policies": [str(FIXTURES / "policies" / "seed-administrator.json"), str(ROOT / "bench" / "inputs" / "admin-policy.json")],
         "preflight-cloudformation": [str(FIXTURES / "iac" / "stack.yaml"), str(FIXTURES / "iac" / "stack.json")],
