@@ -215,6 +215,7 @@ class SendPath:
         self.report, self.operation, self.request, self.account = report, operation, request, account
         self.publish, self.outputs, self.text = publish, outputs, text
         self.state = State.CHECKED
+        self.history: set[str] = set()  # the followed cluster's events from before the send
 
     def run(self, checked: int, settings: Settings) -> int:
         """Decide, send at most once, follow, report; the exit code. ``checked`` is the checks' exit code."""
@@ -230,7 +231,7 @@ class SendPath:
         if follow:
             self.state = State.WAITING
             waited = waiting.follow(self.account, followed, self.operation, settings.wait_timeout,
-                                    settings.wait_interval, self._reporter(followed.shown))
+                                    settings.wait_interval, self._reporter(followed.shown), seen=self.history)
             self.state, code = State.WAITED, waited.exit_code
             if not self.text:  # one document, with what the waiting saw
                 self.report.metadata["apply"]["wait"] = waited.as_dict()
@@ -252,6 +253,7 @@ class SendPath:
             self.state = State.WOULD_SEND
             return would_send(self.operation, self.request, unverified), EXIT_OK
         _prove_writable(self.outputs)
+        self.history = waiting.history(self.account, self.operation, self.request) if settings.wait else set()
         self.state = State.SENDING
         outcome = send(self.account, self.operation, self.request, unverified)
         self.state = State(outcome.result)

@@ -86,9 +86,25 @@ def subject(operation: str, request: dict, response: dict | None) -> Subject | N
     return Subject("cluster", (name,), name) if isinstance(name, str) else None
 
 
+def history(account, operation: str, request: dict) -> set[str]:
+    """The events the cluster a change is about to follow already has, read before the send: what
+    ``follow`` shows is what came after (a cluster made a moment ago has its creation's events)."""
+    followed = subject(operation, request, None)
+    if operation == "create-cluster" or followed is None or followed.kind != "cluster":
+        return set()
+    try:
+        return {_event_key(event) for event in account.cluster_events(followed.key[0])}
+    except LookupFailed:  # events are a courtesy: the five seconds before the send are left out anyway
+        return set()
+
+
 def follow(account, followed: Subject, operation: str, timeout: float, interval: float, reporter,
-           clock=time.monotonic, sleep=time.sleep) -> Waited:
-    watch = (_ClusterWatch if followed.kind == "cluster" else _ResourceWatch)(account, followed, operation)
+           clock=time.monotonic, sleep=time.sleep, seen: set[str] = frozenset()) -> Waited:
+    """Follow what a sent change changed; ``seen`` are the events it had before the send (``history``)."""
+    if followed.kind == "cluster":
+        watch = _ClusterWatch(account, followed, operation, seen)
+    else:
+        watch = _ResourceWatch(account, followed, operation)
     start = clock()
     try:
         while True:
@@ -112,11 +128,11 @@ class _ClusterWatch:
     """Settled: InService with every group's running nodes at its target, Failed or RollingBack,
     or (a delete-cluster) the cluster gone."""
 
-    def __init__(self, account, followed: Subject, operation: str):
+    def __init__(self, account, followed: Subject, operation: str, seen: set[str]):
         self.account, self.name, self.operation = account, followed.key[0], operation
         self.since = datetime.now(timezone.utc) - timedelta(seconds=5)  # the cluster's earlier history is not news
         self.events: list[dict] = []
-        self.seen_events: set[str] = set()
+        self.seen_events: set[str] = set(seen)
         self.last: tuple | None = None
         self.status = None
 
@@ -203,7 +219,7 @@ def _new_events(account, name: str, seen: set[str], since: datetime) -> list[str
         return []
     fresh = []
     for event in found:
-        key = event.get("EventId") or repr(sorted(event.items()))
+        key = _event_key(event)
         when = event.get("EventTime")
         if isinstance(when, datetime) and when.tzinfo and when < since:
             seen.add(key)
@@ -212,6 +228,10 @@ def _new_events(account, name: str, seen: set[str], since: datetime) -> list[str
             where = " ".join(v for v in (event.get("InstanceGroupName"), event.get("InstanceId")) if v)
             fresh.append(f"{event.get('Description', '')}" + (f" ({where})" if where else ""))
     return fresh
+
+
+def _event_key(event: dict) -> str:
+    return event.get("EventId") or repr(sorted(event.items()))
 
 
 def _done(code, status, message, elapsed, events, reporter) -> Waited:

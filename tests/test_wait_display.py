@@ -128,3 +128,18 @@ def test_a_log_shows_a_service_message_escaped(run_cli, local_aws, tmp_path, set
     assert result.returncode == 1, result.stdout + result.stderr
     assert "\x1b" not in result.stdout
     assert f"cluster {name} is Failed: Lifecycle scripts failed on [i-0abc] [/dim] [bold]\\u001b[2J" in result.stdout
+
+
+def test_events_from_before_the_send_are_not_news(run_cli, local_aws, tmp_path, settle):
+    """A cluster made a moment ago has its creation's events: an update followed with --wait shows
+    what the update did, not the creation again (its events are read before the send)."""
+    settle(0.3)
+    name = "made-a-moment-ago"
+    local_aws.client("sagemaker").create_cluster(**{**CREATE, "ClusterName": name})
+    time.sleep(0.5)  # settled: InService, its creation's events listed
+    group = {**CREATE["InstanceGroups"][0], "InstanceCount": CREATE["InstanceGroups"][0]["InstanceCount"] + 1}
+    result = _apply(run_cli, local_aws, tmp_path, "update-cluster",
+                    {"ClusterName": name, "InstanceGroups": [group]}, *WAIT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "event: UpdateCluster" in result.stdout, result.stdout
+    assert "cluster creation started" not in result.stdout, result.stdout
