@@ -21,6 +21,7 @@ UPDATES = ("update-cluster", "update-cluster-software", "delete-cluster", "batch
            "move-cluster-nodes", "attach-cluster-node-volume", "detach-cluster-node-volume",
            "attach-cluster-node-network-interface", "start-cluster-health-check",
            "create-cluster-scheduler-config", "create-cluster-extension") + EXTENSION_CHANGES + SCHEDULER_CONFIG_CHANGES
+# The changes that may remove a Slurm controller (PF463 reads which group runs it).
 CONTROLLER_CHANGES = ("batch-delete-cluster-nodes", "batch-replace-cluster-nodes", "update-cluster")
 WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 
@@ -35,12 +36,25 @@ def lifecycle_configs(ctx) -> list[tuple[str, dict, str, str, str]]:
         config = group.get("LifeCycleConfig")
         if not isinstance(config, dict):
             continue
-        uri, script = real(config.get("SourceS3Uri")), real(config.get("OnCreate"))
-        if uri and script and uri.startswith("s3://"):
-            bucket, _, prefix = uri[len("s3://"):].partition("/")
-            prefix = prefix.strip("/")
-            found.append((pointer, group, bucket, prefix, f"{prefix}/{script}" if prefix else script))
+        folder, script = s3_folder(config.get("SourceS3Uri")), real(config.get("OnCreate"))
+        if folder and script:
+            bucket, prefix = folder
+            found.append((pointer, group, bucket, prefix, in_folder(prefix, script)))
     return found
+
+
+def s3_folder(uri) -> tuple[str, str] | None:
+    """(bucket, prefix without its slashes) of an ``s3://`` lifecycle URI; None for anything else."""
+    uri = real(uri)
+    if not uri or not uri.startswith("s3://"):
+        return None
+    bucket, _, prefix = uri[len("s3://"):].partition("/")
+    return bucket, prefix.strip("/")
+
+
+def in_folder(prefix: str, name: str) -> str:
+    """The key of a file named ``name`` in a lifecycle folder."""
+    return f"{prefix}/{name}" if prefix else name
 
 
 def lifecycle_objects(ctx) -> list[tuple[str, str, str]]:
@@ -55,22 +69,16 @@ def provisioning_parameters(ctx) -> list[tuple[str, str, str]]:
         return []
     found = {}
     for pointer, _, bucket, prefix, _ in lifecycle_configs(ctx):
-        key = f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS
-        found.setdefault((bucket, key), f"{pointer}/LifeCycleConfig/SourceS3Uri")
+        found.setdefault((bucket, in_folder(prefix, PROVISIONING_PARAMETERS)), f"{pointer}/LifeCycleConfig/SourceS3Uri")
     return [(pointer, bucket, key) for (bucket, key), pointer in found.items()]
 
 
 def controller_parameters(cluster) -> list[tuple[str, str]]:
     """(bucket, key) of the provisioning_parameters.json beside each group's lifecycle scripts in
     an existing cluster (DescribeCluster's LifeCycleConfig): where its Slurm controller is named."""
-    found = []
-    for record in cluster.groups.values():
-        uri = (record.get("LifeCycleConfig") or {}).get("SourceS3Uri") if isinstance(record, dict) else None
-        if isinstance(uri, str) and uri.startswith("s3://"):
-            bucket, _, prefix = uri[len("s3://"):].partition("/")
-            prefix = prefix.strip("/")
-            found.append((bucket, f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS))
-    return sorted(set(found))
+    configs = [record.get("LifeCycleConfig") for record in cluster.groups.values() if isinstance(record, dict)]
+    folders = {s3_folder(config.get("SourceS3Uri")) for config in configs if isinstance(config, dict)}
+    return sorted((bucket, in_folder(prefix, PROVISIONING_PARAMETERS)) for bucket, prefix in folders - {None})
 
 
 # The files of its own folder an OnCreate script runs (`python3 -u lifecycle_script.py`, `bash x.sh`,
@@ -194,7 +202,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs
         for name in files_named_by(account.object_head(bucket, key).head)[0]:
             read = account.small_object if name == PROVISIONING_PARAMETERS else account.object_head
-            attempt(read, bucket, f"{prefix}/{name}" if prefix else name)
+            attempt(read, bucket, in_folder(prefix, name))
 
     def key_and_policy(reference):
         key = account.key(reference)
@@ -255,12 +263,11 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if ctx.operation == "create-cluster":  # PF330: whether the creation must make the service-linked role
             jobs.append((account.service_linked_role_exists,))
         name = cluster_name(ctx)
-        if name and ctx.operation in CONTROLLER_CHANGES and (ctx.operation != "update-cluster"
-                                                             or ctx.value("/InstanceGroupsToDelete")):
-            # PF463: which group runs the Slurm controller
-            jobs.append((cluster_and_controller, name))
-        elif name:  # changes need it; a create must not find it
-            jobs.append((account.cluster, name))
+        if name:  # changes need it; a create must not find it
+            controller = ctx.operation in CONTROLLER_CHANGES and (ctx.operation != "update-cluster"
+                                                                  or ctx.value("/InstanceGroupsToDelete"))
+            # PF463 reads which group runs the Slurm controller, beside the cluster
+            jobs.append((cluster_and_controller, name) if controller else (account.cluster, name))
             if ctx.operation in UPDATES:  # the plan and the node checks
                 jobs.append((account.cluster_nodes, name))
         if scheduler_config_id(ctx):

@@ -51,6 +51,12 @@ def placeholder(value: object) -> str | None:
     return None
 
 
+def string(value) -> str | None:
+    """A value the request gives as a string, else None: a name or id a hostile request writes as
+    an object or a list must not be looked up (it cannot be hashed) or matched."""
+    return value if isinstance(value, str) else None
+
+
 def real(value) -> str | None:
     """A string value worth acting on: non-empty and not holding a placeholder."""
     return value if isinstance(value, str) and value and not placeholder(value) else None

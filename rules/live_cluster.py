@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 
 from preflight.findings import Severity
-from preflight.live import UPDATES, cluster_name, controller_parameters, foreign_region
+from preflight.live import CONTROLLER_CHANGES, UPDATES, cluster_name, controller_parameters, foreign_region
 from preflight.operations import CLUSTER_MEMBERS
 from preflight.plan import same, shown
 from preflight.registry import rule
-from preflight.values import real
+from preflight.values import real, string
 
 # What the SageMaker Developer Guide's update-cluster steps say an existing instance group keeps ("you
 # must match the instance type you initially specified", "keep using the same IAM role", "keep using
@@ -296,7 +296,7 @@ def custom_ami_group_without_image(ctx):
     name, cluster = _named_cluster(ctx)
     if cluster is None:
         return
-    named = [g.get("InstanceGroupName") for _, g in ctx.instance_groups()] or list(cluster.groups)
+    named = [string(g.get("InstanceGroupName")) for _, g in ctx.instance_groups()] or list(cluster.groups)
     for group_name in named:
         image = (cluster.groups.get(group_name) or {}).get("CurrentImageId")
         if image and image.startswith("ami-"):
@@ -358,7 +358,7 @@ def create_only_member_changed(ctx):
     if cluster is None:
         return
     for pointer, group in ctx.instance_groups():
-        existing = cluster.groups.get(group.get("InstanceGroupName"))
+        existing = cluster.groups.get(string(group.get("InstanceGroupName")))
         if existing is None:
             continue
         listed = pointer.split("/")[1]
@@ -415,7 +415,7 @@ def override_vpc_config_changed(ctx):
     if cluster is None:
         return
     for pointer, group in ctx.instance_groups(("InstanceGroups",)):
-        existing = cluster.groups.get(group.get("InstanceGroupName"))
+        existing = cluster.groups.get(string(group.get("InstanceGroupName")))
         if existing is None:
             continue
         given, now = group.get("OverrideVpcConfig"), existing.get("OverrideVpcConfig")
@@ -461,7 +461,7 @@ def scaled_below_minimum(ctx):
         return
     if ctx.operation == "update-cluster":
         for pointer, group in ctx.instance_groups():
-            existing = cluster.groups.get(group.get("InstanceGroupName"))
+            existing = cluster.groups.get(string(group.get("InstanceGroupName")))
             count = group.get("InstanceCount")
             minimum = group.get("MinInstanceCount", (existing or {}).get("MinCount"))
             if existing is not None and type(count) is int and type(minimum) is int and count < minimum:
@@ -500,7 +500,7 @@ def last_group_deleted(ctx):
     if cluster is None or not isinstance(deleting, list):
         return
     kept = (set(cluster.groups) - set(d for d in deleting if isinstance(d, str))) | {
-        g.get("InstanceGroupName") for _, g in ctx.instance_groups(("InstanceGroups",))}
+        string(g.get("InstanceGroupName")) for _, g in ctx.instance_groups(("InstanceGroups",))}
     if not kept:
         yield ctx.finding("/InstanceGroupsToDelete", f"deletes every instance group of {name} "
                           f"({', '.join(sorted(cluster.groups))}) and adds none", "send delete-cluster instead")
@@ -536,7 +536,7 @@ def group_renamed(ctx):
         return
     removed = {d: cluster.groups[d] for d in deleting if isinstance(d, str) and d in cluster.groups}
     for pointer, group in ctx.instance_groups(("InstanceGroups",)):
-        new_name = group.get("InstanceGroupName")
+        new_name = string(group.get("InstanceGroupName"))
         if new_name in cluster.groups:
             continue
         twin = next((old for old, record in removed.items() if record.get("InstanceType") == group.get("InstanceType")), None)
@@ -603,7 +603,7 @@ def _moved_from_another_group(ctx, name, named):
             yield ctx.finding(pointer, f"node {node_id} is in instance group {groups[node_id]}, not {source}")
 
 
-def slurm_controller_groups(account, cluster) -> set[str]:
+def _slurm_controller_groups(account, cluster) -> set[str]:
     """The groups of a Slurm cluster that run its controller: the API's own SlurmConfig
     (NodeType Controller), else the controller_group of the provisioning_parameters.json beside the
     group's lifecycle scripts (read as live.controller_parameters names them)."""
@@ -622,8 +622,7 @@ def slurm_controller_groups(account, cluster) -> set[str]:
     return found & set(cluster.groups)
 
 
-@rule("PF463", "slurm-controller-removed", Severity.ERROR, kind="live", required=False,
-      operations=("batch-delete-cluster-nodes", "batch-replace-cluster-nodes", "update-cluster"))
+@rule("PF463", "slurm-controller-removed", Severity.ERROR, kind="live", required=False, operations=CONTROLLER_CHANGES)
 def slurm_controller_removed(ctx):
     """A node operation or an update that removes (or replaces) a Slurm cluster's controller node or group.
 
@@ -631,8 +630,9 @@ def slurm_controller_removed(ctx):
     The API reference says that a Slurm cluster's controller nodes cannot be removed: a
     BatchDeleteClusterNodes naming one, or an UpdateCluster deleting the controller's group, is
     refused. Nor can the controller node be replaced (BatchReplaceClusterNodes, which would destroy
-    its volumes and Slurm's state with them). The controller group is the one the API configures as `Controller` (`SlurmConfig.NodeType`), else
-    the `controller_group` of the `provisioning_parameters.json` beside its lifecycle scripts.
+    its volumes and Slurm's state with them). The controller group is the one the API configures
+    as `Controller` (`SlurmConfig.NodeType`), else the `controller_group` of the
+    `provisioning_parameters.json` beside its lifecycle scripts.
 
     ## Example
     ```json
@@ -653,12 +653,12 @@ def slurm_controller_removed(ctx):
     deleted = ctx.value("/InstanceGroupsToDelete") if ctx.operation == "update-cluster" else None
     if cluster is None or ctx.operation == "update-cluster" and not (isinstance(deleted, list) and deleted):
         return
-    controllers = slurm_controller_groups(ctx.account, cluster)
+    controllers = _slurm_controller_groups(ctx.account, cluster)
     if not controllers:
         return
     if ctx.operation == "update-cluster":
         for index, group in enumerate(deleted):
-            if group in controllers:
+            if string(group) in controllers:
                 yield ctx.finding(f"/InstanceGroupsToDelete/{index}", f"{group} runs cluster {name}'s Slurm "
                                   "controller, whose nodes cannot be removed", "keep the controller group")
         return
@@ -667,7 +667,7 @@ def slurm_controller_removed(ctx):
     for member in ("NodeIds", "NodeLogicalIds"):
         ids = ctx.value(f"/{member}")
         for index, node_id in enumerate(ids if isinstance(ids, list) else []):
-            if groups.get(node_id) not in controllers:
+            if groups.get(string(node_id)) not in controllers:
                 continue
             done = "removed" if ctx.operation == "batch-delete-cluster-nodes" else "replaced"
             yield ctx.finding(f"/{member}/{index}", f"node {node_id} is cluster {name}'s Slurm controller "

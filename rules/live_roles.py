@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 
 from preflight.findings import Severity
-from preflight.live import (PROVISIONING_PARAMETERS, cluster_name, files_named_by, lifecycle_configs,
+from preflight.live import (PROVISIONING_PARAMETERS, cluster_name, files_named_by, in_folder, lifecycle_configs,
                             lifecycle_objects, on_create_folders, policy_set_of, provisioning_parameters)
 from preflight.registry import rule
-from preflight.values import parse_arn, real
+from preflight.values import parse_arn, real, string
 
 SAGEMAKER = "sagemaker.amazonaws.com"
 
@@ -128,7 +128,7 @@ def lifecycle_script_missing(ctx):
     for pointer, bucket, prefix, key in on_create_folders(ctx):
         needed, stops = files_named_by(ctx.account.object_head(bucket, key).head)
         for name in needed:
-            beside = f"{prefix}/{name}" if prefix else name
+            beside = in_folder(prefix, name)
             if name == PROVISIONING_PARAMETERS:
                 missing = ctx.account.small_object(bucket, beside) is None
             else:
@@ -318,14 +318,15 @@ def provisioning_parameters_mismatch(ctx):
     HyperPod developer guide, base lifecycle scripts for Slurm (`provisioning_parameters.json`);
     aws-samples/awsome-distributed-training, 1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config.
     """
-    groups = {g.get("InstanceGroupName"): g.get("InstanceType") for _, g in ctx.instance_groups(("InstanceGroups",))}
+    groups = {string(g.get("InstanceGroupName")): g.get("InstanceType")
+              for _, g in ctx.instance_groups(("InstanceGroups",))}
     # Per lifecycle folder, the request's groups that run its scripts and take no Slurm role from
     # the API (SlurmConfig): the ones its provisioning_parameters.json must place.
     placed_by_file: dict[tuple[str, str], list[str]] = {}
     for _, group, bucket, prefix, _ in lifecycle_configs(ctx):
         if isinstance(group.get("InstanceGroupName"), str) and "SlurmConfig" not in group:
-            key = f"{prefix}/{PROVISIONING_PARAMETERS}" if prefix else PROVISIONING_PARAMETERS
-            placed_by_file.setdefault((bucket, key), []).append(group["InstanceGroupName"])
+            placed_by_file.setdefault((bucket, in_folder(prefix, PROVISIONING_PARAMETERS)), []).append(
+                group["InstanceGroupName"])
     if ctx.operation == "update-cluster":
         name = cluster_name(ctx)
         cluster = ctx.account.cluster(name) if name else None

@@ -184,6 +184,22 @@ def test_malformed_requests_never_crash_the_live_checks(account, text, operation
     assert all(f.line >= 1 for f in report.findings)
 
 
+@pytest.mark.parametrize("text,operation", [
+    ('{"ClusterName": "slurm-cluster", "InstanceGroups": [{"InstanceGroupName": {"x": 1}, "InstanceCount": 1}], '
+     '"InstanceGroupsToDelete": [{"a": 1}, ["controller"]]}', "update-cluster"),
+    ('{"ClusterName": "multi-az-cluster", "InstanceGroups": [{"InstanceGroupName": ["workers"], "InstanceCount": 2}]}',
+     "update-cluster"),
+    ('{"ClusterName": "slurm-cluster", "NodeIds": [{"a": 1}, ["b"], "i-221e1dec52464550b"]}', "batch-delete-cluster-nodes"),
+    ('{"ClusterName": "slurm-cluster", "NodeLogicalIds": [{"a": 1}]}', "batch-replace-cluster-nodes"),
+    ('{"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": {"x": 1}}]}', "update-cluster-software"),
+])
+def test_names_that_are_not_strings_end_in_findings_on_an_existing_cluster(account, text, operation):
+    """Group names and node ids a hostile request writes as objects or lists are compared with the
+    cluster's as values that match nothing, never looked up (they cannot be hashed)."""
+    report = engine.run([(documents.parse("request.json", text), operation)], account=account())
+    assert report.findings and all(f.line >= 1 for f in report.findings)
+
+
 def test_create_only_severity_says_which_sources_name_the_member(account, monkeypatch):
     """PF455 reads CloudFormation's create-only members from the generated data. With data that
     lists InstanceType (as the schemas before 2026 did) and LifeCycleConfig: the type change is an
