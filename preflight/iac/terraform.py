@@ -93,7 +93,8 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
             resolved_origins.update({path.replace("/tags_all", "/tags", 1): origin
                                      for path, origin in list(resolved_origins.items())
                                      if path.startswith("/tags_all")})
-        request = derived_request(document, after, resolved_origins, base, operation)
+        request = derived_request(document, after, resolved_origins, base, operation,
+                                  blocks=change["type"] in AWS_PROVIDER)
         if in_place:
             request, operation = _cluster_update(request, planned, f"/resource_changes/{index}/change"), "update-cluster"
         derived.append((request, operation))
