@@ -162,12 +162,14 @@ def _run(options: Options, config):
             if operation and named and op != named:  # checking a create as a delete reports every member as unknown
                 raise usage_error(f"{shown}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
-            document = read(path)
-            if variables is not None:
+            configuration = iac.read(path, max_bytes, _pairs("--var", options.var))  # a .tf file, else None
+            document = read(path) if configuration is None else configuration
+            if variables is not None and configuration is None:
                 from preflight.iac.variables import substituted
 
                 document = substituted(document, variables)
-            derived = iac.requests(document, parameters) if options.templates and not operation else None
+            derived = (iac.requests(document, parameters)
+                       if options.templates and not (operation and configuration is None) else None)
             if derived is not None:
                 pairs.extend(derived)
                 linted.extend(iac.policies(document, parameters))
