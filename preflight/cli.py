@@ -285,7 +285,7 @@ def _exit_code(report, fail_on: FailOn | None, config) -> int:
 OPTIONS = {
     "files": (Optional[List[str]], typer.Argument(
         None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. "
-        "CloudFormation templates and Terraform JSON plans are told by their content.")),
+        "CloudFormation templates and Terraform JSON plans are told by their content; .tf files are Terraform configurations.")),
     "file": (str, typer.Argument(..., metavar="REQUEST", help="One request payload.")),
     "operation": (Optional[Operation], typer.Option(
         None, "--operation", "-o", help="The operation the requests are for; by default read from each file name.")),
@@ -312,7 +312,8 @@ OPTIONS = {
         help="A CloudFormation template parameter's value (repeatable); else its Default.")),
     "var": (Optional[List[str]], typer.Option(
         None, "--var", metavar="KEY=VALUE", help="A shell variable's value (repeatable): request files are read as "
-        "templates, ${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011).")),
+        "templates, ${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011). For .tf files, a "
+        "Terraform variable's value, as terraform -var.")),
     "env_file": (Optional[List[str]], typer.Option(
         None, "--env-file", metavar="FILE", help="Shell variables from a KEY=VALUE file (repeatable); --var wins.")),
     "var_from_env": (bool, typer.Option(

@@ -300,7 +300,7 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
     import yaml
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"preflight", "preflight-policies", "preflight-cloudformation"}
+    assert set(hooks) == {"preflight", "preflight-policies", "preflight-cloudformation", "preflight-terraform"}
     requests = hooks["preflight"]
     for operation in OPERATIONS:  # every operation, a bare name too, and never a JSON Schema
         for name in (f"{operation}.json", f"clusters/prod.{operation}.yaml", f"infra/{operation}-gpu.yml"):
@@ -311,6 +311,7 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
     selected = {
         "preflight-policies": [str(FIXTURES / "policies" / "seed-administrator.json"), str(ROOT / "bench" / "inputs" / "admin-policy.json")],
         "preflight-cloudformation": [str(FIXTURES / "iac" / "stack.yaml"), str(FIXTURES / "iac" / "stack.json")],
+        "preflight-terraform": [str(FIXTURES / "iac" / "terraform" / "awscc" / name) for name in ("main.tf", "variables.tf")],
     }
     for hook_id, paths in selected.items():
         hook = hooks[hook_id]
