@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import FIXTURES
@@ -268,3 +269,32 @@ def test_the_terraform_hook_selects_tf_files_only():
     assert re.search(hook["files"], "infra/hyperpod/main.tf")
     assert not re.search(hook["files"], "infra/hyperpod/main.tf.json")
     assert not re.search(hook["files"], "infra/terraform.tfvars")
+
+
+TRAPS = '''resource "aws_sagemaker_cluster" "c" {
+  # threads_per_core = 9 (a comment naming the attribute)
+  cluster_name = "threads-per-core"
+  instance_group {
+    instance_group_name = "a"
+    instance_type = "ml.c5.2xlarge"
+    instance_count = 1
+    execution_role = "arn:aws:iam::444455556666:role/R"
+    lifecycle_config {
+      on_create = <<-EOT
+        threads_per_core = 9
+      EOT
+      source_s3_uri = "s3://sagemaker-lc/"
+    }
+    /* threads_per_core = 9
+    */ threads_per_core = 3
+  }
+}
+'''
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_a_finding_sits_on_its_attribute_whatever_surrounds_it(tmp_path, newline):
+    path = tmp_path / "main.tf"
+    path.write_bytes(TRAPS.replace("\n", newline).encode())
+    _, findings = check(path)
+    assert [(f.rule, f.line, f.column) for f in findings] == [("PF104", 16, 8)]

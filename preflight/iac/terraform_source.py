@@ -25,7 +25,11 @@ import math
 import os
 import re
 
-from preflight.documents import Document, Problem, decoded, read_bytes
+import hcl2
+from hcl2.utils import process_escape_sequences
+from lark.exceptions import LarkError, UnexpectedInput
+
+from preflight.documents import Document, LoadError, Problem, decoded, read_bytes
 from preflight.iac.derived import TERRAFORM_SOURCE, derived_request
 from preflight.iac.terraform import POLICY_PLACES, _planned, policy_documents, resource_types
 from preflight.pointers import escape
@@ -49,6 +53,7 @@ def read(path: str, max_bytes: int, variables: dict[str, str]) -> Document:
     its ``terraform.tfvars`` and ``*.auto.tfvars``, ``variables`` given as ``--var``). Malformed
     HCL is a syntax problem at its place; LoadError only for a file that cannot be read at all."""
     shown, raw = read_bytes(path, max_bytes)
+    path = path.removeprefix("file://")
     text = decoded(shown, raw)
     if isinstance(text, Document):
         return text
@@ -93,9 +98,6 @@ def policies(document: Configuration, parameters: dict[str, str]) -> list[Docume
 
 def _parse(text: str):
     """The lark tree of an HCL text, or the syntax problem at its place."""
-    import hcl2
-    from lark.exceptions import LarkError, UnexpectedInput
-
     try:
         return hcl2.parses_to_tree(text), None
     except UnexpectedInput as err:
@@ -137,7 +139,7 @@ def _parsed(path: str, max_bytes: int):
             _, raw = read_bytes(path, max_bytes)
             text = decoded(path, raw)
             _PARSED[key] = (text, _parse(text)[0]) if isinstance(text, str) else ("", None)
-    except Exception:  # noqa: BLE001 - LoadError, OSError: a neighbour that cannot be read declares nothing known
+    except (LoadError, OSError):  # a neighbour that cannot be read declares nothing known
         return None
     text, tree = _PARSED[key]
     return None if tree is None else (text, tree)
@@ -340,8 +342,8 @@ class _Evaluator:
             inner = _expressions(key_expression)
             if key_expression.data == "expr_term" and len(inner) == 1 and inner[0].data == "identifier":
                 key = _name(inner[0])  # a bare name is the key itself, not a reference
-            elif key_node.children and not _is_tree(key_node.children[0]):
-                key = str(key_node.children[0])  # a keyword such as `in`
+            elif key_expression.data == "keyword":
+                key = _name(key_expression)  # `in`, `for` ... as a key
             else:
                 key = self.value(key_expression)
             if not isinstance(key, str) or isinstance(key, Unresolved):
@@ -359,8 +361,6 @@ class _Evaluator:
             piece = part.children[0]
             if not _is_tree(piece):
                 if piece.type == "STRING_CHARS":
-                    from hcl2.utils import process_escape_sequences
-
                     parts.append(process_escape_sequences(str(piece)))
                 else:  # $${ and %%{: the literal ${ and %{
                     parts.append(str(piece)[1:])
@@ -411,7 +411,7 @@ class _Evaluator:
             if step.data == "get_attr":
                 key = _name(_expressions(step)[0])
             elif step.data == "short_index":
-                key = int(str(step.children[-1]))
+                key = _number(str(step.children[-1]))
             elif step.data == "braces_index":
                 key = self.value(_expressions(step)[0])
             else:
