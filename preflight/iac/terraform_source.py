@@ -33,7 +33,7 @@ from preflight.documents import Document, LoadError, Problem, decoded, read_byte
 from preflight.iac.derived import TERRAFORM_SOURCE, derived_request
 from preflight.iac.terraform import POLICY_PLACES, _planned, policy_documents, resource_types
 from preflight.pointers import escape
-from preflight.values import Unresolved
+from preflight.values import Unresolved, has_unresolved
 
 META_ARGUMENTS = ("count", "for_each", "depends_on", "provider")  # Terraform's, never sent to the API
 META_BLOCKS = ("lifecycle", "provisioner", "connection", "timeouts")
@@ -430,7 +430,7 @@ class _Evaluator:
         arguments = _expressions(parts[1]) if len(parts) == 2 and parts[1].data == "arguments" else []
         if _name(parts[0]) == "jsonencode" and len(arguments) == 1:
             value = self.value(arguments[0])
-            if not _holds_unresolved(value):
+            if not has_unresolved(value):
                 return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         return Unresolved(self._source(node))
 
@@ -454,13 +454,3 @@ def _interpolated(value) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _holds_unresolved(value) -> bool:
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_unresolved(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_unresolved(item) for item in value)
-    return False
