@@ -298,3 +298,32 @@ def test_a_finding_sits_on_its_attribute_whatever_surrounds_it(tmp_path, newline
     path.write_bytes(TRAPS.replace("\n", newline).encode())
     _, findings = check(path)
     assert [(f.rule, f.line, f.column) for f in findings] == [("PF104", 16, 8)]
+
+
+def test_the_aws_providers_default_tags_are_sent_with_each_clusters_own(tmp_path):
+    """As the plan's tags_all: the default provider's default_tags, the resource's tags winning;
+    a cluster of an aliased provider gets none of them."""
+    path = configuration(tmp_path, '''
+provider "aws" {
+  default_tags {
+    tags = { team = "ml", owner = var.owner }
+  }
+}
+provider "aws" {
+  alias = "other"
+  default_tags { tags = { cost = "x" } }
+}
+variable "owner" { default = "platform" }
+resource "aws_sagemaker_cluster" "own" {
+  cluster_name = "a"
+  tags         = { team = "research" }
+}
+resource "aws_sagemaker_cluster" "none" { cluster_name = "b" }
+resource "aws_sagemaker_cluster" "aliased" {
+  provider     = aws.other
+  cluster_name = "c"
+}
+''')
+    tags = {request.data["ClusterName"]: request.data.get("Tags") for request, _ in iac.requests(read(path), {})[1:]}
+    assert tags == {"a": [{"Key": "team", "Value": "research"}, {"Key": "owner", "Value": "platform"}],
+                    "b": [{"Key": "team", "Value": "ml"}, {"Key": "owner", "Value": "platform"}], "c": None}

@@ -173,6 +173,11 @@ def _block(node):
     return _name(parts[0]), [_name(label) for label in parts[1:-1]], parts[-1], _start(parts[0])
 
 
+def _attribute(body, name: str):
+    """The attribute ``name`` of a body, or None."""
+    return next((item for item in _items(body) if item.data == "attribute" and _name(item.children[0]) == name), None)
+
+
 def _expressions(node) -> list:
     """The sub-expressions of a node, without punctuation tokens and comments."""
     return [child for child in node.children if _is_tree(child) and child.data != "new_line_or_comment"]
@@ -184,6 +189,7 @@ class _Scope:
     def __init__(self, module, folder: str, max_bytes: int, given: dict[str, str]):
         self.variables: dict[str, object] = {}
         self.locals: dict[str, tuple[str, object]] = {}
+        self.default_tags: tuple[str, object] | None = None  # the default aws provider's default_tags
         literal = _Evaluator(None, "")
         for text, tree in module:
             literal.text = text
@@ -192,13 +198,18 @@ class _Scope:
                     continue
                 kind, labels, body, _ = _block(item)
                 if kind == "variable" and len(labels) == 1:
-                    default = next((a for a in _items(body) if a.data == "attribute" and _name(a.children[0]) == "default"), None)
+                    default = _attribute(body, "default")
                     self.variables[labels[0]] = (literal.value(_expressions(default)[-1]) if default is not None
                                                  else Unresolved(f"var.{labels[0]}"))
                 elif kind == "locals":
                     for attribute in _items(body):
                         if attribute.data == "attribute":
                             self.locals[_name(attribute.children[0])] = (text, _expressions(attribute)[-1])
+                elif kind == "provider" and labels == ["aws"] and _attribute(body, "alias") is None:
+                    for block in _items(body):
+                        tags = _attribute(_block(block)[2], "tags") if block.data == "block" else None
+                        if _block(block)[0] == "default_tags" and tags is not None:
+                            self.default_tags = (text, _expressions(tags)[-1])
         for path in self._tfvars(folder):
             parsed = _parsed(path, max_bytes)
             if parsed is not None:
@@ -262,15 +273,26 @@ class _Evaluator:
             kind, labels, body, offset = _block(item)
             if kind != "resource" or len(labels) != 2 or labels[0] not in wanted:
                 continue
-            count = next((self.value(_expressions(a)[-1]) for a in _items(body)
-                          if a.data == "attribute" and _name(a.children[0]) == "count"), None)
-            if count == 0:  # declared, never created
+            count = _attribute(body, "count")
+            if count is not None and self.value(_expressions(count)[-1]) == 0:  # declared, never created
                 continue
             pointer = f"/resource/{escape(labels[0])}/{escape(labels[1])}"
             for prefix in ("/resource", f"/resource/{escape(labels[0])}", pointer):
                 self.positions.setdefault(prefix, offset)
-            found.setdefault(labels[0], {})[labels[1]] = self.body(body, pointer)
+            values = self.body(body, pointer)
+            if labels[0].startswith("aws_") and self.scope.default_tags and _attribute(body, "provider") is None:
+                values["tags"] = self._with_default_tags(values.get("tags"))
+            found.setdefault(labels[0], {})[labels[1]] = values
         return found
+
+    def _with_default_tags(self, tags):
+        """A resource's tags as the AWS provider sends them: its provider's ``default_tags``,
+        overridden by the resource's own."""
+        text, expression = self.scope.default_tags
+        defaults = _Evaluator(self.scope, text).value(expression)
+        if isinstance(defaults, dict) and isinstance(tags, dict | None) and not isinstance(tags, Unresolved):
+            return {**defaults, **(tags or {})}
+        return Unresolved("default_tags and tags")
 
     def body(self, body, pointer: str) -> dict:
         """A block's attributes, and its nested blocks as lists of bodies (a ``dynamic`` one makes
