@@ -327,3 +327,12 @@ resource "aws_sagemaker_cluster" "aliased" {
     tags = {request.data["ClusterName"]: request.data.get("Tags") for request, _ in iac.requests(read(path), {})[1:]}
     assert tags == {"a": [{"Key": "team", "Value": "research"}, {"Key": "owner", "Value": "platform"}],
                     "b": [{"Key": "team", "Value": "ml"}, {"Key": "owner", "Value": "platform"}], "c": None}
+
+
+def test_a_comment_on_the_attributes_line_suppresses_its_finding(run_cli, tmp_path):
+    path = configuration(tmp_path, TRAPS.replace("*/ threads_per_core = 3",
+                                                 "*/ threads_per_core = 3  # preflight: ignore PF104 -- a test"))
+    result = run_cli("check", "--format", "json", str(path))
+    report = json.loads(result.stdout)
+    assert result.returncode == 0 and report["findings"] == []
+    assert [(f["rule"], f["line"]) for f in report["suppressed"]] == [("PF104", 16)]
