@@ -106,8 +106,8 @@ def _parse(text: str):
         if getattr(token, "type", None) == "$END" or offset >= len(text):
             message = "not valid Terraform (HCL): the file ends inside a block, string or expression"
         else:
-            char = text[offset]
-            message = f"not valid Terraform (HCL): unexpected {'end of line' if char in chr(10) + chr(13) else repr(char)}"
+            char = "end of line" if text[offset] in "\r\n" else repr(text[offset])
+            message = f"not valid Terraform (HCL): unexpected {char}"
         return None, Problem("syntax", message, offset=offset, fix="run `terraform fmt` or `terraform validate` on it")
     except (LarkError, RecursionError) as err:
         return None, Problem("syntax", f"not valid Terraform (HCL): {type(err).__name__}", offset=0)
@@ -239,9 +239,10 @@ class _Scope:
         if not value.lstrip().startswith(("[", "{")):
             return value
         tree, problem = _parse(f"v = {value}")
-        if problem is not None:
+        items = [] if problem is not None else _items(tree.children[0])
+        if len(items) != 1 or items[0].data != "attribute":  # not one value: terraform -var refuses it
             return Unresolved(value)
-        return _Evaluator(None, f"v = {value}").value(_expressions(_items(tree.children[0])[0])[-1])
+        return _Evaluator(None, f"v = {value}").value(_expressions(items[0])[-1])
 
     def local(self, name: str):
         if name in self.evaluated:
