@@ -29,7 +29,7 @@ import hcl2
 from hcl2.utils import process_escape_sequences
 from lark.exceptions import LarkError, UnexpectedInput
 
-from preflight.documents import Document, LoadError, Problem, decoded, read_bytes
+from preflight.documents import MAX_DEPTH, Document, LoadError, Problem, decoded, read_bytes
 from preflight.iac.derived import TERRAFORM_SOURCE, derived_request
 from preflight.iac.terraform import POLICY_PLACES, _planned, policy_documents, resource_types
 from preflight.pointers import escape
@@ -37,6 +37,14 @@ from preflight.values import Unresolved, has_unresolved
 
 META_ARGUMENTS = ("count", "for_each", "depends_on", "provider")  # Terraform's, never sent to the API
 META_BLOCKS = ("lifecycle", "provisioner", "connection", "timeouts")
+# HCL is parsed in pure Python (python-hcl2 on lark, some 20 to 80 microseconds a byte here): a file
+# larger than this, far beyond a HyperPod module's few kilobytes, is not parsed, so any input ends quickly.
+MAX_SOURCE_BYTES = 128 * 1024
+# What a file must name to hold anything checked: a larger file that names none of these is clean unread.
+CHECKED_TYPES = ("sagemaker_cluster", "_iam_")
+# Quoted strings and comments, whose brackets do not nest values (the depth pre-scan skips them; each
+# alternative ends at the end of its line or of the text, so the scan stays linear on any input).
+UNNESTED = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
 _PARSED: dict[tuple, tuple[str, object]] = {}  # (path, mtime, size) -> (text, tree or None): a folder's files are read once a run
 
 
@@ -57,6 +65,12 @@ def read(path: str, max_bytes: int, variables: dict[str, str]) -> Document:
     text = decoded(shown, raw)
     if isinstance(text, Document):
         return text
+    if len(raw) > MAX_SOURCE_BYTES:
+        if not any(name in text for name in CHECKED_TYPES):
+            return Configuration(shown, text, {"resource": {}}, {})
+        return Document(path=shown, text=text, problems=[Problem(
+            "syntax", f"{len(raw):,} bytes of Terraform, more than the {MAX_SOURCE_BYTES:,} preflight parses; not read",
+            offset=0, fix="split the file: Terraform reads every .tf file of the folder as one module")])
     tree, problem = _parse(text)
     if problem is not None:
         return Document(path=shown, text=text, problems=[problem])
@@ -97,7 +111,16 @@ def policies(document: Configuration, parameters: dict[str, str]) -> list[Docume
 
 
 def _parse(text: str):
-    """The lark tree of an HCL text, or the syntax problem at its place."""
+    """The lark tree of an HCL text, or the syntax problem at its place. Brackets nested more than
+    MAX_DEPTH levels are refused before parsing, by a scan of the text: the parse and its tree would
+    take minutes and gigabytes."""
+    depth = deepest = 0
+    for bracket in re.finditer(r"[\[{(]|[\]})]", UNNESTED.sub("", text)):
+        depth += 1 if bracket.group() in "[{(" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        return None, Problem("syntax", f"nested more than {MAX_DEPTH} levels deep, more than any request or "
+                                       "policy; not read further", offset=0)
     try:
         return hcl2.parses_to_tree(text), None
     except UnexpectedInput as err:
@@ -135,6 +158,8 @@ def _parsed(path: str, max_bytes: int):
     try:
         status = os.stat(path)
         key = (path, status.st_mtime_ns, status.st_size)
+        if status.st_size > MAX_SOURCE_BYTES:
+            return None
         if key not in _PARSED:
             _, raw = read_bytes(path, max_bytes)
             text = decoded(path, raw)
