@@ -165,11 +165,12 @@ resource "awscc_sagemaker_cluster" "c" {
 
 
 def test_numbers_and_booleans_where_the_api_has_strings_are_converted(tmp_path):
-    """Terraform converts a tag value of 1 or true to the string the attribute holds."""
+    """Terraform converts a tag value of 1, true or 2.0 to the string the attribute holds."""
     path = configuration(tmp_path, 'resource "aws_sagemaker_cluster" "c" {\n  cluster_name = "ml"\n'
-                                   '  tags = { tier = 1, public = false }\n}\n')
+                                   '  tags = { tier = 1, public = false, weight = 2.0 }\n}\n')
     request = iac.requests(read(path), {})[1][0]
-    assert request.data["Tags"] == [{"Key": "tier", "Value": "1"}, {"Key": "public", "Value": "false"}]
+    assert request.data["Tags"] == [{"Key": "tier", "Value": "1"}, {"Key": "public", "Value": "false"},
+                                    {"Key": "weight", "Value": "2"}]
     assert [f.rule for f in engine.run([(request, "create-cluster")]).findings] == ["PF127"]  # no groups, no type error
 
 

@@ -100,7 +100,7 @@ def _match(schema, defs, value, origin, path, origins_of, notes, blocks, strings
     if expected == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     if expected == "string" and strings and isinstance(value, (bool, int, float)):
-        return json.dumps(value)
+        return json.dumps(int(value) if isinstance(value, float) and value.is_integer() else value)  # 1.0 is "1"
     if expected == "array" and isinstance(value, list):
         return [_match(schema.get("items", {}), defs, item, f"{origin}/{index}", f"{path}/{index}", origins_of, notes,
                        blocks, strings) for index, item in enumerate(value)]
