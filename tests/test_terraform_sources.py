@@ -249,21 +249,22 @@ def test_random_bytes_end_in_a_finding_or_a_clean_result(tmp_path_factory, raw):
 
 def test_hostile_files_end_quickly_in_a_finding_or_a_clean_result(tmp_path):
     """Nesting beyond MAX_DEPTH is refused by a scan before the parse (which would take minutes and
-    gigabytes on 60,000 levels); brackets in strings and comments do not count; a file beyond
-    MAX_SOURCE_BYTES is not parsed, and one that names no checked resource type is clean unread."""
-    from preflight.iac.terraform_source import MAX_SOURCE_BYTES
+    gigabytes on 100,000 levels); brackets in strings and comments do not count; a file beyond
+    MAX_SOURCE_TOKENS is not parsed, and one that names no checked resource type is clean unread."""
+    from preflight.iac.terraform_source import MAX_SOURCE_TOKENS
 
     deep = configuration(tmp_path, 'resource "awscc_sagemaker_cluster" "c" {\n  cluster_name = '
-                         + "[" * 60_000 + "]" * 60_000 + "\n}\n")
+                         + "[" * 5_000 + "]" * 5_000 + "\n}\n")
     assert [(f.rule, f.message) for f in check(deep)[1]] == [
         ("PF001", "nested more than 64 levels deep, more than any request or policy; not read further")]
     shallow = configuration(tmp_path, 'locals {\n  a = "[[[[" # {{{{\n  /* ((((\n  */ b = [[1]]\n}\n' * 40, "s.tf")
     assert check(shallow)[1] == []
-    filler = "# " + "x" * 78 + "\n"
-    large = configuration(tmp_path, filler * (MAX_SOURCE_BYTES // len(filler) + 1), "large.tf")
+    large = configuration(tmp_path, "locals {\n" + "  a = [1, 2]\n" * (MAX_SOURCE_TOKENS // 7) + "}\n", "large.tf")
     assert check(large)[1] == []
     large.write_text(large.read_text() + 'resource "aws_sagemaker_cluster" "c" {}\n')
     assert [f.rule for f in check(large)[1]] == ["PF001"]
+    comments = configuration(tmp_path, "# many words in one comment\n" * MAX_SOURCE_TOKENS, "comments.tf")
+    assert check(comments)[1] == []  # a comment is one token: read
 
 
 def test_an_empty_file_and_one_without_hyperpod_resources_are_clean(run_cli, tmp_path):

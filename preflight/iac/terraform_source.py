@@ -37,14 +37,16 @@ from preflight.values import Unresolved, has_unresolved
 
 META_ARGUMENTS = ("count", "for_each", "depends_on", "provider")  # Terraform's, never sent to the API
 META_BLOCKS = ("lifecycle", "provisioner", "connection", "timeouts")
-# HCL is parsed in pure Python (python-hcl2 on lark, some 20 to 80 microseconds a byte here): a file
-# larger than this, far beyond a HyperPod module's few kilobytes, is not parsed, so any input ends quickly.
-MAX_SOURCE_BYTES = 128 * 1024
+# HCL is parsed in pure Python (python-hcl2 on lark, some 0.1 ms a token here, and 1 KB of memory):
+# a file of more tokens than this, some 100 KB of ordinary HCL and far beyond a HyperPod module's few
+# kilobytes, is not parsed, so any input ends quickly.
+MAX_SOURCE_TOKENS = 20_000
 # What a file must name to hold anything checked: a larger file that names none of these is clean unread.
 CHECKED_TYPES = ("sagemaker_cluster", "_iam_")
-# Quoted strings and comments, whose brackets do not nest values (the depth pre-scan skips them; each
-# alternative ends at the end of its line or of the text, so the scan stays linear on any input).
+# Quoted strings and comments, whose brackets do not nest values (the pre-scan reads each as one
+# token; each alternative ends at the end of its line or of the text, so the scan stays linear).
 UNNESTED = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
+TOKEN = re.compile(r'[\[{(]|[\]})]|[\w.-]+|[^\w\s]')
 _PARSED: dict[tuple, tuple[str, object]] = {}  # (path, mtime, size) -> (text, tree or None): a folder's files are read once a run
 
 
@@ -65,11 +67,11 @@ def read(path: str, max_bytes: int, variables: dict[str, str]) -> Document:
     text = decoded(shown, raw)
     if isinstance(text, Document):
         return text
-    if len(raw) > MAX_SOURCE_BYTES:
+    if _tokens_beyond(text, MAX_SOURCE_TOKENS):
         if not any(name in text for name in CHECKED_TYPES):
             return Configuration(shown, text, {"resource": {}}, {})
         return Document(path=shown, text=text, problems=[Problem(
-            "syntax", f"{len(raw):,} bytes of Terraform, more than the {MAX_SOURCE_BYTES:,} preflight parses; not read",
+            "syntax", f"more than {MAX_SOURCE_TOKENS:,} tokens of Terraform, more than preflight parses; not read",
             offset=0, fix="split the file: Terraform reads every .tf file of the folder as one module")])
     tree, problem = _parse(text)
     if problem is not None:
@@ -111,9 +113,9 @@ def policies(document: Configuration, parameters: dict[str, str]) -> list[Docume
 
 
 def _parse(text: str):
-    """The lark tree of an HCL text, or the syntax problem at its place. Brackets nested more than
-    MAX_DEPTH levels are refused before parsing, by a scan of the text: the parse and its tree would
-    take minutes and gigabytes."""
+    """The lark tree of an HCL text (of at most MAX_SOURCE_TOKENS tokens), or the syntax problem at
+    its place. Brackets nested more than MAX_DEPTH levels are refused before parsing, by a scan of
+    the text: the parse and its tree would take minutes and gigabytes."""
     depth = deepest = 0
     for bracket in re.finditer(r"[\[{(]|[\]})]", UNNESTED.sub("", text)):
         depth += 1 if bracket.group() in "[{(" else -1
@@ -134,6 +136,14 @@ def _parse(text: str):
         return None, Problem("syntax", message, offset=offset, fix="run `terraform fmt` or `terraform validate` on it")
     except (LarkError, RecursionError) as err:
         return None, Problem("syntax", f"not valid Terraform (HCL): {type(err).__name__}", offset=0)
+
+
+def _tokens_beyond(text: str, limit: int) -> bool:
+    """Whether the text has more than ``limit`` tokens (a string or comment counting as one)."""
+    for count, _ in enumerate(TOKEN.finditer(UNNESTED.sub('""', text)), 1):
+        if count > limit:
+            return True
+    return False
 
 
 def _module(folder: str, max_bytes: int, own: str, text: str, tree) -> list[tuple[str, object]]:
@@ -158,12 +168,11 @@ def _parsed(path: str, max_bytes: int):
     try:
         status = os.stat(path)
         key = (path, status.st_mtime_ns, status.st_size)
-        if status.st_size > MAX_SOURCE_BYTES:
-            return None
         if key not in _PARSED:
             _, raw = read_bytes(path, max_bytes)
             text = decoded(path, raw)
-            _PARSED[key] = (text, _parse(text)[0]) if isinstance(text, str) else ("", None)
+            readable = isinstance(text, str) and not _tokens_beyond(text, MAX_SOURCE_TOKENS)
+            _PARSED[key] = (text, _parse(text)[0]) if readable else ("", None)
     except (LoadError, OSError):  # a neighbour that cannot be read declares nothing known
         return None
     text, tree = _PARSED[key]
