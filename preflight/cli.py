@@ -209,7 +209,8 @@ def _run(options: Options, config, given=(), record: bool = False):
             account = RecordedAccount(account)
     write_baseline = options.write_baseline
     baseline = _baseline(options.baseline, write_baseline)
-    report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config))
+    report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config),
+                        region=options.region or config.region)
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
         found = list(report.findings)
