@@ -21,8 +21,8 @@ from preflight.findings import Finding, Report, Severity
 from preflight.formats import FORMATS
 from preflight.operations import OPERATIONS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.")
+# rich_markup_mode None: help texts are plain text, so "[tool.preflight]" and "[default: ...]" are shown, not read as markup.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 EXIT_OK, EXIT_BLOCKING, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 EXIT_INTERNAL = 4  # a defect in preflight itself, never a verdict on the inputs
@@ -76,7 +76,14 @@ def main_options(
                                  help="Show the version and the data it was built from."),
     debug: bool = typer.Option(False, "--debug", help="On an internal error (exit 4), print its stack."),
 ) -> None:
-    """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
+    """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.
+
+    Configuration: [tool.preflight] in pyproject.toml, or a .preflight.toml, in the nearest directory
+    at or above the working directory (--config FILE names one, --isolated ignores them). It selects
+    and grades rules, suppresses findings with a reason, sets fail-on, region, plan-max-age and the
+    organisation's CEL guardrails. `preflight config` prints the effective settings and where each
+    comes from; a command-line option beats the file.
+    """
     global DEBUG
     DEBUG = debug
 
