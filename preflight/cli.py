@@ -223,7 +223,7 @@ def _run(options: Options, config, given=(), record: bool = False):
         found = list(report.findings)
         triage.apply(report, config, documents_)
         try:
-            baseline.write(report, {document.path: document for document in documents_})
+            baseline.write(report, {document.path: document for document in documents_}, config.path)
         except OSError as err:
             raise usage_error(f"{write_baseline}: cannot write the baseline: {err.strerror}")
         report.findings, report.suppressed = found, []  # then compared with what was just recorded
@@ -251,10 +251,8 @@ def _baseline(read: str | None, write: str | None):
 
     if read and write:
         raise usage_error("--baseline and --write-baseline: give one (writing records today's findings as known)")
-    if write:
-        return baseline.Baseline(write, [])
     try:
-        return baseline.Baseline.load(read)
+        return baseline.Baseline.for_writing(write) if write else baseline.Baseline.load(read)
     except baseline.BaselineError as err:
         raise usage_error(str(err))
 
