@@ -4,7 +4,7 @@ while the account still shows what the plan saw.
 
 A plan file is indented JSON, to be read and attached to a pull request:
 
-    format, version   "preflight-plan", FORMAT_VERSION
+    format, version   "preflight-plan", FORMAT_VERSION (and the preflight release that wrote it)
     planned_at        when the checks ran (UTC); older than ``plan-max-age`` (``--max-age``) it is refused
     file, operation   the request file planned, and its operation
     account, region   where it was checked (the caller's account), and where apply sends it
@@ -33,7 +33,7 @@ import hashlib
 import json
 import re
 
-from preflight import documents
+from preflight import __version__, documents
 from preflight.findings import Finding
 from preflight.iac.derived import DerivedDocument
 from preflight.lookup import LookupFailed
@@ -178,7 +178,7 @@ def write(path: str, document, operation: str, report, account: RecordedAccount,
         raise PlanError(f"{path}: not written: the account could not be read ({failure})") from None
     facts = [{"read": key[0], "of": list(key[1:]), "showed": members(_plain(record))}
              for key, record in sorted(account.facts.items(), key=lambda item: json.dumps(item[0]))]
-    data = {"format": FORMAT, "version": FORMAT_VERSION,
+    data = {"format": FORMAT, "version": FORMAT_VERSION, "preflight": __version__,
             "planned_at": now.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "file": document.path, "operation": operation, "account": caller.account, "region": account.region,
             "request": document.data, "request_digest": _digest(document.data),
@@ -262,15 +262,21 @@ class Plan:
                                   "credentials, or plan in this account")]
         found = []
         for index, fact in enumerate(self.data["facts"]):
-            if not (isinstance(fact, dict) and isinstance(fact.get("read"), str) and fact["read"] in READS
-                    and isinstance(fact.get("of"), list) and isinstance(fact.get("showed"), dict)):
-                continue  # the digest vouches for the file; a fact of a newer preflight is not ours to read
+            if not (isinstance(fact, dict) and fact.get("read") in READS and isinstance(fact.get("showed"), dict)
+                    and isinstance(fact.get("of"), list) and all(isinstance(one, str) for one in fact["of"])):
+                found.append(self._finding(rules["PF481"], f"/facts/{index}", "a fact this preflight cannot read "
+                                           "again", "plan the request again with this preflight"))
+                continue
             key = (fact["read"], *fact["of"])
             try:
                 record = account.facts[key] if key in account.facts else account.read_again(key)
             except LookupFailed as failure:
                 found.append(self._finding(rules["PF400"], f"/facts/{index}", f"could not read {_named(fact)} again "
                                            f"to compare it with the plan: {failure}"))
+                continue
+            except TypeError:  # arguments that read takes no such number of
+                found.append(self._finding(rules["PF481"], f"/facts/{index}", f"{_named(fact)}: not a read this "
+                                           "preflight makes", "plan the request again with this preflight"))
                 continue
             now_shows = members(_plain(record))
             differences = _differences(fact["showed"], now_shows)

@@ -171,3 +171,28 @@ def test_a_plan_holds_one_request(walk, aws, tmp_path):
     second.write_text(first.read_text())
     result = walk("plan", str(first), str(second), "--out", "plan.json")
     assert result.returncode == 2 and "a plan file holds one request" in result.stderr
+
+
+def test_a_hostile_plan_ends_in_findings_not_a_crash(walk, aws, tmp_path):
+    """A plan whose digests were computed again over hostile facts (the digests detect edits; they do
+    not sign): each fact apply cannot read again is refused by name, nothing is sent."""
+    import hashlib
+
+    plan, _ = _planned(walk, aws, tmp_path)
+    data = json.loads(plan.read_text())
+    data["facts"] += [{"read": "cluster", "of": [["a list"]], "showed": {}},
+                      {"read": "cluster", "of": ["a", "b", "c"], "showed": {}},
+                      {"read": "send", "of": [], "showed": {}}]
+    unsealed = {k: v for k, v in data.items() if k != "digest"}
+    data["digest"] = "sha256:" + hashlib.sha256(json.dumps(unsealed, sort_keys=True, separators=(",", ":"),
+                                                           ensure_ascii=False).encode()).hexdigest()
+    plan.write_text(json.dumps(data, indent=2))
+    before = _workers(aws)["TargetCount"]
+
+    result = walk("apply", "--format", "json", "plan.json")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    refused = [f["path"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "PF481"]
+    count = len(data["facts"])
+    assert refused == [f"/facts/{count - 3}", f"/facts/{count - 2}", f"/facts/{count - 1}"]
+    assert _workers(aws)["TargetCount"] == before
