@@ -16,13 +16,40 @@ SCALE = json.loads((FIXTURES / "seed" / "corrected" / "04-scale-up.update-cluste
 CLUSTER, IMAGE = SCALE["ClusterName"], SCALE["InstanceGroups"][0]["ImageId"]
 
 
+class Account:
+    """An embedded AWS of this module's own, in a process of its own (moto's state is per process:
+    a second server in the test process would share, and change, the other tests' account)."""
+
+    def __init__(self, endpoint: str, account: str, region: str):
+        self.endpoint, self.account, self.region = endpoint, account, region
+        self.env = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+                    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
 @pytest.fixture(scope="module")
 def aws():
-    pytest.importorskip("moto", reason="the live tests need the test extra (moto[server])")
-    from preflight.local import LocalAws
+    import re
+    import subprocess
+    import sys
+    import threading
 
-    with LocalAws() as local:
-        yield local
+    pytest.importorskip("moto", reason="the live tests need the test extra (moto[server])")
+    server = subprocess.Popen([sys.executable, "-m", "preflight.local", "--", "cat"], stdin=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)  # cat holds it up until its stdin closes
+    started = re.match(r"local AWS at (\S+) \(account (\d+), ([\w-]+)\)", server.stderr.readline())
+    threading.Thread(target=server.stderr.read, daemon=True).start()  # whatever it says later never blocks it
+    try:
+        assert started, "the embedded AWS did not start"
+        yield Account(*started.groups())
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
 
 
 @pytest.fixture
