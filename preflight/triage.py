@@ -36,7 +36,7 @@ def apply(report: Report, config: Config, documents: list[Document] = (), baseli
     notes = _suppress(report, config, inline, names, today or datetime.date.today(), [d.path for d in documents])
     report.findings.extend(_selected(notes, config, names))
     if baseline is not None:
-        baseline.apply(report, {document.path: document for document in documents})
+        baseline.apply(report, {document.path: document for document in documents}, config.path)
     report.findings.sort(key=Finding.sort_key)
     report.suppressed.sort(key=Finding.sort_key)
 
