@@ -16,6 +16,7 @@ from preflight.registry import Rule, all_rules
 
 if TYPE_CHECKING:  # the IAM and live modules load only when policies or the account are checked
     from preflight.account import Account
+    from preflight.iam.perimeter import Perimeter
     from preflight.iam.policy import PolicyRoot, PolicySet
 
 INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
@@ -106,10 +107,13 @@ class Context:
 
 def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
         account: Account | None = None, rules: dict[str, Rule] | None = None,
-        linted: Iterable[Document] = (), guardrails: dict[str, Rule] | None = None) -> Report:
+        linted: Iterable[Document] = (), guardrails: dict[str, Rule] | None = None,
+        perimeter: Perimeter | None = None, caller_account: str | None = None) -> Report:
     """Check each (request document, operation) pair, the policy files when given, and the account
     when given (read-only), with every applicable rule and the project's guardrails. ``linted``
-    policies (a template's IAM resources) are linted like policy files, not taken as the caller's."""
+    policies (a template's IAM resources) are linted like policy files, not taken as the caller's.
+    ``perimeter`` (SCPs, RCPs, a session policy) limits the caller's policies, whether given or
+    read from IAM."""
     requests = list(requests)
     report = Report(metadata={"schema": schema.source()})
     notes: list[str] = []  # what live preparation could not verify, said on every request
@@ -120,6 +124,9 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
         contexts = [Context(document, operation, account=account) for document, operation in requests
                     if document.parsed and operation]
         policies, notes = live.prepare(account, contexts, policies)
+    if policies is not None:
+        policies.perimeter = perimeter
+        policies.account = policies.account or caller_account
     linted = list(linted)
     rules = all_rules(iam=policies is not None or bool(linted), live=account is not None) if rules is None else rules
     if guardrails:

@@ -17,18 +17,28 @@ from preflight.values import parse_arn
 
 def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
     if "decisions" not in ctx._cache:
-        principal = parse_arn(ctx.policies.principal)
-        needs = requirements.derive(ctx, catalog.load(), principal.account if principal else None,
+        policies = ctx.policies
+        principal = parse_arn(policies.principal)
+        account = principal.account if principal else policies.account
+        needs = requirements.derive(ctx, catalog.load(), account,
                                     _key_resolver(ctx.account) if ctx.account else None,
-                                    _linked_role_exists(ctx.account) if ctx.account else None)
-        identity = ctx.policies.statements()
-        boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
-        caller, caller_absent = principal_context(ctx.policies.principal, ctx.policies.principal_tags)
-        ctx._cache["decisions"] = [
-            (need, decide(identity, boundary, Request(need.request.action, need.request.resource,
-                                                      {**caller, **need.request.context},
-                                                      need.request.absent + caller_absent)))
-            for need in needs]
+                                    _linked_role_exists(ctx.account) if ctx.account else None,
+                                    ctx.account.region if ctx.account else None)
+        identity = policies.statements()
+        boundary = policies.statements(boundary=True) if policies.has_boundary else None
+        caller, caller_absent = principal_context(policies.principal, policies.principal_tags)
+        if account and not principal:
+            caller["aws:principalaccount"] = (account,)
+        requests = [Request(need.request.action, need.request.resource, {**caller, **need.request.context},
+                            need.request.absent + caller_absent) for need in needs]
+        if policies.perimeter is None:
+            decisions = [decide(identity, boundary, request) for request in requests]
+        else:
+            from preflight.iam import perimeter  # read only when organisation or session policies are given
+
+            decisions = [perimeter.decide(identity, boundary, policies.perimeter, request, policies.principal, account)
+                         for request in requests]
+        ctx._cache["decisions"] = list(zip(needs, decisions))
     return ctx._cache["decisions"]
 
 
@@ -59,10 +69,22 @@ def _needed(need) -> str:
     return f"{need.request.action} on {need.request.resource}"
 
 
+def _statement(statement) -> str:
+    """Where a statement is, with its Sid when it has one."""
+    sid = statement.data.get("Sid")
+    return f"{statement.where()}" + (f" (Sid {sid})" if isinstance(sid, str) and sid else "")
+
+
 def _why_not(ctx, need, decision: Decision) -> str:
-    action = need.request.action
     if decision.layer == "permissions boundary":
         return f"the permissions boundary does not allow {_needed(need)}"
+    if decision.layer != "identity":  # an SCP level, or the session policy
+        return f"not allowed by the {decision.layer}: {_why_not_here(ctx, need, decision)}"
+    return _why_not_here(ctx, need, decision)
+
+
+def _why_not_here(ctx, need, decision: Decision) -> str:
+    action = need.request.action
     for near in decision.near:
         statement = near.statement
         if near.resource == NO:
@@ -77,7 +99,7 @@ def _why_not(ctx, need, decision: Decision) -> str:
             return f"{action} is granted only under a condition on {keys} that does not hold " \
                    f"({statement.where('Condition')})"
     actions = catalog.load()
-    for statement in ctx.policies.statements():
+    for statement in ctx.policies.statements() if decision.layer == "identity" else ():
         for written in statement.actions:
             if actions.canonical(written.text) is None and actions.suggest(written.text) == action:
                 return f"no statement allows {_needed(need)}; {written.text} ({written.pointer} in " \
@@ -162,7 +184,9 @@ def action_explicitly_denied(ctx):
     """
     for need, decision in _decisions(ctx):
         if decision.denied_by:
-            where = decision.denied_by.statement.where()
+            where = _statement(decision.denied_by.statement)
+            if decision.layer not in ("identity", "permissions boundary"):
+                where += f" in the {decision.layer}"
             yield ctx.finding(need.pointer, f"{need.reason}; {_needed(need)} is denied by {where}",
                               "remove or narrow the Deny, or change the request", severity=need.severity)
 

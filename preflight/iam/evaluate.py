@@ -127,9 +127,10 @@ def _global(key: str) -> bool:
 def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dict, tuple[str, ...]]:
     """(context, absent prefixes) that the principal making the call gives every request: its
     name, ARN and account, and its tags when they are known (IAM User Guide, "AWS global condition
-    context keys"). A role's sessions have no aws:username; for an STS session ARN the role's
-    path, and so aws:PrincipalArn, is unknown."""
-    context: dict[str, tuple[str, ...]] = {}
+    context keys"). The caller is an IAM principal, never a service principal. A role's sessions
+    have no aws:username; for an STS session ARN the role's path, and so aws:PrincipalArn, is
+    unknown."""
+    context: dict[str, tuple[str, ...]] = {"aws:principalisawsservice": ("false",)}
     absent: list[str] = []
     parts = (arn or "").split(":", 5)
     if len(parts) == 6 and parts[0] == "arn":

@@ -73,6 +73,8 @@ class PolicySet:
         self.missing: list[tuple[Document, str, str]] = []  # (file, pointer, what)
         self.principal = principal
         self.principal_tags: dict[str, str] | None = None  # known only from an authorization-details file
+        self.account: str | None = None  # the caller's account when no principal ARN says it (--account)
+        self.perimeter = None  # iam.perimeter.Perimeter: SCPs, RCPs and the session policy, when given
 
     def statements(self, boundary: bool = False) -> list[Statement]:
         return [s for root in self.roots if root.boundary == boundary for s in statements_of(root)]

@@ -70,11 +70,14 @@ def _cluster(reference, partition: str, region: str | None, account: str | None)
 
 
 def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
-           linked_role_exists: bool | None = None) -> list[Requirement]:
+           linked_role_exists: bool | None = None, call_region: str | None = None) -> list[Requirement]:
     """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's,
     if known; ``resolve_key(reference)`` gives a key's ARN, False for a key known not to exist, or
     None when it cannot tell (live checks resolve aliases and key ids this way);
-    ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known)."""
+    ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known);
+    ``call_region`` is the region the call is sent to (live), else the request's ARNs tell it.
+    Every need carries it as aws:RequestedRegion: the dependent actions are authorized within the
+    operation's call."""
     request, operation = ctx.request, ctx.operation
     if not isinstance(request, dict):
         return []
@@ -237,4 +240,8 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
         needs.append(Requirement(Request(dependent, resource), "",
                                  f"the {SAR} lists it as a dependent action of {action}",
                                  f"{SAR}, {action} dependent actions", Severity.WARNING))
+    requested = call_region or region
+    if requested:
+        for need in needs:
+            need.request.context.setdefault("aws:requestedregion", (requested,))
     return needs
