@@ -234,7 +234,7 @@ def permission_undecided(ctx):
                 element = "NotResource" if statement.not_resource else "Resource"
                 reasons.append(f"{' and '.join(match.unknown_resource)} ({statement.where(element)})")
         effect = "a Deny may apply, depending on" if any(m.statement.effect == "Deny" for m in decision.maybe) \
-            and decision.allowed_by else "it depends on"
+            and (decision.allowed_by or decision.layer != "identity") else "it depends on"
         yield ctx.finding(need.pointer, f"{need.reason}; {_needed(need)} cannot be decided offline: {effect} "
                           f"{'; '.join(reasons) or 'conditions preflight cannot evaluate'}",
                           "check with the account's policy simulator, or remove the dependency")
