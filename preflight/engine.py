@@ -116,14 +116,14 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     read from IAM."""
     requests = list(requests)
     report = Report(metadata={"schema": schema.source()})
-    notes: list[str] = []  # what live preparation could not verify, said on every request
+    notes: list[tuple] = []  # (what live preparation could not verify or read, severity), said on every request
     given_policies = policies  # the caller's policies read from IAM are evaluated, not linted
     if account is not None:
         from preflight import live
 
         contexts = [Context(document, operation, account=account) for document, operation in requests
                     if document.parsed and operation]
-        policies, notes = live.prepare(account, contexts, policies)
+        policies, perimeter, notes = live.prepare(account, contexts, policies, perimeter)
     if policies is not None:
         policies.perimeter = perimeter
         policies.account = policies.account or caller_account
@@ -148,9 +148,9 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
                 found = None
             if found:
                 report.plans.append(found)
-        for note in notes:
+        for note, severity in notes:
             context.rule = rules["PF401"]
-            report.findings.append(context.finding("", note))
+            report.findings.append(context.finding("", note, severity=severity))
     if policies is not None:
         from preflight.iam import catalog
 
