@@ -27,7 +27,8 @@ from typing import NamedTuple
 from preflight.documents import Document
 from preflight.iam.evaluate import MAYBE, NO, YES, Decision, Request, StatementMatch, decide as decide_identity, \
     decide_layer, match_statement
-from preflight.iam.policy import PolicyError, PolicyRoot, Statement, statement_list, statements_of
+from preflight.iam.policy import PolicyError, PolicyRoot, Statement, repeated_sids, statement_list, \
+    statements_of
 
 # AWS Organizations User Guide, "Resource control policies (RCPs)", list of AWS services that support
 # RCPs: S3, STS, KMS, SQS and Secrets Manager since their launch; ECR and OpenSearch Serverless since
@@ -117,16 +118,14 @@ def check_grammar(root: PolicyRoot) -> None:
     """What IAM and Organizations refuse before any evaluation: a statement that is not an object,
     and two statements with one ``Sid`` (IAM JSON policy element reference, "Sid": unique within
     the policy)."""
-    seen: dict[str, str] = {}
     for pointer, raw in statement_list(root):
         if not isinstance(raw, dict):
             raise PolicyError(f"{root.document.path} {pointer}: a statement must be a JSON object")
-        sid = raw.get("Sid")
-        if isinstance(sid, str) and sid:
-            if sid in seen:
-                raise PolicyError(f"{root.document.path} {pointer}/Sid: Sid {sid!r} is also the Sid of "
-                                  f"{seen[sid]}; Sids must be unique within a policy")
-            seen[sid] = pointer
+    repeated = repeated_sids(root)
+    if repeated:
+        pointer, sid, first = repeated[0]
+        raise PolicyError(f"{root.document.path} {pointer}/Sid: Sid {sid!r} is also the Sid of {first}; "
+                          "Sids must be unique within a policy")
 
 
 def load(scp_paths: list[str], rcp_paths: list[str], session_path: str | None, management_account: bool,

@@ -112,6 +112,21 @@ def statement_list(root: PolicyRoot) -> list[tuple[str, object]]:
     return []
 
 
+def repeated_sids(root: PolicyRoot) -> list[tuple[str, str, str]]:
+    """(pointer of a statement, its Sid, the pointer of the earlier statement with that Sid) for each
+    Sid used again within the policy: IAM and Organizations refuse such a policy."""
+    seen: dict[str, str] = {}
+    found = []
+    for pointer, raw in statement_list(root):
+        sid = raw.get("Sid") if isinstance(raw, dict) else None
+        if isinstance(sid, str) and sid:
+            if sid in seen:
+                found.append((pointer, sid, seen[sid]))
+            else:
+                seen[sid] = pointer
+    return found
+
+
 def statements_of(root: PolicyRoot) -> list[Statement]:
     result = []
     for pointer, raw in statement_list(root):
