@@ -106,3 +106,20 @@ def test_an_empty_level_folder_and_misplaced_options_are_usage_errors(run_cli, t
     assert "give a 12-digit AWS account id" in _usage_error(run_cli, "--account", "4444", CREATE)
     result = run_cli("check", "--scp", str(ORG / "scps" / "root"), CREATE)  # no --policy, no --live
     assert result.returncode == 2 and "give a request and --policy (or --live)" in result.stderr
+
+
+def test_the_account_option_decides_statements_on_the_callers_account(run_cli, tmp_path):
+    """A grant kept to the caller's own account (aws:ResourceAccount = ${aws:PrincipalAccount}) is
+    undecided while the caller's account is unknown, and decided by --account."""
+    policy = json.loads((FIXTURES / "policies" / "corrected-administrator.json").read_text())
+    policy["Statement"] = [s for s in policy["Statement"] if "kms:CreateGrant" not in s["Action"]]  # its key grant
+    policy["Statement"].append({"Effect": "Allow", "Action": ["kms:DescribeKey", "kms:CreateGrant"], "Resource": "*",
+                                "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}})
+    (tmp_path / "admin.json").write_text(json.dumps(policy))
+
+    def key_findings(*args):
+        result = run_cli("check", "--format", "json", "--policy", str(tmp_path / "admin.json"), *args, KEYED)
+        return [f["rule"] for f in _findings(result) if "kms:" in f["message"]]
+    assert key_findings() == ["PF332", "PF332"]
+    assert key_findings("--account", "444455556666") == []
+    assert key_findings("--account", "111122223333") == ["PF330", "PF330"]

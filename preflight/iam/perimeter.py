@@ -142,11 +142,9 @@ def service_linked(principal: str | None) -> bool:
 
 
 def resource_account(request: Request) -> str | None:
-    """The account that owns the resource: in its ARN, or given as aws:ResourceAccount."""
-    if request.resource.account:
-        return request.resource.account
-    given = request.context.get("aws:resourceaccount")
-    return given[0] if given and len(given) == 1 else None
+    """The account that owns the resource (aws:ResourceAccount: its ARN's, or given)."""
+    found = request.lookup("aws:resourceaccount")
+    return found[0] if found and len(found) == 1 else None
 
 
 def layers(perimeter: Perimeter, request: Request, principal: str | None, caller_account: str | None):
