@@ -2,7 +2,8 @@
 
 What the request needs is derived from the request (preflight/iam/requirements.py); each need is
 evaluated against the identity policies and the permissions boundary with IAM's semantics
-(preflight/iam/evaluate.py). Findings point at the request field that creates the need and name
+(preflight/iam/evaluate.py), and within the organisation's SCPs and RCPs and the session policy
+when they are given or read (preflight/iam/perimeter.py). Findings point at the request field that creates the need and name
 the policy statements involved.
 """
 
@@ -117,7 +118,9 @@ def action_not_allowed(ctx):
     operation's action, `iam:PassRole` on every execution role, the EKS access-entry actions for an
     EKS orchestrator, the image and snapshot actions for a custom AMI, `sagemaker:AddTags` for tags.
     A need that applies only in some cases (the service-linked role, KMS keys, dependent actions
-    without a known trigger) is a warning.
+    without a known trigger) is a warning. With `--scp`, `--rcp` or `--session-policy` (or the
+    organisation's policies read with `--live`), each of them must allow too: the finding names the
+    level or the session policy that does not.
 
     ## Example
     ```json
@@ -156,6 +159,8 @@ def action_explicitly_denied(ctx):
 
     ## Why is this bad?
     An explicit Deny overrides every Allow: the call fails with AccessDenied whatever else is granted.
+    A Deny in an SCP, an RCP or the session policy counts alike; the finding names its file,
+    statement and `Sid`.
 
     ## Example
     ```json
