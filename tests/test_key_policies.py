@@ -1,4 +1,4 @@
-"""KMS key policies for an execution role (tests/iam_cases/key-policies.yaml): who a statement names
+"""KMS key policies for an execution role (tests/iam_cases/resource-policies/kms-keys.yaml): who a statement names
 (Principal, NotPrincipal, the account root delegating to IAM), kms:ViaService and
 kms:CallerAccount, and another principal's Deny left aside; each case's verdicts, per action, as
 the AWS KMS and IAM guides decide them."""
@@ -16,7 +16,7 @@ from preflight.iam import keys
 from preflight.iam.evaluate import MAYBE, NO, YES
 from preflight.iam.policy import PolicyRoot, statements_of
 
-DATA = yaml.safe_load((Path(__file__).parent / "iam_cases" / "key-policies.yaml").read_text())
+DATA = yaml.safe_load((Path(__file__).parent / "iam_cases" / "resource-policies" / "kms-keys.yaml").read_text())
 VERDICTS = {YES: "allowed", MAYBE: "undecided"}
 
 

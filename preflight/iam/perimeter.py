@@ -89,7 +89,7 @@ def read_level(path: str, read) -> Level:
     return Level(path, tuple(policy_root(document) for document in documents))
 
 
-def policy_root(document: Document, name: str | None = None) -> PolicyRoot:
+def policy_root(document: Document) -> PolicyRoot:
     """The policy of an organisation or session policy file: a policy document, or what ``aws
     organizations describe-policy`` prints (its ``Content`` is the document as a string). A file
     that is not a usable policy is a usage error naming the file and the place."""
@@ -97,11 +97,11 @@ def policy_root(document: Document, name: str | None = None) -> PolicyRoot:
         problem = document.problems[0]
         line, column = document.position(problem.pointer, problem.offset)
         raise PolicyError(f"{document.path}:{line}:{column}: {problem.message}")
-    data, pointer = document.data, ""
+    data, pointer, name = document.data, "", None
     described = data.get("Policy") if isinstance(data, dict) else None
     if isinstance(described, dict) and isinstance(described.get("Content"), str):
         summary = described.get("PolicySummary")
-        name = name or (summary.get("Name") if isinstance(summary, dict) else None)
+        name = summary.get("Name") if isinstance(summary, dict) else None
         pointer = "/Policy/Content"
         try:
             data = json.loads(described["Content"])
@@ -185,17 +185,16 @@ def _decide_guard(statements: list[Statement], request: Request, label: str, den
     return decision
 
 
-def decide(identity: list[Statement], boundary: list[Statement] | None, perimeter: Perimeter | None,
+def decide(identity: list[Statement], boundary: list[Statement] | None, perimeter: Perimeter,
            request: Request, principal: str | None = None, caller_account: str | None = None) -> Decision:
     """The identity policies and permissions boundary (evaluate.decide), then every layer of the
     perimeter: an explicit Deny in any of them wins; otherwise each must allow, and the least
     certain answer is the answer."""
-    if perimeter is not None:
-        known = perimeter.context(resource_account(request), caller_account)
-        if known:
-            request = Request(request.action, request.resource, {**known, **request.context}, request.absent)
+    known = perimeter.context(resource_account(request), caller_account)
+    if known:
+        request = Request(request.action, request.resource, {**known, **request.context}, request.absent)
     first = decide_identity(identity, boundary, request)
-    if perimeter is None or first.denied_by:
+    if first.denied_by:
         return first
     worst = first
     for label, statements, deny_only, applies in layers(perimeter, request, principal, caller_account):
@@ -207,8 +206,4 @@ def decide(identity: list[Statement], boundary: list[Statement] | None, perimete
         elif decision.outcome == MAYBE and worst.outcome == MAYBE:
             worst.maybe = worst.maybe + decision.maybe
     return worst
-
-
-def is_perimeter_layer(layer: str) -> bool:
-    return layer not in ("identity", "permissions boundary")
 
