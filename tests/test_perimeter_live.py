@@ -19,10 +19,13 @@ OUS = [{"name": "ml", "parent": "root"}, {"name": "ml-prod", "parent": "ml"}]
 MEMBER = {"management_account": "111111111111", "ous": OUS, "account_ou": "ml-prod"}
 ORGANIZATIONS = {
     # an instance-type guard at the root, and an allow list without EKS in FullAWSAccess's place on the OU
+    # and an RCP keeping KMS keys to an organisation that is not this one
     "member": {**MEMBER, "policies": [
         {"type": "SCP", "name": "approved-gpus", "document": f"{ORG}/scps/approved-gpus.json", "targets": ["root"]},
         {"type": "SCP", "name": "allow-sagemaker-ec2-iam", "document": f"{ORG}/scps/no-eks.json", "targets": ["ml"],
-         "replaces_full_access": True}]},
+         "replaces_full_access": True},
+        {"type": "RCP", "name": "enforce-org-identities", "document": f"{ORG}/rcps/root/enforce-org-identities.json",
+         "targets": ["root"]}]},
     "unreadable": {**MEMBER, "readable": False, "policies": [
         {"type": "SCP", "name": "deny-outside-eu", "document": f"{ORG}/scps/eu-only.json", "targets": ["root"]}]},
     "management": {"management_account": "444455556666", "policies": [
@@ -51,8 +54,8 @@ def organizations(tmp_path_factory):
             server.wait(timeout=60)
 
 
-def _live(organizations, name, tmp_path, *args: str) -> tuple[list[dict], int]:
-    request = json.loads((FIXTURES / "seed" / "corrected" / "01-standard.create-cluster.json").read_text())
+def _live(organizations, name, tmp_path, *args: str, example: str = "01-standard") -> tuple[list[dict], int]:
+    request = json.loads((FIXTURES / "seed" / "corrected" / f"{example}.create-cluster.json").read_text())
     request["ClusterName"] = "org-cluster"  # not the state's own cluster
     (tmp_path / "org.create-cluster.json").write_text(json.dumps(request))
     result = subprocess.run([*preflight_command(), "check", "--live", "--format", "json", *args,
@@ -98,3 +101,13 @@ def test_a_member_that_may_not_read_them_says_so_and_takes_the_files(organizatio
         (note,) = notes
         assert note["severity"] == "info" and "access denied" in note["message"] and "--scp and --rcp" in note["message"]
         assert not [f for f in _access(findings) if f["severity"] == "error"]
+
+
+def test_an_rcp_is_read_and_judges_the_callers_organisation(organizations, tmp_path):
+    """The organisation's id is read with it (aws:PrincipalOrgID): the RCP's perimeter names
+    another organisation, so the key is refused whatever the key policy says."""
+    findings, _ = _live(organizations, "member", tmp_path, example="02-customer-managed-key")
+    keyed = [f for f in _access(findings) if "kms:" in f["message"]]
+    assert {f["rule"] for f in keyed} == {"PF331"}, keyed
+    assert all("enforce-org-identities.json /Statement/0 (Sid EnforceOrgIdentities) in the RCPs at organizations:r-"
+               in f["message"] for f in keyed), keyed
