@@ -122,6 +122,16 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
         Request(action, target, {**context, **tag_context}, tuple(absent) + tag_absent), "",
         f"{api} itself", f"{SAR}, {action}" if catalog.canonical(action) else
         f"the SageMaker API model, {api} (not yet in the {SAR} of {catalog.date})"))
+    # An action authorized on two resources (a new scheduler config and its cluster) needs both:
+    # each resource type the reference marks required, of those the request makes (its id, like a
+    # cluster's, is 12 characters of [a-z0-9]: the API model's ClusterSchedulerConfigId).
+    made = {"cluster-scheduler-config": Resource(partition, "sagemaker", region, account, "cluster-scheduler-config/",
+                                                 True, 12, "the scheduler config id the service assigns")}
+    for kind, required in catalog.resource_types(action) if catalog.canonical(action) else ():
+        if required and kind in made and not config_id:
+            needs.append(Requirement(
+                Request(action, made[kind], {**context, **tag_context}, tuple(absent) + tag_absent), "",
+                f"{api} is authorized on the new {kind} too", f"{SAR}, {action} resource types"))
     if operation == "move-cluster-nodes" and real(request.get("TargetClusterArn")) not in (None, cluster_of(request)):
         # The reference does not list MoveClusterNodes yet: whether the target cluster authorizes it too
         # is not documented, so that need is advisory.
