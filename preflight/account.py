@@ -159,6 +159,18 @@ class TrainingPlan:
 
 
 @dataclass(frozen=True)
+class OrganizationPolicies:
+    """The organisation an account is in, and the policies attached at each level of the path from
+    its root down to the account: (target id, ((policy name, policy text), ...)), root first; a
+    policy type the organisation has not enabled has no levels."""
+
+    id: str
+    management_account: str
+    scps: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    rcps: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What the answer to a send proves (see ``aws.BotoAccount.send``)."""
 
@@ -197,4 +209,5 @@ class Account(Protocol):
     def clusters_on_eks(self, eks_arn: str) -> dict[str, str]: ...  # HyperPod cluster name -> status
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn
+    def organization_policies(self, account: str) -> OrganizationPolicies | None: ...  # None: in no organisation
     def send(self, operation: str, request: dict) -> Delivery: ...

@@ -107,6 +107,11 @@ class Options:
     operation: Optional[Operation] = None
     policy: list[str] = field(default_factory=list)
     principal: Optional[str] = None
+    scp: list[str] = field(default_factory=list)
+    rcp: list[str] = field(default_factory=list)
+    session_policy: Optional[str] = None
+    management_account: bool = False
+    account: Optional[str] = None
     live: bool = False
     profile: Optional[str] = None
     region: Optional[str] = None
@@ -154,6 +159,12 @@ def _run(options: Options, config, given=(), record: bool = False):
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
+    limits = options.scp or options.rcp or options.session_policy or options.management_account or options.account
+    if limits and not (files and (policy or options.live)):
+        raise usage_error("--scp, --rcp, --session-policy, --management-account and --account limit the caller's "
+                          "policies for a request: give a request and --policy (or --live)")
+    if options.account and not (options.account.isdigit() and len(options.account) == 12):
+        raise usage_error(f"--account {options.account!r}: give a 12-digit AWS account id")
     if options.live and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
     if max_bytes < 1:
@@ -197,6 +208,13 @@ def _run(options: Options, config, given=(), record: bool = False):
             from preflight.iam import policy as iam_policy  # loaded only when policies are checked
 
             policies = iam_policy.collect([read(path) for path in policy], principal)
+            policies.account = options.account
+        perimeter = None
+        if options.scp or options.rcp or options.session_policy or options.management_account:
+            from preflight.iam import perimeter as iam_perimeter  # read only when given
+
+            perimeter = iam_perimeter.load(options.scp, options.rcp, options.session_policy,
+                                           options.management_account, read)
     except documents.LoadError as err:  # also iam.policy.PolicyError
         raise usage_error(str(err))
     if config.placeholder_patterns:
@@ -219,7 +237,7 @@ def _run(options: Options, config, given=(), record: bool = False):
     write_baseline = options.write_baseline
     baseline = _baseline(options.baseline, write_baseline)
     report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config),
-                        region=options.region or config.region)
+                        region=options.region or config.region, perimeter=perimeter, caller_account=options.account)
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
         found = list(report.findings)
@@ -307,6 +325,18 @@ OPTIONS = {
         "or get-account-authorization-details output.")),
     "principal": (Optional[str], typer.Option(
         None, "--principal", metavar="ARN", help="Whose policies to take from an authorization-details file.")),
+    "scp": (Optional[List[str]], typer.Option(
+        None, "--scp", metavar="PATH", help="The service control policies at one level of the organisation "
+        "(repeatable, root first, down to the account): a folder holding every policy attached there, or one file.")),
+    "rcp": (Optional[List[str]], typer.Option(
+        None, "--rcp", metavar="PATH", help="The resource control policies at one level, as --scp.")),
+    "session_policy": (Optional[str], typer.Option(
+        None, "--session-policy", metavar="FILE", help="The session policy the caller's role session was given.")),
+    "management_account": (bool, typer.Option(
+        False, "--management-account", help="The caller's account is the organisation's management account "
+        "(outside SCPs; RCPs do not apply to its resources).")),
+    "account": (Optional[str], typer.Option(
+        None, "--account", metavar="ID", help="The caller's account, when no --principal ARN says it.")),
     "live": (bool, typer.Option(False, "--live", help="Also read the account (read-only) and check against it.")),
     "profile": (Optional[str], typer.Option(
         None, "--profile", help="AWS profile for --live (default: the standard chain).")),
@@ -369,6 +399,7 @@ OPTIONS = {
 }
 READING = ("operation", "max_bytes", "stdin_name")
 LIVE = ("profile", "region", "timeout")
+PERIMETER = ("scp", "rcp", "session_policy", "management_account", "account")
 REPORTING = ("output", "fail_on", "config_file", "isolated")
 
 
@@ -390,7 +421,7 @@ def command(*names: str, **fixed):
     return declare
 
 
-@command("files", "policy", "principal", "live", *LIVE, *REPORTING, "outputs", "parameters", "var", "env_file",
+@command("files", "policy", "principal", *PERIMETER, "live", *LIVE, *REPORTING, "outputs", "parameters", "var", "env_file",
          "var_from_env", "as_policies", "baseline", "write_baseline", *READING)
 def check(options: Options) -> None:
     """Check requests (and the policies that would run them) and report every problem with its location.
@@ -409,8 +440,8 @@ def check(options: Options) -> None:
     raise typer.Exit(_exit_code(report, options.fail_on, config))
 
 
-@command("file", "policy", "principal", *LIVE, "dry_run", "require_verified", *REPORTING, "outputs", "wait",
-         "wait_timeout", "wait_interval", "max_age", *READING, live=True, templates=False)
+@command("file", "policy", "principal", *PERIMETER, *LIVE, "dry_run", "require_verified", *REPORTING, "outputs",
+         "wait", "wait_timeout", "wait_interval", "max_age", *READING, live=True, templates=False)
 def apply(options: Options) -> None:
     """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod.
 

@@ -16,6 +16,7 @@ from preflight.registry import Rule, all_rules
 
 if TYPE_CHECKING:  # the IAM and live modules load only when policies or the account are checked
     from preflight.account import Account
+    from preflight.iam.perimeter import Perimeter
     from preflight.iam.policy import PolicyRoot, PolicySet
 
 INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
@@ -108,21 +109,26 @@ class Context:
 def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
         account: Account | None = None, rules: dict[str, Rule] | None = None,
         linted: Iterable[Document] = (), guardrails: dict[str, Rule] | None = None,
-        region: str | None = None) -> Report:
+        region: str | None = None, perimeter: Perimeter | None = None, caller_account: str | None = None) -> Report:
     """Check each (request document, operation) pair, the policy files when given, and the account
     when given (read-only), with every applicable rule and the project's guardrails. ``linted``
     policies (a template's IAM resources) are linted like policy files, not taken as the caller's.
-    ``region`` is where the requests will be sent when no account says it (``--region`` offline)."""
+    ``region`` is where the requests will be sent when no account says it (``--region`` offline).
+    ``perimeter`` (SCPs, RCPs, a session policy) limits the caller's policies, whether given or
+    read from IAM."""
     requests = list(requests)
     report = Report(metadata={"schema": schema.source()})
-    notes: list[str] = []  # what live preparation could not verify, said on every request
+    notes: list[tuple] = []  # (what live preparation could not verify or read, severity), said on every request
     given_policies = policies  # the caller's policies read from IAM are evaluated, not linted
     if account is not None:
         from preflight import live
 
         contexts = [Context(document, operation, account=account) for document, operation in requests
                     if document.parsed and operation]
-        policies, notes = live.prepare(account, contexts, policies)
+        policies, perimeter, notes = live.prepare(account, contexts, policies, perimeter)
+    if policies is not None:
+        policies.perimeter = perimeter
+        policies.account = policies.account or caller_account
     linted = list(linted)
     rules = all_rules(iam=policies is not None or bool(linted), live=account is not None) if rules is None else rules
     if guardrails:
@@ -144,9 +150,9 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
                 found = None
             if found:
                 report.plans.append(found)
-        for note in notes:
+        for note, severity in notes:
             context.rule = rules["PF401"]
-            report.findings.append(context.finding("", note))
+            report.findings.append(context.finding("", note, severity=severity))
     if policies is not None:
         from preflight.iam import catalog
 

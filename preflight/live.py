@@ -180,7 +180,7 @@ def eks_name(ctx) -> tuple[str, str] | None:
     return (arn.resource.partition("/")[2], "/Orchestrator/Eks/ClusterArn") if arn else None
 
 
-def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
+def prefetch(account: Account, contexts, caller_policies: bool = False, organization: bool = False) -> None:
     """Read, concurrently, what every request names; failures are kept for the rules to report.
     Chains (image -> snapshots -> key, key -> key policy, caller -> its policies) run as one job
     each, so the whole read takes about as many round trips as the longest chain: the chains are
@@ -281,6 +281,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     if types:
         jobs.append((account.cluster_quotas,))
     chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first
+    if organization:  # the path to the root, then each level's policies
+        chains.append((organization_chain, account))
     if groups:
         chains.append((security_groups_and_types, tuple(sorted(groups)), tuple(sorted(types))))
     if images:
@@ -296,15 +298,57 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         list(pool.map(lambda job: attempt(*job), dict.fromkeys(chains + jobs)))
 
 
-def prepare(account: Account, contexts, policies):
-    """Prefetch what the requests name; without given policies, read the caller's. Returns the
-    policy set to evaluate and the notes on what could not be verified."""
+def organization_chain(account: Account) -> None:
+    account.organization_policies(account.caller().account)
+
+
+def prepare(account: Account, contexts, policies, perimeter=None):
+    """Prefetch what the requests name; without given policies, read the caller's; without given
+    SCPs and RCPs, read the organisation's. Returns the policy set to evaluate, the perimeter
+    around it, and the notes: (what could not be verified or was not read, its severity; None:
+    the rule's own)."""
     want_caller = policies is None and bool(contexts)
-    prefetch(account, contexts, caller_policies=want_caller)
-    if not want_caller:
-        return policies, []
-    policies, failure = caller_policy_set(account)
-    return policies, [failure] if failure else []
+    want_organization = bool(contexts) and not (perimeter and (perimeter.scps or perimeter.rcps))
+    prefetch(account, contexts, caller_policies=want_caller, organization=want_organization)
+    notes = []
+    if want_caller:
+        policies, failure = caller_policy_set(account)
+        notes += [(failure, None)] if failure else []
+    if want_organization:
+        perimeter, note = organization_perimeter(account, perimeter)
+        notes += [note] if note else []
+    return policies, perimeter, notes
+
+
+def organization_perimeter(account: Account, given):
+    """The perimeter with the organisation's SCPs and RCPs as read from AWS Organizations (and the
+    given session policy), and a note when they could not be read: info when the caller may not
+    read them (a member account), a warning otherwise. An account in no organisation has none."""
+    from preflight.findings import Severity
+    from preflight.iam import perimeter
+    from preflight.iam.policy import PolicyError
+
+    try:
+        caller = account.caller()
+        found = account.organization_policies(caller.account)
+    except LookupFailed as failure:
+        denied = failure.reason.startswith("access denied")
+        return given, (f"the organisation's SCPs and RCPs were not read ({failure.lookup} failed: {failure.reason})"
+                       + ("; only the management account and a delegated administrator may read them: give them "
+                          "with --scp and --rcp" if denied else ""), Severity.INFO if denied else None)
+    if found is None:  # verified: no SCP or RCP applies, nothing to say
+        return given, None
+
+    def levels(attached):
+        return [perimeter.Level(f"organizations:{target}", tuple(
+            perimeter.policy_root(documents.parse(f"organizations:{target}/{name}.json", content))
+            for name, content in policies)) for target, policies in attached]
+    try:
+        read = perimeter.Perimeter(levels(found.scps), levels(found.rcps), given.session if given else None,
+                                   found.management_account == caller.account, found.id)
+    except PolicyError as err:
+        return given, (f"the organisation's policies could not be used: {err}", None)
+    return read, None
 
 
 def caller_policy_set(account: Account):

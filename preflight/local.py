@@ -15,6 +15,14 @@ moto lacks, status that settles after ``settle_seconds``, and seeded Service Quo
 account and an AWS managed key are also set in moto's stores, which cannot make them. The state's
 scheduler configs and cluster extensions are made through the API, then re-keyed to the ids it
 names (``local_sagemaker.rekey``).
+
+The state's ``organization`` (``management_account``, ``ous`` of ``{name, parent}``, ``account_ou``,
+``policies`` of ``{type: SCP|RCP, name, document, targets, replaces_full_access}``, ``readable``) is
+made in moto's Organizations store of the management account; the state's account joins it as a
+member under ``account_ou``. moto answers a member account's ListParents and ListPoliciesForTarget
+from the member's own, empty store, where AWS answers a delegated administrator and refuses other
+members: a readable organisation (the default) shares the management account's store with the
+member, an unreadable one refuses those calls with AWS's AccessDeniedException.
 """
 
 from __future__ import annotations
@@ -255,6 +263,9 @@ def seed(aws: LocalAws) -> None:
                                        "vpcId": cluster.get("vpc_id", vpc)}  # moto keeps no vpcId
         record.access_config = {"authenticationMode": cluster["authentication_mode"]}  # nor the access config
 
+    if state.get("organization"):
+        _seed_organization(aws, state["organization"], base_dir)
+
     sagemaker = aws.client("sagemaker")
     bucket = state["buckets"][0]["name"] if state.get("buckets") else "sagemaker-lifecycle"
     for cluster in state.get("hyperpod_clusters", []):
@@ -299,6 +310,49 @@ def seed(aws: LocalAws) -> None:
         made = sagemaker.create_cluster_extension(ClusterArn=cluster_arn, ExtensionName=extension["name"],
                                                   ExtensionVersion=extension["version"])["ExtensionArn"]
         rekey(account, region, "extensions", made, made.rsplit("/", 1)[0] + "/" + extension["id"])
+
+
+def _seed_organization(aws: LocalAws, spec: dict, base_dir: pathlib.Path) -> None:
+    from moto.organizations import utils
+    from moto.organizations.exceptions import OrganizationsClientError
+    from moto.organizations.models import OrganizationsBackend, organizations_backends
+
+    management = spec.get("management_account", aws.account)
+    backend = organizations_backends[management]["aws"]
+    backend.create_organization(region=aws.region, FeatureSet="ALL")
+    targets = {"root": backend.org.root_id}
+    for unit in spec.get("ous", []):
+        targets[unit["name"]] = backend.create_organizational_unit(
+            ParentId=targets[unit.get("parent", "root")], Name=unit["name"])["OrganizationalUnit"]["Id"]
+    if aws.account != management:
+        made = backend.create_account(AccountName="hyperpod", Email="hyperpod@example.com")["CreateAccountStatus"]
+        member = next(a for a in backend.accounts if a.id == made["AccountId"])
+        organizations_backends.master_accounts.pop(member.id)
+        member.id = aws.account
+        organizations_backends.master_accounts[aws.account] = (management, "aws")
+        member.parent_id = targets[spec.get("account_ou", "root")]
+        if spec.get("readable", True):
+            organizations_backends[aws.account]["aws"] = backend
+        else:
+            class Refusing(OrganizationsBackend):
+                def _refuse(self, *args, **kwargs):
+                    raise OrganizationsClientError("AccessDeniedException",
+                                                   "You don't have permissions to access this resource.")
+                list_parents = list_policies_for_target = describe_policy = list_roots = _refuse
+            organizations_backends[aws.account]["aws"].__class__ = Refusing
+    targets["account"] = aws.account
+    kinds = {"SCP": "SERVICE_CONTROL_POLICY", "RCP": "RESOURCE_CONTROL_POLICY"}
+    for kind in sorted({policy["type"] for policy in spec.get("policies", [])}):  # as the organisation's admin does
+        backend.enable_policy_type(RootId=targets["root"], PolicyType=kinds[kind])
+    for policy in spec.get("policies", []):
+        document = policy["document"]
+        content = (base_dir / document).read_text() if isinstance(document, str) else json.dumps(document)
+        made = backend.create_policy(Content=content, Description=policy["name"], Name=policy["name"],
+                                     Type=kinds[policy["type"]])["Policy"]["PolicySummary"]["Id"]
+        for target in policy["targets"]:
+            if policy.get("replaces_full_access"):  # an allow list in FullAWSAccess's place
+                backend.detach_policy(PolicyId=utils.DEFAULT_SCP_POLICY_ID, TargetId=targets[target])
+            backend.attach_policy(PolicyId=made, TargetId=targets[target])
 
 
 def main(argv: list[str] | None = None) -> int:

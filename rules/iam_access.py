@@ -2,7 +2,8 @@
 
 What the request needs is derived from the request (preflight/iam/requirements.py); each need is
 evaluated against the identity policies and the permissions boundary with IAM's semantics
-(preflight/iam/evaluate.py). Findings point at the request field that creates the need and name
+(preflight/iam/evaluate.py), and within the organisation's SCPs and RCPs and the session policy
+when they are given or read (preflight/iam/perimeter.py). Findings point at the request field that creates the need and name
 the policy statements involved.
 """
 
@@ -17,20 +18,27 @@ from preflight.values import parse_arn
 
 def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
     if "decisions" not in ctx._cache:
-        principal = parse_arn(ctx.policies.principal)
-        needs = requirements.derive(ctx, catalog.load(), principal.account if principal else None,
+        policies = ctx.policies
+        principal = parse_arn(policies.principal)
+        account = principal.account if principal else policies.account
+        needs = requirements.derive(ctx, catalog.load(), account,
                                     _key_resolver(ctx.account) if ctx.account else None,
                                     _linked_role_exists(ctx.account) if ctx.account else None, ctx.region)
-        # The region the call is sent to (--region, the configuration's, the account's) decides aws:RequestedRegion.
-        called = {"aws:requestedregion": (ctx.region,)} if ctx.region else {}
-        identity = ctx.policies.statements()
-        boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
-        caller, caller_absent = principal_context(ctx.policies.principal, ctx.policies.principal_tags)
-        ctx._cache["decisions"] = [
-            (need, decide(identity, boundary, Request(need.request.action, need.request.resource,
-                                                      {**called, **caller, **need.request.context},
-                                                      need.request.absent + caller_absent)))
-            for need in needs]
+        identity = policies.statements()
+        boundary = policies.statements(boundary=True) if policies.has_boundary else None
+        caller, caller_absent = principal_context(policies.principal, policies.principal_tags)
+        if account and not principal:
+            caller["aws:principalaccount"] = (account,)
+        requests = [Request(need.request.action, need.request.resource, {**caller, **need.request.context},
+                            need.request.absent + caller_absent) for need in needs]
+        if policies.perimeter is None:
+            decisions = [decide(identity, boundary, request) for request in requests]
+        else:
+            from preflight.iam import perimeter  # read only when organisation or session policies are given
+
+            decisions = [perimeter.decide(identity, boundary, policies.perimeter, request, policies.principal, account)
+                         for request in requests]
+        ctx._cache["decisions"] = list(zip(needs, decisions))
     return ctx._cache["decisions"]
 
 
@@ -61,10 +69,22 @@ def _needed(need) -> str:
     return f"{need.request.action} on {need.request.resource}"
 
 
+def _statement(statement) -> str:
+    """Where a statement is, with its Sid when it has one."""
+    sid = statement.data.get("Sid")
+    return f"{statement.where()}" + (f" (Sid {sid})" if isinstance(sid, str) and sid else "")
+
+
 def _why_not(ctx, need, decision: Decision) -> str:
-    action = need.request.action
     if decision.layer == "permissions boundary":
         return f"the permissions boundary does not allow {_needed(need)}"
+    if decision.layer != "identity":  # an SCP level, or the session policy
+        return f"not allowed by the {decision.layer}: {_why_not_here(ctx, need, decision)}"
+    return _why_not_here(ctx, need, decision)
+
+
+def _why_not_here(ctx, need, decision: Decision) -> str:
+    action = need.request.action
     for near in decision.near:
         statement = near.statement
         if near.resource == NO:
@@ -79,7 +99,7 @@ def _why_not(ctx, need, decision: Decision) -> str:
             return f"{action} is granted only under a condition on {keys} that does not hold " \
                    f"({statement.where('Condition')})"
     actions = catalog.load()
-    for statement in ctx.policies.statements():
+    for statement in ctx.policies.statements() if decision.layer == "identity" else ():
         for written in statement.actions:
             if actions.canonical(written.text) is None and actions.suggest(written.text) == action:
                 return f"no statement allows {_needed(need)}; {written.text} ({written.pointer} in " \
@@ -97,7 +117,9 @@ def action_not_allowed(ctx):
     operation's action, `iam:PassRole` on every execution role, the EKS access-entry actions for an
     EKS orchestrator, the image and snapshot actions for a custom AMI, `sagemaker:AddTags` for tags.
     A need that applies only in some cases (the service-linked role, KMS keys, dependent actions
-    without a known trigger) is a warning.
+    without a known trigger) is a warning. With `--scp`, `--rcp` or `--session-policy` (or the
+    organisation's policies read with `--live`), each of them must allow too: the finding names the
+    level or the session policy that does not.
 
     ## Example
     ```json
@@ -136,6 +158,8 @@ def action_explicitly_denied(ctx):
 
     ## Why is this bad?
     An explicit Deny overrides every Allow: the call fails with AccessDenied whatever else is granted.
+    A Deny in an SCP, an RCP or the session policy counts alike; the finding names its file,
+    statement and `Sid`.
 
     ## Example
     ```json
@@ -164,7 +188,9 @@ def action_explicitly_denied(ctx):
     """
     for need, decision in _decisions(ctx):
         if decision.denied_by:
-            where = decision.denied_by.statement.where()
+            where = _statement(decision.denied_by.statement)
+            if decision.layer not in ("identity", "permissions boundary"):
+                where += f" in the {decision.layer}"
             yield ctx.finding(need.pointer, f"{need.reason}; {_needed(need)} is denied by {where}",
                               "remove or narrow the Deny, or change the request", severity=need.severity)
 
@@ -212,7 +238,7 @@ def permission_undecided(ctx):
                 element = "NotResource" if statement.not_resource else "Resource"
                 reasons.append(f"{' and '.join(match.unknown_resource)} ({statement.where(element)})")
         effect = "a Deny may apply, depending on" if any(m.statement.effect == "Deny" for m in decision.maybe) \
-            and decision.allowed_by else "it depends on"
+            and (decision.allowed_by or decision.layer != "identity") else "it depends on"
         yield ctx.finding(need.pointer, f"{need.reason}; {_needed(need)} cannot be decided offline: {effect} "
                           f"{'; '.join(reasons) or 'conditions preflight cannot evaluate'}",
                           "check with the account's policy simulator, or remove the dependency")

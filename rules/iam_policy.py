@@ -11,7 +11,7 @@ from preflight.iam import catalog
 from preflight.iam.evaluate import NO, OPERATORS, SET_QUALIFIERS, Request, Resource, cluster_named_by_name, \
     match_action, match_condition
 from preflight.iam.glob import has_wildcard
-from preflight.iam.policy import statement_list, statements_of
+from preflight.iam.policy import repeated_sids, statement_list, statements_of
 from preflight.pointers import escape
 from preflight.registry import rule
 from preflight.validation import closest
@@ -451,18 +451,12 @@ def duplicate_sid(ctx):
     IAM JSON policy element reference, "Sid".
     """
     for root in ctx.roots:
-        seen: dict[str, str] = {}
         for pointer, raw in statement_list(root):
             sid = raw.get("Sid") if isinstance(raw, dict) else None
-            if sid is None:
-                continue
-            if not isinstance(sid, str) or not re.fullmatch(r"[A-Za-z0-9]*", sid):
+            if sid is not None and (not isinstance(sid, str) or not re.fullmatch(r"[A-Za-z0-9]*", sid)):
                 yield ctx.finding(f"{pointer}/Sid", f"Sid {sid!r} may hold only ASCII letters and digits")
-            elif sid in seen:
-                yield ctx.finding(f"{pointer}/Sid", f"Sid {sid!r} is already used at {seen[sid]}",
-                                  "give each statement its own Sid")
-            else:
-                seen[sid] = pointer
+        for pointer, sid, first in repeated_sids(root):
+            yield ctx.finding(f"{pointer}/Sid", f"Sid {sid!r} is already used at {first}", "give each statement its own Sid")
 
 
 def _single_valued(key: str) -> bool:

@@ -1,5 +1,7 @@
-"""Adversarial IAM cases (tests/iam_cases/*.yaml): each gives a policy set, one request and the
-verdict IAM reaches, with the IAM User Guide page that decides it. The evaluator must agree."""
+"""Adversarial IAM cases (tests/iam_cases/*.yaml): each gives a policy set (with, in
+organizations.yaml, the SCPs, RCPs and session policy around it), one request and the verdict
+AWS reaches, with the IAM User Guide or Organizations User Guide page that decides it. The
+evaluator must agree."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import yaml
 
 from conftest import FIXTURES
 from preflight import documents, engine
+from preflight.iam import perimeter
 from preflight.iam.evaluate import MAYBE, YES, Request, Resource, decide, principal_context
 from preflight.iam.policy import PolicyRoot, statements_of
 from test_cases import load_case
@@ -41,6 +44,24 @@ def _resource(text: str) -> Resource:
     return Resource(partition, service, region, account, path)
 
 
+def _perimeter(case) -> perimeter.Perimeter | None:
+    """The case's SCP and RCP levels (each a list of policies, each a list of statements) and
+    session policy, read as the policy files they would be."""
+    if not any(key in case for key in ("scps", "rcps", "session", "management_account")):
+        return None
+
+    def policy(statements, name):
+        data = {"Version": "2012-10-17", "Statement": statements}
+        return perimeter.policy_root(documents.parse(name, json.dumps(data)))
+
+    def levels(kind):
+        return [perimeter.Level(f"{kind}/{i}", tuple(policy(p, f"{kind}/{i}/{j}.json") for j, p in enumerate(level)))
+                for i, level in enumerate(case.get(kind, []))]
+    session = perimeter.Level("session.json", (policy(case["session"], "session.json"),)) if "session" in case else None
+    return perimeter.Perimeter(levels("scps"), levels("rcps"), session, case.get("management_account", False),
+                               case.get("organization_id"))
+
+
 def verdict(case) -> str:
     version = case.get("version", "2012-10-17")
     identity = _statements(case["policy"], version)
@@ -49,7 +70,12 @@ def verdict(case) -> str:
     context = {key.lower(): tuple(values) for key, values in (case.get("context") or {}).items()}
     request = Request(case["action"], _resource(case["resource"]), {**caller, **context},
                       tuple(case.get("absent", [])) + caller_absent)
-    decision = decide(identity, boundary, request)
+    limits = _perimeter(case)
+    if limits is None:
+        decision = decide(identity, boundary, request)
+    else:
+        account = case["principal"].split(":")[4]
+        decision = perimeter.decide(identity, boundary, limits, request, case["principal"], account)
     if decision.outcome == YES:
         return "allowed"
     if decision.outcome == MAYBE:

@@ -3,9 +3,9 @@
 ``BotoAccount`` is the account facade the live rules, the plan and the send path use
 (``preflight.account.Account``): it reads, and never writes, except for the one ``send``. Behind
 it, one reader per service (``ec2``, ``iam``, ``kms``, ``s3``, ``sagemaker``, ``eks``, ``sts``,
-``quotas``) owns its calls, pagination and the reading of its answers, and every call goes through
-``calls.Calls``: botocore's standard retries with connect and read timeouts, each distinct
-resource read once per run (memoised, safe under the concurrent prefetch), batches where the API
+``quotas``, ``organizations``) owns its calls, pagination and the reading of its answers, and every
+call goes through ``calls.Calls``: botocore's standard retries with connect and read timeouts, each
+distinct resource read once per run (memoised, safe under the concurrent prefetch), batches where the API
 batches, and every failure a ``LookupFailed`` naming the call and the reason.
 """
 
@@ -16,6 +16,7 @@ from preflight.aws.ec2 import Ec2
 from preflight.aws.eks import Eks
 from preflight.aws.iam import Iam
 from preflight.aws.kms import Kms
+from preflight.aws.organizations import Organizations
 from preflight.aws.quotas import Quotas
 from preflight.aws.s3 import S3
 from preflight.aws.sagemaker import SageMaker
@@ -34,6 +35,7 @@ class BotoAccount:
         sts = Sts(calls)
         self.ec2, self.iam, self.kms, self.s3 = Ec2(calls), Iam(calls, sts), Kms(calls), S3(calls)
         self.sagemaker, self.eks, self.quotas = SageMaker(calls), Eks(calls), Quotas(calls)
+        self.organizations = Organizations(calls)
         # preflight.account.Account, fact by fact
         self.caller, self.caller_policies = self.iam.caller, self.iam.caller_policies
         self.identity_policies, self.role = self.iam.identity_policies, self.iam.role
@@ -52,4 +54,5 @@ class BotoAccount:
         self.scheduler_config, self.cluster_extension = (self.sagemaker.scheduler_config,
                                                          self.sagemaker.cluster_extension)
         self.training_plan, self.clusters_on_eks = self.sagemaker.training_plan, self.sagemaker.clusters_on_eks
+        self.organization_policies = self.organizations.organization_policies
         self.send = self.sagemaker.send

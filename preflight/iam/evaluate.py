@@ -98,7 +98,8 @@ class Resource(NamedTuple):
 
 class Request:
     """What one API call (or dependent action) asks IAM: an action, a resource and a context.
-    Keys in ``context`` are present; keys starting with an ``absent`` prefix are known to be absent;
+    Keys in ``context`` are present, and aws:ResourceAccount where the resource's ARN names its
+    account; keys starting with an ``absent`` prefix are known to be absent;
     so are another service's keys (but for the global ones) and the call's own keys (``CALL_KEYS``)
     when not given; any other key is unknown offline. Plain classes and named tuples here, not
     dataclasses: a dataclass costs its creation at import, on every policy check."""
@@ -112,6 +113,8 @@ class Request:
         key = key.lower()
         if key in self.context:
             return self.context[key]
+        if key == "aws:resourceaccount" and self.resource.account:  # the account its ARN names
+            return (self.resource.account,)
         if any(key.startswith(prefix) for prefix in self.absent + CALL_KEYS):
             return ()
         if key.partition(":")[0] not in ("aws", self.action.partition(":")[0].lower()) and not _global(key):
@@ -127,9 +130,10 @@ def _global(key: str) -> bool:
 def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dict, tuple[str, ...]]:
     """(context, absent prefixes) that the principal making the call gives every request: its
     name, ARN and account, and its tags when they are known (IAM User Guide, "AWS global condition
-    context keys"). A role's sessions have no aws:username; for an STS session ARN the role's
-    path, and so aws:PrincipalArn, is unknown."""
-    context: dict[str, tuple[str, ...]] = {}
+    context keys"). The caller is an IAM principal, never a service principal. A role's sessions
+    have no aws:username; for an STS session ARN the role's path, and so aws:PrincipalArn, is
+    unknown."""
+    context: dict[str, tuple[str, ...]] = {"aws:principalisawsservice": ("false",)}
     absent: list[str] = []
     parts = (arn or "").split(":", 5)
     if len(parts) == 6 and parts[0] == "arn":

@@ -17,36 +17,54 @@ from preflight.iam.policy import PolicyRoot, statements_of
 from preflight.values import parse_arn
 
 
-def needs(key_arn: str, region: str) -> list[Request]:
+def needs(key_arn: str, region: str, caller_account: str | None = None) -> list[Request]:
     arn = parse_arn(key_arn)
     key = Resource(arn.partition, "kms", arn.region, arn.account, arn.resource)
     service = (f"sagemaker.{region}.amazonaws.com",)
+    caller = {"kms:calleraccount": (caller_account,)} if caller_account else {}
     return [
-        Request("kms:CreateGrant", key, {"kms:viaservice": service, "kms:grantisforawsresource": ("true",)},
+        Request("kms:CreateGrant", key, {"kms:viaservice": service, "kms:grantisforawsresource": ("true",), **caller},
                 absent=("kms:encryptioncontext",)),
-        Request("kms:DescribeKey", key, {"kms:viaservice": service},
+        Request("kms:DescribeKey", key, {"kms:viaservice": service, **caller},
                 absent=("kms:encryptioncontext", "kms:grantisforawsresource")),
     ]
 
 
-def _principals(statement) -> list[str]:
-    principal = statement.data.get("Principal")
-    if principal == "*":
-        return ["*"]
-    values = principal.get("AWS", []) if isinstance(principal, dict) else []
-    return values if isinstance(values, list) else [values]
+def _aws_principals(value) -> set[str]:
+    """The AWS principals a Principal or NotPrincipal element names ("*" for everyone)."""
+    if value == "*":
+        return {"*"}
+    named = value.get("AWS", []) if isinstance(value, dict) else []
+    return {p for p in (named if isinstance(named, list) else [named]) if isinstance(p, str)}
+
+
+def principal_match(statement, principal_arn: str) -> str | None:
+    """How a resource policy's statement names a principal: "named" (the principal itself, or
+    everyone), "account" (its account: the account's own IAM policies then decide, as a key policy
+    naming the account root delegates to IAM), or None (another principal's statement: neither
+    its Allow nor its Deny is about this one). ``NotPrincipal`` names everyone but those it lists
+    (IAM User Guide, "AWS JSON policy elements: Principal" and "NotPrincipal")."""
+    arn = parse_arn(principal_arn)
+    account = {arn.account, f"arn:{arn.partition}:iam::{arn.account}:root"}
+    if "NotPrincipal" in statement.data:
+        excluded = _aws_principals(statement.data["NotPrincipal"])
+        return None if principal_arn in excluded or excluded & account else "named"
+    listed = _aws_principals(statement.data.get("Principal"))
+    if "*" in listed or principal_arn in listed:
+        return "named"
+    return "account" if listed & account else None
 
 
 def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str):
     """[(action, outcome, reason)] for each need; outcome YES, NO or MAYBE."""
-    account = parse_arn(role_arn).account
     root = PolicyRoot(documents.parse("key-policy.json", json.dumps(key_policy)), "", "key policy", key_policy)
     statements = statements_of(root)
-    to_role = [s for s in statements if any(p in ("*", role_arn) for p in _principals(s))]
-    to_account = [s for s in statements if any(p in (account, f"arn:aws:iam::{account}:root") for p in _principals(s))]
-    denies = [s for s in statements if s.effect == "Deny"]
+    named = [(s, principal_match(s, role_arn)) for s in statements]
+    to_role = [s for s, match in named if match == "named" and s.effect == "Allow"]
+    to_account = [s for s, match in named if match == "account" and s.effect == "Allow"]
+    denies = [s for s, match in named if match and s.effect == "Deny"]  # another principal's Deny is not ours
     results = []
-    for need in needs(key_arn, region):
+    for need in needs(key_arn, region, parse_arn(role_arn).account):
         direct = decide(to_role + denies, None, need)
         if direct.outcome == YES:
             results.append((need.action, YES, "the key policy allows the role"))

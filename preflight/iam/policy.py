@@ -73,6 +73,8 @@ class PolicySet:
         self.missing: list[tuple[Document, str, str]] = []  # (file, pointer, what)
         self.principal = principal
         self.principal_tags: dict[str, str] | None = None  # known only from an authorization-details file
+        self.account: str | None = None  # the caller's account when no principal ARN says it (--account)
+        self.perimeter = None  # iam.perimeter.Perimeter: SCPs, RCPs and the session policy, when given
 
     def statements(self, boundary: bool = False) -> list[Statement]:
         return [s for root in self.roots if root.boundary == boundary for s in statements_of(root)]
@@ -108,6 +110,21 @@ def statement_list(root: PolicyRoot) -> list[tuple[str, object]]:
     if isinstance(statements, list):
         return [(f"{root.pointer}/Statement/{i}", s) for i, s in enumerate(statements)]
     return []
+
+
+def repeated_sids(root: PolicyRoot) -> list[tuple[str, str, str]]:
+    """(pointer of a statement, its Sid, the pointer of the earlier statement with that Sid) for each
+    Sid used again within the policy: IAM and Organizations refuse such a policy."""
+    seen: dict[str, str] = {}
+    found = []
+    for pointer, raw in statement_list(root):
+        sid = raw.get("Sid") if isinstance(raw, dict) else None
+        if isinstance(sid, str) and sid:
+            if sid in seen:
+                found.append((pointer, sid, seen[sid]))
+            else:
+                seen[sid] = pointer
+    return found
 
 
 def statements_of(root: PolicyRoot) -> list[Statement]:

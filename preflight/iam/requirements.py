@@ -70,20 +70,21 @@ def _cluster(reference, partition: str, region: str | None, account: str | None)
 
 
 def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
-           linked_role_exists: bool | None = None, called_region: str | None = None) -> list[Requirement]:
+           linked_role_exists: bool | None = None, call_region: str | None = None) -> list[Requirement]:
     """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's,
     if known; ``resolve_key(reference)`` gives a key's ARN, False for a key known not to exist, or
     None when it cannot tell (live checks resolve aliases and key ids this way);
     ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known);
-    ``called_region`` is the region the request is sent to, when known (the region of what its ARNs
-    do not place)."""
+    ``call_region`` is the region the call is sent to (live, --region, the configuration's), else
+    the request's ARNs tell it: it places what the ARNs do not, and every need carries it as
+    aws:RequestedRegion (the dependent actions are authorized within the operation's call)."""
     request, operation = ctx.request, ctx.operation
     if not isinstance(request, dict):
         return []
     api = OPERATIONS[operation]
     action = f"sagemaker:{api}"
     region, account, partition = _where(ctx, account)
-    region = region or called_region
+    region = region or call_region
     groups = list(ctx.instance_groups())
     needs: list[Requirement] = []
 
@@ -122,6 +123,16 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
         Request(action, target, {**context, **tag_context}, tuple(absent) + tag_absent), "",
         f"{api} itself", f"{SAR}, {action}" if catalog.canonical(action) else
         f"the SageMaker API model, {api} (not yet in the {SAR} of {catalog.date})"))
+    # An action authorized on two resources (a new scheduler config and its cluster) needs both:
+    # each resource type the reference marks required, of those the request makes (its id, like a
+    # cluster's, is 12 characters of [a-z0-9]: the API model's ClusterSchedulerConfigId).
+    made = {"cluster-scheduler-config": Resource(partition, "sagemaker", region, account, "cluster-scheduler-config/",
+                                                 True, 12, "the scheduler config id the service assigns")}
+    for kind, required in catalog.resource_types(action) if catalog.canonical(action) else ():
+        if required and kind in made and not config_id:
+            needs.append(Requirement(
+                Request(action, made[kind], {**context, **tag_context}, tuple(absent) + tag_absent), "",
+                f"{api} is authorized on the new {kind} too", f"{SAR}, {action} resource types"))
     if operation == "move-cluster-nodes" and real(request.get("TargetClusterArn")) not in (None, cluster_of(request)):
         # The reference does not list MoveClusterNodes yet: whether the target cluster authorizes it too
         # is not documented, so that need is advisory.
@@ -240,4 +251,8 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
         needs.append(Requirement(Request(dependent, resource), "",
                                  f"the {SAR} lists it as a dependent action of {action}",
                                  f"{SAR}, {action} dependent actions", Severity.WARNING))
+    requested = call_region or region
+    if requested:
+        for need in needs:
+            need.request.context.setdefault("aws:requestedregion", (requested,))
     return needs

@@ -15,7 +15,7 @@ import json
 
 from preflight import documents
 from preflight.iam.evaluate import MAYBE, NO, YES, Request, Resource, decide, decide_layer, match_statement
-from preflight.iam.keys import _principals
+from preflight.iam.keys import principal_match
 from preflight.iam.policy import PolicyRoot, statements_of
 from preflight.values import parse_arn
 
@@ -31,16 +31,14 @@ def needs(partition: str, bucket: str, key: str, prefix: str) -> list[Request]:
 def verdicts(role_arn: str, identity, bucket_policy: dict | None, bucket: str, key: str, prefix: str):
     """[(action, resource, outcome, reason)] for each need; ``identity`` is the role's PolicySet."""
     arn = parse_arn(role_arn)
-    account = arn.account
     boundary = identity.statements(boundary=True) if identity.has_boundary else None
     to_role, denies = [], []
     if bucket_policy:
         root = PolicyRoot(documents.parse("bucket-policy.json", json.dumps(bucket_policy)), "", "bucket policy",
                           bucket_policy)
         statements = statements_of(root)
-        named = ("*", role_arn, account, f"arn:{arn.partition}:iam::{account}:root")
-        to_role = [s for s in statements if s.effect == "Allow" and any(p in ("*", role_arn) for p in _principals(s))]
-        denies = [s for s in statements if s.effect == "Deny" and any(p in named for p in _principals(s))]
+        to_role = [s for s in statements if s.effect == "Allow" and principal_match(s, role_arn) == "named"]
+        denies = [s for s in statements if s.effect == "Deny" and principal_match(s, role_arn)]
     results = []
     for need in needs(arn.partition, bucket, key, prefix):
         resource = str(need.resource)
