@@ -9,6 +9,7 @@ Where moto lacks a behaviour, its in-process state is seeded directly, never pre
 resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can name them; not
 the VPC's, which requests never name and moto's network ACLs are keyed by),
 snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
+FSx file systems get the VPC, lifecycle and network interface moto's records lack,
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
 clusters keep the ImageId moto drops (preflight/local_sagemaker/ adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
@@ -138,6 +139,8 @@ def seed(aws: LocalAws) -> None:
             ec2.authorize_security_group_ingress(GroupId=group["id"], IpPermissions=pair)
             ec2.authorize_security_group_egress(GroupId=group["id"], IpPermissions=pair)
 
+    _seed_file_systems(aws, ec2, vpc)
+
     key_store = kms_backends[account][region].keys
     for key in state.get("keys", []):
         created = kms.create_key(Description=key["id"])["KeyMetadata"]["KeyId"]
@@ -256,6 +259,32 @@ def seed(aws: LocalAws) -> None:
         made = sagemaker.create_cluster_extension(ClusterArn=cluster_arn, ExtensionName=extension["name"],
                                                   ExtensionVersion=extension["version"])["ExtensionArn"]
         rekey(account, region, "extensions", made, made.rsplit("/", 1)[0] + "/" + extension["id"])
+
+
+def _seed_file_systems(aws: LocalAws, ec2, vpc: str) -> None:
+    """The state's ``fsx_file_systems`` (``id``, ``type``, ``mount_name``, ``subnet``, optional
+    ``security_groups``, ``lifecycle`` and ``vpc``): made through moto's FSx, then given the state's
+    id and what moto's records lack (the VPC, the lifecycle, a network interface in the subnet
+    carrying the security groups, as FSx gives each file system)."""
+    from moto.fsx.models import fsx_backends
+
+    fsx, store = aws.client("fsx"), fsx_backends[aws.account][aws.region].file_systems
+    for spec in aws.state.get("fsx_file_systems", []):
+        groups = spec.get("security_groups", [aws.state["security_groups"][0]["id"]])
+        lustre = {"MountName": spec["mount_name"]} if spec.get("mount_name") else None
+        made = fsx.create_file_system(FileSystemType=spec.get("type", "LUSTRE"), StorageCapacity=1200,
+                                      SubnetIds=[spec["subnet"]], SecurityGroupIds=groups)["FileSystem"]["FileSystemId"]
+        record = store.pop(made)
+        record.file_system_id = spec["id"]
+        record.dns_name = f"{spec['id']}.fsx.{aws.region}.amazonaws.com"
+        record.resource_arn = f"arn:aws:fsx:{aws.region}:{aws.account}:file-system/{spec['id']}"
+        record.lustre_configuration = lustre
+        interface = ec2.create_network_interface(SubnetId=spec["subnet"], Groups=groups)["NetworkInterface"]
+        extra = {"VpcId": spec.get("vpc", vpc), "Lifecycle": spec.get("lifecycle", "AVAILABLE"),
+                 "NetworkInterfaceIds": [interface["NetworkInterfaceId"]]}
+        record.__class__ = type("FileSystemAsFsxGivesIt", (type(record),), {
+            "to_dict": lambda self, extra=extra, base=type(record).to_dict: {**base(self), **extra}})
+        store[spec["id"]] = record
 
 
 def main(argv: list[str] | None = None) -> int:

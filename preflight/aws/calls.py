@@ -32,6 +32,7 @@ NOT_FOUND = {
     "InvalidSnapshotID.Malformed", "NotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket",
     "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
     "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy", "InvalidInstanceType",
+    "FileSystemNotFound", "InvalidNetworkInterfaceID.NotFound",
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}
