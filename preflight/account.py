@@ -186,6 +186,7 @@ class TrainingPlan:
     status: str  # Pending, Active, Scheduled, Expired or Failed
     targets: tuple[str, ...]  # hyperpod-cluster, training-job
     capacity: tuple[tuple[str, str, int], ...]  # (instance type, zone, instances) of each reservation
+    available: int | None = None  # AvailableInstanceCount: reserved instances no cluster uses yet
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ class Account(Protocol):
     def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]: ...  # None: EC2 knows no such type
     def cluster_quotas(self) -> dict[str, float]: ...
     def training_plan(self, arn: str) -> TrainingPlan | None: ...
+    def training_plans(self) -> list[TrainingPlan]: ...  # every plan of the region
     def clusters_on_eks(self, eks_arn: str) -> dict[str, str]: ...  # HyperPod cluster name -> status
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn

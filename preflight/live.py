@@ -463,6 +463,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
         if target:  # PF472 reads the cluster the nodes move to
             jobs.append((account.cluster, target))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
+    if types and any(ctx.operation in ("create-cluster", "update-cluster") for ctx in contexts):  # PF466
+        jobs.append((account.training_plans,))
     if types:
         jobs.append((account.cluster_quotas,))
     chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first

@@ -587,6 +587,48 @@ def training_plan_unusable(ctx):
         yield from _plan_capacity(ctx, where, group, plan, {subnets[i].zone for i in group_subnets if subnets.get(i)})
 
 
+@rule("PF466", "training-plan-left-unused", Severity.WARNING, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def training_plan_left_unused(ctx):
+    """A group that names no training plan, of an instance type the account has reserved in a usable plan for HyperPod clusters with instances still free.
+
+    ## Why is this bad?
+    A group without `TrainingPlanArn` asks for on-demand capacity, even when the account bought
+    that very capacity: for the instance types plans are bought for, on-demand capacity is
+    rarely there, and the creation fails for capacity while the plan stays unused ("Verify
+    TrainingPlanArn is specified"). A warning: the group may be meant to run on demand. Read from
+    ListTrainingPlans: plans `Active` or `Scheduled`, for HyperPod clusters, with available
+    instances of the group's type.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "gpus", "InstanceCount": 2, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "gpus", "InstanceCount": 2, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "TrainingPlanArn": "arn:aws:sagemaker:us-east-1:444455556666:training-plan/p5-plan"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    SageMaker `ListTrainingPlans` (`Status`, `TargetResources`, `AvailableInstanceCount`,
+    `ReservedCapacitySummaries`); awslabs/ai-on-sagemaker-hyperpod troubleshooting guide
+    (capacity errors with Flexible Training Plans: "Verify TrainingPlanArn is specified").
+    """
+    unplanned = [(pointer, group) for pointer, group in ctx.instance_groups(("InstanceGroups",))
+                 if not real(group.get("TrainingPlanArn")) and real(group.get("InstanceType"))]
+    if not unplanned:
+        return
+    usable = [plan for plan in ctx.account.training_plans() if plan.status in USABLE_PLAN
+              and (not plan.targets or "hyperpod-cluster" in plan.targets) and (plan.available or 0) > 0]
+    for pointer, group in unplanned:
+        plans = sorted(plan.arn for plan in usable if any(kind == group["InstanceType"] for kind, _, _ in plan.capacity))
+        if plans:
+            yield ctx.finding(f"{pointer}/InstanceType", f"{group['InstanceType']} is reserved in training plan "
+                              f"{', '.join(plans)}, which this group does not name: it asks for on-demand capacity",
+                              f"add \"TrainingPlanArn\": \"{plans[0]}\" to the group, if it is to run on the plan")
+
+
 def _plan_capacity(ctx, where: str, group: dict, plan, zones: set[str]):
     """The plan's reservations of the group's instance type: they exist, hold its count, and are in
     one of its subnets' zones."""

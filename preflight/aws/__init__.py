@@ -55,4 +55,5 @@ class BotoAccount:
         self.scheduler_config, self.cluster_extension = (self.sagemaker.scheduler_config,
                                                          self.sagemaker.cluster_extension)
         self.training_plan, self.clusters_on_eks = self.sagemaker.training_plan, self.sagemaker.clusters_on_eks
+        self.training_plans = self.sagemaker.training_plans
         self.send = self.sagemaker.send
