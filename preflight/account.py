@@ -57,6 +57,7 @@ class ObjectHead:
     bucket_exists: bool
     head: bytes | None
     bucket_region: str | None = None  # where the bucket is, when S3 says (x-amz-bucket-region)
+    kms_key: str | None = None  # the KMS key the object is encrypted with (SSE-KMS), as S3 names it
 
 
 @dataclass(frozen=True)

@@ -368,7 +368,13 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             if snapshot and snapshot.kms_key_id:  # the AMI's key, compared with the root volume's
                 account.key(snapshot.kms_key_id)
 
+    def script_and_its_key(bucket, key):  # PF427: the KMS key the script is encrypted with
+        head = account.object_head(bucket, key)
+        if head.kms_key:
+            key_and_policy(head.kms_key)
+
     def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs, and theirs
+        attempt(script_and_its_key, bucket, key)
         lifecycle_chain(account, bucket, prefix, key)
 
     def parameters_and_file_system(bucket, key):  # PF426, PF435: the file system the lifecycle mounts
@@ -432,7 +438,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
             jobs.append((new_nodes_lifecycle, ctx))
         else:
             for _, group, bucket, _, key in lifecycle_configs(ctx):
-                jobs += [(account.object_head, bucket, key), (account.bucket_policy, bucket)]
+                jobs += [(script_and_its_key, bucket, key), (account.bucket_policy, bucket)]
                 if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
                     jobs.append((account.identity_policies, group["ExecutionRole"]))
             jobs += [(parameters_and_file_system, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]
@@ -477,9 +483,9 @@ def prefetch(account: Account, contexts, caller_policies: bool = False) -> None:
     chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files,
                                                  scheduler_config_and_cluster, cluster_and_controller,
                                                  account.clusters_on_eks, parameters_and_file_system,
-                                                 new_nodes_lifecycle)]
+                                                 new_nodes_lifecycle, script_and_its_key)]
     scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them
-    jobs = [job for job in jobs if not (job[0] == account.object_head and job[1:] in scripts)]
+    chains = [job for job in chains if not (job[0] == script_and_its_key and job[1:] in scripts)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(lambda job: attempt(*job), dict.fromkeys(chains + jobs)))
 

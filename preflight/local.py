@@ -202,8 +202,11 @@ def seed(aws: LocalAws) -> None:
             "CreateBucketConfiguration": {"LocationConstraint": where}}))
         if bucket.get("policy"):
             s3.put_bucket_policy(Bucket=bucket["name"], Policy=(base_dir / bucket["policy"]).read_text())
+        encrypted = bucket.get("kms_keys", {})  # object -> the id of the KMS key S3 encrypts it with
         for key, body in bucket.get("objects", {}).items():
-            s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode())
+            s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode(), **({
+                "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": f"arn:aws:kms:{region}:{account}:key/{encrypted[key]}"}
+                if key in encrypted else {}))
 
     eks = aws.client("eks")
     subnet_ids = [s["id"] for s in state.get("subnets", [])]

@@ -227,6 +227,61 @@ def lifecycle_unreadable_by_role(ctx):
                                   severity=Severity.WARNING)
 
 
+@rule("PF427", "lifecycle-key-unusable-by-role", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def lifecycle_key_unusable_by_role(ctx):
+    """A group's lifecycle script is encrypted with a customer managed KMS key (SSE-KMS) that its execution role may not decrypt with.
+
+    ## Why is this bad?
+    S3 decrypts an SSE-KMS object for whoever reads it: the node downloads its lifecycle scripts
+    with the execution role, which needs `kms:Decrypt` on the key through S3 (`kms:ViaService` =
+    `s3.<region>.amazonaws.com`), from the key policy directly or, where the key policy delegates
+    to the account, from the role's own policies. Without it the download is refused (KMS
+    AccessDenied) and the lifecycle fails, though the role may read the bucket (PF422). The AWS
+    managed key `aws/s3` lets every principal of the account decrypt through S3: not judged. A
+    condition that cannot be decided here is a warning.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/kms-locked", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/kms-open", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Source
+    Amazon S3 user guide, server-side encryption with KMS keys (the reader needs `kms:Decrypt`);
+    AWS KMS key policies; HyperPod troubleshooting references (KMS AccessDenied on a lifecycle
+    bucket with SSE-KMS).
+    """
+    from preflight.iam import keys
+    from preflight.iam.evaluate import MAYBE, NO
+
+    judged = set()
+    for pointer, group, bucket, _, script in lifecycle_configs(ctx):
+        role_arn = real(group.get("ExecutionRole"))
+        reference = ctx.account.object_head(bucket, script).kms_key if parse_arn(role_arn) else None
+        key = ctx.account.key(reference) if reference else None
+        if key is None or key.manager != "CUSTOMER" or (role_arn, key.arn) in judged \
+                or ctx.account.role(role_arn) is None:
+            continue  # PF410 reports a missing role; each role and key pair is judged once
+        judged.add((role_arn, key.arn))
+        own = policy_set_of(role_arn, ctx.account.identity_policies(role_arn)).statements()
+        needs = keys.lifecycle_needs(key.arn, ctx.account.region)
+        where = f"{pointer}/LifeCycleConfig/SourceS3Uri"
+        for action, outcome, reason in keys.verdicts(key.arn, ctx.account.key_policy(key.arn) or {}, role_arn, own,
+                                                     ctx.account.region, needs):
+            if outcome == NO:
+                yield ctx.finding(where, f"s3://{bucket}/{script} is encrypted with {key.arn}, and role {role_arn} may "
+                                  f"not {action} on it: {reason}", "allow kms:Decrypt on the key to the role, with "
+                                  "kms:ViaService s3.<region>.amazonaws.com")
+            elif outcome == MAYBE:
+                yield ctx.finding(where, f"s3://{bucket}/{script} is encrypted with {key.arn}; whether role {role_arn} "
+                                  f"may {action} on it is not decided: {reason}", severity=Severity.WARNING)
+
+
 # What the execution role of a group in the customer's VPC needs to give its nodes their network
 # interfaces (the HyperPod guide's custom-VPC permissions; the managed instance-role policy has none).
 VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",

@@ -29,6 +29,14 @@ def needs(key_arn: str, region: str) -> list[Request]:
     ]
 
 
+def lifecycle_needs(key_arn: str, region: str) -> list[Request]:
+    """What a node needs of the key its lifecycle scripts are encrypted with: S3 decrypts them
+    for the execution role (``kms:Decrypt`` through ``s3.<region>.amazonaws.com``)."""
+    arn = parse_arn(key_arn)
+    key = Resource(arn.partition, "kms", arn.region, arn.account, arn.resource)
+    return [Request("kms:Decrypt", key, {"kms:viaservice": (f"s3.{region}.amazonaws.com",)})]
+
+
 def _principals(statement) -> list[str]:
     principal = statement.data.get("Principal")
     if principal == "*":
@@ -37,8 +45,9 @@ def _principals(statement) -> list[str]:
     return values if isinstance(values, list) else [values]
 
 
-def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str):
-    """[(action, outcome, reason)] for each need; outcome YES, NO or MAYBE."""
+def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str, requests=None):
+    """[(action, outcome, reason)] for each need (by default HyperPod's, ``needs``); outcome YES, NO
+    or MAYBE."""
     account = parse_arn(role_arn).account
     root = PolicyRoot(documents.parse("key-policy.json", json.dumps(key_policy)), "", "key policy", key_policy)
     statements = statements_of(root)
@@ -46,7 +55,7 @@ def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, reg
     to_account = [s for s in statements if any(p in (account, f"arn:aws:iam::{account}:root") for p in _principals(s))]
     denies = [s for s in statements if s.effect == "Deny"]
     results = []
-    for need in needs(key_arn, region):
+    for need in requests or needs(key_arn, region):
         direct = decide(to_role + denies, None, need)
         if direct.outcome == YES:
             results.append((need.action, YES, "the key policy allows the role"))
