@@ -90,6 +90,30 @@ def test_each_resource_is_read_once_and_batched(local_aws):
     assert all(count == 1 for (service, _), count in account.calls.items() if service != "iam"), account.calls
 
 
+def test_the_lifecycle_chain_and_its_file_system_are_read_once_in_the_prefetch(local_aws):
+    """The helper chain (on_create.sh, lifecycle_script.py, the four files it runs) and the FSx file
+    system a Slurm lifecycle mounts, with its interfaces' groups: every read made before the rules
+    run (a second prefetch and the rules add none), each object and resource once."""
+    from preflight import live
+    from preflight.aws import BotoAccount
+    from preflight.engine import Context
+
+    account = BotoAccount(region=local_aws.region, timeout=5)
+    requests = [(documents.parse(f"{name}.json", yaml.safe_load((FIXTURES / "live" / f"{name}.yaml").read_text())[
+        "request"]), "create-cluster") for name in ("PF420-helper-folder-complete", "PF426-fsx-mountable")]
+    live.prefetch(account, [Context(document, operation, account=account) for document, operation in requests],
+                  caller_policies=True)  # as a check without --policy does
+    prefetched = Counter(account.calls)
+    report = engine.run(requests, account=account)
+    assert not [f for f in report.findings if f.rule in ("PF400", "PF401", "PF420", "PF426", "PF435")]
+    assert Counter(account.calls) == prefetched
+    # two OnCreate scripts and the four helpers by their first bytes; two provisioning_parameters.json
+    # and lifecycle_script.py whole
+    assert prefetched[("s3", "get_object")] == 9
+    assert all(prefetched[("fsx" if op == "describe_file_systems" else "ec2", op)] == 1 for op in (
+        "describe_file_systems", "describe_network_interfaces", "describe_security_groups"))
+
+
 def test_an_assumed_role_caller_is_its_role_read_once(local_aws, monkeypatch):
     """A caller in a role session is its role, with its path: one GetRole serves the caller's ARN
     and its boundary, its policies are read by the name in the session's ARN, and a managed policy
