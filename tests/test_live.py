@@ -110,6 +110,7 @@ def test_the_lifecycle_chain_and_its_file_system_are_read_once_in_the_prefetch(l
     # two OnCreate scripts and the four helpers by their first bytes; two provisioning_parameters.json
     # and lifecycle_script.py whole
     assert prefetched[("s3", "get_object")] == 9
+    assert prefetched[("s3", "head_bucket")] == 1  # the one lifecycle bucket, whatever the objects read in it
     assert all(prefetched[("fsx" if op == "describe_file_systems" else "ec2", op)] == 1 for op in (
         "describe_file_systems", "describe_network_interfaces", "describe_security_groups"))
 

@@ -20,7 +20,8 @@ class S3:
         def compute():
             # S3 always names the bucket's region and the object's ETag: a 200 without them (an empty
             # or HTML page from something in between) is not S3 saying that they exist.
-            region = self._calls.call("s3", "head_bucket", lambda a: text(a["BucketRegion"]), Bucket=bucket)
+            region = self._calls.once(("bucket-region", bucket), lambda: self._calls.call(  # once per bucket
+                "s3", "head_bucket", lambda a: text(a["BucketRegion"]), Bucket=bucket))
             if region is None:
                 return ObjectHead(False, None)
             # The body is read inside the call's guard: a reset while reading it is a failed lookup.
