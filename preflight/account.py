@@ -57,6 +57,7 @@ class ObjectHead:
     bucket_exists: bool
     head: bytes | None
     bucket_region: str | None = None  # where the bucket is, when S3 says (x-amz-bucket-region)
+    kms_key: str | None = None  # the KMS key the object is encrypted with (SSE-KMS), as S3 names it
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Subnet:
     public: bool  # its route table sends 0.0.0.0/0 to an internet gateway
     egress: bool = False  # ... or to a target a node without a public address gets out by (NAT, transit gateway)
     route_table: str | None = None  # its own route table, else the VPC's main one
+    cidr: str | None = None  # its IPv4 block
+    free_addresses: int | None = None  # AvailableIpAddressCount
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,39 @@ class VpcEndpoint:
 
 
 @dataclass(frozen=True)
+class Permission:
+    """One rule of a security group: a protocol (``-1`` for all), its ports (None: all), and the
+    groups and IPv4 blocks it admits (inbound) or reaches (outbound)."""
+
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    groups: tuple[str, ...] = ()
+    cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SecurityGroup:
     id: str
     vpc: str
     self_ingress: bool  # all traffic from the group itself
     self_egress: bool  # all traffic to the group itself
+    inbound: tuple[Permission, ...] = ()
+    outbound: tuple[Permission, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileSystem:
+    """DescribeFileSystems: an Amazon FSx file system, and the network interfaces it is reached by."""
+
+    id: str
+    type: str  # LUSTRE, OPENZFS, ONTAP, WINDOWS
+    lifecycle: str  # AVAILABLE, CREATING, FAILED, DELETING, MISCONFIGURED, UPDATING...
+    vpc: str
+    subnets: tuple[str, ...]
+    dns_name: str
+    mount_name: str | None  # LustreConfiguration.MountName
+    network_interfaces: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -156,6 +187,7 @@ class TrainingPlan:
     status: str  # Pending, Active, Scheduled, Expired or Failed
     targets: tuple[str, ...]  # hyperpod-cluster, training-job
     capacity: tuple[tuple[str, str, int], ...]  # (instance type, zone, instances) of each reservation
+    available: int | None = None  # AvailableInstanceCount: reserved instances no cluster uses yet
 
 
 @dataclass(frozen=True)
@@ -193,6 +225,8 @@ class Account(Protocol):
     def object_head(self, bucket: str, key: str) -> ObjectHead: ...
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]: ...
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]: ...
+    def file_system(self, file_system_id: str) -> FileSystem | None: ...
+    def interface_groups(self, ids: list[str]) -> dict[str, tuple[str, ...] | None]: ...  # ENI -> its groups
     def vpc_endpoints(self, vpc: str) -> list[VpcEndpoint]: ...
     def eks_cluster(self, name: str) -> EksCluster | None: ...
     def cluster(self, name: str, fresh: bool = False) -> ClusterState | None: ...
@@ -206,6 +240,7 @@ class Account(Protocol):
     def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]: ...  # None: EC2 knows no such type
     def cluster_quotas(self) -> dict[str, float]: ...
     def training_plan(self, arn: str) -> TrainingPlan | None: ...
+    def training_plans(self) -> list[TrainingPlan]: ...  # every plan of the region
     def clusters_on_eks(self, eks_arn: str) -> dict[str, str]: ...  # HyperPod cluster name -> status
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn

@@ -29,10 +29,17 @@ WORKERS = 16  # concurrent lookups in the prefetch (bench/ compares with 1)
 PROVISIONING_PARAMETERS = "provisioning_parameters.json"  # the Slurm lifecycle's own configuration
 
 
+# The node operations that start new instances: each runs its group's lifecycle scripts, as at creation.
+PROVISIONS = ("batch-replace-cluster-nodes", "batch-add-cluster-nodes")
+
+
 def lifecycle_configs(ctx) -> list[tuple[str, dict, str, str, str]]:
-    """(group pointer, group, bucket, prefix, OnCreate key) of each group's lifecycle configuration."""
+    """(group pointer, group, bucket, prefix, OnCreate key) of each group's lifecycle configuration:
+    the request's groups, or for a node operation that starts new instances, the cluster's groups
+    (DescribeCluster) those instances join, at the place of the first node or group naming each."""
     found = []
-    for pointer, group in ctx.instance_groups(("InstanceGroups",)):
+    groups = ctx.instance_groups(("InstanceGroups",)) if ctx.operation not in PROVISIONS else provisioned_groups(ctx)
+    for pointer, group in groups:
         config = group.get("LifeCycleConfig")
         if not isinstance(config, dict):
             continue
@@ -41,6 +48,30 @@ def lifecycle_configs(ctx) -> list[tuple[str, dict, str, str, str]]:
             bucket, prefix = folder
             found.append((pointer, group, bucket, prefix, in_folder(prefix, script)))
     return found
+
+
+def provisioned_groups(ctx) -> list[tuple[str, dict]]:
+    """(pointer, DescribeCluster's group record) of each group of the cluster whose nodes a
+    replacement replaces (NodeIds, NodeLogicalIds, read from ListClusterNodes) or which nodes are
+    added to (NodesToAdd)."""
+    name = cluster_name(ctx)
+    cluster = ctx.account.cluster(name) if name else None
+    if cluster is None:
+        return []
+    named: dict[str, str] = {}
+    specs = ctx.value("/NodesToAdd")
+    for index, spec in enumerate(specs if isinstance(specs, list) else []):
+        if isinstance(spec, dict) and isinstance(spec.get("InstanceGroupName"), str):
+            named.setdefault(spec["InstanceGroupName"], f"/NodesToAdd/{index}/InstanceGroupName")
+    for member, key in (("NodeIds", "id"), ("NodeLogicalIds", "logical_id")):
+        ids = ctx.value(f"/{member}")
+        if isinstance(ids, list) and ids:
+            groups = {getattr(node, key): node.group for node in ctx.account.cluster_nodes(name) or []}
+            for index, node_id in enumerate(ids):
+                if isinstance(node_id, str) and node_id in groups:
+                    named.setdefault(groups[node_id], f"/{member}/{index}")
+    return [(pointer, cluster.groups[group]) for group, pointer in named.items()
+            if isinstance(cluster.groups.get(group), dict)]
 
 
 def s3_folder(uri) -> tuple[str, str] | None:
@@ -73,6 +104,46 @@ def provisioning_parameters(ctx) -> list[tuple[str, str, str]]:
     return [(pointer, bucket, key) for (bucket, key), pointer in found.items()]
 
 
+_FSX_DNS = re.compile(r"(fs-[0-9a-f]{8,17})\.fsx\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\.?")
+
+
+def fsx_named(body: bytes | None) -> tuple[str, str | None] | None:
+    """(fsx_dns_name, fsx_mountname) a Slurm provisioning_parameters.json names, when it names a
+    file system; None for a file that is not a JSON object (PF423 says so)."""
+    try:
+        parameters = json.loads(body) if body is not None else None
+    except ValueError:
+        return None
+    if not isinstance(parameters, dict) or not real(parameters.get("fsx_dns_name")):
+        return None
+    mount = parameters.get("fsx_mountname")
+    return parameters["fsx_dns_name"], mount if isinstance(mount, str) else None
+
+
+def file_system_id(dns_name: str, region: str) -> str | None:
+    """The id of the FSx file system an ``fs-....fsx.<region>.amazonaws.com`` name stands for, in
+    the region checked; None for any other name (an address, a name of its own, another region)."""
+    found = _FSX_DNS.fullmatch(dns_name.strip().lower())
+    return found[1] if found and found[2] == region else None
+
+
+def fsx_mounts(ctx) -> list[tuple[str, str, str, str, str | None, list[str]]]:
+    """(pointer, provisioning_parameters.json's S3 URI, fsx_dns_name, file system id, fsx_mountname,
+    the request's groups that run that lifecycle folder) of each file system a Slurm lifecycle of the
+    request mounts, where its name is the region's FSx DNS name."""
+    mounts = []
+    for pointer, bucket, key in provisioning_parameters(ctx):
+        named = fsx_named(ctx.account.small_object(bucket, key))
+        found = file_system_id(named[0], ctx.account.region) if named else None
+        if not found:
+            continue
+        groups = [group["InstanceGroupName"] for _, group, group_bucket, prefix, _ in lifecycle_configs(ctx)
+                  if (group_bucket, in_folder(prefix, PROVISIONING_PARAMETERS)) == (bucket, key)
+                  and isinstance(group.get("InstanceGroupName"), str)]
+        mounts.append((pointer, f"s3://{bucket}/{key}", named[0], found, named[1], groups))
+    return mounts
+
+
 def controller_parameters(cluster) -> list[tuple[str, str]]:
     """(bucket, key) of the provisioning_parameters.json beside each group's lifecycle scripts in
     an existing cluster (DescribeCluster's LifeCycleConfig): where its Slurm controller is named."""
@@ -82,36 +153,134 @@ def controller_parameters(cluster) -> list[tuple[str, str]]:
 
 
 # The files of its own folder an OnCreate script runs (`python3 -u lifecycle_script.py`, `bash x.sh`,
-# `./x.sh`) or names as a bare file (provisioning_parameters.json, as the published Slurm base
-# configuration hands it to lifecycle_script.py). Names holding a variable are not judged.
-_RUNS = re.compile(r"^\s*(?:(?:sudo|exec|time)\s+)*(?:(?:python3?|bash|sh)\s+(?:-\S+\s+)*)?"
+# `./x.sh`, also as the test of `if ! bash x.sh; then ... exit 1`) or names as a bare file
+# (provisioning_parameters.json, as the published Slurm base configuration hands it to
+# lifecycle_script.py). Names holding a variable are not judged.
+_RUNS = re.compile(r"^\s*(?P<negated>if\s+!\s+)?(?:(?:sudo|exec|time|nohup)\s+|stdbuf\s+(?:-\S+\s+)*)*"
+                   r"(?:(?:python3?|bash|sh)\s+(?:-\S+\s+)*)?"
                    r"[\"']?((?:\./)?[\w.-]+(?:/[\w.-]+)*\.(?:py|sh))[\"']?(?:\s|;|$)")
 _BARE_PARAMETERS = re.compile(rf"(?<![\w./-]){re.escape(PROVISIONING_PARAMETERS)}\b")
 _CHANGES_FOLDER = re.compile(r"(?:^|[\s;&|(])(?:cd|pushd)(?:\s|$)")
 _STOPS_AT_FAILURE = re.compile(r"^\s*set\s+-[a-zA-Z]*e|^\s*set\s+-o\s+errexit|\A#!\S*\s+-[a-zA-Z]*e", re.M)
+_EXITS_WITH_FAILURE = re.compile(r"^\s*exit\s+[1-9]")
+_BRANCH_ENDS = re.compile(r"^\s*(?:fi|else|elif)\b")
+SCRIPT = re.compile(r"(?:\./)?[\w.-]+(?:/[\w.-]+)*\.(?:py|sh)")  # a script named relative to its folder
 
 
-def files_named_by(script: bytes | None) -> tuple[list[str], bool]:
-    """(the files of its lifecycle folder an OnCreate script needs, whether it stops at the first
-    failed command: ``set -e``), read from the script's first bytes. Nothing is judged in a script
-    that changes folder; a file it tests for (``[ -f x.sh ]``), writes (``> x.sh``) or downloads
-    (``aws s3 cp``, ``curl``, ``wget``), or runs with ``||``, is not needed."""
+def files_named_by(script: bytes | None) -> list[tuple[str, bool]]:
+    """(file, whether the script fails without it) of each file of its lifecycle folder a shell
+    script needs, read from its text: it fails when it stops at the first failed command
+    (``set -e``) or when the file is run as the test of ``if ! ...; then`` whose branch exits with a
+    failure. Nothing is judged in a script that changes folder; a file it tests for (``[ -f x.sh ]``),
+    writes (``> x.sh``) or downloads (``aws s3 cp``, ``curl``, ``wget``), or runs with ``||`` or as
+    another test, is not needed."""
     text = (script or b"").decode("utf-8", errors="replace")
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     if any(_CHANGES_FOLDER.search(line) for line in lines):
-        return [], False
-    named = []
-    for line in lines:
+        return []
+    stops = bool(_STOPS_AT_FAILURE.search(text))
+    named: dict[str, bool] = {}
+    for index, line in enumerate(lines):
         run = _RUNS.match(line)
         if run and "||" not in line:
-            named.append(run.group(1).removeprefix("./"))
+            certain = stops
+            if run["negated"]:
+                branch = []
+                for after in lines[index + 1:]:
+                    if _BRANCH_ENDS.match(after):
+                        break
+                    branch.append(after)
+                certain = any(_EXITS_WITH_FAILURE.match(after) for after in branch)
+            elif line.lstrip().startswith("if "):  # the test of another kind of branch
+                continue
+            name = run.group(2).removeprefix("./")
+            named[name] = named.get(name, False) or certain
         if _BARE_PARAMETERS.search(line):
-            named.append(PROVISIONING_PARAMETERS)
+            named.setdefault(PROVISIONING_PARAMETERS, stops)
     body = "\n".join(lines)
-    needed = [name for name in dict.fromkeys(named) if not re.search(
+    return [(name, certain) for name, certain in named.items() if not re.search(
         rf"-[efrs]\s+[\"']?(?:\./)?{re.escape(name)}\b|>\s*[\"']?(?:\./)?{re.escape(name)}\b"
         rf"|(?:s3\s+(?:cp|sync)|curl|wget)\b[^\n]*{re.escape(name)}", body)]
-    return needed, bool(_STOPS_AT_FAILURE.search(text))
+
+
+# An `if` that chooses by the node's Slurm role or the workload manager: some node of the cluster
+# takes each branch (the published lifecycle_script.py's `if node_type == SlurmNodeType.HEAD_NODE`).
+_ROLE_TESTS = re.compile(r"node_type|workload_manager|__name__")
+# Calls that run what they are given (subprocess.run, os.system, ExecuteBashScript), and calls that
+# test for a file or write it.
+_RUNNERS = re.compile(r"run|call|popen|system|exec|spawn|script|bash", re.I)
+_TESTS = {"exists", "isfile", "access", "open", "remove", "unlink", "write_text"}
+
+
+def files_run_by_python(source: bytes | None) -> list[tuple[str, bool]]:
+    """(file, whether every node's run reaches it) of each file of its lifecycle folder a Python
+    lifecycle script runs: a relative ``.sh`` or ``.py`` name handed as text or in a list to a call
+    that runs it (``ExecuteBashScript("./utils/motd.sh")``, ``subprocess.run(["python3",
+    "setup_sssd.py"])``, ``os.system``; not ``print``).
+    A call inside an ``if`` (other than one choosing by the node's Slurm role), a loop or a ``try``
+    may not be reached; a name the script tests for (``os.path.exists``) is not needed; a script
+    that does not parse, or changes folder (``os.chdir``), is not judged."""
+    import ast
+
+    try:
+        tree = ast.parse((source or b"").decode("utf-8", errors="replace"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    guarded, found = set(), {}
+
+    def visit(node, reached: bool):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name == "chdir":
+                raise LookupError  # relative names no longer mean the lifecycle folder
+            texts = [a for arg in node.args for a in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg])
+                     if isinstance(a, ast.Constant) and isinstance(a.value, str) and SCRIPT.fullmatch(a.value)]
+            for text in texts:
+                script = text.value.removeprefix("./")
+                if name in _TESTS:
+                    guarded.add(script)
+                elif _RUNNERS.search(name):
+                    found[script] = found.get(script, False) or reached
+        if isinstance(node, ast.If):
+            visit(node.test, reached)
+            chosen = reached and bool(_ROLE_TESTS.search(ast.unparse(node.test)))
+            for child in node.body + node.orelse:
+                visit(child, chosen)
+            return
+        conditional = isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.Try, ast.ExceptHandler, ast.IfExp,
+                                        ast.BoolOp, ast.comprehension, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, reached and not conditional)
+
+    try:
+        visit(tree, True)
+    except (LookupError, RecursionError):
+        return []
+    return [(name, reached) for name, reached in found.items() if name not in guarded]
+
+
+def lifecycle_chain(account: Account, bucket: str, prefix: str, key: str):
+    """What an OnCreate script lying directly in its prefix needs, followed one step further:
+    (the script that needs it, the file, whether the run fails without it, whether it exists) for
+    each file the OnCreate script names, then for each file a script among those runs. Each file
+    is read once; the OnCreate script's first 4 KB, the scripts it runs whole (up to
+    SMALL_OBJECT_LIMIT), the files they run by their first bytes."""
+    found = []
+    for name, certain in files_named_by(account.object_head(bucket, key).head):
+        path = in_folder(prefix, name)
+        if name == PROVISIONING_PARAMETERS:
+            found.append((key, name, certain, account.small_object(bucket, path) is not None))
+            continue
+        body = account.small_object(bucket, path)
+        found.append((key, name, certain, body is not None))
+        if body is None:
+            continue
+        inner = files_run_by_python(body) if name.endswith(".py") else files_named_by(body)
+        for inner_name, inner_certain in inner:
+            if inner_name != PROVISIONING_PARAMETERS:
+                exists = account.object_head(bucket, in_folder(prefix, inner_name)).head is not None
+                found.append((path, inner_name, certain and inner_certain, exists))
+    return found
 
 
 def on_create_folders(ctx) -> list[tuple[str, str, str, str]]:
@@ -199,10 +368,29 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
             if snapshot and snapshot.kms_key_id:  # the AMI's key, compared with the root volume's
                 account.key(snapshot.kms_key_id)
 
-    def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs
-        for name in files_named_by(account.object_head(bucket, key).head)[0]:
-            read = account.small_object if name == PROVISIONING_PARAMETERS else account.object_head
-            attempt(read, bucket, in_folder(prefix, name))
+    def script_and_its_key(bucket, key):  # PF427: the KMS key the script is encrypted with
+        head = account.object_head(bucket, key)
+        if head.kms_key:
+            key_and_policy(head.kms_key)
+
+    def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs, and theirs
+        attempt(script_and_its_key, bucket, key)
+        lifecycle_chain(account, bucket, prefix, key)
+
+    def parameters_and_file_system(bucket, key):  # PF426, PF435: the file system the lifecycle mounts
+        named = fsx_named(account.small_object(bucket, key))
+        found = file_system_id(named[0], account.region) if named else None
+        system = account.file_system(found) if found else None
+        if system:
+            account.subnets(list(system.subnets))
+            groups = account.interface_groups(list(system.network_interfaces))
+            account.security_groups(sorted({g for ids in groups.values() if ids for g in ids}))
+
+    def new_nodes_lifecycle(ctx):  # PF420, PF421, PF424: the lifecycle the new instances of a node operation run
+        for _, _, bucket, _, key in lifecycle_configs(ctx):
+            attempt(account.object_head, bucket, key)
+        for _, bucket, prefix, key in on_create_folders(ctx):
+            attempt(lifecycle_chain, account, bucket, prefix, key)
 
     def key_and_policy(reference):
         key = account.key(reference)
@@ -246,12 +434,15 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
             jobs += [(key_and_policy, reference) for reference in keyed]
             if keyed and parse_arn(group.get("ExecutionRole")):  # PF217 reads the role's own policies
                 jobs.append((account.identity_policies, group["ExecutionRole"]))
-        for _, group, bucket, _, key in lifecycle_configs(ctx):
-            jobs += [(account.object_head, bucket, key), (account.bucket_policy, bucket)]
-            if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
-                jobs.append((account.identity_policies, group["ExecutionRole"]))
-        jobs += [(account.small_object, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]
-        jobs += [(script_and_its_files, bucket, prefix, key) for _, bucket, prefix, key in on_create_folders(ctx)]
+        if ctx.operation in PROVISIONS:  # known once the cluster and its nodes are read
+            jobs.append((new_nodes_lifecycle, ctx))
+        else:
+            for _, group, bucket, _, key in lifecycle_configs(ctx):
+                jobs += [(script_and_its_key, bucket, key), (account.bucket_policy, bucket)]
+                if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
+                    jobs.append((account.identity_policies, group["ExecutionRole"]))
+            jobs += [(parameters_and_file_system, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]
+            jobs += [(script_and_its_files, bucket, prefix, key) for _, bucket, prefix, key in on_create_folders(ctx)]
         found_subnets, found_groups = network_ids(ctx)
         subnets.update(found_subnets)
         groups.update(found_groups)
@@ -278,6 +469,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
         if target:  # PF472 reads the cluster the nodes move to
             jobs.append((account.cluster, target))
     jobs += [(account.offered_zones, t) for t in sorted(types)]
+    if types and any(ctx.operation in ("create-cluster", "update-cluster") for ctx in contexts):  # PF466
+        jobs.append((account.training_plans,))
     if types:
         jobs.append((account.cluster_quotas,))
     chains = [(account.caller_policies,) if caller_policies else (account.caller,)]  # the longest first
@@ -291,9 +484,10 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
         chains.append((subnets_and_endpoints, tuple(sorted(subnets))))
     chains += [job for job in jobs if job[0] in (account.identity_policies, key_and_policy, script_and_its_files,
                                                  scheduler_config_and_cluster, cluster_and_controller,
-                                                 account.clusters_on_eks)]
+                                                 account.clusters_on_eks, parameters_and_file_system,
+                                                 new_nodes_lifecycle, script_and_its_key)]
     scripts = {(job[1], job[3]) for job in chains if job[0] == script_and_its_files}  # their chain reads them
-    jobs = [job for job in jobs if not (job[0] == account.object_head and job[1:] in scripts)]
+    chains = [job for job in chains if not (job[0] == script_and_its_key and job[1:] in scripts)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(lambda job: attempt(*job), dict.fromkeys(chains + jobs)))
 

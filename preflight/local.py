@@ -9,6 +9,7 @@ Where moto lacks a behaviour, its in-process state is seeded directly, never pre
 resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can name them; not
 the VPC's, which requests never name and moto's network ACLs are keyed by),
 snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
+FSx file systems get the VPC, lifecycle and network interface moto's records lack,
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
 clusters keep the ImageId moto drops (preflight/local_sagemaker/ adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
@@ -68,6 +69,9 @@ def _referenced_files(state: dict, shown: str) -> dict[str, str]:
         named += [(f"roles[{i}].policies[{j}]", name) for j, name in enumerate(role.get("policies", []))]
     named += [(f"buckets[{i}].policy", bucket["policy"]) for i, bucket in enumerate(state.get("buckets", []))
               if bucket.get("policy")]
+    organization = state.get("organization") or {}
+    named += [(f"organization.policies[{i}].document", policy["document"])
+              for i, policy in enumerate(organization.get("policies", [])) if isinstance(policy.get("document"), str)]
     texts = {}
     for member, name in named:
         if not isinstance(name, str):
@@ -189,6 +193,8 @@ def seed(aws: LocalAws) -> None:
             ec2.authorize_security_group_ingress(GroupId=group["id"], IpPermissions=pair)
             ec2.authorize_security_group_egress(GroupId=group["id"], IpPermissions=pair)
 
+    _seed_file_systems(aws, ec2, vpc)
+
     key_store = kms_backends[account][region].keys
     for key in state.get("keys", []):
         created = kms.create_key(Description=key["id"])["KeyMetadata"]["KeyId"]
@@ -250,8 +256,11 @@ def seed(aws: LocalAws) -> None:
             "CreateBucketConfiguration": {"LocationConstraint": where}}))
         if bucket.get("policy"):
             s3.put_bucket_policy(Bucket=bucket["name"], Policy=aws.files[bucket["policy"]])
+        encrypted = bucket.get("kms_keys", {})  # object -> the id of the KMS key S3 encrypts it with
         for key, body in bucket.get("objects", {}).items():
-            s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode())
+            s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode(), **({
+                "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": f"arn:aws:kms:{region}:{account}:key/{encrypted[key]}"}
+                if key in encrypted else {}))
 
     eks = aws.client("eks")
     subnet_ids = [s["id"] for s in state.get("subnets", [])]
@@ -264,7 +273,7 @@ def seed(aws: LocalAws) -> None:
         record.access_config = {"authenticationMode": cluster["authentication_mode"]}  # nor the access config
 
     if state.get("organization"):
-        _seed_organization(aws, state["organization"], base_dir)
+        _seed_organization(aws, state["organization"])
 
     sagemaker = aws.client("sagemaker")
     bucket = state["buckets"][0]["name"] if state.get("buckets") else "sagemaker-lifecycle"
@@ -312,7 +321,7 @@ def seed(aws: LocalAws) -> None:
         rekey(account, region, "extensions", made, made.rsplit("/", 1)[0] + "/" + extension["id"])
 
 
-def _seed_organization(aws: LocalAws, spec: dict, base_dir: pathlib.Path) -> None:
+def _seed_organization(aws: LocalAws, spec: dict) -> None:
     from moto.organizations import utils
     from moto.organizations.exceptions import OrganizationsClientError
     from moto.organizations.models import OrganizationsBackend, organizations_backends
@@ -346,13 +355,39 @@ def _seed_organization(aws: LocalAws, spec: dict, base_dir: pathlib.Path) -> Non
         backend.enable_policy_type(RootId=targets["root"], PolicyType=kinds[kind])
     for policy in spec.get("policies", []):
         document = policy["document"]
-        content = (base_dir / document).read_text() if isinstance(document, str) else json.dumps(document)
+        content = aws.files[document] if isinstance(document, str) else json.dumps(document)
         made = backend.create_policy(Content=content, Description=policy["name"], Name=policy["name"],
                                      Type=kinds[policy["type"]])["Policy"]["PolicySummary"]["Id"]
         for target in policy["targets"]:
             if policy.get("replaces_full_access"):  # an allow list in FullAWSAccess's place
                 backend.detach_policy(PolicyId=utils.DEFAULT_SCP_POLICY_ID, TargetId=targets[target])
             backend.attach_policy(PolicyId=made, TargetId=targets[target])
+
+
+def _seed_file_systems(aws: LocalAws, ec2, vpc: str) -> None:
+    """The state's ``fsx_file_systems`` (``id``, ``type``, ``mount_name``, ``subnet``, optional
+    ``security_groups``, ``lifecycle`` and ``vpc``): made through moto's FSx, then given the state's
+    id and what moto's records lack (the VPC, the lifecycle, a network interface in the subnet
+    carrying the security groups, as FSx gives each file system)."""
+    from moto.fsx.models import fsx_backends
+
+    fsx, store = aws.client("fsx"), fsx_backends[aws.account][aws.region].file_systems
+    for spec in aws.state.get("fsx_file_systems", []):
+        groups = spec.get("security_groups", [aws.state["security_groups"][0]["id"]])
+        lustre = {"MountName": spec["mount_name"]} if spec.get("mount_name") else None
+        made = fsx.create_file_system(FileSystemType=spec.get("type", "LUSTRE"), StorageCapacity=1200,
+                                      SubnetIds=[spec["subnet"]], SecurityGroupIds=groups)["FileSystem"]["FileSystemId"]
+        record = store.pop(made)
+        record.file_system_id = spec["id"]
+        record.dns_name = f"{spec['id']}.fsx.{aws.region}.amazonaws.com"
+        record.resource_arn = f"arn:aws:fsx:{aws.region}:{aws.account}:file-system/{spec['id']}"
+        record.lustre_configuration = lustre
+        interface = ec2.create_network_interface(SubnetId=spec["subnet"], Groups=groups)["NetworkInterface"]
+        extra = {"VpcId": spec.get("vpc", vpc), "Lifecycle": spec.get("lifecycle", "AVAILABLE"),
+                 "NetworkInterfaceIds": [interface["NetworkInterfaceId"]]}
+        record.__class__ = type("FileSystemAsFsxGivesIt", (type(record),), {
+            "to_dict": lambda self, extra=extra, base=type(record).to_dict: {**base(self), **extra}})
+        store[spec["id"]] = record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,8 +5,10 @@ A lookup that fails gives a warning that names what was not verified (PF401).
 
 from __future__ import annotations
 
+import ipaddress
+
 from preflight.findings import Severity
-from preflight.live import eks_name, network_ids
+from preflight.live import cluster_name, eks_name, fsx_mounts, network_ids
 from preflight.registry import rule
 from preflight.values import real
 
@@ -212,6 +214,167 @@ def subnet_without_egress(ctx):
         yield ctx.finding(pointer, f"subnet {subnet_id} has no way to S3: its 0.0.0.0/0 goes {where}, and "
                           f"{subnet.vpc} has no S3 endpoint on its route table",
                           "route 0.0.0.0/0 to a NAT gateway, or add an S3 gateway endpoint to its route table")
+
+
+LUSTRE_PORTS = (988, *range(1018, 1024))  # LNET, and the ports Lustre's clients and servers answer from
+
+
+def _within(cidr: str | None, blocks: tuple[str, ...]) -> bool:
+    try:
+        return cidr is not None and any(ipaddress.ip_network(cidr).subnet_of(ipaddress.ip_network(block))
+                                        for block in blocks)
+    except (ValueError, TypeError):
+        return False
+
+
+def lustre_ports_closed(permissions, groups: set[str], cidrs: set[str]) -> list[int]:
+    """The Lustre TCP ports that no rule of ``permissions`` opens to (or from) one of ``groups`` or a
+    block holding one of ``cidrs``."""
+    def opens(rule, port):
+        return rule.protocol in ("-1", "tcp", "6") and (
+            rule.protocol == "-1" or rule.from_port is None or rule.from_port <= port <= rule.to_port) and (
+            bool(set(rule.groups) & groups) or any(_within(cidr, rule.cidrs) for cidr in cidrs))
+    return [port for port in LUSTRE_PORTS if not any(opens(rule, port) for rule in permissions)]
+
+
+def _ports(ports: list[int]) -> str:
+    """``TCP 988, 1018-1023``: the ports as runs."""
+    runs: list[list[int]] = []
+    for port in sorted(ports):
+        if runs and port == runs[-1][1] + 1:
+            runs[-1][1] = port
+        else:
+            runs.append([port, port])
+    return "TCP " + ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+@rule("PF435", "fsx-unreachable-from-nodes", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def fsx_unreachable_from_nodes(ctx):
+    """The nodes cannot reach the FSx for Lustre file system their Slurm lifecycle mounts: its security groups do not admit them on TCP 988 and 1018-1023, or theirs do not let that traffic out, or it is in another VPC.
+
+    ## Why is this bad?
+    Lustre clients talk to the file system on TCP 988 and 1018-1023: the file system's security
+    groups must admit that traffic from the nodes' security groups (or their subnets' addresses),
+    and the nodes' groups must let it out. Otherwise `mount -t lustre` in the lifecycle times out
+    (`mount.lustre: ... Connection timed out`) and every node of the groups that mount it fails (an
+    error). A file system in another VPC is reached only through peering or a transit gateway (a
+    warning; its rules are not judged). Judged for the groups whose lifecycle folder's
+    `provisioning_parameters.json` names the file system; a self-referencing all-traffic group
+    (the EFA rules) shared by both admits it.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm-fsx-closed", "OnCreate": "on_create.sh"}}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm-fsx", "OnCreate": "on_create.sh"}}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    FSx for Lustre user guide, "File system access control with Amazon VPC" (inbound TCP 988 and
+    1018-1023) and "Creating an FSx for Lustre file system fails" (LNET traffic on port 988); FSx
+    `DescribeFileSystems`, EC2 `DescribeNetworkInterfaces`, `DescribeSecurityGroups`,
+    `DescribeSubnets`; field reports of `mount.lustre` timing out in lifecycle scripts.
+    """
+    mounts = fsx_mounts(ctx)
+    if not mounts:
+        return
+    _, _, subnets, groups = _network(ctx)
+    placed = {group.get("InstanceGroupName"): (pointer, group_subnets, group_ids)
+              for pointer, group, group_subnets, group_ids in _placements(ctx)}
+    for _, where, _, system_id, _, names in mounts:
+        system = ctx.account.file_system(system_id)
+        if system is None or system.type != "LUSTRE":
+            continue  # PF426
+        interfaces = ctx.account.interface_groups(list(system.network_interfaces))
+        system_group_ids = sorted({g for ids in interfaces.values() if ids for g in ids})
+        system_groups = [g for g in ctx.account.security_groups(system_group_ids).values() if g]
+        system_cidrs = {s.cidr for s in ctx.account.subnets(list(system.subnets)).values() if s and s.cidr}
+        for name in names:
+            pointer, group_subnets, group_ids = placed.get(name, (None, [], []))
+            node_subnets = [subnets[i] for i in group_subnets if subnets.get(i)]
+            node_groups = [groups[i] for i in group_ids if groups.get(i)]
+            if not node_subnets or not node_groups or not system_groups:
+                continue
+            if any(subnet.vpc != system.vpc for subnet in node_subnets):
+                yield ctx.finding(f"{pointer}/InstanceGroupName", f"{name} mounts {system_id} ({where}), which is in "
+                                  f"{system.vpc}, and its nodes are in {node_subnets[0].vpc}",
+                                  "mount a file system of the cluster's VPC, or peer the two VPCs",
+                                  severity=Severity.WARNING)
+                continue
+            node_ids, node_cidrs = {g.id for g in node_groups}, {s.cidr for s in node_subnets if s.cidr}
+            closed_in = lustre_ports_closed([r for g in system_groups for r in g.inbound], node_ids, node_cidrs)
+            closed_out = lustre_ports_closed([r for g in node_groups for r in g.outbound],
+                                             {g.id for g in system_groups}, system_cidrs)
+            said = []
+            if closed_in:
+                said.append(f"{system_id}'s security groups ({', '.join(g.id for g in system_groups)}) admit no "
+                            f"{_ports(closed_in)} from them")
+            if closed_out:
+                said.append(f"their security groups ({', '.join(sorted(node_ids))}) let no {_ports(closed_out)} out "
+                            f"to it")
+            if said:
+                yield ctx.finding(f"{pointer}/InstanceGroupName", f"the nodes of {name} cannot mount {system_id} ({where}): "
+                                  + "; ".join(said), "allow TCP 988 and 1018-1023 between the file system's security "
+                                  "groups and the nodes' (both ways)")
+
+
+@rule("PF436", "subnet-addresses-exhausted", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def subnet_addresses_exhausted(ctx):
+    """Groups that add more instances than their subnets have free IPv4 addresses.
+
+    ## Why is this bad?
+    Every node takes at least one address of its group's subnets (an EFA instance type several,
+    an EKS node one per pod besides): where the subnets' free addresses (`AvailableIpAddressCount`)
+    are fewer than the instances a group adds, the rest are never provisioned, with no error on
+    the call ("instance provisioning fails silently"). Groups placed on the same subnets add up;
+    an update counts only the instances it adds to a group beyond its current count. Only that
+    lower bound of one address per node is judged.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 12, "InstanceType": "ml.m5.xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0ccccccccccccccc3"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 12, "InstanceType": "ml.m5.xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    EC2 `DescribeSubnets` (`AvailableIpAddressCount`); SageMaker `DescribeCluster` (a group's
+    `CurrentCount`); HyperPod capacity-planning references (network interfaces and addresses per
+    instance); field reports of nodes never provisioned in small subnets.
+    """
+    _, _, subnets, _ = _network(ctx)
+    current: dict = {}
+    if ctx.operation == "update-cluster":
+        name = cluster_name(ctx)
+        cluster = ctx.account.cluster(name) if name else None
+        current = {group: record.get("CurrentCount") for group, record in (cluster.groups if cluster else {}).items()}
+    shared: dict[tuple[str, ...], list[tuple[str, str, int]]] = {}
+    for pointer, group, group_subnets, _ in _placements(ctx):
+        count, name = group.get("InstanceCount"), group.get("InstanceGroupName")
+        if type(count) is not int or not group_subnets or any(subnets.get(i) is None
+                                                              or subnets[i].free_addresses is None
+                                                              for i in group_subnets):
+            continue
+        now = current.get(name, 0) if isinstance(name, str) else 0
+        added = count - (now if type(now) is int else 0)
+        if added > 0:
+            shared.setdefault(tuple(sorted(set(group_subnets))), []).append((pointer, str(name), added))
+    for placed, adding in shared.items():
+        free = sum(subnets[i].free_addresses for i in placed)
+        added = sum(n for _, _, n in adding)
+        if added > free:
+            where = ", ".join(f"{i}: {subnets[i].free_addresses}" for i in placed)
+            yield ctx.finding(f"{adding[0][0]}/InstanceCount", f"{' and '.join(g for _, g, _ in adding)} add "
+                              f"{added} instances; their subnets have {free} free addresses ({where})",
+                              "add subnets with free addresses (OverrideVpcConfig or VpcConfig), or fewer instances")
 
 
 @rule("PF440", "eks-orchestrator-unusable", Severity.ERROR, kind="live", required=False)
@@ -422,6 +585,48 @@ def training_plan_unusable(ctx):
                               "HyperPod clusters")
             continue
         yield from _plan_capacity(ctx, where, group, plan, {subnets[i].zone for i in group_subnets if subnets.get(i)})
+
+
+@rule("PF466", "training-plan-left-unused", Severity.WARNING, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def training_plan_left_unused(ctx):
+    """A group that names no training plan, of an instance type the account has reserved in a usable plan for HyperPod clusters with instances still free.
+
+    ## Why is this bad?
+    A group without `TrainingPlanArn` asks for on-demand capacity, even when the account bought
+    that very capacity: for the instance types plans are bought for, on-demand capacity is
+    rarely there, and the creation fails for capacity while the plan stays unused ("Verify
+    TrainingPlanArn is specified"). A warning: the group may be meant to run on demand. Read from
+    ListTrainingPlans: plans `Active` or `Scheduled`, for HyperPod clusters, with available
+    instances of the group's type.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "gpus", "InstanceCount": 2, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "gpus", "InstanceCount": 2, "InstanceType": "ml.p5.48xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "TrainingPlanArn": "arn:aws:sagemaker:us-east-1:444455556666:training-plan/p5-plan"}], "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    SageMaker `ListTrainingPlans` (`Status`, `TargetResources`, `AvailableInstanceCount`,
+    `ReservedCapacitySummaries`); awslabs/ai-on-sagemaker-hyperpod troubleshooting guide
+    (capacity errors with Flexible Training Plans: "Verify TrainingPlanArn is specified").
+    """
+    unplanned = [(pointer, group) for pointer, group in ctx.instance_groups(("InstanceGroups",))
+                 if not real(group.get("TrainingPlanArn")) and real(group.get("InstanceType"))]
+    if not unplanned:
+        return
+    usable = [plan for plan in ctx.account.training_plans() if plan.status in USABLE_PLAN
+              and (not plan.targets or "hyperpod-cluster" in plan.targets) and (plan.available or 0) > 0]
+    for pointer, group in unplanned:
+        plans = sorted(plan.arn for plan in usable if any(kind == group["InstanceType"] for kind, _, _ in plan.capacity))
+        if plans:
+            yield ctx.finding(f"{pointer}/InstanceType", f"{group['InstanceType']} is reserved in training plan "
+                              f"{', '.join(plans)}, which this group does not name: it asks for on-demand capacity",
+                              f"add \"TrainingPlanArn\": \"{plans[0]}\" to the group, if it is to run on the plan")
 
 
 def _plan_capacity(ctx, where: str, group: dict, plan, zones: set[str]):

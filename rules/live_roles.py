@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 
 from preflight.findings import Severity
-from preflight.live import (PROVISIONING_PARAMETERS, cluster_name, files_named_by, in_folder, lifecycle_configs,
-                            lifecycle_objects, on_create_folders, policy_set_of, provisioning_parameters)
+from preflight.live import (PROVISIONING_PARAMETERS, cluster_name, fsx_mounts, in_folder, lifecycle_chain,
+                            lifecycle_configs, lifecycle_objects, on_create_folders, policy_set_of,
+                            provisioning_parameters)
 from preflight.registry import rule
 from preflight.values import parse_arn, real, string
 
@@ -97,11 +98,20 @@ def lifecycle_script_missing(ctx):
     successfully. Ensure the scripts exist in provided S3 path"). The nodes run `OnCreate` in the
     downloaded lifecycle folder, so the files it runs or names by a bare relative name must be
     in that prefix: the published Slurm base configuration's `on_create.sh` runs
-    `python3 -u lifecycle_script.py` and hands it `provisioning_parameters.json`. Read from the
-    script's first 4 KB, for a script that lies directly in its prefix; not judged: names holding
-    a variable, files the script tests for, writes or downloads itself, commands run with `||`,
-    and every name of a script that changes folder (`cd`). A script without `set -e` goes on
-    after a failed command: a missing file there is a warning.
+    `python3 -u lifecycle_script.py` and hands it `provisioning_parameters.json`; the EKS one runs
+    `on_create_main.sh` as the test of `if ! bash ./on_create_main.sh ...; then ... exit 1`.
+    The chain is followed one step further: the files those scripts run must be there too
+    (`lifecycle_script.py` runs `./add_users.sh`, `./utils/motd.sh` and other helpers of its
+    folder and subfolders: a folder synced in part fails with exit 127). Read from the OnCreate
+    script's first 4 KB and the scripts it runs whole, for an OnCreate script that lies directly
+    in its prefix; not judged: names holding a variable or a glob, files a script tests for,
+    writes or downloads itself, commands run with `||`, and every name of a script that changes
+    folder (`cd`, `os.chdir`). A shell script without `set -e` goes on after a failed command,
+    and a Python script may not reach a call inside a branch (other than one choosing by the
+    node's Slurm role), a loop or a `try`: a missing file there is a warning. A node replacement
+    or addition runs the lifecycle of the groups its new instances join (read from
+    `DescribeCluster`), as it is in the bucket now: a script removed since the cluster was created
+    fails them.
 
     ## Example
     ```json
@@ -115,9 +125,9 @@ def lifecycle_script_missing(ctx):
 
     ## Source
     HyperPod developer guide, lifecycle scripts; aws-samples/awsome-distributed-training,
-    1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config/on_create.sh (2023 to
-    2026) and the EKS base-config's on_create.sh (it tests for on_create_main.sh before running
-    it); field reports.
+    1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config/on_create.sh and
+    lifecycle_script.py (2023 to 2026), the EKS base-config's on_create.sh (before pull #937 it
+    ran on_create_main.sh unguarded; since, it tests for it first); field reports.
     """
     for pointer, bucket, key in lifecycle_objects(ctx):
         head = ctx.account.object_head(bucket, key)
@@ -126,18 +136,16 @@ def lifecycle_script_missing(ctx):
         elif head.head is None:
             yield ctx.finding(pointer, f"s3://{bucket}/{key} does not exist", "upload the script, or fix OnCreate")
     for pointer, bucket, prefix, key in on_create_folders(ctx):
-        needed, stops = files_named_by(ctx.account.object_head(bucket, key).head)
-        for name in needed:
+        for needing, name, certain, exists in lifecycle_chain(ctx.account, bucket, prefix, key):
+            if exists:
+                continue
             beside = in_folder(prefix, name)
-            if name == PROVISIONING_PARAMETERS:
-                missing = ctx.account.small_object(bucket, beside) is None
-            else:
-                missing = ctx.account.object_head(bucket, beside).head is None
-            if missing:
-                yield ctx.finding(pointer, f"s3://{bucket}/{key} needs {name} beside it; s3://{bucket}/{beside} "
-                                  "does not exist" + ("" if stops else " (the script goes on without it: no set -e)"),
-                                  f"upload {name} to s3://{bucket}/{prefix + '/' if prefix else ''}",
-                                  severity=None if stops else Severity.WARNING)
+            by = f"s3://{bucket}/{needing}" if needing == key else f"{needing.rpartition('/')[2]} (run by {key.rpartition('/')[2]})"
+            yield ctx.finding(pointer, f"{by} needs {name}; s3://{bucket}/{beside} does not exist"
+                              + ("" if certain else " (the run may go on without it)"),
+                              f"upload {name} to s3://{bucket}/{prefix + '/' if prefix else ''}"
+                              + ("" if "/" not in name else " (the whole lifecycle folder, its subfolders too)"),
+                              severity=None if certain else Severity.WARNING)
 
 
 @rule("PF421", "lifecycle-script-malformed", Severity.ERROR, kind="live", required=False)
@@ -217,6 +225,61 @@ def lifecycle_unreadable_by_role(ctx):
             elif outcome == MAYBE:
                 yield ctx.finding(where, f"whether role {role_arn} may {action} on {resource} is not decided: {reason}",
                                   severity=Severity.WARNING)
+
+
+@rule("PF427", "lifecycle-key-unusable-by-role", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def lifecycle_key_unusable_by_role(ctx):
+    """A group's lifecycle script is encrypted with a customer managed KMS key (SSE-KMS) that its execution role may not decrypt with.
+
+    ## Why is this bad?
+    S3 decrypts an SSE-KMS object for whoever reads it: the node downloads its lifecycle scripts
+    with the execution role, which needs `kms:Decrypt` on the key through S3 (`kms:ViaService` =
+    `s3.<region>.amazonaws.com`), from the key policy directly or, where the key policy delegates
+    to the account, from the role's own policies. Without it the download is refused (KMS
+    AccessDenied) and the lifecycle fails, though the role may read the bucket (PF422). The AWS
+    managed key `aws/s3` lets every principal of the account decrypt through S3: not judged. A
+    condition that cannot be decided here is a warning.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/kms-locked", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/kms-open", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Source
+    Amazon S3 user guide, server-side encryption with KMS keys (the reader needs `kms:Decrypt`);
+    AWS KMS key policies; HyperPod troubleshooting references (KMS AccessDenied on a lifecycle
+    bucket with SSE-KMS).
+    """
+    from preflight.iam import keys
+    from preflight.iam.evaluate import MAYBE, NO
+
+    judged = set()
+    for pointer, group, bucket, _, script in lifecycle_configs(ctx):
+        role_arn = real(group.get("ExecutionRole"))
+        reference = ctx.account.object_head(bucket, script).kms_key if parse_arn(role_arn) else None
+        key = ctx.account.key(reference) if reference else None
+        if key is None or key.manager != "CUSTOMER" or (role_arn, key.arn) in judged \
+                or ctx.account.role(role_arn) is None:
+            continue  # PF410 reports a missing role; each role and key pair is judged once
+        judged.add((role_arn, key.arn))
+        own = policy_set_of(role_arn, ctx.account.identity_policies(role_arn)).statements()
+        needs = keys.lifecycle_needs(key.arn, ctx.account.region)
+        where = f"{pointer}/LifeCycleConfig/SourceS3Uri"
+        for action, outcome, reason in keys.verdicts(key.arn, ctx.account.key_policy(key.arn) or {}, role_arn, own,
+                                                     ctx.account.region, needs):
+            if outcome == NO:
+                yield ctx.finding(where, f"s3://{bucket}/{script} is encrypted with {key.arn}, and role {role_arn} may "
+                                  f"not {action} on it: {reason}", "allow kms:Decrypt on the key to the role, with "
+                                  "kms:ViaService s3.<region>.amazonaws.com")
+            elif outcome == MAYBE:
+                yield ctx.finding(where, f"s3://{bucket}/{script} is encrypted with {key.arn}; whether role {role_arn} "
+                                  f"may {action} on it is not decided: {reason}", severity=Severity.WARNING)
 
 
 # What the execution role of a group in the customer's VPC needs to give its nodes their network
@@ -368,6 +431,63 @@ def provisioning_parameters_mismatch(ctx):
         if left_out:
             yield ctx.finding(pointer, f"{where} names no role for {', '.join(left_out)}: their nodes do not join Slurm",
                               "add them to worker_groups (or make one the login_group)", severity=Severity.WARNING)
+
+
+# A file system in these states cannot be mounted, and will not be (FSx's Lifecycle values).
+FSX_GONE = ("FAILED", "DELETING", "MISCONFIGURED_UNAVAILABLE")
+
+
+@rule("PF426", "fsx-file-system-unusable", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def fsx_file_system_unusable(ctx):
+    """The FSx for Lustre file system the Slurm lifecycle mounts (`fsx_dns_name` in `provisioning_parameters.json`) does not exist, is not Lustre, cannot be mounted, or has another mount name than `fsx_mountname`.
+
+    ## Why is this bad?
+    The published Slurm lifecycle (`lifecycle_script.py`) runs `mount_fsx.sh` with the two values
+    on every node: `mount -t lustre <fsx_dns_name>@tcp:/<fsx_mountname> /fsx`. A file system that
+    does not exist in the region, is of another type, has failed or is being deleted, or whose
+    mount name differs, fails that mount and the node's lifecycle (an error). One still `CREATING`
+    may be ready in time, or not, and `fsx_dns_name` without `fsx_mountname` mounts nothing: both
+    warnings. Judged when `fsx_dns_name` is the region's FSx name (`fs-....fsx.<region>.amazonaws.com`).
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm-fsx-missing", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "controller", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/slurm-fsx", "OnCreate": "on_create.sh"}}]}
+    ```
+
+    ## Source
+    FSx `DescribeFileSystems` (`FileSystemType`, `Lifecycle`, `LustreConfiguration.MountName`);
+    FSx for Lustre user guide, mounting a file system; aws-samples/awsome-distributed-training,
+    1.architectures/5.sagemaker-hyperpod/LifecycleScripts/base-config (lifecycle_script.py and
+    mount_fsx.sh); field reports of lifecycle scripts failing at the FSx mount.
+    """
+    for pointer, where, dns_name, system_id, mount_name, _ in fsx_mounts(ctx):
+        system = ctx.account.file_system(system_id)
+        named = f"{where} fsx_dns_name {dns_name}"
+        if system is None:
+            yield ctx.finding(pointer, f"{named}: file system {system_id} does not exist in {ctx.account.region}",
+                              "create it first, or name an existing file system")
+            continue
+        if system.type != "LUSTRE":
+            yield ctx.finding(pointer, f"{named}: {system_id} is an FSx for {system.type.title()} file system, not Lustre")
+            continue
+        if system.lifecycle in FSX_GONE:
+            yield ctx.finding(pointer, f"{named}: {system_id} is {system.lifecycle}")
+            continue
+        if system.lifecycle == "CREATING":
+            yield ctx.finding(pointer, f"{named}: {system_id} is still CREATING", "wait until it is AVAILABLE",
+                              severity=Severity.WARNING)
+        if mount_name is None:
+            yield ctx.finding(pointer, f"{named} is given without fsx_mountname: the lifecycle mounts nothing",
+                              f"add \"fsx_mountname\": \"{system.mount_name}\"", severity=Severity.WARNING)
+        elif system.mount_name and mount_name != system.mount_name:
+            yield ctx.finding(pointer, f"{where} fsx_mountname {mount_name!r} is not {system_id}'s mount name "
+                              f"{system.mount_name!r}", f"set \"fsx_mountname\": \"{system.mount_name}\"")
 
 
 @rule("PF424", "lifecycle-bucket-other-region", Severity.WARNING, kind="live", required=False)

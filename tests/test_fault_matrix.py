@@ -34,6 +34,7 @@ BATCHES = [
     ("sts:GetCallerIdentity", "kms:GetKeyPolicy", "s3:GetObject", "ec2:DescribeSnapshots", "ec2:DescribeRouteTables"),
     ("iam:GetUser", "iam:ListRolePolicies", "ec2:DescribeSecurityGroups", "sagemaker:ListClusters",
      "organizations:DescribeOrganization"),
+     "sagemaker:ListTrainingPlans"),
     ("iam:ListUserPolicies", "iam:ListAttachedRolePolicies", "ec2:DescribeInstanceTypeOfferings"),
     ("iam:ListAttachedUserPolicies", "iam:GetRolePolicy"),
     ("iam:ListGroupsForUser",),

@@ -90,6 +90,31 @@ def test_each_resource_is_read_once_and_batched(local_aws):
     assert all(count == 1 for (service, _), count in account.calls.items() if service != "iam"), account.calls
 
 
+def test_the_lifecycle_chain_and_its_file_system_are_read_once_in_the_prefetch(local_aws):
+    """The helper chain (on_create.sh, lifecycle_script.py, the four files it runs) and the FSx file
+    system a Slurm lifecycle mounts, with its interfaces' groups: every read made before the rules
+    run (a second prefetch and the rules add none), each object and resource once."""
+    from preflight import live
+    from preflight.aws import BotoAccount
+    from preflight.engine import Context
+
+    account = BotoAccount(region=local_aws.region, timeout=5)
+    requests = [(documents.parse(f"{name}.json", yaml.safe_load((FIXTURES / "live" / f"{name}.yaml").read_text())[
+        "request"]), "create-cluster") for name in ("PF420-helper-folder-complete", "PF426-fsx-mountable")]
+    live.prefetch(account, [Context(document, operation, account=account) for document, operation in requests],
+                  caller_policies=True)  # as a check without --policy does
+    prefetched = Counter(account.calls)
+    report = engine.run(requests, account=account)
+    assert not [f for f in report.findings if f.rule in ("PF400", "PF401", "PF420", "PF426", "PF435")]
+    assert Counter(account.calls) == prefetched
+    # two OnCreate scripts and the four helpers by their first bytes; two provisioning_parameters.json
+    # and lifecycle_script.py whole
+    assert prefetched[("s3", "get_object")] == 9
+    assert prefetched[("s3", "head_bucket")] == 1  # the one lifecycle bucket, whatever the objects read in it
+    assert all(prefetched[("fsx" if op == "describe_file_systems" else "ec2", op)] == 1 for op in (
+        "describe_file_systems", "describe_network_interfaces", "describe_security_groups"))
+
+
 def test_an_assumed_role_caller_is_its_role_read_once(local_aws, monkeypatch):
     """A caller in a role session is its role, with its path: one GetRole serves the caller's ARN
     and its boundary, its policies are read by the name in the session's ARN, and a managed policy
@@ -248,14 +273,85 @@ def test_what_an_on_create_script_needs_beside_it():
     published = (b'#!/bin/bash\nset -ex\nPROVISIONING_PARAMETERS_PATH="provisioning_parameters.json"\n'
                  b'python3 -u lifecycle_script.py \\\n  -rc $SAGEMAKER_RESOURCE_CONFIG_PATH \\\n'
                  b'  -pp $PROVISIONING_PARAMETERS_PATH >  >(tee -a $LOG_FILE) 2>&1\n')
-    assert files_named_by(published) == (["provisioning_parameters.json", "lifecycle_script.py"], True)
+    assert files_named_by(published) == [("provisioning_parameters.json", True), ("lifecycle_script.py", True)]
     guarded = b'#!/bin/bash\nset -ex\nif [ -f "./on_create_main.sh" ]; then\n  bash ./on_create_main.sh >> "$LOG"\nfi\n'
-    assert files_named_by(guarded) == ([], True)
-    assert files_named_by(b"#!/bin/bash\nsudo bash ./utils/install.sh\n./run.sh || true\n") == (["utils/install.sh"], False)
-    assert files_named_by(b'#!/bin/bash\nset -e\ncd "$(dirname "$0")"\npython3 lifecycle_script.py\n') == ([], False)
+    assert files_named_by(guarded) == []
+    assert files_named_by(b"#!/bin/bash\nsudo bash ./utils/install.sh\n./run.sh || true\n") == [("utils/install.sh", False)]
+    assert files_named_by(b'#!/bin/bash\nset -e\ncd "$(dirname "$0")"\npython3 lifecycle_script.py\n') == []
     assert files_named_by(b'#!/bin/bash\nset -e\ncp x "${DIR}/vars/provisioning_parameters.json"\n'
-                          b'aws s3 cp s3://b/extra.sh extra.sh\nbash extra.sh\nbash "${DIR}/setup.sh"\n') == ([], True)
-    assert files_named_by(None) == ([], False) and files_named_by(b"\xff\x00" * 64) == ([], False)
+                          b'aws s3 cp s3://b/extra.sh extra.sh\nbash extra.sh\nbash "${DIR}/setup.sh"\n') == []
+    assert files_named_by(None) == [] and files_named_by(b"\xff\x00" * 64) == []
+    # The test of a branch: certain when the branch taken on failure exits with a failure
+    failing = b'#!/bin/bash\nif ! bash ./on_create_main.sh >> "$LOG" 2>&1; then\n  sleep 60\n  exit 1\nfi\n'
+    assert files_named_by(failing) == [("on_create_main.sh", True)]
+    assert files_named_by(failing.replace(b"exit 1", b"echo skipped")) == [("on_create_main.sh", False)]
+    assert files_named_by(b"#!/bin/bash\nif bash ./probe.sh; then\n  exit 1\nfi\n") == []
+    assert files_named_by(b"#!/bin/bash\nset -e\nstdbuf -oL -eL bash ./on_create_main.sh >> log\n") == [
+        ("on_create_main.sh", True)]
+
+
+def test_what_a_python_lifecycle_script_runs():
+    """The published lifecycle_script.py's calls: on every node unless a branch other than the
+    node's Slurm role, a loop or a try stands between; never a name it only tests for, a commented
+    call, or anything in a script that does not parse or changes folder."""
+    from preflight.live import files_run_by_python
+
+    source = b"""
+import os, subprocess
+from config import Config
+
+def main(params, node_type):
+    fsx = params.fsx_settings
+    if fsx:
+        ExecuteBashScript("./mount_fsx.sh").run(*fsx)
+    ExecuteBashScript("./add_users.sh").run()
+    if params.workload_manager == "slurm":
+        if node_type == SlurmNodeType.HEAD_NODE:
+            ExecuteBashScript("./setup_mariadb_accounting.sh").run()
+        ExecuteBashScript("./utils/motd.sh").run(node_type)
+        # ExecuteBashScript("./utils/install_docker.sh").run()
+        if Config.enable_sssd:
+            subprocess.run(["python3", "-u", "setup_sssd.py", "--node-type", node_type], check=True)
+    if os.path.exists("./extra.sh"):
+        subprocess.run(["bash", "./extra.sh"])
+    for script in ("a.sh",):
+        subprocess.run(["bash", "loop.sh"])
+    print("utils/not_run.sh")
+
+if __name__ == "__main__":
+    main(None, None)
+"""
+    assert files_run_by_python(source) == [("mount_fsx.sh", False), ("add_users.sh", True),
+                                           ("setup_mariadb_accounting.sh", True), ("utils/motd.sh", True),
+                                           ("setup_sssd.py", False), ("loop.sh", False)]
+    assert files_run_by_python(b"def broken(:\n") == [] and files_run_by_python(None) == []
+    assert files_run_by_python(b'import os\nos.chdir("/tmp")\nrun(["bash", "x.sh"])\n') == []
+
+
+def test_a_helper_the_lifecycle_may_not_run_is_a_warning(account):
+    """Of the helpers lifecycle_script.py runs, utils/motd.sh is run on every node (an error) and
+    mount_fsx.sh only when an FSx file system is named (a warning)."""
+    case = yaml.safe_load((FIXTURES / "live" / "PF420-helper-folder-missing.yaml").read_text())
+    report = engine.run([(documents.parse("request.json", case["request"]), "create-cluster")], account=account())
+    found = {(str(f.severity), f.message.split(" needs ")[1].split(";")[0]) for f in report.findings if f.rule == "PF420"}
+    assert found == {("error", "utils/motd.sh"), ("warning", "mount_fsx.sh")}
+
+
+def test_which_rules_open_lustres_ports():
+    """TCP 988 and 1018-1023 pass by a rule naming one of the groups (all traffic, TCP over the
+    ports, or protocol 6), or a block holding one of the subnets; not by UDP, other ports, or
+    another block."""
+    from preflight.account import Permission
+    from preflight.rules.live_network import lustre_ports_closed
+
+    groups, cidrs = {"sg-nodes"}, {"10.0.1.0/24"}
+    assert lustre_ports_closed([Permission("-1", None, None, ("sg-nodes",))], groups, cidrs) == []
+    assert lustre_ports_closed([Permission("tcp", 988, 988, ("sg-nodes",)),
+                                Permission("6", 1018, 1023, (), ("10.0.0.0/16",))], groups, cidrs) == []
+    assert lustre_ports_closed([Permission("tcp", 988, 988, ("sg-nodes",))], groups, cidrs) == list(range(1018, 1024))
+    assert lustre_ports_closed([Permission("udp", 0, 65535, ("sg-nodes",)), Permission("tcp", 0, 65535, ("sg-other",)),
+                                Permission("tcp", 0, 65535, (), ("10.0.2.0/24", "bad"))], groups, cidrs) == [
+        988, *range(1018, 1024)]
 
 
 @pytest.mark.parametrize("endpoints,fires", [(["s3"], False), (["dynamodb"], True)])

@@ -33,6 +33,7 @@ NOT_FOUND = {
     "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "InvalidGroup.NotFound", "InvalidGroupId.Malformed",
     "ResourceNotFoundException", "ResourceNotFound", "NoSuchBucketPolicy", "InvalidInstanceType",
     "AWSOrganizationsNotInUseException",  # the account is in no organisation
+    "FileSystemNotFound", "InvalidNetworkInterfaceID.NotFound",
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
           "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "403"}

@@ -1,10 +1,10 @@
-"""EC2: the AMIs and their snapshots, the subnets with their route tables, security groups, and
-which zones offer an instance type."""
+"""EC2: the AMIs and their snapshots, the subnets with their route tables, security groups and their
+rules, network interfaces' groups, and which zones offer an instance type."""
 
 from __future__ import annotations
 
-from preflight.account import Image, InstanceType, SecurityGroup, Snapshot, Subnet, VpcEndpoint
-from preflight.aws.calls import Calls, flag, listed, tags, text
+from preflight.account import Image, InstanceType, Permission, SecurityGroup, Snapshot, Subnet, VpcEndpoint
+from preflight.aws.calls import Calls, flag, listed, tags, text, whole
 
 
 class Ec2:
@@ -30,16 +30,17 @@ class Ec2:
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]:
         def fetch(batch):
             subnets = self._calls.call("ec2", "describe_subnets", lambda a: [
-                (text(s["SubnetId"]), text(s["VpcId"]), text(s["AvailabilityZone"]))
+                (text(s["SubnetId"]), text(s["VpcId"]), text(s["AvailabilityZone"]), s.get("CidrBlock"),
+                 None if s.get("AvailableIpAddressCount") is None else whole(s["AvailableIpAddressCount"]))
                 for s in listed(a, "Subnets", needed=True)], SubnetIds=batch)
             if subnets is None:
                 return None
-            vpcs = sorted({vpc for _, vpc, _ in subnets})
+            vpcs = sorted({vpc for _, vpc, _, _, _ in subnets})
             routes = self._calls.call("ec2", "describe_route_tables", lambda a: {
-                subnet: _routes(subnet, vpc, listed(a, "RouteTables", needed=True)) for subnet, vpc, _ in subnets},
+                subnet: _routes(subnet, vpc, listed(a, "RouteTables", needed=True)) for subnet, vpc, _, _, _ in subnets},
                 Filters=[{"Name": "vpc-id", "Values": vpcs}]) or {}
-            return {subnet: Subnet(subnet, vpc, zone, *routes.get(subnet, (False, False, None)))
-                    for subnet, vpc, zone in subnets}
+            return {subnet: Subnet(subnet, vpc, zone, *routes.get(subnet, (False, False, None)), cidr=cidr,
+                                   free_addresses=free) for subnet, vpc, zone, cidr, free in subnets}
         return self._calls.batch("subnet", ids, fetch)
 
     def vpc_endpoints(self, vpc: str) -> list[VpcEndpoint]:
@@ -57,10 +58,20 @@ class Ec2:
         def build(answer):
             return {g["GroupId"]: SecurityGroup(text(g["GroupId"]), text(g["VpcId"]),
                                                 _self_rule(g, listed(g, "IpPermissions")),
-                                                _self_rule(g, listed(g, "IpPermissionsEgress")))
+                                                _self_rule(g, listed(g, "IpPermissionsEgress")),
+                                                _permissions(listed(g, "IpPermissions")),
+                                                _permissions(listed(g, "IpPermissionsEgress")))
                     for g in listed(answer, "SecurityGroups", needed=True)}
         return self._calls.batch("security-group", ids, lambda batch: self._calls.call(
             "ec2", "describe_security_groups", build, GroupIds=batch))
+
+    def interface_groups(self, ids: list[str]) -> dict[str, tuple[str, ...] | None]:
+        """The security groups of each network interface (an FSx file system's)."""
+        def build(answer):
+            return {i["NetworkInterfaceId"]: tuple(text(g["GroupId"]) for g in listed(i, "Groups"))
+                    for i in listed(answer, "NetworkInterfaces", needed=True)}
+        return self._calls.batch("network-interface", ids, lambda batch: self._calls.call(
+            "ec2", "describe_network_interfaces", build, NetworkInterfaceIds=batch))
 
     def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]:
         """EC2's record of each type, by the request's name (``ml.`` prefix and all)."""
@@ -101,3 +112,12 @@ def _self_rule(group: dict, permissions: list[dict]) -> bool:
     return any(p.get("IpProtocol") == "-1" and any(pair.get("GroupId") == group["GroupId"]
                                                    for pair in listed(p, "UserIdGroupPairs"))
                for p in permissions)
+
+
+def _permissions(permissions: list[dict]) -> tuple[Permission, ...]:
+    def port(value):
+        return None if value is None else whole(value)
+    return tuple(Permission(text(p["IpProtocol"]), port(p.get("FromPort")), port(p.get("ToPort")),
+                            tuple(text(pair["GroupId"]) for pair in listed(p, "UserIdGroupPairs") if "GroupId" in pair),
+                            tuple(text(r["CidrIp"]) for r in listed(p, "IpRanges")))
+                 for p in permissions)

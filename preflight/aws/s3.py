@@ -1,5 +1,5 @@
-"""S3: whether a lifecycle script's bucket and object exist (and the object's first bytes), small
-lifecycle files read whole, and bucket policies."""
+"""S3: whether a lifecycle script's bucket and object exist (and the object's first bytes and KMS key),
+small lifecycle files read whole, and bucket policies."""
 
 from __future__ import annotations
 
@@ -20,12 +20,14 @@ class S3:
         def compute():
             # S3 always names the bucket's region and the object's ETag: a 200 without them (an empty
             # or HTML page from something in between) is not S3 saying that they exist.
-            region = self._calls.call("s3", "head_bucket", lambda a: text(a["BucketRegion"]), Bucket=bucket)
+            region = self._calls.once(("bucket-region", bucket), lambda: self._calls.call(  # once per bucket
+                "s3", "head_bucket", lambda a: text(a["BucketRegion"]), Bucket=bucket))
             if region is None:
                 return ObjectHead(False, None)
             # The body is read inside the call's guard: a reset while reading it is a failed lookup.
-            head = self._calls.call("s3", "get_object", _body, Bucket=bucket, Key=key, Range="bytes=0-4095")
-            return ObjectHead(True, head, region)
+            head, kms_key = self._calls.call("s3", "get_object", lambda a: (_body(a), _kms_key(a)), Bucket=bucket,
+                                             Key=key, Range="bytes=0-4095") or (None, None)
+            return ObjectHead(True, head, region, kms_key)
         return self._calls.once(("object", bucket, key), compute)
 
     def small_object(self, bucket: str, key: str) -> bytes | None:
@@ -41,6 +43,11 @@ class S3:
     def bucket_policy(self, bucket: str) -> dict | None:
         return self._calls.once(("bucket-policy", bucket), lambda: self._calls.call(
             "s3", "get_bucket_policy", lambda a: document(a["Policy"]), Bucket=bucket))
+
+
+def _kms_key(answer: dict) -> str | None:
+    """The key of an object S3 encrypts with KMS (SSE-KMS, or its dual-layer form)."""
+    return text(answer["SSEKMSKeyId"]) if str(answer.get("ServerSideEncryption", "")).startswith("aws:kms") else None
 
 
 def _body(answer: dict) -> bytes:

@@ -93,13 +93,15 @@ class SageMaker:
 
     def training_plan(self, arn: str) -> TrainingPlan | None:
         """A training plan by its ARN (DescribeTrainingPlan reads it by name, the ARN's last part)."""
-        def build(answer):
-            return TrainingPlan(text(answer["TrainingPlanArn"]), text(answer["Status"]),
-                                tuple(text(t) for t in listed(answer, "TargetResources")),
-                                tuple((text(c["InstanceType"]), text(c["AvailabilityZone"]), whole(c["TotalInstanceCount"]))
-                                      for c in listed(answer, "ReservedCapacitySummaries")))
         return self._calls.once(("training-plan", arn), lambda: self._calls.call(
-            "sagemaker", "describe_training_plan", build, TrainingPlanName=arn.rsplit("/", 1)[-1]))
+            "sagemaker", "describe_training_plan", _plan, TrainingPlanName=arn.rsplit("/", 1)[-1]))
+
+    def training_plans(self) -> list[TrainingPlan]:
+        """Every training plan of the region (ListTrainingPlans, all pages)."""
+        def page(answer):
+            return [_plan(p) for p in listed(answer, "TrainingPlanSummaries", needed=True)], answer.get("NextToken")
+        return self._calls.once(("training-plans",), lambda: self._calls.pages(
+            "sagemaker", "list_training_plans", page) or [])
 
     def send(self, operation: str, request: dict) -> Delivery:
         """Call the HyperPod operation once with the validated request, and say what the answer
@@ -131,3 +133,13 @@ class SageMaker:
             return Delivery("unknown", reason=f"the answer could not be read (no {', '.join(missing)} in it)")
         answer.pop("ResponseMetadata", None)
         return Delivery("sent", response=answer)
+
+
+def _plan(record: dict) -> TrainingPlan:
+    """A DescribeTrainingPlan answer, or one summary of ListTrainingPlans."""
+    available = record.get("AvailableInstanceCount")
+    return TrainingPlan(text(record["TrainingPlanArn"]), text(record["Status"]),
+                        tuple(text(t) for t in listed(record, "TargetResources")),
+                        tuple((text(c["InstanceType"]), text(c["AvailabilityZone"]), whole(c["TotalInstanceCount"]))
+                              for c in listed(record, "ReservedCapacitySummaries")),
+                        None if available is None else whole(available))

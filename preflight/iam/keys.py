@@ -55,8 +55,17 @@ def principal_match(statement, principal_arn: str) -> str | None:
     return "account" if listed & account else None
 
 
-def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str):
-    """[(action, outcome, reason)] for each need; outcome YES, NO or MAYBE."""
+def lifecycle_needs(key_arn: str, region: str) -> list[Request]:
+    """What a node needs of the key its lifecycle scripts are encrypted with: S3 decrypts them
+    for the execution role (``kms:Decrypt`` through ``s3.<region>.amazonaws.com``)."""
+    arn = parse_arn(key_arn)
+    key = Resource(arn.partition, "kms", arn.region, arn.account, arn.resource)
+    return [Request("kms:Decrypt", key, {"kms:viaservice": (f"s3.{region}.amazonaws.com",)})]
+
+
+def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str, requests=None):
+    """[(action, outcome, reason)] for each need (by default HyperPod's, ``needs``); outcome YES, NO
+    or MAYBE."""
     root = PolicyRoot(documents.parse("key-policy.json", json.dumps(key_policy)), "", "key policy", key_policy)
     statements = statements_of(root)
     named = [(s, principal_match(s, role_arn)) for s in statements]
@@ -64,7 +73,7 @@ def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, reg
     to_account = [s for s, match in named if match == "account" and s.effect == "Allow"]
     denies = [s for s, match in named if match and s.effect == "Deny"]  # another principal's Deny is not ours
     results = []
-    for need in needs(key_arn, region, parse_arn(role_arn).account):
+    for need in requests or needs(key_arn, region, parse_arn(role_arn).account):
         direct = decide(to_role + denies, None, need)
         if direct.outcome == YES:
             results.append((need.action, YES, "the key policy allows the role"))
