@@ -134,6 +134,7 @@ def _run(options: Options, config):
     before parsing. The project ``config`` (and a baseline) are applied to the findings by triage,
     once, for every format."""
     from preflight import documents, engine, iac, operations, triage
+    from preflight.commandline import sources
 
     files, policy, operation, principal = options.files, options.policy, options.operation, options.principal
     max_bytes, stdin_name = options.max_bytes, options.stdin_name
@@ -149,12 +150,27 @@ def _run(options: Options, config):
     if max_bytes < 1:
         raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     parameters = _pairs("--parameter", options.parameters)
+    folders = [path for path in files if path != documents.STDIN and os.path.isdir(path)]
+    if folders:
+        if operation:
+            raise usage_error(f"{folders[0]}: --operation applies to the files named; a folder's files are "
+                              "told apart by their names and content")
+        from preflight import discover
+
+        files = [found for path in files
+                 for found in (discover.files_in(path, config, max_bytes) if path in folders else [path])]
 
     def read(path):
         return documents.read(path, max_bytes, stdin_name if path == documents.STDIN else None)
 
+    def commandline_reader():
+        from preflight.commandline import reader  # the shell grammar is loaded only for scripts and Markdown
+
+        return reader
+
     try:
         pairs, linted = [], []  # linted: a template's own IAM policies
+        commands, command_files = [], []  # every command line read, and the files they were read from
         for path in files:
             shown = stdin_name if path == documents.STDIN and stdin_name else path
             named = operations.infer(shown, exact=operation is not None)
@@ -162,7 +178,17 @@ def _run(options: Options, config):
             if operation and named and op != named:  # checking a create as a delete reports every member as unknown
                 raise usage_error(f"{shown}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
-            document = read(path)
+            if operation is None and named is None and sources.may_hold_commands(shown):
+                document = documents.read_text(path, max_bytes, stdin_name if path == documents.STDIN else None)
+                if sources.kind(shown, document.text):
+                    found, listed = commandline_reader().read(document, variables, max_bytes)
+                    pairs.extend(found)
+                    commands.extend(listed)
+                    command_files.append(document.path)
+                    continue
+                document = documents.parse(document.path, document.text)
+            else:
+                document = read(path)
             if variables is not None:
                 from preflight.iac.variables import substituted
 
@@ -203,6 +229,8 @@ def _run(options: Options, config):
     write_baseline = options.write_baseline
     baseline = _baseline(options.baseline, write_baseline)
     report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config))
+    report.commands = commands
+    report.files.extend(path for path in command_files if path not in report.files)
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
         found = list(report.findings)

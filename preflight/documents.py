@@ -88,6 +88,19 @@ def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Docu
     """Read a file (``-`` for stdin, ``file://`` accepted) and parse it. ``name`` is what stdin is
     called (its extension picks JSON or YAML; without one, the first character decides). Raises
     LoadError only when the input cannot be read at all or is larger than ``max_bytes``."""
+    shown, raw, stdin = _read_bytes(path, max_bytes, name)
+    yaml_input = None if stdin and name is None else _is_yaml(shown)
+    return parse_bytes(shown, raw, yaml_input)
+
+
+def read_text(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Document:
+    """Read a file as ``read`` does, without parsing it (a script, a Markdown file): its text only;
+    undecodable bytes are replaced."""
+    shown, raw, _ = _read_bytes(path, max_bytes, name)
+    return Document(path=shown, text=raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace"))
+
+
+def _read_bytes(path: str, max_bytes: int, name: str | None) -> tuple[str, bytes, bool]:
     if path.startswith("file://"):
         path = path[len("file://"):]
     shown = name or path
@@ -106,8 +119,7 @@ def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Docu
     if len(raw) > max_bytes:
         raise LoadError(f"{shown}: larger than {max_bytes:,} bytes, the input size limit "
                         "(a cluster request is a few kilobytes; --max-bytes raises the limit)")
-    yaml_input = None if path == STDIN and name is None else _is_yaml(shown)
-    return parse_bytes(shown, raw, yaml_input)
+    return shown, raw, path == STDIN
 
 
 def parse_bytes(path: str, raw: bytes, yaml_input: bool | None = None) -> Document:

@@ -1,0 +1,108 @@
+"""The requests a file's ``aws sagemaker`` command lines send, each checked like a request file.
+
+Every ``aws`` command of a script, a Markdown file's shell blocks or a CI workflow's steps is
+read (``sources``, ``shell``); those of SageMaker's HyperPod cluster operations become requests
+(``arguments``), and the others are listed as read and skipped (``describe-cluster``, another
+service), so a report shows everything that was looked at.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+from preflight import operations
+from preflight.commandline import arguments, shell, sources
+from preflight.commandline.words import Word
+from preflight.documents import Document, Problem
+
+
+class CommandRead(NamedTuple):
+    """A command line as read: where it is, its operation, and what became of it."""
+
+    file: str
+    line: int
+    end_line: int
+    service: str | None
+    operation: str | None
+    status: str  # "request" | "skipped: ..." | "not read: ..."
+
+
+class CommandDocument(Document):
+    """The request one command line sends; its pointers are placed at the words that wrote them."""
+
+    def __init__(self, source: Document, request: dict, origins: dict[str, int], start: int,
+                 problems: list[Problem], parsed: bool = True):
+        super().__init__(source.path, source.text, request, parsed, problems)
+        self.source, self.origins, self.start = source, origins, start
+
+    def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
+        if offset is None:
+            parent = pointer
+            while parent not in self.origins and parent:
+                parent = parent.rpartition("/")[0]
+            offset = self.origins.get(parent, self.start)
+        return self.source.position("", offset)
+
+
+def read(document: Document, variables: dict[str, str] | None, max_bytes: int) -> tuple[list[tuple[Document, str]], list[CommandRead]]:
+    """The (request, operation) pairs of a file's HyperPod command lines, and every command read."""
+    kind = sources.kind(document.path, document.text)
+    pairs: list[tuple[Document, str]] = []
+    listed: list[CommandRead] = []
+    if kind is None:
+        return pairs, listed
+    folder = os.path.dirname(os.path.abspath(document.path))
+    for piece in sources.pieces(kind, document.text):
+        for command in shell.commands(piece.text, variables, folder, os.path.abspath(document.path)):
+            command = _in_file(command, piece)
+            read_pair, entry = _request(document, command, max_bytes)
+            listed.append(entry)
+            if read_pair is not None:
+                pairs.append(read_pair)
+    return pairs, listed
+
+
+def _in_file(command: shell.Command, piece: sources.Piece) -> shell.Command:
+    """The command with its offsets moved from the piece's text to the file's."""
+    if piece.starts == (0,) and piece.file_starts == (0,):
+        return command
+
+    def moved(word: Word) -> Word:
+        return Word(word.text, tuple(piece.file_offset(offset) for offset in word.offsets),
+                    piece.file_offset(word.start), piece.file_offset(word.end))
+
+    written = {path: (moved(content) if content is not None else None) for path, content in command.written.items()}
+    return command._replace(words=[moved(word) for word in command.words], start=piece.file_offset(command.start),
+                            end=piece.file_offset(command.end), written=written)
+
+
+def _request(document: Document, command: shell.Command, max_bytes: int) -> tuple[tuple[Document, str] | None, CommandRead]:
+    line, end_line = document.position("", command.start)[0], document.position("", max(command.end - 1, command.start))[0]
+    service, operation, rest = arguments.split_command(command.words[1:])
+
+    def entry(status: str) -> CommandRead:
+        return CommandRead(document.path, line, end_line, service, operation, status)
+
+    if service is None or operation is None:
+        return None, entry("not read: the service or operation is not written out")
+    if service != "sagemaker":
+        return None, entry(f"skipped: not a SageMaker command ({service})")
+    if operation not in operations.OPERATIONS:
+        return None, entry("skipped: does not change a HyperPod cluster")
+    if command.unreadable:
+        problem = Problem("command-unreadable", f"aws sagemaker {operation}: {command.unreadable}; "
+                          "the request it sends is not checked", offset=command.start)
+        return (CommandDocument(document, {}, {}, command.start, [problem], parsed=False), operation), \
+            entry(f"not read: {command.unreadable}")
+    built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes,
+                            written=command.written)
+    if built.skeleton:
+        return None, entry("skipped: prints a skeleton, sends nothing")
+    problems = [Problem("cli-refuses", message, offset=offset, fix=fix) for offset, message, fix in built.problems]
+    if built.unknown:
+        shown = ", ".join(sorted({text for text, _ in built.unknown}))
+        problems.append(Problem("unknown-value", f"not known until the command runs, so not checked: {shown} "
+                                f"(give values with --var or --env-file)", offset=built.unknown[0][1]))
+    request_document = CommandDocument(document, built.request, built.origins, command.start, problems)
+    return (request_document, operation), entry("request")
