@@ -68,6 +68,11 @@ def test_unquoted_braces_expand_as_bash_expands_them():
         "--node-ids", "i-1", "i-2", "i-3", "{a,b}"]
 
 
+def test_a_bare_placeholder_is_a_word_not_two_redirections():
+    (words,) = words_of("aws sagemaker delete-cluster --cluster-name <cluster-name> --region us-west-2 < in.json\n")
+    assert words[3:] == ["--cluster-name", "<cluster-name>", "--region", "us-west-2"]
+
+
 def test_unknown_expansions_are_marked_not_guessed():
     (words,) = words_of('aws sagemaker delete-cluster --cluster-name "$NAME" --region ${REGION}-x $(cat f) `id`')
     assert words[4] == f"{UNKNOWN_START}$NAME{UNKNOWN_END}"

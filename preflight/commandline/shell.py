@@ -97,10 +97,19 @@ def _parse(text: str):
     return _PARSER.parse(text.encode("utf-8", "surrogatepass"))
 
 
+# A documentation placeholder written bare (`--cluster-name <cluster-name>`): to the shell, two
+# redirections; to the reader of a guide, one value to fill in. It is read as the word it stands
+# for (its brackets swapped for private-use characters of the same length, swapped back in words).
+BARE_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_][^<>\s'\"]*)>")
+PLACEHOLDER_BRACKETS = {0xE002: "<", 0xE003: ">"}
+
+
 def commands(text: str, variables: dict[str, str] | None = None, directory: str | None = None,
              script: str | None = None) -> list[Command]:
     """Every ``aws`` command of ``text`` in the order it runs, with ``variables`` known to begin
     with, ``directory`` the working folder and ``script`` the path ``$0`` names."""
+    if "<" in text:
+        text = BARE_PLACEHOLDER.sub("\ue002\\1\ue003", text)
     source = _Text(text)
     found: list[Command] = []
     _walk(_parse(text).root_node, _Scope(variables or {}, directory, script), source, found)
@@ -493,7 +502,7 @@ def _decode(source: _Text, start: int, end: int, spans: dict, scope: _Scope, her
                 unquoted.add(len(offsets))
             emit(char, index)
             index += 1
-    return Word("".join(out), tuple(offsets), start, end)
+    return Word("".join(out).translate(PLACEHOLDER_BRACKETS), tuple(offsets), start, end)
 
 
 def _ansi_c(text: str, index: int, end: int, emit) -> int:
