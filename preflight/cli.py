@@ -124,6 +124,7 @@ class Options:
     wait: bool = False
     wait_timeout: float = 3600.0
     wait_interval: float = 10.0
+    command_line: list[str] = field(default_factory=list)  # `preflight aws ...`: the AWS CLI's words
 
 
 def _run(options: Options, config):
@@ -141,7 +142,7 @@ def _run(options: Options, config):
     if options.as_policies:
         files, policy = [], policy + files
     variables = _variables(options.var, options.env_file, options.var_from_env)
-    if not files and not policy:
+    if not files and not policy and not options.command_line:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
@@ -171,6 +172,17 @@ def _run(options: Options, config):
     try:
         pairs, linted = [], []  # linted: a template's own IAM policies
         commands, command_files = [], []  # every command line read, and the files they were read from
+        if options.command_line:
+            reader = commandline_reader()
+            try:
+                document, operation_ = reader.from_arguments(options.command_line, max_bytes)
+            except reader.NotAGatedCommand as err:
+                raise usage_error(str(err))
+            if document.globals.get("endpoint-url"):  # the AWS CLI's --endpoint-url is SageMaker's endpoint only
+                os.environ["AWS_ENDPOINT_URL_SAGEMAKER"] = document.globals["endpoint-url"]
+            options.region = document.globals.get("region") or options.region  # wherever the line wrote them
+            options.profile = document.globals.get("profile") or options.profile
+            pairs.append((document, operation_))
         for path in files:
             shown = stdin_name if path == documents.STDIN and stdin_name else path
             named = operations.infer(shown, exact=operation is not None)
@@ -309,6 +321,8 @@ def _exit_code(report, fail_on: FailOn | None, config) -> int:
 
 # Each option of check, plan and apply, declared once: (type, typer declaration).
 OPTIONS = {
+    "command_line": (List[str], typer.Argument(
+        ..., metavar="[SERVICE OPERATION ARGUMENTS]...", help="The AWS CLI's words after `aws`, as written.")),
     "files": (Optional[List[str]], typer.Argument(
         None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. "
         "CloudFormation templates and Terraform JSON plans are told by their content.")),
@@ -378,9 +392,12 @@ LIVE = ("profile", "region", "timeout")
 REPORTING = ("output", "fail_on", "config_file", "isolated")
 
 
-def command(*names: str, **fixed):
+def command(*names: str, settings: dict | None = None, **fixed):
     """A command whose options are ``names`` from OPTIONS, handed to it as one Options object
-    (``fixed`` sets what the command implies, such as ``live=True`` for apply)."""
+    (``fixed`` sets what the command implies, such as ``live=True`` for apply; ``settings`` are
+    typer's for the command)."""
+    settings = settings or {}
+
     def declare(body):
         def run(**given):
             if "file" in given:
@@ -392,7 +409,8 @@ def command(*names: str, **fixed):
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=OPTIONS[name][1],
                               annotation=OPTIONS[name][0]) for name in names])
         run.__name__, run.__doc__ = body.__name__, body.__doc__
-        return app.command()(run)
+        run.body = body  # for a command that is another's with its input given another way
+        return app.command(**settings)(run)
     return declare
 
 
@@ -442,6 +460,18 @@ def apply(options: Options) -> None:
     except send_path.OutputsNotWritable as err:
         raise usage_error(str(err))
     raise typer.Exit(code)
+
+
+@command("command_line", "policy", "principal", *LIVE, "dry_run", "require_verified", *REPORTING, "wait",
+         "wait_timeout", "wait_interval", "max_bytes", live=True, templates=False,
+         settings={"context_settings": {"ignore_unknown_options": True}})
+def aws(options: Options) -> None:
+    """Check an `aws sagemaker ...` command line as `apply` does, and only if nothing blocks, send its request.
+
+    Put `preflight` before a deploy script's `aws sagemaker create-cluster ...` and leave the rest
+    of the line as it is. preflight's own options go after `aws` and before the service name;
+    `--region`, `--profile` and `--endpoint-url` are the AWS CLI's and serve both."""
+    apply.body(options)
 
 
 @command("files", *LIVE, *REPORTING, "operation", live=True)
@@ -577,7 +607,40 @@ def _only_the_command_named(args: list[str]) -> None:
         app.registered_commands = chosen
 
 
+def _gate_arguments(args: list[str]) -> list[str]:
+    """``preflight aws WORDS``'s arguments as the ``aws`` command takes them: preflight's own
+    options (those written before the service name that the AWS CLI does not have) first, then
+    ``--`` and the AWS CLI's words untouched. ``--region`` and ``--profile`` are both's."""
+    from preflight.commandline.arguments import GLOBAL_OPTIONS
+
+    ours: dict[str, bool] = {}  # option -> takes a value
+    for name in OPTIONS:
+        declaration = OPTIONS[name][1]
+        for flag in getattr(declaration, "param_decls", ()) or ():
+            if flag.startswith("--"):
+                ours[flag] = OPTIONS[name][0] is not bool
+    start = args.index("aws") + 1
+    mine, theirs, index = [], [], start
+    while index < len(args) and args[index].startswith("--"):
+        name, _, inline = args[index].partition("=")
+        global_name = name[2:]
+        if global_name in GLOBAL_OPTIONS:
+            width = 0 if inline or not GLOBAL_OPTIONS[global_name] else 1
+            theirs.extend(args[index:index + 1 + width])
+            if name in ("--region", "--profile"):
+                mine.extend(args[index:index + 1 + width])
+        elif name in ours:
+            width = 0 if inline or not ours[name] else 1
+            mine.extend(args[index:index + 1 + width])
+        else:
+            break
+        index += 1 + width
+    return args[:start] + mine + ["--"] + theirs + args[index:]
+
+
 def main() -> None:
+    if "aws" in sys.argv[1:] and next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None) == "aws":
+        sys.argv[1:] = _gate_arguments(sys.argv[1:])
     _only_the_command_named(sys.argv[1:])
     try:
         app()

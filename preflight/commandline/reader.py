@@ -32,9 +32,10 @@ class CommandDocument(Document):
     """The request one command line sends; its pointers are placed at the words that wrote them."""
 
     def __init__(self, source: Document, request: dict, origins: dict[str, int], start: int,
-                 problems: list[Problem], parsed: bool = True):
+                 problems: list[Problem], parsed: bool = True, partial: bool = False):
         super().__init__(source.path, source.text, request, parsed, problems)
         self.source, self.origins, self.start = source, origins, start
+        self.partial = partial  # options may be missing: an unknown expansion stands where they go
 
     def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
         if offset is None:
@@ -63,6 +64,23 @@ def read(document: Document, variables: dict[str, str] | None, max_bytes: int) -
     return pairs, listed
 
 
+def split_command(words: list[Word]) -> tuple[str | None, str | None, list[Word]]:
+    """The service, the operation and the other words (global options written before the service
+    among them) of the words after ``aws``; None where a name is not written out."""
+    before: list[Word] = []
+    index = 0
+    while index < len(words) and words[index].text.startswith("--"):
+        takes_value = arguments.GLOBAL_OPTIONS.get(words[index].text[2:])
+        if takes_value is None:
+            return None, None, words
+        before.extend(words[index:index + 1 + takes_value])
+        index += 1 + takes_value
+    names = words[index:index + 2]
+    if len(names) < 2 or any(word.unknown for word in names):
+        return None, None, words
+    return names[0].text, names[1].text, before + words[index + 2:]
+
+
 def _in_file(command: shell.Command, piece: sources.Piece) -> shell.Command:
     """The command with its offsets moved from the piece's text to the file's."""
     if piece.starts == (0,) and piece.file_starts == (0,):
@@ -79,7 +97,7 @@ def _in_file(command: shell.Command, piece: sources.Piece) -> shell.Command:
 
 def _request(document: Document, command: shell.Command, max_bytes: int) -> tuple[tuple[Document, str] | None, CommandRead]:
     line, end_line = document.position("", command.start)[0], document.position("", max(command.end - 1, command.start))[0]
-    service, operation, rest = arguments.split_command(command.words[1:])
+    service, operation, rest = split_command(command.words[1:])
 
     def entry(status: str) -> CommandRead:
         return CommandRead(document.path, line, end_line, service, operation, status)
@@ -104,5 +122,40 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
         shown = ", ".join(sorted({text for text, _ in built.unknown}))
         problems.append(Problem("unknown-value", f"not known until the command runs, so not checked: {shown} "
                                 f"(give values with --var or --env-file)", offset=built.unknown[0][1]))
-    request_document = CommandDocument(document, built.request, built.origins, command.start, problems)
+    if built.partial:
+        problems.append(Problem("unknown-value", "an unknown expansion stands where options go: the options it "
+                                "adds are not known, and no member is reported missing", offset=command.start))
+    request_document = CommandDocument(document, built.request, built.origins, command.start, problems,
+                                       partial=built.partial)
     return (request_document, operation), entry("request")
+
+
+class NotAGatedCommand(Exception):
+    """A command line the gate cannot take (not a HyperPod cluster change): a usage error."""
+
+
+def from_arguments(args: list[str], max_bytes: int) -> tuple[CommandDocument, str]:
+    """The request of a command line given as arguments (``preflight aws sagemaker ...``), as one
+    document named ``command line`` whose text is the line, quoted as a shell would take it."""
+    import shlex
+
+    pieces, words, offset = [], [], len("aws ")
+    for arg in args:
+        quoted = shlex.quote(arg)
+        inner = offset + (1 if quoted != arg else 0)
+        words.append(Word(arg, tuple(range(inner, inner + len(arg))), offset, offset + len(quoted)))
+        pieces.append(quoted)
+        offset += len(quoted) + 1
+    source = Document(path="command line", text="aws " + " ".join(pieces))
+    service, operation, rest = split_command(words)
+    if service != "sagemaker" or operation not in operations.OPERATIONS:
+        raise NotAGatedCommand(f"`aws {' '.join(shlex.quote(arg) for arg in args[:2])}`: preflight aws gates the "
+                            f"SageMaker operations that change a HyperPod cluster ({', '.join(operations.OPERATIONS)}); "
+                            "run anything else with aws itself")
+    built = arguments.build(operation, rest, directory=os.getcwd(), max_bytes=max_bytes)
+    if built.skeleton:
+        raise NotAGatedCommand("--generate-cli-skeleton prints a template and sends nothing; run it with aws itself")
+    problems = [Problem("cli-refuses", message, offset=offset, fix=fix) for offset, message, fix in built.problems]
+    document = CommandDocument(source, built.request, built.origins, 0, problems)
+    document.globals = {name: (word.text if word is not None else None) for name, word in built.globals.items()}
+    return document, operation
