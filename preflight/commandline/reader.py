@@ -113,8 +113,7 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
                           "the request it sends is not checked", offset=command.start)
         return (CommandDocument(document, {}, {}, command.start, [problem], parsed=False), operation), \
             entry(f"not read: {command.unreadable}")
-    built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes,
-                            written=command.written)
+    built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes)
     if built.skeleton:
         return None, entry("skipped: prints a skeleton, sends nothing")
     problems = [Problem("cli-refuses", message, offset=offset, fix=fix) for offset, message, fix in built.problems]
@@ -125,8 +124,9 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
     if built.partial:
         problems.append(Problem("unknown-value", "an unknown expansion stands where options go: the options it "
                                 "adds are not known, and no member is reported missing", offset=command.start))
+    # What the CLI refuses is said once (PF021), not again as the members it then lacks.
     request_document = CommandDocument(document, built.request, built.origins, command.start, problems,
-                                       partial=built.partial)
+                                       partial=built.partial or bool(built.problems))
     return (request_document, operation), entry("request")
 
 
