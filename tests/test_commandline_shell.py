@@ -56,7 +56,7 @@ def test_each_character_keeps_its_place(argument):
     (command,) = shell.commands(script)
     word = command.words[-1]
     assert len(word.offsets) == len(word.text)
-    assert word.start == script.index(argument) and word.end == word.start + len(argument)
+    assert word.start == script.rindex(argument) and word.end == word.start + len(argument)
     assert all(word.start <= offset < word.end for offset in word.offsets)
     assert list(word.offsets) == sorted(word.offsets)
 

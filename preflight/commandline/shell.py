@@ -221,6 +221,10 @@ def _command(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
     for child in node.named_children:
         if child.type == "command_name" and first is None:
             first = source.span(child)[0]
+            if not _may_matter(child.text):  # most commands: nothing to follow but what runs inside them
+                for other in node.named_children:
+                    _walk_expansions(other, scope, source, found)
+                return
         elif child.type in ("variable_assignment", "file_redirect", "heredoc_redirect", "herestring_redirect",
                             "comment"):
             excluded.update([source.span(child)])
@@ -242,6 +246,17 @@ def _command(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
         start, end = source.span(node)
         found.append(Command(words, start, end, scope.directory, dict(scope.written),
                              "the shell cannot parse this command as written" if _broken(node, source) else None))
+
+
+# The programs whose words are read: aws itself, those that run it, and those that change folder.
+READ_PROGRAMS = frozenset({"aws", "cd", "pushd", "popd"}) | WRAPPERS
+
+
+def _may_matter(name: bytes) -> bool:
+    """Whether a command whose name is written ``name`` may be one whose words are read (a name
+    with quotes or expansions is decoded to tell)."""
+    plain = name.decode("utf-8", "replace")
+    return any(mark in plain for mark in "\\'\"$`{") or os.path.basename(plain) in READ_PROGRAMS
 
 
 def _broken(node, source: _Text) -> bool:
