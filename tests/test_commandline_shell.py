@@ -218,3 +218,34 @@ def test_kinds_by_name_and_shebang():
     assert sources.kind("docs/README.md", "") == "markdown"
     assert sources.kind("repo/.github/workflows/ci.yml", "") == "workflow"
     assert sources.kind("cluster.create-cluster.yaml", "") is None
+
+
+HOSTILE = [
+    "aws sagemaker delete-cluster --cluster-name " + "{a,b}" * 40 + "\n",  # 2**40 words
+    "aws sagemaker delete-cluster --node-ids i-{1..100000000}\n",
+    "aws sagemaker delete-cluster --cluster-name x " + "(" * 5000 + "\n",
+    "f() { " * 3000 + "aws sagemaker delete-cluster --cluster-name x" + "; }" * 3000 + "\n",
+    "echo $(" * 3000 + "aws sagemaker delete-cluster" + ")" * 3000 + "\n",
+    "aws sagemaker delete-cluster --cluster-name '" + "x" * 200_000 + "\n",
+]
+
+
+def test_hostile_shell_ends_in_a_finding_in_bounded_time():
+    from preflight import documents
+    from preflight.commandline import reader
+
+    for text in HOSTILE:
+        pairs, listed = reader.read(documents.Document("hostile.sh", text), {}, documents.MAX_BYTES)
+        assert listed and all(entry.status.startswith("not read") or entry.status == "request" for entry in listed), text[:80]
+        unread = [document for document, _ in pairs if not document.parsed]
+        assert all(problem.kind == "command-unreadable" for document in unread for problem in document.problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aws sagemaker-cluster {}[]()$'\"\\`\n#;&|<>=,.*~!0123456789")), max_size=300))
+def test_any_text_is_read_without_failing(text):
+    from preflight import documents
+    from preflight.commandline import reader
+
+    for name in ("fuzz.sh", "fuzz.md"):
+        reader.read(documents.Document(name, "aws sagemaker " + text), {}, documents.MAX_BYTES)

@@ -55,7 +55,11 @@ def read(document: Document, variables: dict[str, str] | None, max_bytes: int) -
         return pairs, listed
     folder = os.path.dirname(os.path.abspath(document.path))
     for piece in sources.pieces(kind, document.text):
-        for command in shell.commands(piece.text, variables, folder, os.path.abspath(document.path)):
+        try:
+            found = shell.commands(piece.text, variables, folder, os.path.abspath(document.path))
+        except RecursionError:  # constructs nested thousands deep: no script is written so
+            found = [shell.Command([], 0, len(piece.text), folder, {}, "nested too deeply to read")]
+        for command in found:
             command = _in_file(command, piece)
             read_pair, entry = _request(document, command, max_bytes)
             listed.append(entry)
@@ -102,17 +106,19 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
     def entry(status: str) -> CommandRead:
         return CommandRead(document.path, line, end_line, service, operation, status)
 
+    written = document.text[command.start:command.end]
+    if command.unreadable and (service == "sagemaker" or (service is None and sources.MARKER in written)) \
+            and (operation is None or operation in operations.OPERATIONS):
+        problem = Problem("command-unreadable", f"{' '.join(filter(None, ('aws', service, operation)))}: "
+                          f"{command.unreadable}; the request it sends is not checked", offset=command.start)
+        return (CommandDocument(document, {}, {}, command.start, [problem], parsed=False), operation), \
+            entry(f"not read: {command.unreadable}")
     if service is None or operation is None:
         return None, entry("not read: the service or operation is not written out")
     if service != "sagemaker":
         return None, entry(f"skipped: not a SageMaker command ({service})")
     if operation not in operations.OPERATIONS:
         return None, entry("skipped: does not change a HyperPod cluster")
-    if command.unreadable:
-        problem = Problem("command-unreadable", f"aws sagemaker {operation}: {command.unreadable}; "
-                          "the request it sends is not checked", offset=command.start)
-        return (CommandDocument(document, {}, {}, command.start, [problem], parsed=False), operation), \
-            entry(f"not read: {command.unreadable}")
     built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes)
     if built.skeleton:
         return None, entry("skipped: prints a skeleton, sends nothing")

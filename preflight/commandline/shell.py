@@ -166,11 +166,12 @@ def _assignments(node, scope: _Scope, source: _Text, found: list[Command]) -> No
     if value is None:
         scope.variables[variable] = ""
         return
-    words = _words(value, scope, source)
-    if value.type == "array" or len(words) != 1 or words[0].unknown or "+=" in source.text[slice(*source.span(node))]:
+    start, end = source.span(value)
+    word = _decode(source, start, end, _expansion_spans(value, source), scope)  # neither split nor brace-expanded
+    if value.type == "array" or word.unknown or "+=" in source.text[slice(*source.span(node))]:
         scope.variables.pop(variable, None)
     else:
-        scope.variables[variable] = words[0].text
+        scope.variables[variable] = word.text
 
 
 def _redirect(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
@@ -233,8 +234,17 @@ def _command(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
         return
     spans = _expansion_spans(node, source)
     last = _command_end(source.text, source.span(node)[1])
-    words = [_word(source, start, end, spans, scope) for start, end in _split(source, first, last, excluded, spans)]
-    words = _unwrapped([word for group in words for word in group])
+    unreadable = None
+    try:
+        words = [word for start, end in _split(source, first, last, excluded, spans)
+                 for word in _word(source, start, end, spans, scope)]
+    except TooManyWords:
+        words, unreadable = [], f"a brace expansion makes more than {MAX_EXPANDED_WORDS} words"
+    if unreadable and source.text.startswith("aws", first):
+        start, end = source.span(node)
+        found.append(Command([_decode(source, first, first + 3, {}, scope)], start, end, scope.directory, {}, unreadable))
+        return
+    words = _unwrapped(words)
     if not words:
         return
     program = os.path.basename(words[0].text)
@@ -420,18 +430,30 @@ def _braces(text: str, offsets: tuple[int, ...], unquoted: set[int]) -> list[tup
                                                     prefix_offsets + middle_offsets + offsets[closing + 1:],
                                                     combined_unquoted):
                     result.append((whole, whole_offsets))
+                    if len(result) > MAX_EXPANDED_WORDS:
+                        raise TooManyWords
         return result
     return [(text, offsets)]
 
 
+class TooManyWords(Exception):
+    """A brace expansion past ``MAX_EXPANDED_WORDS``: the command is not read."""
+
+
+MAX_EXPANDED_WORDS = 1000  # {a,b}{a,b}... doubles per pair; no command line holds more words
+
+
 def _sequence(first: str, last: str, step: str | None) -> list[str]:
     increment = abs(int(step)) if step and int(step) else 1
+    if abs(ord(first[-1]) - ord(last[-1]) if not first.lstrip("-").isdigit() else int(first) - int(last)) \
+            // increment >= MAX_EXPANDED_WORDS:
+        raise TooManyWords
     if first.lstrip("-").isdigit() and last.lstrip("-").isdigit():
         low, high = int(first), int(last)
         width = max(len(first), len(last)) if (first.lstrip("-").startswith("0") and len(first.lstrip("-")) > 1) or \
             (last.lstrip("-").startswith("0") and len(last.lstrip("-")) > 1) else 0
         values = range(low, high + 1, increment) if low <= high else range(low, high - 1, -increment)
-        return [str(value).zfill(width) if width else str(value) for value in values][:10_000]
+        return [str(value).zfill(width) if width else str(value) for value in values]
     if first.isalpha() and last.isalpha():
         low, high = ord(first), ord(last)
         values = range(low, high + 1, increment) if low <= high else range(low, high - 1, -increment)
