@@ -160,3 +160,13 @@ def test_the_gate_refuses_what_it_does_not_gate(run_cli):
 
 def _cluster_names(local_aws) -> set[str]:
     return {c["ClusterName"] for c in local_aws.client("sagemaker").list_clusters()["ClusterSummaries"]}
+
+
+def test_a_scripts_commands_are_checked_live_in_the_region_they_name(run_cli, local_aws, tmp_path):
+    script = tmp_path / "ops.sh"
+    script.write_text("aws sagemaker delete-cluster --cluster-name no-such-cluster\n"
+                      "aws --region eu-west-1 sagemaker delete-cluster --cluster-name elsewhere\n")
+    result = run_cli("check", "--live", "--format", "json", str(script), env=local_aws.env)
+    found = findings(result)
+    assert (1, "PF450") in found  # looked up, and missing
+    assert (2, "PF402") in found and not any(line == 2 and rule == "PF450" for line, rule in found)

@@ -36,6 +36,7 @@ class CommandDocument(Document):
         super().__init__(source.path, source.text, request, parsed, problems)
         self.source, self.origins, self.start = source, origins, start
         self.partial = partial  # options may be missing: an unknown expansion stands where they go
+        self.region: str | None = None  # the region the command line names (--region), when it does
 
     def position(self, pointer: str, offset: int | None = None) -> tuple[int, int]:
         if offset is None:
@@ -133,6 +134,8 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
     # What the CLI refuses is said once (PF021), not again as the members it then lacks.
     request_document = CommandDocument(document, built.request, built.origins, command.start, problems,
                                        partial=built.partial or bool(built.problems))
+    region = built.globals.get("region")
+    request_document.region = region.text if region is not None and not region.unknown else None
     return (request_document, operation), entry("request")
 
 
