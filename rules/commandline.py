@@ -88,3 +88,32 @@ def unknown_command_value(ctx):
     Bash reference manual, "Shell Parameter Expansion".
     """
     yield from _problems(ctx, "unknown-value")
+
+
+@rule("PF023", "command-file-missing", Severity.WARNING, kind="document")
+def command_file_missing(ctx):
+    """A `file://` argument of a command line names a file that is not there, and nothing before the command writes it.
+
+    ## Why is this bad?
+    The AWS CLI reads the file when the command runs and refuses the command if it is missing.
+    A script may make the file in a way preflight does not follow (a generator program, a download),
+    so this is a warning, not an error; a file the script writes itself (`cat > f.json <<EOF`,
+    in an earlier block of the same Markdown file too) is read as written, its variables and all.
+
+    ## Example
+    ```bash script
+    aws sagemaker create-cluster --cluster-name ml-cluster --instance-groups file://no-such-groups.json
+    ```
+
+    ## Use instead
+    ```bash script
+    cat > groups.json <<'EOF'
+    [{"InstanceGroupName": "workers", "InstanceType": "ml.c5.2xlarge", "InstanceCount": 1, "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/", "OnCreate": "on_create.sh"}, "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole"}]
+    EOF
+    aws sagemaker create-cluster --cluster-name ml-cluster --instance-groups file://groups.json
+    ```
+
+    ## Source
+    AWS CLI User Guide, "Loading AWS CLI parameters from a file".
+    """
+    yield from _problems(ctx, "file-missing")

@@ -170,3 +170,32 @@ def test_a_scripts_commands_are_checked_live_in_the_region_they_name(run_cli, lo
     found = findings(result)
     assert (1, "PF450") in found  # looked up, and missing
     assert (2, "PF402") in found and not any(line == 2 and rule == "PF450" for line, rule in found)
+
+
+def test_a_file_an_earlier_block_writes_is_read_as_written(run_cli, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("""# Setup
+
+```bash
+export ROLE=arn:aws:iam::444455556666:role/HyperPodExecutionRole
+cat > cluster-config.json << EOL
+[{"InstanceGroupName": "workers", "InstanceType": "ml.c5.2xlarge", "InstanceCount": 1,
+  "LifeCycleConfig": {"SourceS3Uri": "s3://${BUCKET}/lc/", "OnCreate": "on_create.sh"},
+  "ExecutionRole": "${ROLE}", "ThreadsPerCore": 3}]
+EOL
+```
+
+Then create the cluster:
+
+```bash
+aws sagemaker create-cluster --cluster-name ml-cluster --instance-groups file://cluster-config.json \\
+  --vpc-config file://vpc-config.json
+```
+""")
+    report = json.loads(run_cli("check", "--format", "json", str(readme)).stdout)
+    located = {(f["rule"], f["path"], f["line"]) for f in report["findings"]}
+    assert ("PF102", "/InstanceGroups/0/ThreadsPerCore", 8) in located or any(
+        path == "/InstanceGroups/0/ThreadsPerCore" and line == 8 for _, path, line in located), located  # in the heredoc
+    assert ("PF023", "", 16) in {(rule, path, line) for rule, path, line in located}  # vpc-config.json: nobody writes it
+    assert not [f for f in report["findings"] if f["severity"] == "error" and f["rule"] not in ("PF102",)
+                and f["path"] != "/InstanceGroups/0/ThreadsPerCore"], report["findings"]

@@ -73,11 +73,13 @@ def option_name(member: str) -> str:
 
 
 class Problem(NamedTuple):
-    """Something the AWS CLI would refuse, at a source offset."""
+    """Something the AWS CLI would refuse, at a source offset; ``kind`` "file-missing" when it is
+    a ``file://`` that is not there now (it may be when the command runs)."""
 
     offset: int
     message: str
     fix: str | None = None
+    kind: str = "cli-refuses"
 
 
 class Built(NamedTuple):
@@ -299,9 +301,12 @@ def _opposite(name: str) -> str:
     return "--" + name[5:] if name.startswith("--no-") else "--no-" + name[2:]
 
 
-def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) -> Built:
+def build(operation: str, words: list[Word], *, directory: str | None, max_bytes: int,
+          written: dict[str, Word | None] | None = None) -> Built:
     """The request the AWS CLI builds from ``words`` (those after the operation's name), where the
-    command runs in ``directory``, reading no file larger than ``max_bytes``."""
+    command runs in ``directory`` (None: a folder not known), reading no file larger than
+    ``max_bytes``; ``written`` holds the files the script wrote before the command (path -> its
+    heredoc, None when its content is not known), read in place of the disk's."""
     problems: list[Problem] = []
     state = {"partial": False}
     options, root = _operation_options(operation)
@@ -317,7 +322,7 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
                 problems.append(Problem(value.at(0), f"{name} takes a whole number of seconds"))
     parsed = _parse(main.rest, options, problems, keep_rest=False, state=state)
-    reader = _Reader(directory, max_bytes, problems)
+    reader = _Reader(directory, max_bytes, problems, written or {})
     request: dict = {}
     skeleton = False
     for option, value, word in parsed.values.values():
@@ -338,8 +343,9 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
             continue
         try:
             result = reader.member(shape, value, pointer, option.name)
-        except _Unreadable:
-            continue
+        except _Unreadable:  # said where it is; present, so that nothing reports it missing, and never checked
+            result = Unresolved(value.text if isinstance(value, _Text) else option.name)
+            reader.origins.setdefault(pointer, word.offset(0))
         request[option.member] = result
     for key in ("--cli-input-json", "--cli-input-yaml"):
         if key in parsed.values and isinstance(parsed.values[key][1], _Text):
@@ -379,8 +385,9 @@ class _Unreadable(Exception):
 class _Reader:
     """Turns option values into request values, recording origins, files read and problems."""
 
-    def __init__(self, directory: str, max_bytes: int, problems: list[Problem]):
-        self.directory, self.max_bytes, self.problems = directory, max_bytes, problems
+    def __init__(self, directory: str | None, max_bytes: int, problems: list[Problem],
+                 written: dict[str, Word | None]):
+        self.directory, self.max_bytes, self.problems, self.written = directory, max_bytes, problems, written
         # An unknown expansion stands for a value, whatever it is written with (``${X}``'s braces,
         # ``"$(cmd)"``): it is parsed as a run of plain characters of the same length, one
         # private character per expansion, and put back in the values read.
@@ -520,16 +527,26 @@ class _Reader:
         """A ``file://``/``fileb://`` value's contents (paramfile.get_paramfile)."""
         binary = text.text.startswith("fileb://")
         path = text.text[len("fileb://" if binary else "file://"):]
-        if text.unknown:
-            return self.known(text.text)
-        full = os.path.join(self.directory, os.path.expanduser(path))
+        if text.unknown or self.directory is None:  # where the command runs is not known either
+            return self.known(f"{UNKNOWN_START}{text.text}{UNKNOWN_END}" if not text.unknown else text.text)
+        full = os.path.normpath(os.path.join(self.directory, os.path.expanduser(path)))
         self.files.append(full)
+        if full in self.written:  # the script wrote it before the command: its heredoc, as the shell wrote it
+            content = self.written[full]
+            if content is None:
+                return self.known(f"{UNKNOWN_START}{text.text}{UNKNOWN_END}")
+            return _Text(content.text, content, 0)
         try:
             size = os.path.getsize(full)
             if size > self.max_bytes:
                 raise _Refused(0, f"{path} is {size:,} bytes, more than the {self.max_bytes:,} read")
             with open(full, "rb") as handle:
                 raw = handle.read(self.max_bytes + 1)
+        except FileNotFoundError:
+            self.problems.append(Problem(text.at(0), f"{name}: {path} is not there and nothing before the command "
+                                         "writes it; the AWS CLI refuses the command unless it exists when it runs",
+                                         kind="file-missing"))
+            raise _Unreadable() from None
         except OSError as err:
             self.problems.append(Problem(text.at(0), f"{name}: cannot read {path}: {err.strerror or err}"))
             raise _Unreadable() from None

@@ -55,9 +55,10 @@ def read(document: Document, variables: dict[str, str] | None, max_bytes: int) -
     if kind is None:
         return pairs, listed
     folder = os.path.dirname(os.path.abspath(document.path))
+    session = shell.Session(variables or {}, folder, os.path.abspath(document.path))
     for piece in sources.pieces(kind, document.text):
         try:
-            found = shell.commands(piece.text, variables, folder, os.path.abspath(document.path))
+            found = shell.commands(piece.text, session=session, to_file=piece.file_offset)
         except RecursionError:  # constructs nested thousands deep: no script is written so
             found = [shell.Command([], 0, len(piece.text), folder, {}, "nested too deeply to read")]
         for command in found:
@@ -95,9 +96,8 @@ def _in_file(command: shell.Command, piece: sources.Piece) -> shell.Command:
         return Word(word.text, tuple(piece.file_offset(offset) for offset in word.offsets),
                     piece.file_offset(word.start), piece.file_offset(word.end))
 
-    written = {path: (moved(content) if content is not None else None) for path, content in command.written.items()}
     return command._replace(words=[moved(word) for word in command.words], start=piece.file_offset(command.start),
-                            end=piece.file_offset(command.end), written=written)
+                            end=piece.file_offset(command.end))  # its written files are in the file's offsets already
 
 
 def _request(document: Document, command: shell.Command, max_bytes: int) -> tuple[tuple[Document, str] | None, CommandRead]:
@@ -120,10 +120,11 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
         return None, entry(f"skipped: not a SageMaker command ({service})")
     if operation not in operations.OPERATIONS:
         return None, entry("skipped: does not change a HyperPod cluster")
-    built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes)
+    built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes,
+                            written=command.written)
     if built.skeleton:
         return None, entry("skipped: prints a skeleton, sends nothing")
-    problems = [Problem("cli-refuses", message, offset=offset, fix=fix) for offset, message, fix in built.problems]
+    problems = [Problem(kind, message, offset=offset, fix=fix) for offset, message, fix, kind in built.problems]
     if built.unknown:
         shown = ", ".join(sorted({text for text, _ in built.unknown}))
         problems.append(Problem("unknown-value", f"not known until the command runs, so not checked: {shown} "
@@ -133,7 +134,7 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
                                 "adds are not known, and no member is reported missing", offset=command.start))
     # What the CLI refuses is said once (PF021), not again as the members it then lacks.
     request_document = CommandDocument(document, built.request, built.origins, command.start, problems,
-                                       partial=built.partial or bool(built.problems))
+                                       partial=built.partial or any(p.kind == "cli-refuses" for p in built.problems))
     region = built.globals.get("region")
     request_document.region = region.text if region is not None and not region.unknown else None
     return (request_document, operation), entry("request")
@@ -164,7 +165,7 @@ def from_arguments(args: list[str], max_bytes: int) -> tuple[CommandDocument, st
     built = arguments.build(operation, rest, directory=os.getcwd(), max_bytes=max_bytes)
     if built.skeleton:
         raise NotAGatedCommand("--generate-cli-skeleton prints a template and sends nothing; run it with aws itself")
-    problems = [Problem("cli-refuses", message, offset=offset, fix=fix) for offset, message, fix in built.problems]
+    problems = [Problem(kind, message, offset=offset, fix=fix) for offset, message, fix, kind in built.problems]
     document = CommandDocument(source, built.request, built.origins, 0, problems)
     document.globals = {name: (word.text if word is not None else None) for name, word in built.globals.items()}
     return document, operation

@@ -46,19 +46,20 @@ class Command(NamedTuple):
     unreadable: str | None
 
 
-class _Scope:
-    """What the shell knows at a point of the text."""
+class Session:
+    """What the shell knows at a point of the text; one session reads a file's pieces in order
+    (a README's blocks run one after another in one shell)."""
 
     def __init__(self, variables: dict[str, str], directory: str | None, script: str | None):
         self.variables, self.directory, self.script = dict(variables), directory, script
         self.written: dict[str, Word | None] = {}
 
-    def copy(self) -> "_Scope":
-        inner = _Scope(self.variables, self.directory, self.script)
+    def copy(self) -> "Session":
+        inner = Session(self.variables, self.directory, self.script)
         inner.written = dict(self.written)
         return inner
 
-    def forget_changes_of(self, inner: "_Scope") -> None:
+    def forget_changes_of(self, inner: "Session") -> None:
         """After a branch that may or may not have run: what it changed is no longer known."""
         for name in set(self.variables) | set(inner.variables):
             if self.variables.get(name) != inner.variables.get(name):
@@ -70,10 +71,11 @@ class _Scope:
 
 
 class _Text:
-    """The parsed text, with tree-sitter's byte offsets turned into character offsets."""
+    """The parsed text, with tree-sitter's byte offsets turned into character offsets, and the
+    way from those to the file's (``to_file``) for what outlives the piece (a written file)."""
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, text: str, to_file=None):
+        self.text, self.to_file = text, to_file
         self.data = text.encode("utf-8", "surrogatepass")
         self.ascii = len(self.data) == len(text)
 
@@ -105,18 +107,20 @@ PLACEHOLDER_BRACKETS = {0xE002: "<", 0xE003: ">"}
 
 
 def commands(text: str, variables: dict[str, str] | None = None, directory: str | None = None,
-             script: str | None = None) -> list[Command]:
+             script: str | None = None, session: Session | None = None, to_file=None) -> list[Command]:
     """Every ``aws`` command of ``text`` in the order it runs, with ``variables`` known to begin
-    with, ``directory`` the working folder and ``script`` the path ``$0`` names."""
+    with, ``directory`` the working folder and ``script`` the path ``$0`` names (or all three as
+    an earlier piece of the file left them: ``session``). Offsets are the text's; ``to_file``
+    maps them to the file's for the files a piece writes, which later pieces may read."""
     if "<" in text:
         text = BARE_PLACEHOLDER.sub("\ue002\\1\ue003", text)
-    source = _Text(text)
+    source = _Text(text, to_file)
     found: list[Command] = []
-    _walk(_parse(text).root_node, _Scope(variables or {}, directory, script), source, found)
+    _walk(_parse(text).root_node, session or Session(variables or {}, directory, script), source, found)
     return found
 
 
-def _walk(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
+def _walk(node, scope: Session, source: _Text, found: list[Command]) -> None:
     kind = node.type
     if kind == "command":
         _command(node, scope, source, found)
@@ -151,7 +155,7 @@ def _walk(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
             _walk(child, scope, source, found)
 
 
-def _assignments(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
+def _assignments(node, scope: Session, source: _Text, found: list[Command]) -> None:
     if node.type == "variable_assignments":
         for child in node.named_children:
             _assignments(child, scope, source, found)
@@ -174,7 +178,7 @@ def _assignments(node, scope: _Scope, source: _Text, found: list[Command]) -> No
         scope.variables[variable] = word.text
 
 
-def _redirect(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
+def _redirect(node, scope: Session, source: _Text, found: list[Command]) -> None:
     """A file the statement writes (``> f.json``), with the heredoc it writes when that is its content."""
     _walk_expansions(node, scope, source, found)
     if node.type != "file_redirect" or not any(child.type in (">", ">|") for child in node.children):
@@ -191,10 +195,13 @@ def _redirect(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
         for sibling in statement.named_children:
             if sibling.type == "heredoc_redirect":
                 heredoc = _heredoc(sibling, scope, source)
+    if heredoc is not None and source.to_file is not None:
+        heredoc = Word(heredoc.text, tuple(map(source.to_file, heredoc.offsets)), source.to_file(heredoc.start),
+                       source.to_file(heredoc.end))
     scope.written[os.path.normpath(os.path.join(scope.directory, target[0].text))] = heredoc
 
 
-def _heredoc(node, scope: _Scope, source: _Text) -> Word | None:
+def _heredoc(node, scope: Session, source: _Text) -> Word | None:
     body = next((child for child in node.named_children if child.type == "heredoc_body"), None)
     start = next((child for child in node.named_children if child.type == "heredoc_start"), None)
     if body is None or start is None:
@@ -206,7 +213,7 @@ def _heredoc(node, scope: _Scope, source: _Text) -> Word | None:
     return _decode(source, begin, end, _expansion_spans(body, source), scope, heredoc=True)
 
 
-def _walk_expansions(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
+def _walk_expansions(node, scope: Session, source: _Text, found: list[Command]) -> None:
     """Commands inside an argument's command substitutions run too (``ARN=$(aws sagemaker ...)``)."""
     if node.type in ("command_substitution", "process_substitution"):
         for child in node.named_children:
@@ -216,7 +223,7 @@ def _walk_expansions(node, scope: _Scope, source: _Text, found: list[Command]) -
         _walk_expansions(child, scope, source, found)
 
 
-def _command(node, scope: _Scope, source: _Text, found: list[Command]) -> None:
+def _command(node, scope: Session, source: _Text, found: list[Command]) -> None:
     excluded: dict[int, int] = {}  # start -> end of what is not an argument: redirections, comments
     first = None
     for child in node.named_children:
@@ -360,7 +367,7 @@ def _unwrapped(words: list[Word]) -> list[Word]:
     return words
 
 
-def _change_directory(arguments: list[Word], scope: _Scope) -> None:
+def _change_directory(arguments: list[Word], scope: Session) -> None:
     targets = [word for word in arguments if not word.text.startswith("-")]
     if scope.directory is None or len(targets) != 1 or targets[0].unknown or targets[0].text.startswith("~"):
         scope.directory = None
@@ -368,13 +375,13 @@ def _change_directory(arguments: list[Word], scope: _Scope) -> None:
         scope.directory = os.path.normpath(os.path.join(scope.directory, targets[0].text))
 
 
-def _words(node, scope: _Scope, source: _Text) -> list[Word]:
+def _words(node, scope: Session, source: _Text) -> list[Word]:
     """The words one argument node becomes."""
     start, end = source.span(node)
     return _word(source, start, end, _expansion_spans(node, source), scope)
 
 
-def _word(source: _Text, start: int, end: int, spans: dict, scope: _Scope) -> list[Word]:
+def _word(source: _Text, start: int, end: int, spans: dict, scope: Session) -> list[Word]:
     """The word written at ``text[start:end]``; several when it is one unquoted expansion whose
     known value holds blanks (the shell splits it)."""
     unquoted: set[int] = set()
@@ -475,7 +482,7 @@ def _expansion_spans(node, source: _Text) -> dict[int, tuple[int, object]]:
     return spans
 
 
-def _decode(source: _Text, start: int, end: int, spans: dict, scope: _Scope, heredoc: bool = False,
+def _decode(source: _Text, start: int, end: int, spans: dict, scope: Session, heredoc: bool = False,
             unquoted: set[int] | None = None) -> Word:
     """The word the program receives from the argument written at ``text[start:end]``; the
     indices of its unquoted, unescaped characters are added to ``unquoted`` (brace expansion
@@ -564,13 +571,13 @@ def _ansi_c(text: str, index: int, end: int, emit) -> int:
     return index + 1
 
 
-def _expansion(written: str, node, scope: _Scope, source: _Text) -> str:
+def _expansion(written: str, node, scope: Session, source: _Text) -> str:
     """An expansion's value when it is known, else the expansion as written between the markers."""
     value = _known_expansion(written, node, scope, source)
     return value if value is not None else f"{UNKNOWN_START}{written}{UNKNOWN_END}"
 
 
-def _known_expansion(written: str, node, scope: _Scope, source: _Text) -> str | None:
+def _known_expansion(written: str, node, scope: Session, source: _Text) -> str | None:
     if node.type in ("simple_expansion", "expansion"):
         braced = node.type == "expansion"
         if braced != (written.startswith("${") and written.endswith("}")):
@@ -599,7 +606,7 @@ def _literal(default: str | None) -> str | None:
     return default
 
 
-def _known_substitution(node, scope: _Scope, source: _Text) -> str | None:
+def _known_substitution(node, scope: Session, source: _Text) -> str | None:
     """The output of the few commands whose output a path depends on: ``dirname``, ``basename``,
     ``pwd`` and ``cd DIR && pwd`` (``SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)``)."""
     inner = scope.copy()

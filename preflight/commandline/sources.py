@@ -61,14 +61,14 @@ def kind(path: str, text: str) -> str | None:
 
 
 def pieces(kind_: str, text: str) -> list[Piece]:
-    """The shell pieces of a file of the given kind that may hold a HyperPod command."""
+    """The shell pieces of a file of the given kind, when the file may hold a HyperPod command."""
     if MARKER not in text:
         return []
     if kind_ == "shell":
         return [Piece(text, (0,), (0,))]
-    if kind_ == "markdown":
-        return [piece for piece in _markdown(text) if MARKER in piece.text]
-    return [piece for piece in _workflow(text) if MARKER in piece.text]
+    # Every shell piece of the file: an earlier block may set a variable or write a file the
+    # command of a later one reads, as they run one after another in one shell.
+    return _markdown(text) if kind_ == "markdown" else _workflow(text)
 
 
 def _markdown(text: str) -> list[Piece]:
