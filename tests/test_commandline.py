@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
+
+import yaml
 
 from conftest import FIXTURES
 
@@ -99,6 +102,24 @@ def test_the_guides_command_lines_as_written_and_corrected(run_cli):
     # Python's True in two --instance-groups JSON values; a bare group name where the update takes structures.
     assert [line for line, _ in cli_refusals] == [16, 20, 27]
     assert "True" in cli_refusals[0][1] and "=" in cli_refusals[1][1]
+    # Each command is caught as its --cli-input-json form is (fixtures/cases/seed), where the command
+    # line is a mistake too: Python's True is refused by the CLI (PF021, not PF002); one group
+    # object, or two groups as two words, are a list to the CLI (the JSON form's PF103 and PF001
+    # are no mistakes here); a bare group name where update-cluster-software takes structures is a
+    # mistake only the command line has.
+    starts = [c["line"] for c in report["commands"]] + [10**6]
+    by_command = [Counter(f["rule"] for f in report["findings"] if start <= f["line"] < end)
+                  for start, end in zip(starts, starts[1:])]
+    cases = ["01-standard", "02-customer-managed-key", "03-update-cluster-software", "04-scale-up",
+             "05-scale-up-customer-managed-key", "06-add-instance-group"]
+    for found, case in zip(by_command, cases):
+        expected = Counter(yaml.safe_load((FIXTURES / "cases" / "seed" / f"{case}-as-written.yaml").read_text())["expect"])
+        expected = Counter({rule: n for rule, n in expected.items() if rule not in ("PF001", "PF002", "PF103")})
+        cli_only = {"02-customer-managed-key": {"PF021": 1}, "05-scale-up-customer-managed-key": {"PF021": 1},
+                    "03-update-cluster-software": {"PF021": 1}}.get(case, {})
+        if case == "03-update-cluster-software":  # the refused group name is not read, so not a placeholder
+            expected -= Counter({"PF110": 1})
+        assert found == expected + Counter(cli_only), case
     corrected = run_cli("check", str(GUIDE / "guide-corrected.sh"))
     assert corrected.returncode == 0, corrected.stdout
     assert "6 aws command lines read: 6 requests checked" in corrected.stdout

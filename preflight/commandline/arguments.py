@@ -410,6 +410,7 @@ class _Reader:
         self.origins: dict[str, int] = {}
         self.value_origins: dict[str, int] = {}  # where a shorthand member's value (not its key) starts
         self.files: list[str] = []
+        self.option_name = ""  # the option whose value is being read, for the problems met inside it
 
     def _mask(self, text: _Text) -> _Text:
         if not text.unknown:
@@ -454,6 +455,7 @@ class _Reader:
         elif isinstance(value, list) and single is not None and _wholly_unknown(single.text):
             # An unquoted expansion may stand for any number of words: the whole list is unknown.
             return self.known(single.text)
+        self.option_name = name
         try:
             result = self._unpack(shape, value, pointer)
         except _Refused as refused:
@@ -518,6 +520,11 @@ class _Reader:
     def _json(self, text: _Text, pointer: str):
         document = documents.parse("argument.json", text.text, yaml_input=False)
         refused = [p for p in document.problems if p.kind != "duplicate-key"]
+        if refused and document.parsed and all(p.kind == "python-literal" for p in refused):
+            for problem in refused:  # refused by the CLI, and read past (as PF002 does) so the rest is checked
+                self.problems.append(Problem(text.at(problem.offset or 0), f"{self.option_name}: {problem.message}",
+                                             problem.fix))
+            refused = []
         if refused:
             first = refused[0]
             offset = first.offset if first.offset is not None else 0
