@@ -18,9 +18,12 @@ cliinputjson) reads them, with the operation's request schema as the model:
   whose scalars are then converted by the member's type (integers, booleans; a scalar given for a
   list becomes a list of one). Integers given alone are Python's ``int()`` of the word.
 - ``--cli-input-json`` / ``--cli-input-yaml`` (literal or ``file://``) give the members the
-  options do not. ``--generate-cli-skeleton`` makes the command print a template: not a request.
+  options do not. ``--generate-cli-skeleton`` makes the command print a template, and a word
+  ``help`` its help: then it sends nothing.
 - The AWS CLI's global options may stand anywhere among the words; they do not shape the request
   and are returned in ``Built.globals``.
+- ``--`` (argparse's end of options) is not read: its effect on the CLI's two parsers is not
+  modelled, so the word is left out and the result marked ``partial``.
 
 What the CLI itself refuses (an unknown option, a value missing or left over, invalid JSON or
 shorthand, a file it cannot read, a word that is not the member's scalar type) is a problem at the
@@ -43,6 +46,9 @@ from preflight.values import Unresolved
 
 # The AWS CLI's global options, from aws-cli v1's awscli/data/cli.json and v2's additions
 # (--no-cli-pager, --cli-binary-format, --cli-auto-prompt): True for those that take a value.
+# The options v1 does not have are read only when written whole, so that a prefix means what it
+# means to v1 (``--cli-i`` is v1's --cli-input-json).
+V2_ONLY = ("--no-cli-pager", "--cli-binary-format", "--cli-auto-prompt", "--no-cli-auto-prompt", "--cli-input-yaml")
 GLOBAL_OPTIONS = {
     "debug": False, "endpoint-url": True, "no-verify-ssl": False, "no-paginate": False, "output": True,
     "query": True, "profile": True, "region": True, "version": False, "color": True,
@@ -91,16 +97,17 @@ class Built(NamedTuple):
     unknown: list[tuple[str, int]]  # unknown expansions met, as written, with their offsets
     files: list[str]  # the file:// and fileb:// paths read (or tried)
     globals: dict[str, Word | None]  # global option -> its value word (None for a flag)
-    skeleton: bool  # --generate-cli-skeleton: the command prints a template, sends no request
-    partial: bool  # an unknown expansion stood where an option was expected: options may be missing
+    no_request: str | None  # why the command sends nothing: "--generate-cli-skeleton" or "help"
+    partial: bool  # an unknown expansion stood where an option was expected, or a `--` was left out
 
 
 class _Refused(Exception):
-    """The CLI refuses the value: (index in the text, message, fix)."""
+    """The CLI refuses the value: where (a source offset, or an index in the text being parsed),
+    what, and the fix."""
 
-    def __init__(self, index: int, message: str, fix: str | None = None, offset: int | None = None):
+    def __init__(self, message: str, fix: str | None = None, *, index: int = 0, offset: int = 0):
         super().__init__(message)
-        self.index, self.message, self.fix, self.offset = index, message, fix, offset
+        self.message, self.fix, self.index, self.offset = message, fix, index, offset
 
 
 class _Text(NamedTuple):
@@ -189,6 +196,7 @@ _GLOBALS = {f"--{name}": _Option(f"--{name}", "one" if takes else "flag") for na
 class _Parsed(NamedTuple):
     values: dict[str, tuple[_Option, object, Word]]  # member or option -> (option, value, the option's word)
     rest: list[Word]
+    given: list[tuple[_Option, object]]  # every option given, in order (argparse checks each one's value)
 
 
 def _parse(words: list[Word], options: dict[str, _Option], problems: list[Problem], keep_rest: bool,
@@ -209,9 +217,9 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
         if equals and name in options:
             return options[name], len(name) + 1
         if text[1] == "-":
-            matches = sorted(option for option in options if option.startswith(name))
+            matches = sorted(option for option in options if option.startswith(name) and option not in V2_ONLY)
             if len(matches) > 1:
-                raise _Refused(0, f"`{name}` is ambiguous: it could be {', '.join(matches)}",
+                raise _Refused(f"`{name}` is ambiguous: it could be {', '.join(matches)}",
                                "write the whole option name")
             if matches:
                 return options[matches[0]], len(name) + 1 if equals else None
@@ -228,6 +236,7 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             kinds.append((None, -1))
     values: dict[str, tuple[_Option, object, Word]] = {}
     rest: list[Word] = []
+    given: list[tuple[_Option, object]] = []
     # The operation's parser has one positional, ``help`` (``aws ... create-cluster help``): the first
     # word no option takes is read as it, and an empty one is then ignored; any other is refused.
     help_free = not keep_rest
@@ -239,6 +248,8 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             rest.append(word)
         elif word.unknown:
             state["partial"] = True
+        elif first and word.text == "help":
+            state["help"] = True
         elif not (first and word.text == ""):
             problems.append(_stray(word, option))
 
@@ -268,13 +279,13 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             following.append(words[i])
             i += 1
         if explicit is not None:
-            given = _Text(word.text[explicit:], word, explicit)
+            attached = _Text(word.text[explicit:], word, explicit)
             if option.nargs == "flag":
                 problems.append(Problem(word.offset(explicit), f"{option.name} takes no value",
                                         f"write {option.name} alone"))
                 value = None
             else:
-                value = [given] if option.nargs == "many" else given
+                value = [attached] if option.nargs == "many" else attached
         elif option.nargs == "flag":
             value = option.flag_value
         elif option.nargs == "many":
@@ -288,10 +299,11 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             problems.append(Problem(word.end, f"{option.name} needs a value", f"give {option.name} a value"))
             value = None
         values[option.member or option.name] = (option, value, word)
+        given.append((option, value))
         # Words left after an option's values: the CLI passes them on, or calls them unknown options.
         for extra in following:
             stray(extra, option)
-    return _Parsed(values, rest)
+    return _Parsed(values, rest, given)
 
 
 def _unknown_option(word: Word, options: dict[str, _Option]) -> Problem:
@@ -321,32 +333,36 @@ def build(operation: str, words: list[Word], *, directory: str | None, max_bytes
     ``max_bytes``; ``written`` holds the files the script wrote before the command (path -> its
     heredoc, None when its content is not known), read in place of the disk's."""
     problems: list[Problem] = []
-    state = {"partial": False}
+    state = {"partial": "--" in (word.text for word in words), "help": False}
+    words = [word for word in words if word.text != "--"]
     options, root = _operation_options(operation)
     unknown = [(expansion, offset) for word in words for expansion, offset in _expansions(word)]
     main = _parse(words, _GLOBALS, problems, keep_rest=True, state=state)
-    globals_: dict[str, Word | None] = {}
-    for name, (option, value, _) in main.values.items():
-        key = name[2:]
-        globals_[key] = value.word if isinstance(value, _Text) else None
+    for option, value in main.given:
+        key = option.name[2:]
         if isinstance(value, _Text) and not value.unknown:
             if key in GLOBAL_CHOICES and value.text not in GLOBAL_CHOICES[key]:
-                problems.append(Problem(value.at(0), f"{name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
+                problems.append(Problem(value.at(0), f"{option.name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
-                problems.append(Problem(value.at(0), f"{name} takes a whole number of seconds"))
-            if key == "region" and not _REGION.match(value.text):
-                problems.append(Problem(value.at(0), f"`{value.text}` is not a region name", "for example us-west-2"))
+                problems.append(Problem(value.at(0), f"{option.name} takes a whole number of seconds"))
+            if key == "query" and not value.text:
+                problems.append(Problem(value.at(0), "--query takes a JMESPath expression; it is empty"))
+    globals_ = {name[2:]: value.word if isinstance(value, _Text) else None
+                for name, (_, value, _) in main.values.items()}
+    region = main.values.get("--region", (None, None, None))[1]
+    if isinstance(region, _Text) and not region.unknown and not _REGION.match(region.text):
+        problems.append(Problem(region.at(0), f"`{region.text}` is not a region name", "for example us-west-2"))
     parsed = _parse(main.rest, options, problems, keep_rest=False, state=state)
+    for option, value in parsed.given:
+        if option.name == "--generate-cli-skeleton" and isinstance(value, _Text) and value.text not in SKELETON_CHOICES:
+            problems.append(Problem(value.at(0), f"--generate-cli-skeleton takes one of {', '.join(SKELETON_CHOICES)}"))
     reader = _Reader(directory, max_bytes, problems, written or {})
     request: dict = {}
-    skeleton = False
+    no_request = "help" if state["help"] else None
     for option, value, word in parsed.values.values():
         if option.member is None:
             if option.name == "--generate-cli-skeleton":
-                skeleton = True
-                if isinstance(value, _Text) and value.text not in SKELETON_CHOICES:
-                    problems.append(Problem(value.at(0), f"--generate-cli-skeleton takes one of "
-                                                         f"{', '.join(SKELETON_CHOICES)}"))
+                no_request = no_request or option.name
             continue
         if value is None:
             continue
@@ -365,7 +381,8 @@ def build(operation: str, words: list[Word], *, directory: str | None, max_bytes
     for key in ("--cli-input-json", "--cli-input-yaml"):
         if key in parsed.values and isinstance(parsed.values[key][1], _Text):
             reader.input_document(parsed.values[key][1], key, request)
-    return Built(request, reader.origins, problems, unknown, reader.files, globals_, skeleton, state["partial"])
+    return Built(request, reader.origins, problems, unknown + reader.expansions_in_files, reader.files, globals_, no_request,
+                 state["partial"] or reader.partial)
 
 
 def _wholly_unknown(text: str) -> bool:
@@ -394,7 +411,7 @@ _MASK_BASE = 0xE100  # private-use characters, read by the shorthand grammar as 
 
 
 class _Unreadable(Exception):
-    """The member's value is refused (a problem is recorded) or unknown (it is Unresolved)."""
+    """The member's value is refused: the problem is recorded, the member left out."""
 
 
 class _Reader:
@@ -411,6 +428,8 @@ class _Reader:
         self.value_origins: dict[str, int] = {}  # where a shorthand member's value (not its key) starts
         self.files: list[str] = []
         self.option_name = ""  # the option whose value is being read, for the problems met inside it
+        self.partial = False  # an input document whose members cannot be known
+        self.expansions_in_files: list[tuple[str, int]] = []  # unknown ones, in the heredocs read
 
     def _mask(self, text: _Text) -> _Text:
         if not text.unknown:
@@ -452,22 +471,22 @@ class _Reader:
             if isinstance(loaded, Unresolved):
                 return loaded
             value = single = loaded
+            texts = [loaded]  # a heredoc the script wrote may hold unknown expansions of its own
         elif isinstance(value, list) and single is not None and _wholly_unknown(single.text):
             # An unquoted expansion may stand for any number of words: the whole list is unknown.
             return self.known(single.text)
         self.option_name = name
         try:
-            result = self._unpack(shape, value, pointer)
+            result = self._unpack(shape, value, pointer, name)
         except _Refused as refused:
             if any(text.unknown for text in texts):
                 return self.known(" ".join(text.text for text in texts))
-            where = single if single is not None else texts[0]
-            offset = refused.offset if refused.offset is not None else where.at(refused.index)
-            self.problems.append(Problem(offset, f"{name}: {refused.message}", refused.fix))
+            self.problems.append(Problem(refused.offset, f"{name}: {refused.message}", refused.fix))
             raise _Unreadable() from None
-        return self.resolved(result)
+        # Only the words' own markers are unknown expansions, not a JSON escape such as \ue000.
+        return self.resolved(result) if any(text.unknown for text in texts) else result
 
-    def _unpack(self, shape: _Shape, value, pointer: str):
+    def _unpack(self, shape: _Shape, value, pointer: str, name: str):
         check = value[0] if isinstance(value, list) and value else value
         looks_json = isinstance(check, _Text) and check.text.strip().startswith(("[", "{"))
         if shape.takes_shorthand and not looks_json:
@@ -477,9 +496,9 @@ class _Reader:
             if isinstance(value, list):
                 parsed = []
                 for index, text in enumerate(value):
-                    parsed.append(self._shorthand(text, f"{pointer}/{index}"))
+                    parsed.append(self._shorthand(text, f"{pointer}/{index}", name))
             else:
-                parsed = self._shorthand(value, pointer)
+                parsed = self._shorthand(value, pointer, name)
             return _Visitor(self).visit(parsed, shape, pointer)
         return self._unpack_cli_arg(shape, value, pointer)
 
@@ -497,13 +516,14 @@ class _Reader:
         if shape.kind in ("structure", "map"):
             if value.text.lstrip()[:1] == "{":
                 return self._json(value, pointer)
-            raise _Refused(0, "invalid JSON: a structure is given as {...} or in the shorthand syntax")
+            raise _Refused("invalid JSON: a structure is given as {...} or in the shorthand syntax",
+                           offset=value.at(0))
         if shape.kind == "list":
             if isinstance(value, _Text):
                 if value.text.lstrip()[:1] == "[":
                     return self._json(value, pointer)
                 if not value.text.lstrip():
-                    raise _Refused(0, "the value is empty")
+                    raise _Refused("the value is empty", offset=value.at(0))
                 # As the CLI does: a text that is not a JSON list is read one character at a time.
                 elements = [value.sub(i, i + 1) for i in range(len(value.text))]
             else:
@@ -527,18 +547,17 @@ class _Reader:
             refused = []
         if refused:
             first = refused[0]
-            offset = first.offset if first.offset is not None else 0
-            raise _Refused(offset, first.message, first.fix)
+            raise _Refused(first.message, first.fix, offset=text.at(first.offset or 0))
         for relative, offset in document.offsets().items():
             self.origins[pointer + relative] = text.at(offset)
         return document.data
 
-    def _shorthand(self, text: _Text, pointer: str):
-        parser = _Shorthand(text, self)
+    def _shorthand(self, text: _Text, pointer: str, name: str):
+        parser = _Shorthand(text, self, name)
         try:
             parsed = parser.parse()
         except _Refused as refused:
-            raise _Refused(refused.index, f"bad shorthand: {refused.message}", refused.fix) from None
+            raise _Refused(f"bad shorthand: {refused.message}", refused.fix, offset=text.at(refused.index)) from None
         for relative, index in parser.positions.items():
             self.origins[pointer + relative] = text.at(index)
         for relative, index in parser.value_starts.items():
@@ -557,11 +576,9 @@ class _Reader:
             content = self.written[full]
             if content is None:
                 return self.known(f"{UNKNOWN_START}{text.text}{UNKNOWN_END}")
-            return _Text(content.text, content, 0)
+            self.expansions_in_files.extend(_expansions(content))
+            return self._mask(_Text(content.text, content, 0))
         try:
-            size = os.path.getsize(full)
-            if size > self.max_bytes:
-                raise _Refused(0, f"{path} is {size:,} bytes, more than the {self.max_bytes:,} read")
             with open(full, "rb") as handle:
                 raw = handle.read(self.max_bytes + 1)
         except FileNotFoundError:
@@ -572,9 +589,10 @@ class _Reader:
         except OSError as err:
             self.problems.append(Problem(text.at(0), f"{name}: cannot read {path}: {err.strerror or err}"))
             raise _Unreadable() from None
-        except _Refused as refused:
-            self.problems.append(Problem(text.at(0), f"{name}: {refused.message}"))
-            raise _Unreadable() from None
+        if len(raw) > self.max_bytes:
+            self.problems.append(Problem(text.at(0), f"{name}: {path} is larger than the {self.max_bytes:,} "
+                                                     "bytes read", "pass a smaller file, or raise --max-bytes"))
+            raise _Unreadable()
         if binary:
             self.problems.append(Problem(text.at(0), f"{name}: fileb:// gives bytes and this member takes text",
                                          f"use file://{path}"))
@@ -588,18 +606,20 @@ class _Reader:
 
     def input_document(self, value: _Text, name: str, request: dict) -> None:
         """--cli-input-json / --cli-input-yaml: the members the options did not give."""
-        source = value
+        source = self._mask(value)
         if value.text.startswith(FILE_PREFIXES):
             try:
                 source = self.paramfile(value, name)
             except _Unreadable:
                 return
             if isinstance(source, Unresolved):
+                self.partial = True  # which members it gives is unknown
                 return
-        elif value.unknown:
-            return
         document = documents.parse(name, source.text, yaml_input=name.endswith("yaml"))
         refused = [p for p in document.problems if p.kind != "duplicate-key"]
+        if refused and source.unknown:
+            self.partial = True
+            return
         if refused:
             first = refused[0]
             self.problems.append(Problem(source.at(first.offset or 0), f"{name}: {first.message}", first.fix))
@@ -611,7 +631,7 @@ class _Reader:
         for member, item in document.data.items():
             if member in request:
                 continue
-            request[member] = self.resolved(item)
+            request[member] = self.resolved(item) if source.unknown else item
             pointer = "/" + escape(member)
             for relative, offset in offsets.items():
                 if relative == pointer or relative.startswith(pointer + "/"):
@@ -624,7 +644,7 @@ def _scalar(shape: _Shape, value: _Text):
         try:
             return int(value.text)
         except ValueError:
-            raise _Refused(0, f"`{value.text}` is not an integer") from None
+            raise _Refused(f"`{value.text}` is not an integer", offset=value.at(0)) from None
     if shape.kind == "boolean":
         return False if value.text.lower() == "false" else bool(value.text)
     return value.text
@@ -676,16 +696,19 @@ class _Visitor:
     def _scalar(self, shape: _Shape, value, pointer: str):
         if isinstance(value, str) and UNKNOWN_START in value:
             return value
-        where = self.value_origins.get(pointer, self.origins.get(pointer))
+        holder = pointer  # the value the shorthand placed, or the nearest one that holds it
+        while holder and holder not in self.origins:
+            holder = holder.rpartition("/")[0]
+        where = self.value_origins.get(pointer, self.origins.get(holder, 0))
         if shape.kind == "integer":
             try:
                 return int(value)
             except (ValueError, TypeError):
-                raise _Refused(0, f"{pointer.rpartition('/')[2]}: `{value}` is not an integer",
+                raise _Refused(f"{pointer.rpartition('/')[2]}: `{value}` is not an integer",
                                offset=where) from None
         if shape.kind == "boolean":
             if not isinstance(value, str):
-                raise _Refused(0, f"{pointer.rpartition('/')[2]}: a boolean is true or false", offset=where)
+                raise _Refused(f"{pointer.rpartition('/')[2]}: a boolean is true or false", offset=where)
             if value.lower() == "true":
                 return True
             if value.lower() == "false":
@@ -707,8 +730,8 @@ class _Shorthand:
     _SECOND_VALUE = re.compile(f"({_ESCAPED_COMMA}|[{_START_WORD}])({_ESCAPED_COMMA}|[{_SECOND_FOLLOW}])*")
     _KEY_CHARS = frozenset(string.ascii_letters + string.digits + "-_.#/:")
 
-    def __init__(self, text: _Text, reader: _Reader):
-        self.text, self.value, self.reader = text, text.text, reader
+    def __init__(self, text: _Text, reader: _Reader, name: str):
+        self.text, self.value, self.reader, self.name = text, text.text, reader, name
         self.index = 0
         self.positions: dict[str, int] = {"": 0}
         self.value_starts: dict[str, int] = {}
@@ -716,20 +739,22 @@ class _Shorthand:
 
     def parse(self):
         params = {}
-        key, start, value = self._keyval("")
-        params[key] = value
+        key, child = self._key_equals("")
+        params[key] = self._values(child)
         last = self.index
         while self.index < len(self.value):
             self._expect(",", whitespace=True)
-            key, start, value = self._keyval("")
+            key, child = self._key_equals("")
             if key in params:
-                raise _Refused(last + 1, f"{key} is given twice",
-                               "a space, not a comma, separates the values of a list given as several words")
-            params[key] = value
+                raise _Refused(f"{key} is given twice",
+                               "a space, not a comma, separates the values of a list given as several words",
+                               index=last + 1)
+            params[key] = self._values(child)
             last = self.index
         return params
 
-    def _keyval(self, path: str):
+    def _key_equals(self, path: str) -> tuple[str, str]:
+        """``key=`` or ``key@=`` (its value read from a file): the key and its pointer."""
         start = self.index
         key = self._key()
         child = f"{path}/{escape(key)}"
@@ -742,7 +767,7 @@ class _Shorthand:
             self.paramfile = True
         self._expect("=", whitespace=True)
         self.value_starts[child] = self.index
-        return key, start, self._values(child)
+        return key, child
 
     def _key(self) -> str:
         start = self.index
@@ -822,18 +847,7 @@ class _Shorthand:
         self._expect("{", whitespace=True)
         members = {}
         while self._current() != "}":
-            start = self.index
-            key = self._key()
-            child = f"{path}/{escape(key)}"
-            self.positions[child] = start
-            self.paramfile = False
-            self._consume_whitespace()
-            if self._current() == "@":
-                self.index += 1
-                self._consume_whitespace()
-                self.paramfile = True
-            self._expect("=", whitespace=True)
-            self.value_starts[child] = self.index
+            key, child = self._key_equals(path)
             members[key] = self._explicit_values(child)
             self._consume_whitespace()
             if self._current() != "}":
@@ -856,14 +870,14 @@ class _Shorthand:
             return self._quoted(self._DOUBLE_QUOTED, '"')
         match = self._SECOND_VALUE.match(self.value, self.index)
         if match is None:
-            raise _Refused(self.index, "expected a value")
+            raise _Refused("expected a value", index=self.index)
         self.index = match.end()
         return self._file(match.group().replace("\\,", ",").rstrip(), match.start())
 
     def _quoted(self, regex, quote: str):
         match = regex.match(self.value, self.index)
         if match is None:
-            raise _Refused(self.index, f"the {quote} quote is not closed")
+            raise _Refused(f"the {quote} quote is not closed", index=self.index)
         self.index = match.end()
         value = match.group()[1:-1].replace("\\" + quote, quote).replace("\\\\", "\\")
         return self._file(value, match.start())
@@ -873,16 +887,16 @@ class _Shorthand:
         if not self.paramfile or not value.startswith(FILE_PREFIXES):
             return value
         named = _Text(value, self.text.word, None if self.text.shift is None else self.text.shift + start)
-        loaded = self.reader.paramfile(named, "shorthand")
+        loaded = self.reader.paramfile(named, self.name)
         return loaded if isinstance(loaded, Unresolved) else loaded.text
 
     def _expect(self, char: str, whitespace: bool = False) -> None:
         if whitespace:
             self._consume_whitespace()
         if self.index >= len(self.value):
-            raise _Refused(self.index, f"expected `{char}` at the end")
+            raise _Refused(f"expected `{char}` at the end", index=self.index)
         if self.value[self.index] != char:
-            raise _Refused(self.index, f"expected `{char}`, found `{self.value[self.index]}`")
+            raise _Refused(f"expected `{char}`, found `{self.value[self.index]}`", index=self.index)
         self.index += 1
         if whitespace:
             self._consume_whitespace()

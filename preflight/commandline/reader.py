@@ -122,8 +122,8 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
         return None, entry("skipped: does not change a HyperPod cluster")
     built = arguments.build(operation, rest, directory=command.directory, max_bytes=max_bytes,
                             written=command.written)
-    if built.skeleton:
-        return None, entry("skipped: prints a skeleton, sends nothing")
+    if built.no_request:
+        return None, entry(f"skipped: {built.no_request} prints text and sends nothing")
     problems = [Problem(kind, message, offset=offset, fix=fix) for offset, message, fix, kind in built.problems]
     if built.unknown:
         shown = ", ".join(sorted({text for text, _ in built.unknown}))
@@ -163,8 +163,8 @@ def from_arguments(args: list[str], max_bytes: int) -> tuple[CommandDocument, st
                             f"SageMaker operations that change a HyperPod cluster ({', '.join(operations.OPERATIONS)}); "
                             "run anything else with aws itself")
     built = arguments.build(operation, rest, directory=os.getcwd(), max_bytes=max_bytes)
-    if built.skeleton:
-        raise NotAGatedCommand("--generate-cli-skeleton prints a template and sends nothing; run it with aws itself")
+    if built.no_request:
+        raise NotAGatedCommand(f"{built.no_request} prints text and sends nothing; run it with aws itself")
     problems = [Problem(kind, message, offset=offset, fix=fix) for offset, message, fix, kind in built.problems]
     document = CommandDocument(source, built.request, built.origins, 0, problems)
     document.globals = {name: (word.text if word is not None else None) for name, word in built.globals.items()}
