@@ -138,6 +138,7 @@ class Options:
     wait_interval: float = 10.0
     out: Optional[str] = None
     max_age: Optional[str] = None
+    command_line: list[str] = field(default_factory=list)  # `preflight aws ...`: the AWS CLI's words
 
 
 def _run(options: Options, config, given=(), record: bool = False):
@@ -149,13 +150,14 @@ def _run(options: Options, config, given=(), record: bool = False):
     once, for every format. ``given`` (document, operation) pairs are checked beside the files (a
     plan file's request); with ``record``, the account keeps what each read showed (planfile.py)."""
     from preflight import documents, engine, iac, operations, triage
+    from preflight.commandline import sources
 
     files, policy, operation, principal = options.files, options.policy, options.operation, options.principal
     max_bytes, stdin_name = options.max_bytes, options.stdin_name
     if options.as_policies:
         files, policy = [], policy + files
     variables = _variables(options.var, options.env_file, options.var_from_env)
-    if not files and not policy and not given:
+    if not files and not policy and not given and not options.command_line:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
@@ -170,12 +172,38 @@ def _run(options: Options, config, given=(), record: bool = False):
     if max_bytes < 1:
         raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     parameters = _pairs("--parameter", options.parameters)
+    folders = [path for path in files if path != documents.STDIN and os.path.isdir(path)]
+    if folders:
+        if operation:
+            raise usage_error(f"{folders[0]}: --operation applies to the files named; a folder's files are "
+                              "told apart by their names and content")
+        from preflight import discover
+
+        files = [found for path in files
+                 for found in (discover.files_in(path, config, max_bytes) if path in folders else [path])]
 
     def read(path):
         return documents.read(path, max_bytes, stdin_name if path == documents.STDIN else None)
 
+    def commandline_reader():
+        from preflight.commandline import reader  # the shell grammar is loaded only for scripts and Markdown
+
+        return reader
+
     try:
         pairs, linted = list(given), []  # linted: a template's own IAM policies
+        commands, command_files = [], []  # every command line read, and the files they were read from
+        if options.command_line:
+            reader = commandline_reader()
+            try:
+                document, operation_ = reader.from_arguments(options.command_line, max_bytes)
+            except reader.NotAGatedCommand as err:
+                raise usage_error(str(err))
+            if document.globals.get("endpoint-url"):  # the AWS CLI's --endpoint-url is SageMaker's endpoint only
+                os.environ["AWS_ENDPOINT_URL_SAGEMAKER"] = document.globals["endpoint-url"]
+            options.region = document.globals.get("region") or options.region  # wherever the line wrote them
+            options.profile = document.globals.get("profile") or options.profile
+            pairs.append((document, operation_))
         for path in files:
             shown = stdin_name if path == documents.STDIN and stdin_name else path
             named = operations.infer(shown, exact=operation is not None)
@@ -184,7 +212,19 @@ def _run(options: Options, config, given=(), record: bool = False):
                 raise usage_error(f"{shown}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
             configuration = iac.read(path, max_bytes, _pairs("--var", options.var))  # a .tf file, else None
-            document = read(path) if configuration is None else configuration
+            if configuration is not None:
+                document = configuration
+            elif operation is None and named is None and sources.may_hold_commands(shown):
+                document = documents.read_text(path, max_bytes, stdin_name if path == documents.STDIN else None)
+                if sources.kind(shown, document.text):
+                    found, listed = commandline_reader().read(document, variables, max_bytes)
+                    pairs.extend(found)
+                    commands.extend(listed)
+                    command_files.append(document.path)
+                    continue
+                document = documents.parse(document.path, document.text)
+            else:
+                document = read(path)
             if variables is not None and configuration is None:
                 from preflight.iac.variables import substituted
 
@@ -238,6 +278,8 @@ def _run(options: Options, config, given=(), record: bool = False):
     baseline = _baseline(options.baseline, write_baseline)
     report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config),
                         region=options.region or config.region, perimeter=perimeter, caller_account=options.account)
+    report.commands = commands
+    report.files.extend(path for path in command_files if path not in report.files)
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
         found = list(report.findings)
@@ -314,6 +356,8 @@ def _exit_code(report, fail_on: FailOn | None, config) -> int:
 
 # Each option of check, plan and apply, declared once: (type, typer declaration).
 OPTIONS = {
+    "command_line": (List[str], typer.Argument(
+        ..., metavar="[SERVICE OPERATION ARGUMENTS]...", help="The AWS CLI's words after `aws`, as written.")),
     "files": (Optional[List[str]], typer.Argument(
         None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. "
         "CloudFormation templates and Terraform JSON plans are told by their content; .tf files are Terraform configurations.")),
@@ -403,9 +447,12 @@ PERIMETER = ("scp", "rcp", "session_policy", "management_account", "account")
 REPORTING = ("output", "fail_on", "config_file", "isolated")
 
 
-def command(*names: str, **fixed):
+def command(*names: str, settings: dict | None = None, **fixed):
     """A command whose options are ``names`` from OPTIONS, handed to it as one Options object
-    (``fixed`` sets what the command implies, such as ``live=True`` for apply)."""
+    (``fixed`` sets what the command implies, such as ``live=True`` for apply; ``settings`` are
+    typer's for the command)."""
+    settings = settings or {}
+
     def declare(body):
         def run(**given):
             if "file" in given:
@@ -417,7 +464,8 @@ def command(*names: str, **fixed):
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=OPTIONS[name][1],
                               annotation=OPTIONS[name][0]) for name in names])
         run.__name__, run.__doc__ = body.__name__, body.__doc__
-        return app.command()(run)
+        run.body = body  # for a command that is another's with its input given another way
+        return app.command(**settings)(run)
     return declare
 
 
@@ -481,6 +529,18 @@ def apply(options: Options) -> None:
     raise typer.Exit(code)
 
 
+@command("command_line", "policy", "principal", *PERIMETER, *LIVE, "dry_run", "require_verified", *REPORTING, "wait",
+         "wait_timeout", "wait_interval", "max_bytes", live=True, templates=False,
+         settings={"context_settings": {"ignore_unknown_options": True}})
+def aws(options: Options) -> None:
+    """Check an `aws sagemaker ...` command line as `apply` does, and only if nothing blocks, send its request.
+
+    Put `preflight` before a deploy script's `aws sagemaker create-cluster ...` and leave the rest
+    of the line as it is. preflight's own options go after `aws` and before the service name;
+    `--region`, `--profile` and `--endpoint-url` are the AWS CLI's and serve both."""
+    apply.body(options)
+
+
 @command("files", "live", *LIVE, *REPORTING, "operation", "out", live=True)
 def plan(options: Options) -> None:
     """What each change will do to its cluster (check --live, printing only the plan); with --out,
@@ -520,6 +580,8 @@ def _planned(options: Options, config):
     from preflight.config import duration
     from preflight.registry import all_rules
 
+    if not options.files:  # `preflight aws ...`: a command line, never a plan file
+        return None
     planned = planfile.read(options.files[0], options.max_bytes)
     if planned is None:
         return None
@@ -665,7 +727,40 @@ def _only_the_command_named(args: list[str]) -> None:
         app.registered_commands = chosen
 
 
+def _gate_arguments(args: list[str]) -> list[str]:
+    """``preflight aws WORDS``'s arguments as the ``aws`` command takes them: preflight's own
+    options (those written before the service name that the AWS CLI does not have) first, then
+    ``--`` and the AWS CLI's words untouched. ``--region`` and ``--profile`` are both's."""
+    from preflight.commandline.arguments import GLOBAL_OPTIONS
+
+    ours: dict[str, bool] = {}  # option -> takes a value
+    for name in OPTIONS:
+        declaration = OPTIONS[name][1]
+        for flag in getattr(declaration, "param_decls", ()) or ():
+            if flag.startswith("--"):
+                ours[flag] = OPTIONS[name][0] is not bool
+    start = args.index("aws") + 1
+    mine, theirs, index = [], [], start
+    while index < len(args) and args[index].startswith("--"):
+        name, _, inline = args[index].partition("=")
+        global_name = name[2:]
+        if global_name in GLOBAL_OPTIONS:
+            width = 0 if inline or not GLOBAL_OPTIONS[global_name] else 1
+            theirs.extend(args[index:index + 1 + width])
+            if name in ("--region", "--profile"):
+                mine.extend(args[index:index + 1 + width])
+        elif name in ours:
+            width = 0 if inline or not ours[name] else 1
+            mine.extend(args[index:index + 1 + width])
+        else:
+            break
+        index += 1 + width
+    return args[:start] + mine + ["--"] + theirs + args[index:]
+
+
 def main() -> None:
+    if "aws" in sys.argv[1:] and next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None) == "aws":
+        sys.argv[1:] = _gate_arguments(sys.argv[1:])
     _only_the_command_named(sys.argv[1:])
     try:
         app()

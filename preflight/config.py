@@ -77,6 +77,7 @@ class Config:
         self.per_file_ignores: dict[str, list[str]] = {}
         self.fail_on: str | None = None
         self.operations: dict[str, str] = {}
+        self.exclude: list[str] = []  # globs of files a folder argument leaves out
         self.placeholder_patterns: list[str] = []
         self.region: str | None = None
         self.plan_max_age: str = DEFAULT_PLAN_MAX_AGE
@@ -141,6 +142,7 @@ class Config:
         put("fail-on", self.fail_on or "error")
         put("region", self.region or "")
         put("placeholder-patterns", self.placeholder_patterns)
+        put("exclude", self.exclude)
         put("plan-max-age", self.plan_max_age)
         for table, values in (("severity", self.severity), ("per-file-ignores", self.per_file_ignores),
                               ("operations", self.operations)):
@@ -271,7 +273,7 @@ def _check_selector(reader: _Reader, key: str, selector: str) -> None:
         raise reader.error(key, f"{selector!r} matches no rule (`preflight rules` lists them)")
 
 
-KEYS = {"select", "ignore", "severity", "per-file-ignores", "fail-on", "operations",
+KEYS = {"select", "ignore", "severity", "per-file-ignores", "fail-on", "operations", "exclude",
         "placeholder-patterns", "region", "suppress", "guardrail", "plan-max-age"}
 SUPPRESS_KEYS = {"rule", "file", "pointer", "reason", "expires"}
 GUARDRAIL_KEYS = {"id", "message", "severity", "operations", "condition", "live"}
@@ -304,6 +306,7 @@ def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
         config.fail_on = reader.choice("fail-on", settings["fail-on"], SEVERITIES)
     for pattern, operation in reader.table_of("operations", settings.get("operations", {})).items():
         config.operations[pattern] = reader.choice(f"operations.{pattern!r}", operation, tuple(OPERATIONS))
+    config.exclude = reader.strings("exclude", settings.get("exclude", []))
     for pattern in reader.strings("placeholder-patterns", settings.get("placeholder-patterns", [])):
         try:
             re.compile(pattern)

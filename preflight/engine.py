@@ -54,7 +54,10 @@ class Context:
     def violations(self) -> list[validation.Violation]:
         """The schema violations of this request, computed once for all the schema rules."""
         if "violations" not in self._cache:
-            self._cache["violations"] = validation.validate(self.operation, self.request)
+            found = validation.validate(self.operation, self.request)
+            if getattr(self.document, "partial", False):  # a member may be in what is not known
+                found = [violation for violation in found if violation.kind != "required"]
+            self._cache["violations"] = found
         return self._cache["violations"]
 
     def value(self, pointer: str):

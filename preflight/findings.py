@@ -54,7 +54,7 @@ class Report:
     def __init__(self, findings: list[Finding] | None = None, files: list[str] | None = None,
                  metadata: dict | None = None, errors: list[str] | None = None,
                  suppressed: list[Finding] | None = None, rules: dict | None = None,
-                 baseline: dict | None = None, plans: list[dict] | None = None):
+                 baseline: dict | None = None, plans: list[dict] | None = None, commands: list | None = None):
         self.findings = [] if findings is None else findings
         self.files = [] if files is None else files
         self.metadata = {} if metadata is None else metadata
@@ -63,6 +63,7 @@ class Report:
         self.rules = {} if rules is None else rules  # rules beyond the registry's (guardrails), by id
         self.baseline = baseline  # with a baseline: {"file", "known", "new", "gone": [entries]}
         self.plans = [] if plans is None else plans  # what each change request will do (preflight/plan.py)
+        self.commands = [] if commands is None else commands  # command lines read from scripts and Markdown
 
     def counts(self) -> dict[str, int]:
         counts = {str(s): 0 for s in sorted(Severity, reverse=True)}

@@ -332,6 +332,10 @@ def foreign_region(ctx) -> tuple[str, str] | None:
     """(region, pointer) of the first ARN in the request that names another region than the one
     checked, or None."""
     if "foreign-region" not in ctx._cache:
+        written = getattr(ctx.document, "region", None)  # a command line's --region
+        if written and written != ctx.account.region:
+            ctx._cache["foreign-region"] = (written, "")
+            return ctx._cache["foreign-region"]
         try:
             found = next(((arn.region, pointer) for pointer, value in strings(ctx.request)
                           if real(value) and (arn := parse_arn(value)) and arn.region

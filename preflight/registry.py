@@ -12,7 +12,7 @@ from preflight.findings import Severity
 # PF3xx IAM policies, PF4xx live, PF5xx suppressions. An id never changes meaning. The IAM
 # families load only when policies are checked (or all rules are listed), so a request-only check
 # does not pay for them.
-OFFLINE_MODULES = ("documents", "iac", "request_schema", "request", "volumes", "nodes", "suppressions")
+OFFLINE_MODULES = ("documents", "iac", "commandline", "request_schema", "request", "volumes", "nodes", "suppressions")
 IAM_MODULES = ("iam_policy", "iam_access")
 LIVE_MODULES = ("live_images", "live_roles", "live_network", "live_cluster", "live_governance", "plans")
 

@@ -31,7 +31,8 @@ def load_case(path):
     """(case, [(request document, operation)], policy set or None) from a case file.
 
     A case holds `operation`, `expect` (the exact rule ids), and a `request` (inline text) or
-    `request_file`, or a `template` (inline, with optional `parameters`); `variables` reads the request as
+    `request_file`, or a `template` (inline, with optional `parameters`), or a `script` (aws command
+    lines, inline, with optional `variables` and `file_name`); `variables` reads the request as
     a shell template with those values; optionally `policies` (inline texts or {file: ...}) and `principal`."""
     case = yaml.safe_load(path.read_text())
     requests = []
@@ -42,6 +43,11 @@ def load_case(path):
         if "variables" in case:  # a shell template, read as with --var
             request = variables.substituted(request, case["variables"])
         requests.append((request, case["operation"]))
+    elif "script" in case:  # aws command lines: the request of each, read as `check deploy.sh` reads them
+        from preflight.commandline import reader
+
+        script = documents.Document(case.get("file_name", "script.sh"), case["script"])
+        requests += reader.read(script, case.get("variables", {}), documents.MAX_BYTES)[0]
     elif "template" in case:  # a CloudFormation template or Terraform plan: itself and its requests
         template = documents.parse(case.get("file_name", "template.yaml"), case["template"])
         requests += iac.requests(template, case.get("parameters", {}))

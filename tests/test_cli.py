@@ -301,7 +301,7 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"preflight", "preflight-guardrails", "preflight-policies", "preflight-cloudformation",
-                          "preflight-terraform"}
+                          "preflight-terraform", "preflight-scripts", "preflight-markdown", "preflight-workflows"}
     requests = hooks["preflight"]  # the guardrails hook is the same hook with the extra (tests/test_pre_commit.py)
     own = ("id", "name", "description", "additional_dependencies")
     assert {k: v for k, v in requests.items() if k not in own} == {
@@ -317,9 +317,16 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
         "preflight-cloudformation": [str(FIXTURES / "iac" / "stack.yaml"), str(FIXTURES / "iac" / "stack.json")],
         "preflight-terraform": [str(FIXTURES / "iac" / "terraform" / "awscc" / name) for name in ("main.tf", "variables.tf")],
     }
+    assert hooks["preflight-scripts"]["types"] == ["shell"] and hooks["preflight-markdown"]["types"] == ["markdown"]
+    assert all(re.search(hooks["preflight-workflows"]["files"], path)
+               for path in (".github/workflows/deploy.yml", "svc/.gitlab-ci.yml"))
+    written_guide = tmp_path / "guide.md"
+    written_guide.write_text("```bash\n" + (FIXTURES / "commandline" / "guide-as-written.sh").read_text() + "```\n")
+    selected["preflight-scripts"] = [str(FIXTURES / "commandline" / "guide-as-written.sh")]
+    selected["preflight-markdown"] = [str(written_guide)]
     for hook_id, paths in selected.items():
         hook = hooks[hook_id]
-        assert all(re.search(hook["files"], path) for path in paths), hook_id
+        assert "files" not in hook or all(re.search(hook["files"], path) for path in paths), hook_id
         result = run_cli(*shlex.split(hook["entry"])[1:], *paths)
         assert result.returncode == 1 and "Traceback" not in result.stderr, (hook_id, result.stderr)
         assert all(path in result.stdout for path in paths[:1]), (hook_id, result.stdout)

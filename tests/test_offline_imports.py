@@ -17,6 +17,7 @@ def test_check_runs_with_boto3_and_botocore_unimportable(tmp_path):
         (tmp_path / f"{name}.py").write_text(f"raise ImportError('{name} must not be imported offline')\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     requests = sorted(str(p) for p in (FIXTURES / "seed").rglob("*.json"))
+    requests += sorted(str(p) for p in (FIXTURES / "commandline").iterdir())  # command lines too
     policy = str(FIXTURES / "policies" / "seed-administrator.json")
     result = subprocess.run(preflight_command() + ["check", "--policy", policy, *requests],
                             capture_output=True, text=True, env=env)
@@ -30,7 +31,8 @@ def test_offline_check_loads_no_heavy_module():
         "from preflight.cli import app\n"
         "try:\n"
         f"    app(['check', '--policy', {str(FIXTURES / 'policies' / 'seed-administrator.json')!r}, "
-        f"*{sorted(str(p) for p in (FIXTURES / 'seed').rglob('*.json'))!r}])\n"
+        f"*{sorted(str(p) for p in (FIXTURES / 'seed').rglob('*.json'))!r}, "
+        f"*{sorted(str(p) for p in (FIXTURES / 'commandline').iterdir())!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"

@@ -7,25 +7,30 @@ import re
 import pytest
 
 from preflight import documents, engine, iac
+from preflight.commandline import reader
 from preflight.iac import variables
 from preflight.iam import policy as iam_policy
 from preflight.registry import all_rules
 
 RULES = list(all_rules().values())
 OFFLINE = [r for r in RULES if r.kind not in ("live", "engine")]  # live examples run against moto in test_live.py
-SECTION = re.compile(r"^## (Example|Use instead)\n+((?:```(?:json(?: policy)?|yaml template)\n.*?\n```\n*)+)", re.S | re.M)
-BLOCK = re.compile(r"```(json|yaml)( policy| template)?\n(.*?)\n```", re.S)
+SECTION = re.compile(r"^## (Example|Use instead)\n+((?:```(?:json(?: policy)?|yaml template|bash script)\n.*?\n```\n*)+)",
+                     re.S | re.M)
+BLOCK = re.compile(r"```(json|yaml|bash)( policy| template| script)?\n(.*?)\n```", re.S)
 REQUIRED_HEADINGS = ("## Why is this bad?", "## Example", "## Use instead", "## Source")
 
 
 def examples(rule):
     """{"Example": (requests, policy texts, template texts), "Use instead": ...}; a policy rule's
-    lone block is a policy; a ``yaml template`` block is a CloudFormation template."""
+    lone block is a policy; a ``yaml template`` block is a CloudFormation template and a ``bash
+    script`` block a script (templates and scripts are read the same way: for their requests)."""
     found = {}
     for name, body in SECTION.findall(rule.doc):
         requests, policies, templates = [], [], []
         for _, role, text in BLOCK.findall(body):
-            if role == " template":
+            if role == " script":
+                templates.append(("script", text))
+            elif role == " template":
                 templates.append(text)
             elif role == " policy" or rule.kind in ("policy", "policy-set"):
                 policies.append(text)
@@ -40,7 +45,10 @@ def fired(rule, requests, policies, templates=()) -> set[str]:
     documents_ = [(variables.substituted(documents.parse(f"example{i}.json", text), {}), rule.operations[0])
                   for i, text in enumerate(requests)]
     for i, text in enumerate(templates):
-        documents_ += iac.requests(documents.parse(f"template{i}.yaml", text), {})
+        if isinstance(text, tuple):
+            documents_ += reader.read(documents.Document(f"example{i}.sh", text[1]), {}, documents.MAX_BYTES)[0]
+        else:
+            documents_ += iac.requests(documents.parse(f"template{i}.yaml", text), {})
     policy_files = [documents.parse(f"policy{i}.json", text) for i, text in enumerate(policies)]
     principal = "arn:aws:iam::444455556666:role/Admin" if any('"RoleDetailList"' in p for p in policies) else None
     policy_set = iam_policy.collect(policy_files, principal) if policies else None

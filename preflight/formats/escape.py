@@ -58,4 +58,5 @@ def escaped_report(report):
     shown.findings, shown.suppressed = [escaped(f) for f in report.findings], [escaped(f) for f in report.suppressed]
     shown.files, shown.errors = [untrusted(f) for f in report.files], [untrusted(e) for e in report.errors]
     shown.metadata = plain_data(report.metadata)
+    shown.commands = [plain_data(command._asdict()) for command in report.commands]
     return shown

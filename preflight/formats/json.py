@@ -25,6 +25,7 @@ def render(report: Report, colour: bool = False) -> str:
         "summary": {"files": len(report.files), **report.counts(), "suppressed": len(report.suppressed)},
         "errors": report.errors,
         **({"plan": report.plans} if report.plans else {}),
+        **({"commands": report.commands} if report.commands else {}),
     }
     if report.baseline is not None:
         document["baseline"] = report.baseline

@@ -21,6 +21,8 @@ def render(report: Report, colour: bool = False) -> str:
     lines.extend(f"preflight: {error}" for error in report.errors)
     if not report.errors:
         lines.append(summary(report))
+        if report.commands:
+            lines.append(commands_summary(report.commands))
         if report.baseline is not None:
             lines.append(baseline_summary(report.baseline))
     return "\n".join(lines) + "\n"
@@ -34,6 +36,16 @@ def summary(report: Report) -> str:
     if report.suppressed:
         tally += f"; {len(report.suppressed)} suppressed"
     return f"{files} file{'s' if files != 1 else ''} checked: {tally}"
+
+
+def commands_summary(commands: list[dict]) -> str:
+    """How many command lines were read from scripts and Markdown, and what became of them."""
+    requests = sum(command["status"] == "request" for command in commands)
+    skipped = sum(command["status"].startswith("skipped") for command in commands)
+    unread = len(commands) - requests - skipped
+    line = (f"{len(commands)} aws command line{'s' if len(commands) != 1 else ''} read: "
+            f"{requests} request{'s' if requests != 1 else ''} checked, {skipped} skipped")
+    return line + (f", {unread} not read" if unread else "") + " (the JSON report lists each)"
 
 
 def baseline_summary(baseline: dict) -> str:
