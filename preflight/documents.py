@@ -75,13 +75,18 @@ class Document:
         """The pointer into this file's text (a request derived from a template translates it)."""
         return pointer
 
-    def _offset_of(self, pointer: str) -> int:
+    def offsets(self) -> dict[str, int]:
+        """The offset in the text of every pointer (a member at its key, any other value at itself)."""
         if self._positions is None:
             self._positions = _index_positions(self) if self.parsed else {}
+        return self._positions
+
+    def _offset_of(self, pointer: str) -> int:
+        positions = self.offsets()
         # A pointer to something absent (a missing member) falls back to its nearest present parent.
-        while pointer and pointer not in self._positions:
+        while pointer and pointer not in positions:
             pointer = pointer.rpartition("/")[0]
-        return self._positions.get(pointer, 0)
+        return positions.get(pointer, 0)
 
 
 def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Document:

@@ -1,0 +1,62 @@
+"""The AWS CLI's own reading of command lines, as the reference for preflight/commandline/arguments.py.
+
+Run as a separate process (``python tests/awscli_reference.py MODEL_DIR``), because importing
+``awscli`` redirects every later ``import botocore`` in the process to the copy it bundles. It reads
+one JSON object a line, ``{"args": [...], "cwd": "..."}`` (the words after ``aws``), runs awscli's
+CLIDriver on them in-process, and answers one JSON line: ``{"request": {...}}`` with the parameters
+the CLI hands to botocore (caught before any request is made: nothing leaves the machine), or
+``{"refused": "message", "rc": N}``, or ``{"skeleton": true}`` when it printed a skeleton.
+
+MODEL_DIR holds ``sagemaker/<api-version>/service-2.json`` from the botocore that preflight's schemas
+were generated from, so that both read the same model; the CLI finds it through AWS_DATA_PATH.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+
+
+class _Captured(Exception):
+    pass
+
+
+def main() -> int:
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+                      AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                      AWS_DATA_PATH=sys.argv[1], AWS_PAGER="")
+    from awscli.clidriver import create_clidriver
+
+    driver = create_clidriver()
+    captured: dict = {}
+
+    def capture(params, **_):
+        captured["request"] = params
+        raise _Captured()
+
+    driver.session.register("provide-client-params.sagemaker", capture)
+    for line in sys.stdin:
+        job = json.loads(line)
+        captured.clear()
+        os.chdir(job["cwd"])
+        errors, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(out):
+            try:
+                rc = driver.main(job["args"])
+            except SystemExit as stop:
+                rc = stop.code
+        if "request" in captured:
+            answer = {"request": captured["request"]}
+        elif rc == 0:
+            answer = {"skeleton": True}
+        else:
+            answer = {"refused": errors.getvalue()[-2000:], "rc": rc}
+        print(json.dumps(answer, default=repr), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
