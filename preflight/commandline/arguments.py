@@ -368,15 +368,8 @@ def _expansions(word: Word):
         start = word.text.find(UNKNOWN_START, end)
 
 
-def _resolved(value):
-    """Every string leaf as ``known`` makes it."""
-    if isinstance(value, str):
-        return known(value)
-    if isinstance(value, dict):
-        return {key: _resolved(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolved(item) for item in value]
-    return value
+_UNKNOWN = re.compile(f"{UNKNOWN_START}[^{UNKNOWN_END}]*{UNKNOWN_END}?")
+_MASK_BASE = 0xE100  # private-use characters, read by the shorthand grammar as plain value characters
 
 
 class _Unreadable(Exception):
@@ -388,12 +381,45 @@ class _Reader:
 
     def __init__(self, directory: str, max_bytes: int, problems: list[Problem]):
         self.directory, self.max_bytes, self.problems = directory, max_bytes, problems
+        # An unknown expansion stands for a value, whatever it is written with (``${X}``'s braces,
+        # ``"$(cmd)"``): it is parsed as a run of plain characters of the same length, one
+        # private character per expansion, and put back in the values read.
+        self.masks: dict[str, str] = {}
         self.origins: dict[str, int] = {}
         self.value_origins: dict[str, int] = {}  # where a shorthand member's value (not its key) starts
         self.files: list[str] = []
 
+    def _mask(self, text: _Text) -> _Text:
+        if not text.unknown:
+            return text
+
+        def mask(match: re.Match) -> str:
+            masked = UNKNOWN_START + chr(_MASK_BASE + len(self.masks) % 0x1000) * (len(match.group()) - 2)
+            masked += UNKNOWN_END if match.group().endswith(UNKNOWN_END) else masked[-1]
+            self.masks[masked] = match.group()
+            return masked
+
+        return text._replace(text=_UNKNOWN.sub(mask, text.text))
+
+    def known(self, value: str) -> str | Unresolved:
+        """A string read from a value, with its unknown expansions as written: ``words.known``."""
+        if UNKNOWN_START in value:
+            value = _UNKNOWN.sub(lambda match: self.masks.get(match.group(), match.group()), value)
+        return known(value)
+
+    def resolved(self, value):
+        """Every string leaf as ``known`` makes it."""
+        if isinstance(value, str):
+            return self.known(value)
+        if isinstance(value, dict):
+            return {key: self.resolved(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolved(item) for item in value]
+        return value
+
     def member(self, shape: _Shape, value, pointer: str, name: str):
         """The CLI's unpack_argument, then process-cli-arg (shorthand) or unpack_cli_arg."""
+        value = [self._mask(text) for text in value] if isinstance(value, list) else self._mask(value)
         texts = value if isinstance(value, list) else [value]
         if texts:
             self.origins[pointer] = texts[0].at(0)
@@ -405,17 +431,17 @@ class _Reader:
             value = single = loaded
         elif isinstance(value, list) and single is not None and _wholly_unknown(single.text):
             # An unquoted expansion may stand for any number of words: the whole list is unknown.
-            return known(single.text)
+            return self.known(single.text)
         try:
             result = self._unpack(shape, value, pointer)
         except _Refused as refused:
             if any(text.unknown for text in texts):
-                return known(" ".join(text.text for text in texts))
+                return self.known(" ".join(text.text for text in texts))
             where = single if single is not None else texts[0]
             offset = refused.offset if refused.offset is not None else where.at(refused.index)
             self.problems.append(Problem(offset, f"{name}: {refused.message}", refused.fix))
             raise _Unreadable() from None
-        return _resolved(result)
+        return self.resolved(result)
 
     def _unpack(self, shape: _Shape, value, pointer: str):
         check = value[0] if isinstance(value, list) and value else value
@@ -495,7 +521,7 @@ class _Reader:
         binary = text.text.startswith("fileb://")
         path = text.text[len("fileb://" if binary else "file://"):]
         if text.unknown:
-            return Unresolved(text.text.replace(UNKNOWN_START, "").replace(UNKNOWN_END, ""))
+            return self.known(text.text)
         full = os.path.join(self.directory, os.path.expanduser(path))
         self.files.append(full)
         try:
@@ -546,7 +572,7 @@ class _Reader:
         for member, item in document.data.items():
             if member in request:
                 continue
-            request[member] = _resolved(item)
+            request[member] = self.resolved(item)
             pointer = "/" + escape(member)
             for relative, offset in offsets.items():
                 if relative == pointer or relative.startswith(pointer + "/"):
