@@ -38,9 +38,12 @@ def main() -> int:
         raise _Captured()
 
     driver.session.register("provide-client-params.sagemaker", capture)
+    # Global options (--region, --output ...) are set on the session: each command starts from none.
+    initial = dict(driver.session._session_instance_vars)
     for line in sys.stdin:
         job = json.loads(line)
         captured.clear()
+        driver.session._session_instance_vars = dict(initial)
         os.chdir(job["cwd"])
         errors, out = io.StringIO(), io.StringIO()
         with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(out):

@@ -322,8 +322,8 @@ def command_lines(draw, operation: str, workdir: pathlib.Path):
     characters quoting and shorthand care about), written as JSON, shorthand, several words, a
     file:// file or a plain word, in any order, among global options; sometimes broken a little."""
     properties, defs, required = member_shapes(operation)
-    chosen = required + draw(st.lists(st.sampled_from(sorted(set(properties) - set(required))), unique=True,
-                                      max_size=3))
+    optional = sorted(set(properties) - set(required))
+    chosen = required + (draw(st.lists(st.sampled_from(optional), unique=True, max_size=3)) if optional else [])
     groups = []
     for member in chosen:
         node = resolve(properties[member], defs)
@@ -371,11 +371,13 @@ def command_lines(draw, operation: str, workdir: pathlib.Path):
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=25)
 @given(data=st.data())
 def test_generated_command_lines_build_what_the_cli_builds(operation, data, reference, workdir):
     texts = data.draw(command_lines(operation, workdir))
     assume("--" not in texts)  # argparse's end-of-options marker: not read (see the module's docstring)
+    # The characters that mark unknown expansions are private to the shell reader (words.py).
+    assume(not any(UNKNOWN_START in text or UNKNOWN_END in text for text in texts))
     agree(reference, operation, texts, workdir)
 
 

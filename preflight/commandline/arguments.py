@@ -56,6 +56,8 @@ GLOBAL_INTEGERS = ("cli-read-timeout", "cli-connect-timeout")
 SKELETON_CHOICES = ("input", "output", "yaml-input")
 FILE_PREFIXES = ("file://", "fileb://")
 
+# botocore's validate_region_name, less the empty name (which makes no endpoint)
+_REGION = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse reads these as values
 _FIRST_CAP = re.compile("(.)([A-Z][a-z]+)")
 _END_CAP = re.compile("([a-z0-9])([A-Z])")
@@ -224,21 +226,37 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             kinds.append((None, -1))
     values: dict[str, tuple[_Option, object, Word]] = {}
     rest: list[Word] = []
+    # The operation's parser has one positional, ``help`` (``aws ... create-cluster help``): the first
+    # word no option takes is read as it, and an empty one is then ignored; any other is refused.
+    help_free = not keep_rest
+
+    def stray(word: Word, option: _Option | None = None) -> None:
+        nonlocal help_free
+        first, help_free = help_free, False
+        if keep_rest:
+            rest.append(word)
+        elif word.unknown:
+            state["partial"] = True
+        elif not (first and word.text == ""):
+            problems.append(_stray(word, option))
+
     i = 0
     while i < len(words):
         word, kind = words[i], kinds[i]
         i += 1
-        if kind is None or kind[0] is None:
-            if kind is not None and kind[1] == -1:
+        if kind is None:
+            stray(word)
+            continue
+        if kind[0] is None:
+            if kind[1] == -1:
                 continue
             if keep_rest:
                 rest.append(word)
             elif word.unknown:
                 state["partial"] = True
-            elif kind is None:
-                problems.append(_stray(word))
             else:
                 problems.append(_unknown_option(word, options))
+                help_free = False
                 while i < len(words) and kinds[i] is None:  # its values: the same mistake
                     i += 1
             continue
@@ -270,12 +288,7 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
         values[option.member or option.name] = (option, value, word)
         # Words left after an option's values: the CLI passes them on, or calls them unknown options.
         for extra in following:
-            if keep_rest:
-                rest.append(extra)
-            elif extra.unknown:
-                state["partial"] = True
-            else:
-                problems.append(_stray(extra, option))
+            stray(extra, option)
     return _Parsed(values, rest)
 
 
@@ -316,6 +329,8 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
                 problems.append(Problem(value.at(0), f"{name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
                 problems.append(Problem(value.at(0), f"{name} takes a whole number of seconds"))
+            if key == "region" and not _REGION.match(value.text):
+                problems.append(Problem(value.at(0), f"`{value.text}` is not a region name", "for example us-west-2"))
     parsed = _parse(main.rest, options, problems, keep_rest=False, state=state)
     reader = _Reader(directory, max_bytes, problems)
     request: dict = {}
