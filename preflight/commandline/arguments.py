@@ -21,6 +21,8 @@ cliinputjson) reads them, with the operation's request schema as the model:
   options do not. ``--generate-cli-skeleton`` makes the command print a template: not a request.
 - The AWS CLI's global options may stand anywhere among the words; they do not shape the request
   and are returned in ``Built.globals``.
+- ``--`` (argparse's end of options) is not read: its effect on the CLI's two parsers is not
+  modelled, so the word is left out and the result marked ``partial``.
 
 What the CLI itself refuses (an unknown option, a value missing or left over, invalid JSON or
 shorthand, a file it cannot read, a word that is not the member's scalar type) is a problem at the
@@ -43,6 +45,9 @@ from preflight.values import Unresolved
 
 # The AWS CLI's global options, from aws-cli v1's awscli/data/cli.json and v2's additions
 # (--no-cli-pager, --cli-binary-format, --cli-auto-prompt): True for those that take a value.
+# The options v1 does not have are read only when written whole, so that a prefix means what it
+# means to v1 (``--cli-i`` is v1's --cli-input-json).
+V2_ONLY = ("--no-cli-pager", "--cli-binary-format", "--cli-auto-prompt", "--no-cli-auto-prompt", "--cli-input-yaml")
 GLOBAL_OPTIONS = {
     "debug": False, "endpoint-url": True, "no-verify-ssl": False, "no-paginate": False, "output": True,
     "query": True, "profile": True, "region": True, "version": False, "color": True,
@@ -187,6 +192,7 @@ _GLOBALS = {f"--{name}": _Option(f"--{name}", "one" if takes else "flag") for na
 class _Parsed(NamedTuple):
     values: dict[str, tuple[_Option, object, Word]]  # member or option -> (option, value, the option's word)
     rest: list[Word]
+    given: list[tuple[_Option, object]]  # every option given, in order (argparse checks each one's value)
 
 
 def _parse(words: list[Word], options: dict[str, _Option], problems: list[Problem], keep_rest: bool,
@@ -207,7 +213,7 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
         if equals and name in options:
             return options[name], len(name) + 1
         if text[1] == "-":
-            matches = sorted(option for option in options if option.startswith(name))
+            matches = sorted(option for option in options if option.startswith(name) and option not in V2_ONLY)
             if len(matches) > 1:
                 raise _Refused(0, f"`{name}` is ambiguous: it could be {', '.join(matches)}",
                                "write the whole option name")
@@ -226,6 +232,7 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             kinds.append((None, -1))
     values: dict[str, tuple[_Option, object, Word]] = {}
     rest: list[Word] = []
+    given: list[tuple[_Option, object]] = []
     # The operation's parser has one positional, ``help`` (``aws ... create-cluster help``): the first
     # word no option takes is read as it, and an empty one is then ignored; any other is refused.
     help_free = not keep_rest
@@ -286,10 +293,11 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             problems.append(Problem(word.end, f"{option.name} needs a value", f"give {option.name} a value"))
             value = None
         values[option.member or option.name] = (option, value, word)
+        given.append((option, value))
         # Words left after an option's values: the CLI passes them on, or calls them unknown options.
         for extra in following:
             stray(extra, option)
-    return _Parsed(values, rest)
+    return _Parsed(values, rest, given)
 
 
 def _unknown_option(word: Word, options: dict[str, _Option]) -> Problem:
@@ -316,32 +324,33 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
     """The request the AWS CLI builds from ``words`` (those after the operation's name), where the
     command runs in ``directory``, reading no file larger than ``max_bytes``."""
     problems: list[Problem] = []
-    state = {"partial": False}
+    state = {"partial": "--" in (word.text for word in words)}
+    words = [word for word in words if word.text != "--"]
     options, root = _operation_options(operation)
     unknown = [(expansion, offset) for word in words for expansion, offset in _expansions(word)]
     main = _parse(words, _GLOBALS, problems, keep_rest=True, state=state)
-    globals_: dict[str, Word | None] = {}
-    for name, (option, value, _) in main.values.items():
-        key = name[2:]
-        globals_[key] = value.word if isinstance(value, _Text) else None
+    for option, value in main.given:
+        key = option.name[2:]
         if isinstance(value, _Text) and not value.unknown:
             if key in GLOBAL_CHOICES and value.text not in GLOBAL_CHOICES[key]:
-                problems.append(Problem(value.at(0), f"{name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
+                problems.append(Problem(value.at(0), f"{option.name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
-                problems.append(Problem(value.at(0), f"{name} takes a whole number of seconds"))
-            if key == "region" and not _REGION.match(value.text):
-                problems.append(Problem(value.at(0), f"`{value.text}` is not a region name", "for example us-west-2"))
+                problems.append(Problem(value.at(0), f"{option.name} takes a whole number of seconds"))
+    globals_ = {name[2:]: value.word if isinstance(value, _Text) else None
+                for name, (_, value, _) in main.values.items()}
+    region = main.values.get("--region", (None, None, None))[1]
+    if isinstance(region, _Text) and not region.unknown and not _REGION.match(region.text):
+        problems.append(Problem(region.at(0), f"`{region.text}` is not a region name", "for example us-west-2"))
     parsed = _parse(main.rest, options, problems, keep_rest=False, state=state)
+    for option, value in parsed.given:
+        if option.name == "--generate-cli-skeleton" and isinstance(value, _Text) and value.text not in SKELETON_CHOICES:
+            problems.append(Problem(value.at(0), f"--generate-cli-skeleton takes one of {', '.join(SKELETON_CHOICES)}"))
     reader = _Reader(directory, max_bytes, problems)
     request: dict = {}
     skeleton = False
     for option, value, word in parsed.values.values():
         if option.member is None:
-            if option.name == "--generate-cli-skeleton":
-                skeleton = True
-                if isinstance(value, _Text) and value.text not in SKELETON_CHOICES:
-                    problems.append(Problem(value.at(0), f"--generate-cli-skeleton takes one of "
-                                                         f"{', '.join(SKELETON_CHOICES)}"))
+            skeleton = skeleton or option.name == "--generate-cli-skeleton"
             continue
         if value is None:
             continue
