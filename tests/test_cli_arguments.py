@@ -366,7 +366,10 @@ def command_lines(draw, operation: str, workdir: pathlib.Path):
                 words = [f"file://{name}"]
         else:
             words = [str(value).lower() if isinstance(value, bool) else str(value)]
-        groups.append(["--" + option_name(member), *words])
+        if len(words) == 1 and draw(st.booleans()):
+            groups.append([f"--{option_name(member)}={words[0]}"])
+        else:
+            groups.append(["--" + option_name(member), *words])
     groups += draw(st.lists(st.sampled_from([["--region", "us-west-2"], ["--output", "text"], ["--no-paginate"],
                                              ["--query", "ClusterArn"], ["--color", "off"]]), max_size=2))
     groups = draw(st.permutations(groups))

@@ -95,7 +95,7 @@ class Built(NamedTuple):
     files: list[str]  # the file:// and fileb:// paths read (or tried)
     globals: dict[str, Word | None]  # global option -> its value word (None for a flag)
     skeleton: bool  # --generate-cli-skeleton: the command prints a template, sends no request
-    partial: bool  # an unknown expansion stood where an option was expected: options may be missing
+    partial: bool  # an unknown expansion stood where an option was expected, or a `--` was left out
 
 
 class _Refused(Exception):
@@ -273,13 +273,13 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             following.append(words[i])
             i += 1
         if explicit is not None:
-            given = _Text(word.text[explicit:], word, explicit)
+            attached = _Text(word.text[explicit:], word, explicit)
             if option.nargs == "flag":
                 problems.append(Problem(word.offset(explicit), f"{option.name} takes no value",
                                         f"write {option.name} alone"))
                 value = None
             else:
-                value = [given] if option.nargs == "many" else given
+                value = [attached] if option.nargs == "many" else attached
         elif option.nargs == "flag":
             value = option.flag_value
         elif option.nargs == "many":
@@ -336,6 +336,8 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
                 problems.append(Problem(value.at(0), f"{option.name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
                 problems.append(Problem(value.at(0), f"{option.name} takes a whole number of seconds"))
+            if key == "query" and not value.text:
+                problems.append(Problem(value.at(0), "--query takes a JMESPath expression; it is empty"))
     globals_ = {name[2:]: value.word if isinstance(value, _Text) else None
                 for name, (_, value, _) in main.values.items()}
     region = main.values.get("--region", (None, None, None))[1]
@@ -397,7 +399,7 @@ _MASK_BASE = 0xE100  # private-use characters, read by the shorthand grammar as 
 
 
 class _Unreadable(Exception):
-    """The member's value is refused (a problem is recorded) or unknown (it is Unresolved)."""
+    """The member's value is refused: the problem is recorded, the member left out."""
 
 
 class _Reader:
@@ -701,20 +703,21 @@ class _Shorthand:
 
     def parse(self):
         params = {}
-        key, start, value = self._keyval("")
-        params[key] = value
+        key, child = self._key_equals("")
+        params[key] = self._values(child)
         last = self.index
         while self.index < len(self.value):
             self._expect(",", whitespace=True)
-            key, start, value = self._keyval("")
+            key, child = self._key_equals("")
             if key in params:
                 raise _Refused(last + 1, f"{key} is given twice",
                                "a space, not a comma, separates the values of a list given as several words")
-            params[key] = value
+            params[key] = self._values(child)
             last = self.index
         return params
 
-    def _keyval(self, path: str):
+    def _key_equals(self, path: str) -> tuple[str, str]:
+        """``key=`` or ``key@=`` (its value read from a file): the key and its pointer."""
         start = self.index
         key = self._key()
         child = f"{path}/{escape(key)}"
@@ -727,7 +730,7 @@ class _Shorthand:
             self.paramfile = True
         self._expect("=", whitespace=True)
         self.value_starts[child] = self.index
-        return key, start, self._values(child)
+        return key, child
 
     def _key(self) -> str:
         start = self.index
@@ -807,18 +810,7 @@ class _Shorthand:
         self._expect("{", whitespace=True)
         members = {}
         while self._current() != "}":
-            start = self.index
-            key = self._key()
-            child = f"{path}/{escape(key)}"
-            self.positions[child] = start
-            self.paramfile = False
-            self._consume_whitespace()
-            if self._current() == "@":
-                self.index += 1
-                self._consume_whitespace()
-                self.paramfile = True
-            self._expect("=", whitespace=True)
-            self.value_starts[child] = self.index
+            key, child = self._key_equals(path)
             members[key] = self._explicit_values(child)
             self._consume_whitespace()
             if self._current() != "}":
