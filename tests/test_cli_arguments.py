@@ -249,6 +249,12 @@ def test_unknown_expansions_are_unresolved_never_errors():
     assert count.problems == [] and count.request["InstanceCount"] == "$(count)"
     extra = built("delete-cluster", "--cluster-name", "x", unknown("$EXTRA_ARGS"))
     assert extra.problems == [] and extra.partial
+    whole_input = built("delete-cluster", "--cli-input-json", unknown("$REQUEST"))
+    assert whole_input.problems == [] and whole_input.partial and whole_input.request == {}
+    input_value = built("delete-cluster", "--cli-input-json", '{"ClusterName": "%s"}' % unknown("${NAME}"))
+    assert input_value.request == {"ClusterName": "${NAME}"} and not input_value.partial
+    escaped = built("delete-cluster", "--cluster-name", "x", "--cli-input-json", '{"Other": "\\ue000"}')
+    assert escaped.request["Other"] == UNKNOWN_START and not isinstance(escaped.request["Other"], Unresolved)
 
 
 # --- positions inside a quoted word -----------------------------------------------------------------

@@ -370,7 +370,8 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
     for key in ("--cli-input-json", "--cli-input-yaml"):
         if key in parsed.values and isinstance(parsed.values[key][1], _Text):
             reader.input_document(parsed.values[key][1], key, request)
-    return Built(request, reader.origins, problems, unknown, reader.files, globals_, skeleton, state["partial"])
+    return Built(request, reader.origins, problems, unknown, reader.files, globals_, skeleton,
+                 state["partial"] or reader.partial)
 
 
 def _wholly_unknown(text: str) -> bool:
@@ -414,6 +415,7 @@ class _Reader:
         self.origins: dict[str, int] = {}
         self.value_origins: dict[str, int] = {}  # where a shorthand member's value (not its key) starts
         self.files: list[str] = []
+        self.partial = False  # an input document whose members cannot be known
 
     def _mask(self, text: _Text) -> _Text:
         if not text.unknown:
@@ -467,7 +469,8 @@ class _Reader:
             offset = refused.offset if refused.offset is not None else where.at(refused.index)
             self.problems.append(Problem(offset, f"{name}: {refused.message}", refused.fix))
             raise _Unreadable() from None
-        return self.resolved(result)
+        # Only the words' own markers are unknown expansions, not a JSON escape such as \ue000.
+        return self.resolved(result) if any(text.unknown for text in texts) else result
 
     def _unpack(self, shape: _Shape, value, pointer: str):
         check = value[0] if isinstance(value, list) and value else value
@@ -575,18 +578,20 @@ class _Reader:
 
     def input_document(self, value: _Text, name: str, request: dict) -> None:
         """--cli-input-json / --cli-input-yaml: the members the options did not give."""
-        source = value
+        source = self._mask(value)
         if value.text.startswith(FILE_PREFIXES):
             try:
                 source = self.paramfile(value, name)
             except _Unreadable:
                 return
             if isinstance(source, Unresolved):
+                self.partial = True  # which members it gives is unknown
                 return
-        elif value.unknown:
-            return
         document = documents.parse(name, source.text, yaml_input=name.endswith("yaml"))
         refused = [p for p in document.problems if p.kind != "duplicate-key"]
+        if refused and source.unknown:
+            self.partial = True
+            return
         if refused:
             first = refused[0]
             self.problems.append(Problem(source.at(first.offset or 0), f"{name}: {first.message}", first.fix))
@@ -598,7 +603,7 @@ class _Reader:
         for member, item in document.data.items():
             if member in request:
                 continue
-            request[member] = self.resolved(item)
+            request[member] = self.resolved(item) if source.unknown else item
             pointer = "/" + escape(member)
             for relative, offset in offsets.items():
                 if relative == pointer or relative.startswith(pointer + "/"):
