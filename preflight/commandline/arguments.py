@@ -99,11 +99,12 @@ class Built(NamedTuple):
 
 
 class _Refused(Exception):
-    """The CLI refuses the value: (index in the text, message, fix)."""
+    """The CLI refuses the value: where (a source offset, or an index in the text being parsed),
+    what, and the fix."""
 
-    def __init__(self, index: int, message: str, fix: str | None = None, offset: int | None = None):
+    def __init__(self, message: str, fix: str | None = None, *, index: int = 0, offset: int = 0):
         super().__init__(message)
-        self.index, self.message, self.fix, self.offset = index, message, fix, offset
+        self.message, self.fix, self.index, self.offset = message, fix, index, offset
 
 
 class _Text(NamedTuple):
@@ -215,7 +216,7 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
         if text[1] == "-":
             matches = sorted(option for option in options if option.startswith(name) and option not in V2_ONLY)
             if len(matches) > 1:
-                raise _Refused(0, f"`{name}` is ambiguous: it could be {', '.join(matches)}",
+                raise _Refused(f"`{name}` is ambiguous: it could be {', '.join(matches)}",
                                "write the whole option name")
             if matches:
                 return options[matches[0]], len(name) + 1 if equals else None
@@ -461,18 +462,16 @@ class _Reader:
             # An unquoted expansion may stand for any number of words: the whole list is unknown.
             return self.known(single.text)
         try:
-            result = self._unpack(shape, value, pointer)
+            result = self._unpack(shape, value, pointer, name)
         except _Refused as refused:
             if any(text.unknown for text in texts):
                 return self.known(" ".join(text.text for text in texts))
-            where = single if single is not None else texts[0]
-            offset = refused.offset if refused.offset is not None else where.at(refused.index)
-            self.problems.append(Problem(offset, f"{name}: {refused.message}", refused.fix))
+            self.problems.append(Problem(refused.offset, f"{name}: {refused.message}", refused.fix))
             raise _Unreadable() from None
         # Only the words' own markers are unknown expansions, not a JSON escape such as \ue000.
         return self.resolved(result) if any(text.unknown for text in texts) else result
 
-    def _unpack(self, shape: _Shape, value, pointer: str):
+    def _unpack(self, shape: _Shape, value, pointer: str, name: str):
         check = value[0] if isinstance(value, list) and value else value
         looks_json = isinstance(check, _Text) and check.text.strip().startswith(("[", "{"))
         if shape.takes_shorthand and not looks_json:
@@ -482,9 +481,9 @@ class _Reader:
             if isinstance(value, list):
                 parsed = []
                 for index, text in enumerate(value):
-                    parsed.append(self._shorthand(text, f"{pointer}/{index}"))
+                    parsed.append(self._shorthand(text, f"{pointer}/{index}", name))
             else:
-                parsed = self._shorthand(value, pointer)
+                parsed = self._shorthand(value, pointer, name)
             return _Visitor(self).visit(parsed, shape, pointer)
         return self._unpack_cli_arg(shape, value, pointer)
 
@@ -502,13 +501,14 @@ class _Reader:
         if shape.kind in ("structure", "map"):
             if value.text.lstrip()[:1] == "{":
                 return self._json(value, pointer)
-            raise _Refused(0, "invalid JSON: a structure is given as {...} or in the shorthand syntax")
+            raise _Refused("invalid JSON: a structure is given as {...} or in the shorthand syntax",
+                           offset=value.at(0))
         if shape.kind == "list":
             if isinstance(value, _Text):
                 if value.text.lstrip()[:1] == "[":
                     return self._json(value, pointer)
                 if not value.text.lstrip():
-                    raise _Refused(0, "the value is empty")
+                    raise _Refused("the value is empty", offset=value.at(0))
                 # As the CLI does: a text that is not a JSON list is read one character at a time.
                 elements = [value.sub(i, i + 1) for i in range(len(value.text))]
             else:
@@ -527,18 +527,17 @@ class _Reader:
         refused = [p for p in document.problems if p.kind != "duplicate-key"]
         if refused:
             first = refused[0]
-            offset = first.offset if first.offset is not None else 0
-            raise _Refused(offset, first.message, first.fix)
+            raise _Refused(first.message, first.fix, offset=text.at(first.offset or 0))
         for relative, offset in document.offsets().items():
             self.origins[pointer + relative] = text.at(offset)
         return document.data
 
-    def _shorthand(self, text: _Text, pointer: str):
-        parser = _Shorthand(text, self)
+    def _shorthand(self, text: _Text, pointer: str, name: str):
+        parser = _Shorthand(text, self, name)
         try:
             parsed = parser.parse()
         except _Refused as refused:
-            raise _Refused(refused.index, f"bad shorthand: {refused.message}", refused.fix) from None
+            raise _Refused(f"bad shorthand: {refused.message}", refused.fix, offset=text.at(refused.index)) from None
         for relative, index in parser.positions.items():
             self.origins[pointer + relative] = text.at(index)
         for relative, index in parser.value_starts.items():
@@ -554,17 +553,15 @@ class _Reader:
         full = os.path.join(self.directory, os.path.expanduser(path))
         self.files.append(full)
         try:
-            size = os.path.getsize(full)
-            if size > self.max_bytes:
-                raise _Refused(0, f"{path} is {size:,} bytes, more than the {self.max_bytes:,} read")
             with open(full, "rb") as handle:
                 raw = handle.read(self.max_bytes + 1)
         except OSError as err:
             self.problems.append(Problem(text.at(0), f"{name}: cannot read {path}: {err.strerror or err}"))
             raise _Unreadable() from None
-        except _Refused as refused:
-            self.problems.append(Problem(text.at(0), f"{name}: {refused.message}"))
-            raise _Unreadable() from None
+        if len(raw) > self.max_bytes:
+            self.problems.append(Problem(text.at(0), f"{name}: {path} is larger than the {self.max_bytes:,} "
+                                                     "bytes read", "pass a smaller file, or raise --max-bytes"))
+            raise _Unreadable()
         if binary:
             self.problems.append(Problem(text.at(0), f"{name}: fileb:// gives bytes and this member takes text",
                                          f"use file://{path}"))
@@ -616,7 +613,7 @@ def _scalar(shape: _Shape, value: _Text):
         try:
             return int(value.text)
         except ValueError:
-            raise _Refused(0, f"`{value.text}` is not an integer") from None
+            raise _Refused(f"`{value.text}` is not an integer", offset=value.at(0)) from None
     if shape.kind == "boolean":
         return False if value.text.lower() == "false" else bool(value.text)
     return value.text
@@ -668,16 +665,19 @@ class _Visitor:
     def _scalar(self, shape: _Shape, value, pointer: str):
         if isinstance(value, str) and UNKNOWN_START in value:
             return value
-        where = self.value_origins.get(pointer, self.origins.get(pointer))
+        holder = pointer  # the value the shorthand placed, or the nearest one that holds it
+        while holder and holder not in self.origins:
+            holder = holder.rpartition("/")[0]
+        where = self.value_origins.get(pointer, self.origins.get(holder, 0))
         if shape.kind == "integer":
             try:
                 return int(value)
             except (ValueError, TypeError):
-                raise _Refused(0, f"{pointer.rpartition('/')[2]}: `{value}` is not an integer",
+                raise _Refused(f"{pointer.rpartition('/')[2]}: `{value}` is not an integer",
                                offset=where) from None
         if shape.kind == "boolean":
             if not isinstance(value, str):
-                raise _Refused(0, f"{pointer.rpartition('/')[2]}: a boolean is true or false", offset=where)
+                raise _Refused(f"{pointer.rpartition('/')[2]}: a boolean is true or false", offset=where)
             if value.lower() == "true":
                 return True
             if value.lower() == "false":
@@ -699,8 +699,8 @@ class _Shorthand:
     _SECOND_VALUE = re.compile(f"({_ESCAPED_COMMA}|[{_START_WORD}])({_ESCAPED_COMMA}|[{_SECOND_FOLLOW}])*")
     _KEY_CHARS = frozenset(string.ascii_letters + string.digits + "-_.#/:")
 
-    def __init__(self, text: _Text, reader: _Reader):
-        self.text, self.value, self.reader = text, text.text, reader
+    def __init__(self, text: _Text, reader: _Reader, name: str):
+        self.text, self.value, self.reader, self.name = text, text.text, reader, name
         self.index = 0
         self.positions: dict[str, int] = {"": 0}
         self.value_starts: dict[str, int] = {}
@@ -715,8 +715,9 @@ class _Shorthand:
             self._expect(",", whitespace=True)
             key, child = self._key_equals("")
             if key in params:
-                raise _Refused(last + 1, f"{key} is given twice",
-                               "a space, not a comma, separates the values of a list given as several words")
+                raise _Refused(f"{key} is given twice",
+                               "a space, not a comma, separates the values of a list given as several words",
+                               index=last + 1)
             params[key] = self._values(child)
             last = self.index
         return params
@@ -838,14 +839,14 @@ class _Shorthand:
             return self._quoted(self._DOUBLE_QUOTED, '"')
         match = self._SECOND_VALUE.match(self.value, self.index)
         if match is None:
-            raise _Refused(self.index, "expected a value")
+            raise _Refused("expected a value", index=self.index)
         self.index = match.end()
         return self._file(match.group().replace("\\,", ",").rstrip(), match.start())
 
     def _quoted(self, regex, quote: str):
         match = regex.match(self.value, self.index)
         if match is None:
-            raise _Refused(self.index, f"the {quote} quote is not closed")
+            raise _Refused(f"the {quote} quote is not closed", index=self.index)
         self.index = match.end()
         value = match.group()[1:-1].replace("\\" + quote, quote).replace("\\\\", "\\")
         return self._file(value, match.start())
@@ -855,16 +856,16 @@ class _Shorthand:
         if not self.paramfile or not value.startswith(FILE_PREFIXES):
             return value
         named = _Text(value, self.text.word, None if self.text.shift is None else self.text.shift + start)
-        loaded = self.reader.paramfile(named, "shorthand")
+        loaded = self.reader.paramfile(named, self.name)
         return loaded if isinstance(loaded, Unresolved) else loaded.text
 
     def _expect(self, char: str, whitespace: bool = False) -> None:
         if whitespace:
             self._consume_whitespace()
         if self.index >= len(self.value):
-            raise _Refused(self.index, f"expected `{char}` at the end")
+            raise _Refused(f"expected `{char}` at the end", index=self.index)
         if self.value[self.index] != char:
-            raise _Refused(self.index, f"expected `{char}`, found `{self.value[self.index]}`")
+            raise _Refused(f"expected `{char}`, found `{self.value[self.index]}`", index=self.index)
         self.index += 1
         if whitespace:
             self._consume_whitespace()
