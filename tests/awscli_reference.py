@@ -5,7 +5,8 @@ Run as a separate process (``python tests/awscli_reference.py MODEL_DIR``), beca
 one JSON object a line, ``{"args": [...], "cwd": "..."}`` (the words after ``aws``), runs awscli's
 CLIDriver on them in-process, and answers one JSON line: ``{"request": {...}}`` with the parameters
 the CLI hands to botocore (caught before any request is made: nothing leaves the machine), or
-``{"refused": "message", "rc": N}``, or ``{"skeleton": true}`` when it printed a skeleton.
+``{"refused": "message", "rc": N}``, or ``{"no_request": true}`` when it printed something else
+(a skeleton, help) and succeeded.
 
 MODEL_DIR holds ``sagemaker/<api-version>/service-2.json`` from the botocore that preflight's schemas
 were generated from, so that both read the same model; the CLI finds it through AWS_DATA_PATH.
@@ -28,6 +29,9 @@ def main() -> int:
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                       AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                       AWS_DATA_PATH=sys.argv[1], AWS_PAGER="")
+    # Answers go out on a copy of stdout; the CLI's own output (help runs a pager process) goes nowhere.
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     from awscli.clidriver import create_clidriver
 
     driver = create_clidriver()
@@ -54,10 +58,10 @@ def main() -> int:
         if "request" in captured:
             answer = {"request": captured["request"]}
         elif rc == 0:
-            answer = {"skeleton": True}
+            answer = {"no_request": True}
         else:
             answer = {"refused": errors.getvalue()[-2000:], "rc": rc}
-        print(json.dumps(answer, default=repr), flush=True)
+        print(json.dumps(answer, default=repr), file=answers, flush=True)
     return 0
 
 

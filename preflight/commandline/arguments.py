@@ -18,7 +18,8 @@ cliinputjson) reads them, with the operation's request schema as the model:
   whose scalars are then converted by the member's type (integers, booleans; a scalar given for a
   list becomes a list of one). Integers given alone are Python's ``int()`` of the word.
 - ``--cli-input-json`` / ``--cli-input-yaml`` (literal or ``file://``) give the members the
-  options do not. ``--generate-cli-skeleton`` makes the command print a template: not a request.
+  options do not. ``--generate-cli-skeleton`` makes the command print a template, and a word
+  ``help`` its help: then it sends nothing.
 - The AWS CLI's global options may stand anywhere among the words; they do not shape the request
   and are returned in ``Built.globals``.
 - ``--`` (argparse's end of options) is not read: its effect on the CLI's two parsers is not
@@ -94,7 +95,7 @@ class Built(NamedTuple):
     unknown: list[tuple[str, int]]  # unknown expansions met, as written, with their offsets
     files: list[str]  # the file:// and fileb:// paths read (or tried)
     globals: dict[str, Word | None]  # global option -> its value word (None for a flag)
-    skeleton: bool  # --generate-cli-skeleton: the command prints a template, sends no request
+    no_request: str | None  # why the command sends nothing: "--generate-cli-skeleton" or "help"
     partial: bool  # an unknown expansion stood where an option was expected, or a `--` was left out
 
 
@@ -245,6 +246,8 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
             rest.append(word)
         elif word.unknown:
             state["partial"] = True
+        elif first and word.text == "help":
+            state["help"] = True
         elif not (first and word.text == ""):
             problems.append(_stray(word, option))
 
@@ -325,7 +328,7 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
     """The request the AWS CLI builds from ``words`` (those after the operation's name), where the
     command runs in ``directory``, reading no file larger than ``max_bytes``."""
     problems: list[Problem] = []
-    state = {"partial": "--" in (word.text for word in words)}
+    state = {"partial": "--" in (word.text for word in words), "help": False}
     words = [word for word in words if word.text != "--"]
     options, root = _operation_options(operation)
     unknown = [(expansion, offset) for word in words for expansion, offset in _expansions(word)]
@@ -350,10 +353,11 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
             problems.append(Problem(value.at(0), f"--generate-cli-skeleton takes one of {', '.join(SKELETON_CHOICES)}"))
     reader = _Reader(directory, max_bytes, problems)
     request: dict = {}
-    skeleton = False
+    no_request = "help" if state["help"] else None
     for option, value, word in parsed.values.values():
         if option.member is None:
-            skeleton = skeleton or option.name == "--generate-cli-skeleton"
+            if option.name == "--generate-cli-skeleton":
+                no_request = no_request or option.name
             continue
         if value is None:
             continue
@@ -371,7 +375,7 @@ def build(operation: str, words: list[Word], *, directory: str, max_bytes: int) 
     for key in ("--cli-input-json", "--cli-input-yaml"):
         if key in parsed.values and isinstance(parsed.values[key][1], _Text):
             reader.input_document(parsed.values[key][1], key, request)
-    return Built(request, reader.origins, problems, unknown, reader.files, globals_, skeleton,
+    return Built(request, reader.origins, problems, unknown, reader.files, globals_, no_request,
                  state["partial"] or reader.partial)
 
 
