@@ -27,9 +27,10 @@ cliinputjson) reads them, with the operation's request schema as the model:
 
 What the CLI itself refuses (an unknown option, a value missing or left over, invalid JSON or
 shorthand, a file it cannot read, a word that is not the member's scalar type) is a problem at the
-character it concerns. What only the service refuses (unknown members inside JSON, a missing
-required member, enums, patterns) is left to the rules, as for any request file. An unknown shell
-expansion is never an error: the value it stands in is ``Unresolved``.
+character it concerns. What botocore or the service refuses (unknown members inside JSON, types
+inside JSON, enums, patterns) is left to the rules, as for any request file; so is a required
+option left out, which the CLI refuses too but the request schema's rule reports with its pointer.
+An unknown shell expansion is never an error: the value it stands in is ``Unresolved``.
 """
 
 from __future__ import annotations
