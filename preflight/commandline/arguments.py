@@ -558,15 +558,10 @@ class _Reader:
         full = os.path.join(self.directory, os.path.expanduser(path))
         self.files.append(full)
         try:
-            with open(full, "rb") as handle:
-                raw = handle.read(self.max_bytes + 1)
-        except OSError as err:
-            self.problems.append(Problem(text.at(0), f"{name}: cannot read {path}: {err.strerror or err}"))
+            _, raw = documents.read_bytes(full, self.max_bytes, name=path)  # full: never "-", stdin
+        except documents.LoadError as err:
+            self.problems.append(Problem(text.at(0), f"{name}: {err}"))
             raise _Unreadable() from None
-        if len(raw) > self.max_bytes:
-            self.problems.append(Problem(text.at(0), f"{name}: {path} is larger than the {self.max_bytes:,} "
-                                                     "bytes read", "pass a smaller file, or raise --max-bytes"))
-            raise _Unreadable()
         if binary:
             self.problems.append(Problem(text.at(0), f"{name}: fileb:// gives bytes and this member takes text",
                                          f"use file://{path}"))
