@@ -27,9 +27,10 @@ cliinputjson) reads them, with the operation's request schema as the model:
 
 What the CLI itself refuses (an unknown option, a value missing or left over, invalid JSON or
 shorthand, a file it cannot read, a word that is not the member's scalar type) is a problem at the
-character it concerns. What only the service refuses (unknown members inside JSON, a missing
-required member, enums, patterns) is left to the rules, as for any request file. An unknown shell
-expansion is never an error: the value it stands in is ``Unresolved``.
+character it concerns. What botocore or the service refuses (unknown members inside JSON, types
+inside JSON, enums, patterns) is left to the rules, as for any request file; so is a required
+option left out, which the CLI refuses too but the request schema's rule reports with its pointer.
+An unknown shell expansion is never an error: the value it stands in is ``Unresolved``.
 """
 
 from __future__ import annotations
@@ -381,7 +382,8 @@ def build(operation: str, words: list[Word], *, directory: str | None, max_bytes
     for key in ("--cli-input-json", "--cli-input-yaml"):
         if key in parsed.values and isinstance(parsed.values[key][1], _Text):
             reader.input_document(parsed.values[key][1], key, request)
-    return Built(request, reader.origins, problems, unknown + reader.expansions_in_files, reader.files, globals_, no_request,
+    return Built(request, reader.origins, problems, unknown + reader.expansions_in_files, reader.files, globals_,
+                 no_request,
                  state["partial"] or reader.partial)
 
 
@@ -419,7 +421,7 @@ class _Reader:
 
     def __init__(self, directory: str | None, max_bytes: int, problems: list[Problem],
                  written: dict[str, Word | None]):
-        self.directory, self.max_bytes, self.problems, self.written = directory, max_bytes, problems, written
+        self.directory, self.max_bytes, self.problems = directory, max_bytes, problems
         # An unknown expansion stands for a value, whatever it is written with (``${X}``'s braces,
         # ``"$(cmd)"``): it is parsed as a run of plain characters of the same length, one
         # private character per expansion, and put back in the values read.
@@ -427,8 +429,9 @@ class _Reader:
         self.origins: dict[str, int] = {}
         self.value_origins: dict[str, int] = {}  # where a shorthand member's value (not its key) starts
         self.files: list[str] = []
-        self.option_name = ""  # the option whose value is being read, for the problems met inside it
         self.partial = False  # an input document whose members cannot be known
+        self.written = written
+        self.option_name = ""  # the option whose value is being read, for the problems met inside it
         self.expansions_in_files: list[tuple[str, int]] = []  # unknown ones, in the heredocs read
 
     def _mask(self, text: _Text) -> _Text:
@@ -569,7 +572,7 @@ class _Reader:
         binary = text.text.startswith("fileb://")
         path = text.text[len("fileb://" if binary else "file://"):]
         if text.unknown or self.directory is None:  # where the command runs is not known either
-            return self.known(f"{UNKNOWN_START}{text.text}{UNKNOWN_END}" if not text.unknown else text.text)
+            return self.known(text.text if text.unknown else f"{UNKNOWN_START}{text.text}{UNKNOWN_END}")
         full = os.path.normpath(os.path.join(self.directory, os.path.expanduser(path)))
         self.files.append(full)
         if full in self.written:  # the script wrote it before the command: its heredoc, as the shell wrote it
@@ -578,21 +581,16 @@ class _Reader:
                 return self.known(f"{UNKNOWN_START}{text.text}{UNKNOWN_END}")
             self.expansions_in_files.extend(_expansions(content))
             return self._mask(_Text(content.text, content, 0))
-        try:
-            with open(full, "rb") as handle:
-                raw = handle.read(self.max_bytes + 1)
-        except FileNotFoundError:
+        if not os.path.lexists(full):
             self.problems.append(Problem(text.at(0), f"{name}: {path} is not there and nothing before the command "
                                          "writes it; the AWS CLI refuses the command unless it exists when it runs",
                                          kind="file-missing"))
-            raise _Unreadable() from None
-        except OSError as err:
-            self.problems.append(Problem(text.at(0), f"{name}: cannot read {path}: {err.strerror or err}"))
-            raise _Unreadable() from None
-        if len(raw) > self.max_bytes:
-            self.problems.append(Problem(text.at(0), f"{name}: {path} is larger than the {self.max_bytes:,} "
-                                                     "bytes read", "pass a smaller file, or raise --max-bytes"))
             raise _Unreadable()
+        try:
+            _, raw = documents.read_bytes(full, self.max_bytes, name=path)  # full: never "-", stdin
+        except documents.LoadError as err:
+            self.problems.append(Problem(text.at(0), f"{name}: {err}"))
+            raise _Unreadable() from None
         if binary:
             self.problems.append(Problem(text.at(0), f"{name}: fileb:// gives bytes and this member takes text",
                                          f"use file://{path}"))
