@@ -104,6 +104,7 @@ class Options:
     profile: Optional[str] = None
     region: Optional[str] = None
     timeout: float = 10.0
+    deadline: Optional[float] = None
     output: Format = Format.text
     fail_on: Optional[FailOn] = None
     outputs: list[str] = field(default_factory=list)
@@ -124,6 +125,16 @@ class Options:
     wait: bool = False
     wait_timeout: float = 3600.0
     wait_interval: float = 10.0
+
+    def deadline_at(self) -> float | None:
+        """The time.monotonic() by which the run ends (--deadline), counted from the first time asked."""
+        if self.deadline is not None and self._deadline_at is None:
+            import time
+
+            self._deadline_at = time.monotonic() + self.deadline
+        return self._deadline_at
+
+    _deadline_at: Optional[float] = field(default=None, init=False, repr=False)
 
 
 def _run(options: Options, config):
@@ -146,6 +157,8 @@ def _run(options: Options, config):
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
     if options.live and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
+    if options.deadline is not None and not (math.isfinite(options.deadline) and options.deadline > 0):
+        raise usage_error(f"--deadline {options.deadline}: give a positive number of seconds")
     if max_bytes < 1:
         raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     parameters = _pairs("--parameter", options.parameters)
@@ -197,7 +210,7 @@ def _run(options: Options, config):
 
         try:
             account = aws.BotoAccount(profile=options.profile, region=options.region or config.region,
-                                      timeout=options.timeout)
+                                      timeout=options.timeout, deadline=options.deadline_at())
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
     write_baseline = options.write_baseline
@@ -297,7 +310,11 @@ OPTIONS = {
         None, "--profile", help="AWS profile for --live (default: the standard chain).")),
     "region": (Optional[str], typer.Option(
         None, "--region", help="AWS region for --live (default: the configuration's `region`, else the standard chain).")),
-    "timeout": (float, typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")),
+    "timeout": (float, typer.Option(10.0, "--timeout", help="The longest one AWS call may take, in seconds, from "
+                                    "connecting to the last byte of its answer (its retries included).")),
+    "deadline": (Optional[float], typer.Option(
+        None, "--deadline", metavar="SECONDS", help="The longest the whole run may talk to AWS, from its first call "
+        "to the last read of --wait; what is not read by then is not verified.")),
     "output": (Format, typer.Option(Format.text, "--format", "-f", help="Output format.")),
     "fail_on": (Optional[FailOn], typer.Option(
         None, "--fail-on", show_default=False, help="Lowest severity that fails the check (exit 1) [default: the "
@@ -346,7 +363,7 @@ OPTIONS = {
         10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads.")),
 }
 READING = ("operation", "max_bytes", "stdin_name")
-LIVE = ("profile", "region", "timeout")
+LIVE = ("profile", "region", "timeout", "deadline")
 REPORTING = ("output", "fail_on", "config_file", "isolated")
 
 
@@ -405,10 +422,10 @@ def apply(options: Options) -> None:
         raise
     (document, operation), = pairs
     path = send_path.SendPath(report, operation, document.data, account,
-                              publish=lambda: _emit(report, options.output, targets),
+                              publish=lambda stdout: _emit(report, options.output, targets, stdout),
                               outputs=[target for _, target in targets], text=options.output is Format.text)
     settings = send_path.Settings(options.dry_run, options.require_verified, options.wait, options.wait_timeout,
-                                  options.wait_interval)
+                                  options.wait_interval, options.deadline_at())
     try:
         code = path.run(_exit_code(report, options.fail_on, config), settings)
     except send_path.OutputsNotWritable as err:
@@ -451,9 +468,9 @@ def _targets(outputs: Optional[List[str]]) -> list[tuple[Format, str]]:
     return targets
 
 
-def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> None:
-    """The report in the --format to stdout and in each --output format to its file. A usage error
-    is already on stderr, so a text report of it is not repeated on stdout."""
+def _emit(report, output: Format, targets: list[tuple[Format, str]] = (), stdout: bool = True) -> None:
+    """The report in each --output format to its file and (``stdout``) in the --format to stdout. A
+    usage error is already on stderr, so a text report of it is not repeated on stdout."""
     import importlib
 
     def rendered(fmt: Format, colour: bool = False) -> str:
@@ -466,7 +483,7 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> Non
         except OSError as err:
             if not report.errors:  # else the run already failed with its own usage error
                 raise usage_error(f"--output {path}: {err.strerror}")
-    if not (report.errors and output is Format.text):
+    if stdout and not (report.errors and output is Format.text):
         # no-color.org: only a non-empty NO_COLOR turns colour off.
         colour = output is Format.text and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(rendered(output, colour))

@@ -27,8 +27,9 @@ __all__ = ["BotoAccount", "ConfigurationError", "without_userinfo"]
 class BotoAccount:
     """The facts of one account and region, each answered by its service's reader."""
 
-    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0):
-        calls = Calls(profile, region, timeout)
+    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0,
+                 deadline: float | None = None):
+        calls = Calls(profile, region, timeout, deadline)
         self.region = calls.region
         self.calls = calls.counted  # (service, operation) -> calls made, for tests and bench/
         sts = Sts(calls)
