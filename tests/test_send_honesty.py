@@ -227,7 +227,7 @@ def test_the_deadline_ends_the_wait(run_cli, local_aws, tmp_path, settle):
 @pytest.mark.parametrize("value", ["0", "-1", "nan"])
 def test_a_deadline_that_cannot_be_used_is_a_usage_error(run_cli, tmp_path, value):
     result = run_cli("check", "--live", "--deadline", value, _request(tmp_path, "bad-deadline"))
-    assert result.returncode == 2 and "--deadline" in result.stderr
+    assert result.returncode == 2 and f"--deadline {float(value)}: give a positive number of seconds" in result.stderr
 
 
 # ----- whole, well-typed answers -----
