@@ -291,3 +291,16 @@ def test_a_count_as_a_string_fails_closed(local_aws, tmp_path):
         result = CliRunner().invoke(app, ["apply", "--timeout", "3", str(path)], env=env)
     assert result.exit_code == 3 and proxy.mutating() == [], result.output
     assert "sagemaker:DescribeCluster failed: the answer is not whole and well-typed" in result.output
+
+
+@pytest.mark.parametrize("cut", [{"IsTruncated": True, "Marker": "AAAB"}, {"NextToken": "eyJNYXJrZXIiOiBudWxsfQ=="}])
+def test_one_page_of_authorization_details_is_not_the_whole(run_cli, tmp_path, cut):
+    """get-account-authorization-details cut to a page (the API's Marker, the CLI's NextToken): a
+    deny on a page left out would count, so the file is refused, naming it and the member."""
+    details = json.loads((FIXTURES / "policies" / "authorization-details.json").read_text())
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps({**details, **cut}))
+    principal = (details.get("UserDetailList") or details["RoleDetailList"])[0]["Arn"]
+    result = run_cli("check", "--policy", str(path), "--principal", principal, _request(tmp_path, "paged-details"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{path} /{next(iter(cut))}: one page of get-account-authorization-details" in result.stderr
