@@ -259,9 +259,6 @@ def _operation(handler, body: bytes) -> str:
 
 FAULTS = ("throttle", "http500", "reset-before", "reset-during-body", "malformed", "empty-200", "html-200",
           "html-404", "slow", "trickle", "late-5xx")
-# Answers of the right protocol but not of the model: a 4xx RequestTimeout after the call was
-# applied; the first string member of a JSON answer a number ("retyped"); every number a string.
-SHAPE_FAULTS = ("late-request-timeout", "retyped", "counts-as-strings")
 # Faults of listings: every answer says there is another page (a new token each time), or names
 # the same token again; the first entry of the answer's list twice. "paged" is no fault: an IAM
 # list asked for one entry per page (MaxItems=1), so that a whole list takes several pages.
@@ -275,7 +272,9 @@ class FaultProxy:
     throttle and http500 in the service's own error format, a connection reset before the answer or
     in the middle of its body, a malformed (truncated) answer, an empty 200, an HTML page with 200
     or 404, the real answer held ``slow_seconds`` or trickled a byte at a time over them, the call
-    applied upstream and then answered with a 500 ("late-5xx"), or a LISTING_FAULTS fault.
+    applied upstream and then answered with a 500 ("late-5xx") or a 4xx RequestTimeout
+    ("late-request-timeout"), a JSON answer whose first string member is a number ("retyped") or
+    whose every number is a string ("counts-as-strings"), or a LISTING_FAULTS fault.
     ``before`` ({lookup: function}) runs a function when that call arrives, before it is forwarded
     (to change the upstream's state in the middle of a run)."""
 

@@ -32,19 +32,6 @@ def _clusters(local_aws) -> set[str]:
     return {c["ClusterName"] for c in local_aws.client("sagemaker").list_clusters()["ClusterSummaries"]}
 
 
-@pytest.fixture
-def settle(local_aws):
-    """Cluster changes stay in progress for ``seconds`` while a test runs."""
-    from preflight import local_sagemaker
-
-    saved = local_sagemaker.SETTINGS["settle_seconds"]
-
-    def set_to(seconds: float):
-        local_sagemaker.SETTINGS["settle_seconds"] = seconds
-    yield set_to
-    local_sagemaker.SETTINGS["settle_seconds"] = saved
-
-
 def _started(args: list[str], env: dict) -> subprocess.Popen:
     return subprocess.Popen(preflight_command() + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
