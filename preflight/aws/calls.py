@@ -262,13 +262,16 @@ class Calls:
             client = self.client(service)
         except (ValueError, botocore.exceptions.BotoCoreError) as err:
             raise LookupFailed(lookup, settings_refused(err)) from None
-        try:
-            answer = self.bounded(lambda: getattr(client, operation)(**params))
-            shape = output_shape(client, operation)
-            problem = nonconforming(shape, answer) or (None if paged else _continued(answer))
+
+        def attempt():  # the call and the reading of its answer (an S3 object's body is read here), bounded together
+            answer = getattr(client, operation)(**params)
+            problem = nonconforming(output_shape(client, operation), answer) or (None if paged else _continued(answer))
             if problem:
                 raise LookupFailed(lookup, f"the answer is not whole and well-typed ({problem})")
             return build(answer) if build else answer
+
+        try:
+            return self.bounded(attempt)
         except botocore.exceptions.ClientError as err:
             failure = client_error(err)
             # An AWS "not found" code is a verified absence; a bare 404 (an HTML page, a proxy) is
