@@ -153,11 +153,17 @@ def would_send(operation: str, request, unverified: list[str]) -> Outcome:
     return Outcome("would send", True, operation, request, unverified=unverified)
 
 
-def send(account, operation: str, request: dict, unverified: list[str] = ()) -> Outcome:
+def send(account, operation: str, request: dict, unverified: list[str] = (), signals: Signals | None = None) -> Outcome:
+    """Send once and decide the outcome from evidence; ``signals`` (armed for the send and the
+    read-back) lets SIGINT, SIGTERM and SIGHUP stop either, leaving the outcome unknown."""
     outcome = Outcome("sent", False, operation, request, unverified=list(unverified))
+    armed = signals.armed if signals else contextlib.nullcontext
+    if signals is not None and signals.first is not None:  # came before the send began: nothing was sent
+        raise signals.first
     started = datetime.now(timezone.utc)
     try:
-        delivery = account.send(operation, request)
+        with armed():
+            delivery = account.send(operation, request)
     except Interrupted as stop:  # the request may be on its way, or applied already
         return _interrupted(outcome, stop, "while the request was being sent")
     if delivery.result == "sent":
@@ -175,7 +181,8 @@ def send(account, operation: str, request: dict, unverified: list[str] = ()) -> 
             outcome.note = f"HyperPod refused {operation}: it had no effect"
         return outcome
     try:
-        _look_again(account, operation, request, outcome, started)
+        with armed():
+            _look_again(account, operation, request, outcome, started)
     except Interrupted as stop:
         return _interrupted(outcome, stop, "while the cluster was being read again")
     return outcome
@@ -343,9 +350,8 @@ class SendPath:
         format's stdout, one document, waits for the wait (or a signal) to end."""
         with Signals() as signals:
             try:
-                with signals.armed():
-                    outcome, code = self._decide(checked, settings)
-            except Interrupted as stop:  # send() takes the ones that come once the request may be on its way
+                outcome, code = self._decide(checked, settings, signals)
+            except Interrupted as stop:  # before the send: send() takes the ones that come once it may be on its way
                 self.state = State.NOT_SENT
                 outcome = not_sent(self.operation, self.request, False, f"was interrupted by {stop.name} before "
                                    "it was sent", [f.message for f in self.report.findings if f.rule == "PF401"])
@@ -380,7 +386,7 @@ class SendPath:
             sys.stdout.write(outcome.describe() + "\n")
         sys.stdout.flush()
 
-    def _decide(self, checked: int, settings: Settings) -> tuple[Outcome, int]:
+    def _decide(self, checked: int, settings: Settings, signals: Signals) -> tuple[Outcome, int]:
         unverified = [f.message for f in self.report.findings if f.rule == "PF401"]
         if checked != EXIT_OK:
             self.state = State.BLOCKED
@@ -394,9 +400,10 @@ class SendPath:
             self.state = State.WOULD_SEND
             return would_send(self.operation, self.request, unverified), EXIT_OK
         _prove_writable(self.outputs)
-        self.history = waiting.history(self.account, self.operation, self.request) if settings.wait else set()
+        with signals.armed():
+            self.history = waiting.history(self.account, self.operation, self.request) if settings.wait else set()
         self.state = State.SENDING
-        outcome = send(self.account, self.operation, self.request, unverified)
+        outcome = send(self.account, self.operation, self.request, unverified, signals)
         self.state = State(outcome.result)
         return outcome, outcome.exit_code
 
