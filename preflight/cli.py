@@ -126,16 +126,6 @@ class Options:
     wait_timeout: float = 3600.0
     wait_interval: float = 10.0
 
-    def deadline_at(self) -> float | None:
-        """The time.monotonic() by which the run ends (--deadline), counted from the first time asked."""
-        if self.deadline is not None and self._deadline_at is None:
-            import time
-
-            self._deadline_at = time.monotonic() + self.deadline
-        return self._deadline_at
-
-    _deadline_at: Optional[float] = field(default=None, init=False, repr=False)
-
 
 def _run(options: Options, config):
     """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
@@ -206,11 +196,14 @@ def _run(options: Options, config):
         values.add_placeholder_patterns(config.placeholder_patterns)
     account = None
     if options.live:
+        import time
+
         from preflight import aws  # botocore is imported only for --live and apply
 
+        deadline = None if options.deadline is None else time.monotonic() + options.deadline  # from the first call
         try:
             account = aws.BotoAccount(profile=options.profile, region=options.region or config.region,
-                                      timeout=options.timeout, deadline=options.deadline_at())
+                                      timeout=options.timeout, deadline=deadline)
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
     write_baseline = options.write_baseline
@@ -425,7 +418,7 @@ def apply(options: Options) -> None:
                               publish=lambda stdout: _emit(report, options.output, targets, stdout),
                               outputs=[target for _, target in targets], text=options.output is Format.text)
     settings = send_path.Settings(options.dry_run, options.require_verified, options.wait, options.wait_timeout,
-                                  options.wait_interval, options.deadline_at())
+                                  options.wait_interval, account.deadline)
     try:
         code = path.run(_exit_code(report, options.fail_on, config), settings)
     except send_path.OutputsNotWritable as err:

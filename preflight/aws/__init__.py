@@ -31,6 +31,7 @@ class BotoAccount:
                  deadline: float | None = None):
         calls = Calls(profile, region, timeout, deadline)
         self.region = calls.region
+        self.deadline = calls.deadline  # time.monotonic() by which the run's calls end (--deadline), or None
         self.calls = calls.counted  # (service, operation) -> calls made, for tests and bench/
         sts = Sts(calls)
         self.ec2, self.iam, self.kms, self.s3 = Ec2(calls), Iam(calls, sts), Kms(calls), S3(calls)
