@@ -5,8 +5,9 @@ call's whole duration bounded (``--timeout``, within what is left of ``--deadlin
 trickled a byte at a time cannot stretch it), each answer held to the model's types before any
 reader sees it, each distinct read memoised (safe under the concurrent prefetch), batches, and
 pages followed to their end (no more than MAX_PAGES, a token never twice, no entry twice) or not
-at all: an answer that says there is more is never taken as the whole. The readers (one module per service) own what they call and how an answer
-becomes a record; this module owns how a call can fail.
+at all: an answer that says there is more is never taken as the whole. The readers (one module
+per service) own what they call and how an answer becomes a record; this module owns how a call
+can fail.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Unr
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
              "SlowDown", "RequestThrottled"}
 MAX_PAGES = 100  # an endpoint that keeps answering with a token is not followed forever
-# Members by which an answer says it is one page of several: (continuation token, "more" flag).
+# Page tokens, and the member that says whether there is a next page (IAM's; else the token's presence).
 CONTINUED = {"NextToken": None, "Marker": "IsTruncated"}
 # botocore's models of the services preflight calls, with only the operations it calls
 # (scripts/generate_models.py).
