@@ -32,6 +32,8 @@ def main() -> int:
         "after: check --format sarif (1 request)": [after, "check", "--format", "sarif", str(REQUEST)],
         "after: check CloudFormation YAML (stack.yaml)": [after, "check", str(IAC / "stack.yaml")],
         "after: check Terraform plan (plan.json)": [after, "check", str(IAC / "plan.json")],
+        "after: check Terraform configuration (terraform/awscc/main.tf, its module of 4 files)": [
+            after, "check", str(IAC / "terraform" / "awscc" / "main.tf")],
         "after: check --var template (1 request)": [after, "check", "--var", "ROLE=arn:aws:iam::444455556666:role/R",
                                                     str(IAC / "cluster-config.create-cluster.json")],
     }

@@ -41,7 +41,15 @@ def inputs(folder: pathlib.Path) -> list[tuple[str, list[str]]]:
                                                  "[" + ",".join(["True"] * 60_000) + "]")]),
         ("a 5,000-digit number", [write("digits.delete-cluster.json", '{"ClusterName": ' + "1" * 5000 + "}")]),
         ("/dev/zero", ["--operation", "delete-cluster", "/dev/zero"]),
+        (".tf nested 100,000 deep", [write("deep.tf", 'resource "awscc_sagemaker_cluster" "c" {\n  cluster_name = '
+                                                     + "[" * 100_000 + "]" * 100_000 + "\n}\n")]),
+        (".tf of one list of 9,900 numbers (about the most tokens parsed)", [write("dense.tf", tf_list(9_900))]),
+        (".tf of 1 MiB naming a cluster (not parsed: PF001)", [write("large.tf", tf_list(524_000))]),
     ]
+
+
+def tf_list(count: int) -> str:
+    return 'resource "awscc_sagemaker_cluster" "c" {\n  cluster_name = [' + ",".join(["1"] * count) + "]\n}\n"
 
 
 def measure(args: list[str]) -> tuple[float, int, int]:

@@ -17,12 +17,12 @@ import typer
 
 from preflight import __version__
 from preflight.documents import MAX_BYTES as DEFAULT_MAX_BYTES
-from preflight.findings import Report, Severity
+from preflight.findings import Finding, Report, Severity
 from preflight.formats import FORMATS
 from preflight.operations import OPERATIONS
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.")
+# rich_markup_mode None: help texts are plain text, so "[tool.preflight]" and "[default: ...]" are shown, not read as markup.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 EXIT_OK, EXIT_BLOCKING, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 EXIT_INTERNAL = 4  # a defect in preflight itself, never a verdict on the inputs
@@ -76,7 +76,14 @@ def main_options(
                                  help="Show the version and the data it was built from."),
     debug: bool = typer.Option(False, "--debug", help="On an internal error (exit 4), print its stack."),
 ) -> None:
-    """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations."""
+    """Policy linter and pre-flight validator for SageMaker HyperPod cluster operations.
+
+    Configuration: [tool.preflight] in pyproject.toml, or a .preflight.toml, in the nearest directory
+    at or above the working directory (--config FILE names one, --isolated ignores them). It selects
+    and grades rules, suppresses findings with a reason, sets fail-on, region, plan-max-age and the
+    organisation's CEL guardrails. `preflight config` prints the effective settings and where each
+    comes from; a command-line option beats the file.
+    """
     global DEBUG
     DEBUG = debug
 
@@ -125,15 +132,18 @@ class Options:
     wait: bool = False
     wait_timeout: float = 3600.0
     wait_interval: float = 10.0
+    out: Optional[str] = None
+    max_age: Optional[str] = None
 
 
-def _run(options: Options, config):
+def _run(options: Options, config, given=(), record: bool = False):
     """Load the inputs and run every check; usage errors exit 2. Returns (report, pairs, account).
     With ``options.templates``, a CloudFormation template or Terraform plan (told by its content,
     unless --operation is given) gives the requests it creates. With variables (--var, --env-file,
     --var-from-env), request files are shell templates: ``${VAR}`` and ``$VAR`` are substituted
     before parsing. The project ``config`` (and a baseline) are applied to the findings by triage,
-    once, for every format."""
+    once, for every format. ``given`` (document, operation) pairs are checked beside the files (a
+    plan file's request); with ``record``, the account keeps what each read showed (planfile.py)."""
     from preflight import documents, engine, iac, operations, triage
 
     files, policy, operation, principal = options.files, options.policy, options.operation, options.principal
@@ -141,7 +151,7 @@ def _run(options: Options, config):
     if options.as_policies:
         files, policy = [], policy + files
     variables = _variables(options.var, options.env_file, options.var_from_env)
-    if not files and not policy:
+    if not files and not policy and not given:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
@@ -157,7 +167,7 @@ def _run(options: Options, config):
         return documents.read(path, max_bytes, stdin_name if path == documents.STDIN else None)
 
     try:
-        pairs, linted = [], []  # linted: a template's own IAM policies
+        pairs, linted = list(given), []  # linted: a template's own IAM policies
         for path in files:
             shown = stdin_name if path == documents.STDIN and stdin_name else path
             named = operations.infer(shown, exact=operation is not None)
@@ -165,12 +175,14 @@ def _run(options: Options, config):
             if operation and named and op != named:  # checking a create as a delete reports every member as unknown
                 raise usage_error(f"{shown}: --operation {op} contradicts the file name, which names {named}; "
                                   "drop --operation or rename the file")
-            document = read(path)
-            if variables is not None:
+            configuration = iac.read(path, max_bytes, _pairs("--var", options.var))  # a .tf file, else None
+            document = read(path) if configuration is None else configuration
+            if variables is not None and configuration is None:
                 from preflight.iac.variables import substituted
 
                 document = substituted(document, variables)
-            derived = iac.requests(document, parameters) if options.templates and not operation else None
+            derived = (iac.requests(document, parameters)
+                       if options.templates and not (operation and configuration is None) else None)
             if derived is not None:
                 pairs.extend(derived)
                 linted.extend(iac.policies(document, parameters))
@@ -206,15 +218,20 @@ def _run(options: Options, config):
                                       timeout=options.timeout, deadline=deadline)
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
+        if record:
+            from preflight.planfile import RecordedAccount
+
+            account = RecordedAccount(account)
     write_baseline = options.write_baseline
     baseline = _baseline(options.baseline, write_baseline)
-    report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config))
+    report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config),
+                        region=options.region or config.region)
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
         found = list(report.findings)
         triage.apply(report, config, documents_)
         try:
-            baseline.write(report, {document.path: document for document in documents_})
+            baseline.write(report, {document.path: document for document in documents_}, config.path)
         except OSError as err:
             raise usage_error(f"{write_baseline}: cannot write the baseline: {err.strerror}")
         report.findings, report.suppressed = found, []  # then compared with what was just recorded
@@ -242,10 +259,8 @@ def _baseline(read: str | None, write: str | None):
 
     if read and write:
         raise usage_error("--baseline and --write-baseline: give one (writing records today's findings as known)")
-    if write:
-        return baseline.Baseline(write, [])
     try:
-        return baseline.Baseline.load(read)
+        return baseline.Baseline.for_writing(write) if write else baseline.Baseline.load(read)
     except baseline.BaselineError as err:
         raise usage_error(str(err))
 
@@ -289,7 +304,7 @@ def _exit_code(report, fail_on: FailOn | None, config) -> int:
 OPTIONS = {
     "files": (Optional[List[str]], typer.Argument(
         None, metavar="[REQUEST]...", help="Request payloads (--cli-input-json form), JSON or YAML; - for stdin. "
-        "CloudFormation templates and Terraform JSON plans are told by their content.")),
+        "CloudFormation templates and Terraform JSON plans are told by their content; .tf files are Terraform configurations.")),
     "file": (str, typer.Argument(..., metavar="REQUEST", help="One request payload.")),
     "operation": (Optional[Operation], typer.Option(
         None, "--operation", "-o", help="The operation the requests are for; by default read from each file name.")),
@@ -320,7 +335,8 @@ OPTIONS = {
         help="A CloudFormation template parameter's value (repeatable); else its Default.")),
     "var": (Optional[List[str]], typer.Option(
         None, "--var", metavar="KEY=VALUE", help="A shell variable's value (repeatable): request files are read as "
-        "templates, ${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011).")),
+        "templates, ${KEY} and $KEY substituted before parsing; an unset one is a finding (PF011). For .tf files, a "
+        "Terraform variable's value, as terraform -var.")),
     "env_file": (Optional[List[str]], typer.Option(
         None, "--env-file", metavar="FILE", help="Shell variables from a KEY=VALUE file (repeatable); --var wins.")),
     "var_from_env": (bool, typer.Option(
@@ -354,6 +370,12 @@ OPTIONS = {
         3600.0, "--wait-timeout", metavar="SECONDS", help="How long --wait follows it.")),
     "wait_interval": (float, typer.Option(
         10.0, "--wait-interval", metavar="SECONDS", help="Seconds between --wait's reads.")),
+    "out": (Optional[str], typer.Option(
+        None, "--out", metavar="PLAN", help="Write the plan of the one request to PLAN (JSON, to review and attach to "
+        "a pull request); `preflight apply PLAN` sends exactly that request if the account has not changed.")),
+    "max_age": (Optional[str], typer.Option(
+        None, "--max-age", metavar="DURATION", show_default=False, help="Refuse a plan file older than this (90m, "
+        "24h, 7d) [default: the configuration's `plan-max-age`, else 24h].")),
 }
 READING = ("operation", "max_bytes", "stdin_name")
 LIVE = ("profile", "region", "timeout", "deadline")
@@ -398,9 +420,12 @@ def check(options: Options) -> None:
 
 
 @command("file", "policy", "principal", *LIVE, "dry_run", "require_verified", *REPORTING, "outputs", "wait",
-         "wait_timeout", "wait_interval", *READING, live=True, templates=False)
+         "wait_timeout", "wait_interval", "max_age", *READING, live=True, templates=False)
 def apply(options: Options) -> None:
-    """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod."""
+    """Run every offline and live check, and only if nothing blocks, send the exact request to HyperPod.
+
+    REQUEST may be a plan file written by `preflight plan --out`: its request is checked again and
+    sent only if every fact of the account it was planned against still reads the same."""
     from preflight import apply as send_path
 
     if not (options.wait_timeout > 0 and options.wait_interval > 0):  # NaN too
@@ -409,10 +434,19 @@ def apply(options: Options) -> None:
     try:
         targets = _targets(options.outputs)
         config = _config(options.config_file, options.isolated)
-        report, pairs, account = _run(options, config)
+        planned = _planned(options, config)
+        if isinstance(planned, Report):  # a plan refused as it is: nothing is read, nothing sent
+            _emit(planned, options.output, targets)
+            raise typer.Exit(EXIT_BLOCKING)
+        given = [(planned.request(), planned.operation)] if planned else ()
+        report, pairs, account = _run(options, config, given, record=planned is not None)
     except UsageError as err:
         _emit(Report(errors=[err.message]), options.output, targets)
         raise
+    if planned is not None:
+        from preflight.registry import all_rules
+
+        report.findings = sorted(report.findings + planned.changes_since(account, all_rules()), key=Finding.sort_key)
     (document, operation), = pairs
     path = send_path.SendPath(report, operation, document.data, account,
                               publish=lambda stdout: _emit(report, options.output, targets, stdout),
@@ -426,14 +460,17 @@ def apply(options: Options) -> None:
     raise typer.Exit(code)
 
 
-@command("files", *LIVE, *REPORTING, "operation", live=True)
+@command("files", "live", *LIVE, *REPORTING, "operation", "out", live=True)
 def plan(options: Options) -> None:
-    """What each change will do to its cluster (check --live, printing only the plan)."""
+    """What each change will do to its cluster (check --live, printing only the plan); with --out,
+    the plan file to review and apply."""
     import json
 
     config = _config(options.config_file, options.isolated)
-    report, _, _ = _run(options, config)
+    report, pairs, account = _run(options, config, record=options.out is not None)
     code = _exit_code(report, options.fail_on, config)
+    if options.out is not None:
+        _write_plan(options.out, pairs, report, account)
     if options.output is Format.json:
         typer.echo(json.dumps({"plan": report.plans}, indent=2, ensure_ascii=False, default=str))
     else:
@@ -447,7 +484,55 @@ def plan(options: Options) -> None:
         if code != EXIT_OK:
             typer.echo(f"{counts['error']} errors, {counts['warning']} warnings: "
                        "`preflight check --live` shows them")
+        if options.out is not None:
+            typer.echo(f"plan written to {options.out}: `preflight apply {options.out}` sends this request "
+                       "if the account still reads as planned")
     raise typer.Exit(code)
+
+
+def _planned(options: Options, config):
+    """The plan file apply was given: a Plan to check again, a Report of why it is refused as it
+    is (edited, too old), or None when the file is a request."""
+    import datetime
+
+    from preflight import planfile
+    from preflight.config import duration
+    from preflight.registry import all_rules
+
+    planned = planfile.read(options.files[0], options.max_bytes)
+    if planned is None:
+        return None
+    try:
+        oldest = duration(options.max_age or config.plan_max_age)
+    except ValueError as err:
+        raise usage_error(f"--max-age: {err}")
+    refusals = planned.refusals(datetime.datetime.now(datetime.timezone.utc), oldest, all_rules())
+    if refusals:
+        return Report(findings=refusals, files=[options.files[0]])
+    if options.operation and options.operation.value != planned.operation:
+        raise usage_error(f"{options.files[0]}: --operation {options.operation.value} contradicts the plan's "
+                          f"{planned.operation}")
+    if options.region and options.region != planned.region:
+        raise usage_error(f"{options.files[0]}: --region {options.region} contradicts the plan's region "
+                          f"{planned.region}; a plan is applied where it was planned")
+    options.files, options.region = [], planned.region
+    return planned
+
+
+def _write_plan(path: str, pairs, report, account) -> None:
+    """``plan --out``: the plan file of the one request checked."""
+    import datetime
+
+    from preflight import planfile
+
+    requests = [(document, operation) for document, operation in pairs if operation]
+    if len(requests) != 1 or len(pairs) != 1:
+        raise usage_error(f"--out {path}: a plan file holds one request; {len(requests)} were given")
+    (document, operation), = requests
+    try:
+        planfile.write(path, document, operation, report, account, datetime.datetime.now(datetime.timezone.utc))
+    except planfile.PlanError as err:
+        raise usage_error(str(err))
 
 
 def _targets(outputs: Optional[List[str]]) -> list[tuple[Format, str]]:

@@ -24,6 +24,19 @@ class ConfigError(Exception):
     """A configuration that cannot be used: a usage error (exit 2) naming the file and key."""
 
 
+DEFAULT_PLAN_MAX_AGE = "24h"  # how old a plan file apply still takes (plan-max-age, --max-age)
+_DURATION = r"(\d+)([smhd]?)"
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> datetime.timedelta:
+    """``90m``, ``24h``, ``7d`` or whole seconds as a duration; ValueError for anything else."""
+    found = re.fullmatch(_DURATION, str(text).strip())
+    if not found or int(found.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration such as 90m, 24h or 7d")
+    return datetime.timedelta(seconds=int(found.group(1)) * _SECONDS[found.group(2)])
+
+
 class SuppressionEntry(NamedTuple):
     """One ``[[suppress]]`` entry: findings of ``rule`` in files matching ``file`` at pointers
     matching ``pointer`` are kept aside, with the reason, until ``expires``."""
@@ -66,6 +79,7 @@ class Config:
         self.operations: dict[str, str] = {}
         self.placeholder_patterns: list[str] = []
         self.region: str | None = None
+        self.plan_max_age: str = DEFAULT_PLAN_MAX_AGE
         self.suppress: list[SuppressionEntry] = []
         self.guardrails: list[dict] = []  # compiled by preflight.guardrails
         self.given: set[str] = set()  # the keys the file set
@@ -127,6 +141,7 @@ class Config:
         put("fail-on", self.fail_on or "error")
         put("region", self.region or "")
         put("placeholder-patterns", self.placeholder_patterns)
+        put("plan-max-age", self.plan_max_age)
         for table, values in (("severity", self.severity), ("per-file-ignores", self.per_file_ignores),
                               ("operations", self.operations)):
             lines.append(f"\n[{table}]  {origin if table in self.given else default}")
@@ -257,7 +272,7 @@ def _check_selector(reader: _Reader, key: str, selector: str) -> None:
 
 
 KEYS = {"select", "ignore", "severity", "per-file-ignores", "fail-on", "operations",
-        "placeholder-patterns", "region", "suppress", "guardrail"}
+        "placeholder-patterns", "region", "suppress", "guardrail", "plan-max-age"}
 SUPPRESS_KEYS = {"rule", "file", "pointer", "reason", "expires"}
 GUARDRAIL_KEYS = {"id", "message", "severity", "operations", "condition", "live"}
 REGION = r"[a-z]{2}(-[a-z]+)+-\d+"  # compiled on first use: most configurations name no region
@@ -300,6 +315,13 @@ def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
         if not re.fullmatch(REGION, region):
             raise reader.error("region", f"{region!r} is not a region name such as us-east-1")
         config.region = region
+    if "plan-max-age" in settings:
+        given = settings["plan-max-age"]
+        try:
+            duration(given if isinstance(given, str) else "")
+        except ValueError:
+            raise reader.error("plan-max-age", f"{given!r} is not a duration such as \"90m\", \"24h\" or \"7d\"") from None
+        config.plan_max_age = given
     entries = settings.get("suppress", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise reader.error("suppress", "expected an array of tables, [[suppress]]")

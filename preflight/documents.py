@@ -88,6 +88,14 @@ def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Docu
     """Read a file (``-`` for stdin, ``file://`` accepted) and parse it. ``name`` is what stdin is
     called (its extension picks JSON or YAML; without one, the first character decides). Raises
     LoadError only when the input cannot be read at all or is larger than ``max_bytes``."""
+    shown, raw = read_bytes(path, max_bytes, name)
+    yaml_input = None if path == STDIN and name is None else _is_yaml(shown)
+    return parse_bytes(shown, raw, yaml_input)
+
+
+def read_bytes(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> tuple[str, bytes]:
+    """The name to show and the bytes of a file (``-`` for stdin, ``file://`` accepted); LoadError
+    when it cannot be read or is larger than ``max_bytes``."""
     if path.startswith("file://"):
         path = path[len("file://"):]
     shown = name or path
@@ -106,25 +114,32 @@ def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Docu
     if len(raw) > max_bytes:
         raise LoadError(f"{shown}: larger than {max_bytes:,} bytes, the input size limit "
                         "(a cluster request is a few kilobytes; --max-bytes raises the limit)")
-    yaml_input = None if path == STDIN and name is None else _is_yaml(shown)
-    return parse_bytes(shown, raw, yaml_input)
+    return shown, raw
 
 
 def parse_bytes(path: str, raw: bytes, yaml_input: bool | None = None) -> Document:
     """Decode UTF-8 (a BOM is dropped) and parse; undecodable bytes are a problem at their offset.
     ``yaml_input`` None: JSON if the text starts like JSON, YAML otherwise."""
+    text = decoded(path, raw)
+    if isinstance(text, Document):
+        return text
+    if yaml_input is None:
+        yaml_input = text.lstrip()[:1] not in ("{", "[")
+    return parse(path, text, yaml_input)
+
+
+def decoded(path: str, raw: bytes) -> str | Document:
+    """The UTF-8 text of a file (a BOM dropped), or a document holding the problem of its first
+    undecodable byte."""
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         document = Document(path=path, text=raw.decode("utf-8", "replace"))
         document.problems.append(Problem(
             "syntax", f"not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {err.start} cannot be decoded",
             offset=len(raw[:err.start].decode("utf-8", "replace")), fix="save the file as UTF-8"))
         return document
-    if yaml_input is None:
-        yaml_input = text.lstrip()[:1] not in ("{", "[")
-    return parse(path, text, yaml_input)
 
 
 def _is_yaml(path: str) -> bool:

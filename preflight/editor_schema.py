@@ -1,6 +1,6 @@
 """The JSON Schema of a request with the AWS model's documentation as descriptions, for editors
 and the YAML language server (``preflight schema OPERATION``). The documentation lives in
-``preflight/schema/docs.json``, which the validation never loads."""
+``preflight/schema/docs.json``, which the validation reads only to name an enum's documented values."""
 
 from __future__ import annotations
 

@@ -26,8 +26,9 @@ class Context:
     caller's policy set when one was given, and helpers to point into the document."""
 
     def __init__(self, document: Document, operation: str | None, policies: PolicySet | None = None,
-                 account: Account | None = None):
+                 account: Account | None = None, region: str | None = None):
         self.document, self.operation, self.policies, self.account = document, operation, policies, account
+        self.region = account.region if account is not None else region  # where the call is made, when known
         self.rule: Rule | None = None  # the rule running, whose findings ctx.finding makes
         self._cache: dict = {}
 
@@ -106,10 +107,12 @@ class Context:
 
 def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = None,
         account: Account | None = None, rules: dict[str, Rule] | None = None,
-        linted: Iterable[Document] = (), guardrails: dict[str, Rule] | None = None) -> Report:
+        linted: Iterable[Document] = (), guardrails: dict[str, Rule] | None = None,
+        region: str | None = None) -> Report:
     """Check each (request document, operation) pair, the policy files when given, and the account
     when given (read-only), with every applicable rule and the project's guardrails. ``linted``
-    policies (a template's IAM resources) are linted like policy files, not taken as the caller's."""
+    policies (a template's IAM resources) are linted like policy files, not taken as the caller's.
+    ``region`` is where the requests will be sent when no account says it (``--region`` offline)."""
     requests = list(requests)
     report = Report(metadata={"schema": schema.source()})
     notes: list[str] = []  # what live preparation could not verify, said on every request
@@ -129,7 +132,7 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     for document, operation in requests:
         if document.path not in report.files:  # a template's requests share its file
             report.files.append(document.path)
-        context = Context(document, operation, policies, account)
+        context = Context(document, operation, policies, account, region)
         # A template itself (operation None) is checked as a file; its requests as requests.
         report.findings.extend(check(context, rules, request_kinds if operation else ("document",)))
         if account is not None and document.parsed and operation:

@@ -105,7 +105,7 @@ def compile_all(config: Config) -> dict[str, Rule]:
 
     if importlib.util.find_spec("celpy") is None:
         raise ConfigError(f"{config.path}: guardrails need the CEL implementation (cel-python): "
-                          "pip install 'hyperpod-preflight[guardrails]'")
+                          "pip install 'hyperpod-preflight[guardrails]' (pre-commit: the preflight-guardrails hook)")
     sys.setrecursionlimit(CEL_RECURSION_LIMIT)
     rules: dict[str, Rule] = {}
     for index, entry in enumerate(config.guardrails):

@@ -34,17 +34,61 @@ DEFAULT_STATE = next(path for path in (
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
+class StateError(Exception):
+    """An account-state file that cannot be used: named with the member at fault (a usage error)."""
+
+
+def _read_state(path: pathlib.Path) -> dict:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StateError(f"{path}: no such account-state file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise StateError(f"{path}: not a readable JSON account state ({err})") from None
+    if not isinstance(state, dict):
+        raise StateError(f"{path}: an account state is a JSON object")
+    state.setdefault("base_dir", str(path.parent))
+    return state
+
+
+def _referenced_files(state: dict, shown: str) -> dict[str, str]:
+    """The text of every file the state names (policies), by its name as written; a relative name is
+    read from the state file's folder. A missing or unreadable one is a StateError naming its member."""
+    base_dir = pathlib.Path(state.get("base_dir", DEFAULT_STATE.parent))
+    named = [(f"caller_policies[{i}]", name) for i, name in enumerate(state.get("caller_policies", []))]
+    for i, role in enumerate(state.get("roles", [])):
+        named += [(f"roles[{i}].policies[{j}]", name) for j, name in enumerate(role.get("policies", []))]
+    named += [(f"buckets[{i}].policy", bucket["policy"]) for i, bucket in enumerate(state.get("buckets", []))
+              if bucket.get("policy")]
+    texts = {}
+    for member, name in named:
+        if not isinstance(name, str):
+            raise StateError(f"{shown}: {member}: expected a file name, found {type(name).__name__}")
+        try:
+            texts[name] = (base_dir / name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise StateError(f"{shown}: {member}: {name}: no such file (a relative name is read from the state "
+                             f"file's folder, {base_dir})") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise StateError(f"{shown}: {member}: {name}: cannot be read ({err})") from None
+    return texts
+
+
 class LocalAws:
     """A seeded moto server: ``with LocalAws(state) as aws: aws.env`` gives the environment to use."""
 
     def __init__(self, state: dict | str | pathlib.Path = DEFAULT_STATE, settle_seconds: float | None = None):
         """``settle_seconds``: how long a cluster change stays Creating/Updating before InService
-        (default: the state's ``settle_seconds``, else 0)."""
+        (default: the state's ``settle_seconds``, else 0). A state that cannot be used raises
+        StateError naming the file and member, before anything starts."""
+        shown = "the account state" if isinstance(state, dict) else str(state)
         if not isinstance(state, dict):
-            path = pathlib.Path(state)
-            state = json.loads(path.read_text())
-            state.setdefault("base_dir", str(path.parent))
+            state = _read_state(pathlib.Path(state))
+        for key in ("account", "region"):
+            if not isinstance(state.get(key), str):
+                raise StateError(f"{shown}: {key}: required, a string")
         self.state = state
+        self.files = _referenced_files(state, shown)  # read now: a missing one fails before the server starts
         self.account = state["account"]
         self.region = state["region"]
         self.settle_seconds = state.get("settle_seconds", 0) if settle_seconds is None else settle_seconds
@@ -98,7 +142,6 @@ def seed(aws: LocalAws) -> None:
     from moto.sagemaker.models import sagemaker_backends
 
     state, account, region = aws.state, aws.account, aws.region
-    base_dir = pathlib.Path(state.get("base_dir", DEFAULT_STATE.parent))
     ec2, iam, kms, s3 = (aws.client(s) for s in ("ec2", "iam", "kms", "s3"))
     ec2_store = ec2_backends[account][region]
 
@@ -183,12 +226,12 @@ def seed(aws: LocalAws) -> None:
                         Path=role.get("path", "/"))  # a service-linked role's path names its service
         for index, policy_file in enumerate(role.get("policies", [])):
             iam.put_role_policy(RoleName=role["name"], PolicyName=f"{role['name']}-{index}",
-                                PolicyDocument=(base_dir / policy_file).read_text())
+                                PolicyDocument=aws.files[policy_file])
 
     # moto answers GetCallerIdentity as user "moto": give that user the caller's policies.
     iam.create_user(UserName="moto")
     for index, policy_file in enumerate(state.get("caller_policies", [])):
-        document = (base_dir / policy_file).read_text()
+        document = aws.files[policy_file]
         arn = iam.create_policy(PolicyName=f"caller-{index}", PolicyDocument=document)["Policy"]["Arn"]
         iam.attach_user_policy(UserName="moto", PolicyArn=arn)
 
@@ -198,7 +241,7 @@ def seed(aws: LocalAws) -> None:
         s3.create_bucket(Bucket=bucket["name"], **({} if where == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": where}}))
         if bucket.get("policy"):
-            s3.put_bucket_policy(Bucket=bucket["name"], Policy=(base_dir / bucket["policy"]).read_text())
+            s3.put_bucket_policy(Bucket=bucket["name"], Policy=aws.files[bucket["policy"]])
         for key, body in bucket.get("objects", {}).items():
             s3.put_object(Bucket=bucket["name"], Key=key, Body=body.encode())
 
@@ -269,7 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command to run after --")
-    with LocalAws(args.state, args.settle) as aws:
+    try:
+        local = LocalAws(args.state, args.settle)
+    except StateError as err:
+        parser.error(str(err))  # exit 2, named: never a traceback
+    with local as aws:
         print(f"local AWS at {aws.endpoint} (account {aws.account}, {aws.region}), seeded from {args.state}",
               file=sys.stderr)
         return subprocess.run(command, env=aws.env).returncode

@@ -14,7 +14,7 @@ from preflight.findings import Severity
 # does not pay for them.
 OFFLINE_MODULES = ("documents", "iac", "request_schema", "request", "volumes", "nodes", "suppressions")
 IAM_MODULES = ("iam_policy", "iam_access")
-LIVE_MODULES = ("live_images", "live_roles", "live_network", "live_cluster", "live_governance")
+LIVE_MODULES = ("live_images", "live_roles", "live_network", "live_cluster", "live_governance", "plans")
 
 
 class Rule(NamedTuple):

@@ -2,7 +2,7 @@
 output format sees the same report:
 
     selection and severities (configuration) -> suppressions (configuration entries, inline
-    comments in YAML) -> what the suppressions themselves say (PF500-PF502) -> baseline
+    comments in YAML and .tf files) -> what the suppressions themselves say (PF500-PF502) -> baseline
 
 A suppressed finding is moved to ``Report.suppressed`` with its ``Suppression``: counted and
 shown by the formats, never failing a run.
@@ -27,7 +27,7 @@ INLINE = r"(?m)#\s*preflight:\s*ignore\b(?P<rules>[^#\n]*?)(?:\s--\s*(?P<reason>
 def apply(report: Report, config: Config, documents: list[Document] = (), baseline=None,
           today: datetime.date | None = None) -> None:
     """Apply the configuration, the suppressions and the baseline to ``report`` in place."""
-    inline = [d for d in documents if d.path.lower().endswith((".yaml", ".yml")) and "preflight:" in d.text]
+    inline = [d for d in documents if d.path.lower().endswith((".yaml", ".yml", ".tf")) and "preflight:" in d.text]
     if not (config.select or config.ignore or config.per_file_ignores or config.severity
             or config.suppress or inline or baseline is not None):
         return  # nothing configured: a run without a configuration file pays nothing here
@@ -36,7 +36,7 @@ def apply(report: Report, config: Config, documents: list[Document] = (), baseli
     notes = _suppress(report, config, inline, names, today or datetime.date.today(), [d.path for d in documents])
     report.findings.extend(_selected(notes, config, names))
     if baseline is not None:
-        baseline.apply(report, {document.path: document for document in documents})
+        baseline.apply(report, {document.path: document for document in documents}, config.path)
     report.findings.sort(key=Finding.sort_key)
     report.suppressed.sort(key=Finding.sort_key)
 

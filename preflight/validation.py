@@ -120,7 +120,7 @@ def _check(schema: dict, value: object, path: str, defs: dict, out: list[Violati
             _check(schema["items"], value, path, defs, out, _item_of(shape))
         return
     if "enum" in schema and value not in schema["enum"]:
-        out.append(Violation("enum", path, f"{shown(value)} is not a valid value of {shape}", closest(value, schema["enum"])))
+        out.append(_not_in_enum(value, path, shape, schema["enum"]))
     too_long = isinstance(value, str) and len(value) > schema.get("maxLength", len(value))
     # A value already too long is reported for its length; its pattern is not run over megabytes.
     if "pattern" in schema and not too_long and not _compiled(schema["pattern"]).match(value):
@@ -164,6 +164,40 @@ def _check_members(schema: dict, value: dict, path: str, defs: dict, out: list[V
                 _check(schema["propertyNames"], key, child, defs, out, f"a key of {shape}")
             if isinstance(extra, dict):
                 _check(extra, member, child, defs, out, f"the value of {key} in {shape}")
+
+
+LISTED = 12  # an enum this long or shorter is spelt out in its finding; longer ones (instance types) are counted
+_VALID_VALUES = r"Valid values are ([A-Za-z0-9_, -]+?)\.(?:\s|$)"
+
+
+def _not_in_enum(value, path: str, member: str, choices: list) -> Violation:
+    """The allowed values named; and where the model's own text lists other values than its enum
+    (ClusterSlurmConfig.NodeType: "Worker" in the text, "Compute" in the enum), both, said as such."""
+    allowed = ", ".join(choices) if len(choices) <= LISTED else f"one of {len(choices)} values"
+    message, fix = f"{shown(value)} is not a valid value of {member} ({allowed})", closest(value, choices)
+    where, listed = _documented_values(member, choices) or (None, choices)
+    if set(listed) != set(choices):
+        message += (f"; the model's documentation of {where} lists {', '.join(listed)}, its enum {', '.join(choices)}: "
+                    "the two disagree, and the enum is what the model validates")
+        if value in listed:
+            fix = f"use a value of the enum: {', '.join(c for c in choices if c not in listed)} in place of {value}"
+    return Violation("enum", path, message, fix)
+
+
+def _documented_values(member: str, choices: list) -> tuple[str, list[str]] | None:
+    """(Structure.Member, the values its documentation lists) for the documented member of that name
+    whose listed values share the most with ``choices``; read only on this error path."""
+    from preflight.schema import FOLDER
+
+    docs = json.loads((FOLDER / "docs.json").read_text(encoding="utf-8"))
+    found = []
+    for key, text in docs.items():
+        listed = re.search(_VALID_VALUES, text) if key.endswith(f".{member}") else None
+        if listed:
+            values = [v for v in re.split(r",\s*(?:and\s+)?|\s+and\s+", listed.group(1).strip()) if v]
+            found.append((len(set(values) & set(choices)), key, values))
+    best = max(found, default=None)
+    return (best[1], best[2]) if best and best[0] else None
 
 
 def _item_of(shape: str) -> str:

@@ -38,6 +38,17 @@ class Unresolved(str):
     is the expression, as the template writes it."""
 
 
+def has_unresolved(value) -> bool:
+    """Whether a value, or anything inside it, is known only at deployment."""
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, dict):
+        return any(has_unresolved(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_unresolved(item) for item in value)
+    return False
+
+
 def placeholder(value: object) -> str | None:
     """The first placeholder text in a string value, if it has one (``PLACEHOLDERS``); an
     unresolved value counts as one."""

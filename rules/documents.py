@@ -14,7 +14,7 @@ def _problems(ctx, kind: str):
 
 @rule("PF001", "unparseable-document", Severity.ERROR, kind="document")
 def unparseable_document(ctx):
-    """The file is not valid JSON (`.json`) or YAML (`.yaml`/`.yml`).
+    """The file is not valid JSON (`.json`), YAML (`.yaml`/`.yml`) or Terraform HCL (`.tf`).
 
     ## Why is this bad?
     The AWS CLI refuses a `--cli-input-json` file it cannot parse, and nothing in it can be checked.

@@ -20,13 +20,15 @@ def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
         principal = parse_arn(ctx.policies.principal)
         needs = requirements.derive(ctx, catalog.load(), principal.account if principal else None,
                                     _key_resolver(ctx.account) if ctx.account else None,
-                                    _linked_role_exists(ctx.account) if ctx.account else None)
+                                    _linked_role_exists(ctx.account) if ctx.account else None, ctx.region)
+        # The region the call is sent to (--region, the configuration's, the account's) decides aws:RequestedRegion.
+        called = {"aws:requestedregion": (ctx.region,)} if ctx.region else {}
         identity = ctx.policies.statements()
         boundary = ctx.policies.statements(boundary=True) if ctx.policies.has_boundary else None
         caller, caller_absent = principal_context(ctx.policies.principal, ctx.policies.principal_tags)
         ctx._cache["decisions"] = [
             (need, decide(identity, boundary, Request(need.request.action, need.request.resource,
-                                                      {**caller, **need.request.context},
+                                                      {**called, **caller, **need.request.context},
                                                       need.request.absent + caller_absent)))
             for need in needs]
     return ctx._cache["decisions"]

@@ -591,7 +591,9 @@ def condition_key_not_supported(ctx):
     ## Why is this bad?
     A request for an action never carries a key that the action does not support, so a condition
     on it (other than `...IfExists` or `Null`) never holds for that action: an Allow grants nothing
-    and a Deny does not apply. Global keys (`aws:...`, and session keys such as
+    and a Deny does not apply. A `ForAllValues:` condition is the opposite: an absent key satisfies
+    it, so it always holds and restricts nothing for that action (an Allow grants it unconditionally,
+    a Deny always denies it). Global keys (`aws:...`, and session keys such as
     `ec2:SourceInstanceArn`) may be in every action's request and are never reported;
     nor are actions that only the older catalog source lists, whose key data may be incomplete.
 
@@ -627,13 +629,14 @@ def condition_key_not_supported(ctx):
                            and not any(catalog.key_matches(template, key) for template in keys)
                            and not (re.match(RESOURCE_TAG_KEY, key) and not actions.resource_types(action))]  # PF321
             if unsupported:
+                vacuous = operator.startswith("forallvalues:")  # an absent key satisfies it
                 yield ctx.finding(condition.pointer,
                                   f"{', '.join(unsupported)} {'does' if len(unsupported) == 1 else 'do'} not support "
                                   f"the condition key {key} (Service Authorization Reference of {actions.date}): "
-                                  "the condition never holds for "
-                                  f"{'it' if len(unsupported) == 1 else 'them'}",
-                                  "move those actions to a statement without this condition, or use the "
-                                  "operator's IfExists form")
+                                  f"the condition {'always' if vacuous else 'never'} holds for "
+                                  f"{'it' if len(unsupported) == 1 else 'them'}{', restricting nothing' if vacuous else ''}",
+                                  "move those actions to a statement without this condition"
+                                  + ("" if vacuous else ", or use the operator's IfExists form"))
 
 
 @rule("PF319", "unknown-condition-key", Severity.WARNING, kind="policy")

@@ -174,12 +174,18 @@ def instance_type_choice(ctx):
                               "add InstanceType, such as ml.c5.2xlarge")
 
 
-@rule("PF115", "continuous-provisioning-without-eks", Severity.ERROR, operations=("create-cluster",))
+@rule("PF115", "continuous-provisioning-without-eks", Severity.INFO, operations=("create-cluster",))
 def continuous_provisioning_without_eks(ctx):
-    """`NodeProvisioningMode: Continuous` on a Slurm-orchestrated cluster.
+    """`NodeProvisioningMode: Continuous` on a Slurm cluster: the model's documentation and the newer Developer Guide disagree.
 
     ## Why is this bad?
-    The model documentation: Continuous provisioning "is only supported for EKS orchestrated clusters".
+    It is not, by the newer source. The service model's documentation of `NodeProvisioningMode`
+    says continuous provisioning "is only supported for EKS orchestrated clusters"; the SageMaker
+    Developer Guide's later page "Continuous provisioning for enhanced cluster operations with
+    Slurm" documents it for new Slurm-orchestrated clusters (set `NodeProvisioningMode` to
+    `Continuous` in CreateCluster; existing clusters cannot be migrated). preflight follows the
+    newer source and says that the older one disagrees, as information: never an error, since a
+    customer managed key on the cluster's volumes needs this mode (PF205).
 
     ## Example
     ```json
@@ -193,14 +199,17 @@ def continuous_provisioning_without_eks(ctx):
     ```
 
     ## Source
-    botocore service model, `CreateClusterRequest.NodeProvisioningMode` documentation.
+    SageMaker Developer Guide, "Continuous provisioning for enhanced cluster operations with Slurm"
+    (sagemaker-hyperpod-scaling-slurm), the newer; botocore service model,
+    `CreateClusterRequest.NodeProvisioningMode` documentation, the older.
     """
     request = ctx.request if isinstance(ctx.request, dict) else {}
     orchestrator = request.get("Orchestrator")
     if request.get("NodeProvisioningMode") == "Continuous" and isinstance(orchestrator, dict) \
             and "Slurm" in orchestrator and "Eks" not in orchestrator:
-        yield ctx.finding("/NodeProvisioningMode", "Continuous provisioning with a Slurm orchestrator",
-                          "use an EKS orchestrator, or leave NodeProvisioningMode out")
+        yield ctx.finding("/NodeProvisioningMode", "continuous provisioning on a Slurm cluster: the SageMaker "
+                          "Developer Guide documents it for new Slurm clusters; the API model's older text says "
+                          "EKS only")
 
 
 @rule("PF116", "min-count-above-count", Severity.ERROR, operations=("create-cluster", "update-cluster"))

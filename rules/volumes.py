@@ -50,8 +50,8 @@ def root_volume_with_size(ctx):
 
     ## Use instead
     ```json
-    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
-     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+    {"ClusterName": "c", "NodeProvisioningMode": "Continuous", "InstanceGroups": [{"InstanceGroupName": "a",
+     "InstanceCount": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
      {"RootVolume": true,
       "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
     ```
@@ -72,7 +72,8 @@ def root_volume_without_key(ctx):
 
     ## Why is this bad?
     The model: with `RootVolume` true "you must specify a KMS key ID for VolumeKmsKeyId"; the
-    config exists only to encrypt the root volume with your own key.
+    config exists only to encrypt the root volume with your own key. On a create, that key also
+    needs `NodeProvisioningMode: Continuous` (PF205).
 
     ## Example
     ```json
@@ -83,8 +84,8 @@ def root_volume_without_key(ctx):
 
     ## Use instead
     ```json
-    {"ClusterName": "c", "InstanceGroups": [{"InstanceGroupName": "a", "InstanceCount": 1,
-     "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
+    {"ClusterName": "c", "NodeProvisioningMode": "Continuous", "InstanceGroups": [{"InstanceGroupName": "a",
+     "InstanceCount": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/R", "InstanceStorageConfigs": [{"EbsVolumeConfig":
      {"RootVolume": true,
       "VolumeKmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}]}]}
     ```
@@ -95,7 +96,8 @@ def root_volume_without_key(ctx):
     for pointer, config, root in _volumes(ctx):
         if root and "VolumeKmsKeyId" not in config:
             yield ctx.finding(f"{pointer}/RootVolume", "root volume config without VolumeKmsKeyId",
-                              "add VolumeKmsKeyId: the customer managed key for the root volume")
+                              "add VolumeKmsKeyId: the customer managed key for the root volume (on a create, with "
+                              '"NodeProvisioningMode": "Continuous", which such a key needs), or remove this config')
 
 
 @rule("PF203", "secondary-volume-without-size", Severity.ERROR, operations=CLUSTER_CHANGES)

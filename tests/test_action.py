@@ -20,7 +20,8 @@ ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 def run_step(name: str, cwd: pathlib.Path, **inputs: str) -> subprocess.CompletedProcess:
     step = next(s for s in ACTION["runs"]["steps"] if s.get("name") == name)
     env = {**os.environ, "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.update({"FILES": "", "ARGS": "", "FAIL_ON": "error", "SARIF": "preflight.sarif", **inputs})
+    defaults = {name: ACTION["inputs"][name.lower().replace("_", "-")].get("default", "") for name in ("FILES", "ARGS", "FAIL_ON")}
+    env.update({**defaults, "SARIF": "preflight.sarif", **inputs})
     return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -46,3 +47,37 @@ def test_check_step_fails_when_no_file_matches(tmp_path):
 def test_inputs_are_never_spliced_into_scripts():
     for step in ACTION["runs"]["steps"]:
         assert "${{" not in step.get("run", ""), step.get("name")
+
+
+def test_check_step_leaves_fail_on_to_the_configuration(tmp_path):
+    """Without the fail-on input the team's own `fail-on` decides; the input, when given, wins."""
+    shutil.copy(FIXTURES / "seed" / "corrected" / "02-customer-managed-key.create-cluster.json", tmp_path)  # PF208, info
+    assert run_step("Check", tmp_path, FILES="*.json").returncode == 0
+    (tmp_path / ".preflight.toml").write_text('fail-on = "info"\n')
+    result = run_step("Check", tmp_path, FILES="*.json")
+    assert result.returncode == 1 and "PF208" in result.stdout, result.stdout + result.stderr
+    assert run_step("Check", tmp_path, FILES="*.json", FAIL_ON="error").returncode == 0
+
+
+def test_install_step_brings_the_guardrails_extra(tmp_path):
+    """The step's pip command, with a python that only says what it was asked to install."""
+    (tmp_path / "python").write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    (tmp_path / "python").chmod(0o755)
+    step = next(s for s in ACTION["runs"]["steps"] if s.get("name") == "Install preflight")
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}", "ACTION_PATH": str(ROOT)}
+    for package, installed in (("", f"{ROOT}[guardrails]"), ("hyperpod-preflight==0.2.0", "hyperpod-preflight==0.2.0")):
+        result = subprocess.run(["bash", "-e", "-c", step["run"]], env={**env, "PACKAGE": package}, capture_output=True,
+                                text=True, timeout=60)
+        assert result.stdout.splitlines() == ["-m", "pip", "install", "--quiet", installed], result.stderr
+
+
+def test_readme_pins_only_versions_that_exist():
+    """A `rev:` or an Action `@ref` in the README names a tag of this repository, or says to put a commit there."""
+    import re
+
+    tags = set(subprocess.run(["git", "tag"], cwd=ROOT, capture_output=True, text=True).stdout.split())
+    readme = (ROOT / "README.md").read_text()
+    pins = re.findall(r"^\s*rev: (<[^>]*>|\S+)", readme, re.M) + re.findall(r"uses: [\w-]+/preflight@(<[^>]*>|\S+)", readme)
+    assert pins, "the README shows how to pin the hooks and the Action"
+    for pin in pins:
+        assert pin in tags or re.fullmatch(r"<[a-z0-9 -]+>", pin), pin

@@ -300,8 +300,12 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
     import yaml
 
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"preflight", "preflight-policies", "preflight-cloudformation"}
-    requests = hooks["preflight"]
+    assert set(hooks) == {"preflight", "preflight-guardrails", "preflight-policies", "preflight-cloudformation",
+                          "preflight-terraform"}
+    requests = hooks["preflight"]  # the guardrails hook is the same hook with the extra (tests/test_pre_commit.py)
+    own = ("id", "name", "description", "additional_dependencies")
+    assert {k: v for k, v in requests.items() if k not in own} == {
+        k: v for k, v in hooks["preflight-guardrails"].items() if k not in own}
     for operation in OPERATIONS:  # every operation, a bare name too, and never a JSON Schema
         for name in (f"{operation}.json", f"clusters/prod.{operation}.yaml", f"infra/{operation}-gpu.yml"):
             assert re.search(requests["files"], name) and not re.search(requests["exclude"], name), name
@@ -311,6 +315,7 @@ def test_every_pre_commit_hook_runs_on_what_it_selects(run_cli, tmp_path):
     selected = {
         "preflight-policies": [str(FIXTURES / "policies" / "seed-administrator.json"), str(ROOT / "bench" / "inputs" / "admin-policy.json")],
         "preflight-cloudformation": [str(FIXTURES / "iac" / "stack.yaml"), str(FIXTURES / "iac" / "stack.json")],
+        "preflight-terraform": [str(FIXTURES / "iac" / "terraform" / "awscc" / name) for name in ("main.tf", "variables.tf")],
     }
     for hook_id, paths in selected.items():
         hook = hooks[hook_id]

@@ -155,6 +155,25 @@ def test_aws_provider_blocks_and_tag_maps():
     }
 
 
+def test_aws_provider_plan_writes_absent_blocks_as_empty_lists():
+    """The AWS provider's plan (written from its schema: every nested block a list, never null)
+    gives ``override_vpc_config = []`` and ``scheduled_update_config = []`` for a group without
+    them: absent, not a shape error. A block that is there is still checked."""
+    path = IAC / "plan-aws-provider.json"
+    pairs = iac.requests(documents.read(str(path)), {})
+    groups = pairs[1][0].data["InstanceGroups"]
+    assert "OverrideVpcConfig" not in groups[0] and "ScheduledUpdateConfig" not in groups[0]
+    assert "InstanceStorageConfigs" not in groups[1]
+    assert groups[1]["OverrideVpcConfig"]["Subnets"] == ["subnet-0123456789abcdef1"]
+    assert engine.run(pairs).findings == []
+    plan = json.loads(path.read_text())
+    plan["resource_changes"][0]["change"]["after"]["instance_group"][1]["override_vpc_config"][0][
+        "security_group_ids"] = ["subnet-0123456789abcdef1"]
+    findings = engine.run(iac.requests(documents.parse("plan.json", json.dumps(plan)), {})).findings
+    assert [(f.rule, f.pointer) for f in findings] == [
+        ("PF120", "/resource_changes/0/change/after/instance_group/1/override_vpc_config/0/security_group_ids/0")]
+
+
 def _members(node, path=""):
     if isinstance(node, dict):
         for key, value in node.items():

@@ -9,7 +9,7 @@ import sys
 from conftest import FIXTURES, preflight_command
 
 HEAVY = ("boto3", "botocore", "jsonschema", "policyuniverse", "policy_sentry",
-         "celpy", "lark", "tomllib")  # CEL and TOML load only when a configuration needs them
+         "celpy", "lark", "tomllib", "hcl2")  # CEL and TOML load only when a configuration needs them, HCL for a .tf file
 
 
 def test_check_runs_with_boto3_and_botocore_unimportable(tmp_path):

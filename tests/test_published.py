@@ -1,7 +1,8 @@
 """Requests, templates and policies published in public repositories (fixtures/published/manifest.yaml):
 each gets exactly the findings listed there, every one with its reason, and nothing else. A shell
 template is read with the variables the manifest gives (``vars``, ``env_file``), as --var and
---env-file would; a CloudFormation template is told by its content, as the CLI does."""
+--env-file would; a CloudFormation template is told by its content, as the CLI does; a Terraform
+configuration is read with its folder, as Terraform does."""
 
 from __future__ import annotations
 
@@ -21,15 +22,19 @@ MANIFEST = yaml.safe_load((PUBLISHED / "manifest.yaml").read_text())["files"]
 
 def test_every_published_file_is_in_the_manifest_with_its_source():
     listed = {entry["file"] for entry in MANIFEST} | {entry["env_file"] for entry in MANIFEST if "env_file" in entry}
-    assert listed == {path.name for path in PUBLISHED.iterdir() if path.name != "manifest.yaml"}
+    assert listed == {str(path.relative_to(PUBLISHED)) for path in PUBLISHED.rglob("*")
+                      if path.is_file() and path.name != "manifest.yaml"}
     for entry in MANIFEST:
         assert entry["repository"].count("/") == 1 and entry["path"] and len(entry["commit"]) == 40
         assert all(item["why"] for item in entry["expect"]), entry["file"]
-        assert entry.get("kind") in ("policy", "template") or entry.get("operation"), entry["file"]
+        assert entry.get("kind") in ("policy", "template", "terraform") or entry.get("operation"), entry["file"]
 
 
 def _report(entry):
     path = PUBLISHED / entry["file"]
+    if entry.get("kind") == "terraform":
+        document = iac.read(str(path), documents.MAX_BYTES, {})
+        return engine.run(iac.requests(document, {}), linted=iac.policies(document, {}))
     document = documents.parse(str(path.relative_to(FIXTURES.parent)), path.read_text())
     if entry.get("kind") == "policy":
         return engine.run([], iam_policy.collect([document], None))

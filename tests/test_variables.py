@@ -4,8 +4,13 @@ an unset variable is a finding that names it, and positions stay those of the fi
 from __future__ import annotations
 
 import json
+import subprocess
+
+import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import FIXTURES
+from preflight.documents import LoadError
 
 HEREDOC = FIXTURES / "iac" / "cluster-config.create-cluster.json"
 
@@ -81,3 +86,48 @@ def test_an_arn_with_an_unset_variable_names_no_resource():
                                            '{"ClusterRole": "arn:aws:iam::444455556666:role/${ROLE_NAME}"}'), {})
     role = document.data["ClusterRole"]
     assert isinstance(role, Unresolved) and parse_arn(role) is None
+
+
+def test_env_file_quotes_read_as_bash_reads_them(tmp_path):
+    from preflight.iac.variables import read_env_file
+
+    env = tmp_path / "env_input"
+    env.write_text('export CHECKS="[\\"InstanceStress\\", \\"InstanceConnectivity\\"]"\n'
+                   "PRICE=\"\\$5 \\`x\\` a\\\\b c\\d\"\nRAW='a\\\"b $PRICE'\nMIXED=\"$RAW\"-'x'\\ y # a comment\n")
+    assert read_env_file(str(env)) == {"CHECKS": '["InstanceStress", "InstanceConnectivity"]',
+                                       "PRICE": "$5 `x` a\\b c\\d", "RAW": 'a\\"b $PRICE',
+                                       "MIXED": 'a\\"b $PRICE-x y'}
+    env.write_text("ROLE='arn:aws:iam::444455556666:role/x\n")
+    with pytest.raises(LoadError, match="env_input:1: a quote is not closed"):
+        read_env_file(str(env))
+
+
+_SAFE = "aZ09 _-./:,{}[]#=%@+*"  # no character that starts an expansion, a quote or an escape
+_ESCAPES = st.one_of(
+    st.sampled_from(list('\\"$`')).map(lambda char: "\\" + char),  # the escapes bash drops in double quotes
+    st.sampled_from(list("anx{#' ")).map(lambda char: "\\" + char))  # a backslash bash keeps there
+
+
+def _parts(*double_extra):
+    """One part of a value: single-quoted, double-quoted (with escapes and ``double_extra``), or
+    unquoted (with a backslash-escaped character)."""
+    double = st.lists(st.one_of(st.text(alphabet=_SAFE + "'", min_size=1, max_size=4), _ESCAPES, *double_extra),
+                      max_size=5)
+    return st.one_of(
+        st.text(alphabet=_SAFE.replace(" ", "").replace("#", "") + '"\\$`', max_size=5).map(lambda text: f"'{text}'"),
+        double.map(lambda tokens: '"' + "".join(tokens) + '"'),
+        st.text(alphabet="aZ09_-./:,=%@+", min_size=1, max_size=4),
+        st.sampled_from(list("\\\"'$` a")).map(lambda char: "\\" + char))
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=_parts(), parts=st.lists(_parts(st.just("${A}")), min_size=1, max_size=4))
+def test_env_file_value_is_what_bash_sources(tmp_path_factory, first, parts):
+    """Each value as `bash -c 'source FILE; printf %s "$X"'` prints it (``${A}`` naming the line before)."""
+    from preflight.iac.variables import read_env_file
+
+    env = tmp_path_factory.mktemp("env") / "env_vars"
+    env.write_text(f"A={first}\nexport X={''.join(parts)}\n")
+    sourced = subprocess.run(["bash", "-c", 'source "$0"; printf %s "$X"', str(env)], capture_output=True,
+                             text=True, check=True).stdout
+    assert read_env_file(str(env))["X"] == sourced

@@ -1,4 +1,5 @@
-"""Requests derived from infrastructure as code: CloudFormation templates and Terraform plans.
+"""Requests derived from infrastructure as code: CloudFormation templates, Terraform plans and
+Terraform configurations (``.tf``).
 
 Each ``AWS::SageMaker::Cluster`` resource (or Terraform cluster resource) becomes the create-cluster
 request it sends, as a ``DerivedDocument``: the request's data, and for every request pointer the
@@ -10,7 +11,17 @@ mapping follows the model; what the model does not have is dropped and said.
 from __future__ import annotations
 
 from preflight.documents import Document, Problem
-from preflight.iac.derived import DerivedDocument
+from preflight.iac.derived import TERRAFORM_SOURCE, DerivedDocument
+
+
+def read(path: str, max_bytes: int, variables: dict[str, str]) -> Document | None:
+    """A Terraform configuration file (by its extension) read with the module around it, its
+    ``variables`` given as ``--var``; None for any other file, which is read as a document."""
+    if not path.lower().endswith(TERRAFORM_SOURCE):
+        return None
+    from preflight.iac import terraform_source  # python-hcl2 is loaded only for a .tf file
+
+    return terraform_source.read(path, max_bytes, variables)
 
 
 def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Document, str | None]] | None:
@@ -42,6 +53,10 @@ def recognise(document: Document):
     data = document.data
     if not document.parsed or not isinstance(data, dict):
         return None
+    if document.path.lower().endswith(TERRAFORM_SOURCE):
+        from preflight.iac import terraform_source
+
+        return terraform_source
     if "AWSTemplateFormatVersion" in data or _typed_resources(data.get("Resources")):
         from preflight.iac import cloudformation
 

@@ -21,7 +21,7 @@ from importlib import resources as package_files
 from preflight.documents import Document
 from preflight.iac.derived import DerivedDocument, derived_request
 from preflight.pointers import escape
-from preflight.values import Unresolved
+from preflight.values import Unresolved, has_unresolved
 
 GENERATED_NAME = Unresolved("(a name CloudFormation generates)")
 
@@ -78,7 +78,7 @@ class Resolver:
     def _plain(self, node, pointer):
         """A resolved value with nothing unresolved in it, else _Unknown."""
         value = self._value(node, pointer, "", {})
-        if _has_unresolved(value):
+        if has_unresolved(value):
             raise _Unknown
         return value
 
@@ -178,16 +178,6 @@ def _typed(value, declared_type):
     if declared_type == "Number" and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
     return value
-
-
-def _has_unresolved(value) -> bool:
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return any(_has_unresolved(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_unresolved(item) for item in value)
-    return False
 
 
 def _shown(name: str, argument) -> str:
@@ -319,9 +309,9 @@ def _policy_document(document: Document, resolver: Resolver, policy, pointer: st
     elif isinstance(statements, list):
         single = False
     else:
-        return None if _has_unresolved(resolved) else _derived_policy(document, resolved, origins)
-    kept = [(index, statement) for index, statement in enumerate(statements) if not _has_unresolved(statement)]
-    if not kept or _has_unresolved({k: v for k, v in resolved.items() if k != "Statement"}):
+        return None if has_unresolved(resolved) else _derived_policy(document, resolved, origins)
+    kept = [(index, statement) for index, statement in enumerate(statements) if not has_unresolved(statement)]
+    if not kept or has_unresolved({k: v for k, v in resolved.items() if k != "Statement"}):
         return None
     if not single:
         renumbered = {path: origin for path, origin in origins.items() if not path.startswith("/Statement/")}

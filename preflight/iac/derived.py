@@ -4,12 +4,15 @@ readers build on it; the package itself only recognises which reader a document 
 
 from __future__ import annotations
 
+import json
 import re
 
 from preflight import schema
 from preflight.documents import Document, Problem
 from preflight.pointers import escape
 from preflight.values import Unresolved
+
+TERRAFORM_SOURCE = ".tf"  # a Terraform configuration file's extension
 
 
 class DerivedDocument(Document):
@@ -44,31 +47,38 @@ def _normal(name: str) -> str:
 
 
 def derived_request(document: Document, resolved, resolved_origins: dict[str, str], base: str,
-                    operation: str) -> DerivedDocument:
+                    operation: str, blocks: bool = False, strings: bool = False) -> DerivedDocument:
     """The request for ``operation`` made from a resource's resolved values, with each request
     pointer's place in ``document`` (``resolved_origins``: resolved pointer -> document pointer,
-    ``base`` the resource's own pointer) and notes on what the model lacks."""
+    ``base`` the resource's own pointer) and notes on what the model lacks. ``blocks`` and
+    ``strings``: Terraform's ways with values (see ``matched_request``)."""
     request_origins: dict[str, str] = {}
     notes: list[tuple[str, str]] = []
 
     def origin_of(path: str, origin: str) -> None:
         request_origins.setdefault(path, resolved_origins.get(origin, base + origin))
 
-    request = matched_request(resolved, "", operation, origin_of, notes)
+    request = matched_request(resolved, "", operation, origin_of, notes, blocks=blocks, strings=strings)
     notes = [(resolved_origins.get(pointer, base + pointer), message) for pointer, message in notes]
     return DerivedDocument(path=document.path, text=document.text, data=request, parsed=True, source=document,
                            origins=request_origins, notes=notes)
 
 
-def matched_request(value, origin: str, operation: str, origins_of, notes: list, path: str = ""):
+def matched_request(value, origin: str, operation: str, origins_of, notes: list, path: str = "",
+                    blocks: bool = False, strings: bool = False):
     """The request for ``operation`` built from resolved template ``value``: member names matched
     to the model's (case and ``_`` aside; a singular Terraform block name to the plural member),
     a one-block list where the model has an object unwrapped, numbers and booleans written as
     strings read as CloudFormation reads them. ``origins_of(request pointer, template pointer)``
-    records where each value came from; members the model lacks go to ``notes``."""
+    records where each value came from; members the model lacks go to ``notes``. With ``blocks``
+    (a plan of the AWS provider, whose nested blocks are lists that are never null), an empty list
+    is an absent block: the plan writes ``override_vpc_config = []`` for a group without one. With
+    ``strings`` (a configuration's values), a number or boolean where the model has a string is the
+    string Terraform converts it to (``tags = { tier = 1 }`` sends "1")."""
     request_schema = schema.load(operation)
     defs = request_schema["$defs"]
-    return _match(defs[request_schema["$ref"].rpartition("/")[2]], defs, value, origin, path, origins_of, notes)
+    return _match(defs[request_schema["$ref"].rpartition("/")[2]], defs, value, origin, path, origins_of, notes,
+                  blocks, strings)
 
 
 def _resolve_ref(schema: dict, defs: dict) -> dict:
@@ -77,7 +87,7 @@ def _resolve_ref(schema: dict, defs: dict) -> dict:
     return schema
 
 
-def _match(schema, defs, value, origin, path, origins_of, notes):
+def _match(schema, defs, value, origin, path, origins_of, notes, blocks, strings):
     origins_of(path, origin)
     if isinstance(value, Unresolved) or value is None:
         return value
@@ -89,9 +99,11 @@ def _match(schema, defs, value, origin, path, origins_of, notes):
         return int(value)
     if expected == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
+    if expected == "string" and strings and isinstance(value, (bool, int, float)):
+        return json.dumps(int(value) if isinstance(value, float) and value.is_integer() else value)  # 1.0 is "1"
     if expected == "array" and isinstance(value, list):
-        return [_match(schema.get("items", {}), defs, item, f"{origin}/{index}", f"{path}/{index}", origins_of, notes)
-                for index, item in enumerate(value)]
+        return [_match(schema.get("items", {}), defs, item, f"{origin}/{index}", f"{path}/{index}", origins_of, notes,
+                       blocks, strings) for index, item in enumerate(value)]
     if expected == "object" and isinstance(value, dict) and "properties" in schema:
         members = {}
         for member in schema["properties"]:
@@ -106,9 +118,9 @@ def _match(schema, defs, value, origin, path, origins_of, notes):
                     notes.append((child_origin, f"{key} is not a member of the API's {path or 'request'} in "
                                                 "preflight's model snapshot; not checked"))
                 continue
-            if item is None or member in result:
+            if item is None or (blocks and item == []) or member in result:
                 continue
             result[member] = _match(schema["properties"][member], defs, item, child_origin,
-                                    f"{path}/{escape(member)}", origins_of, notes)
+                                    f"{path}/{escape(member)}", origins_of, notes, blocks, strings)
         return result
     return value

@@ -93,7 +93,8 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
             resolved_origins.update({path.replace("/tags_all", "/tags", 1): origin
                                      for path, origin in list(resolved_origins.items())
                                      if path.startswith("/tags_all")})
-        request = derived_request(document, after, resolved_origins, base, operation)
+        request = derived_request(document, after, resolved_origins, base, operation,
+                                  blocks=change["type"] in AWS_PROVIDER)
         if in_place:
             request, operation = _cluster_update(request, planned, f"/resource_changes/{index}/change"), "update-cluster"
         derived.append((request, operation))
@@ -142,24 +143,33 @@ POLICY_PLACES = {
 
 
 def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
-    """Each identity policy document the plan creates or changes, to be linted like a --policy file;
-    the policy is JSON inside a string, so its findings point at the attribute that holds it."""
+    """Each identity policy document the plan creates or changes, to be linted like a --policy file."""
     changes = document.data.get("resource_changes")
     found = []
     for index, change in enumerate(changes if isinstance(changes, list) else ()):
-        if not (isinstance(change, dict) and change.get("type") in POLICY_PLACES
+        if (isinstance(change, dict) and change.get("type") in POLICY_PLACES
                 and isinstance(change.get("change"), dict) and isinstance(change["change"].get("after"), dict)):
-            continue
-        base = f"/resource_changes/{index}/change/after"
-        for place in POLICY_PLACES[change["type"]]:
-            for pointer, text in _strings_at(change["change"]["after"], place.split("/"), base):
-                try:
-                    policy = json.loads(text)
-                except (ValueError, RecursionError):
-                    continue  # not JSON: the provider rejects it before any request
-                if isinstance(policy, dict):
-                    found.append(DerivedDocument(path=document.path, text=document.text, data=policy, parsed=True,
-                                                 source=document, origins={"": pointer}, embedded=True))
+            found.extend(policy_documents(document, change["type"], change["change"]["after"],
+                                          f"/resource_changes/{index}/change/after"))
+    return found
+
+
+def policy_documents(document: Document, kind: str, values: dict, base: str) -> list[DerivedDocument]:
+    """The policies of one IAM resource of type ``kind`` (its attribute ``values``, at ``base``
+    in ``document``): each is JSON inside a string, so its findings point at the attribute that
+    holds it. A string that is not JSON is left out: the provider rejects it before any request."""
+    found = []
+    for place in POLICY_PLACES[kind]:
+        for pointer, text in _strings_at(values, place.split("/"), base):
+            if isinstance(text, Unresolved):  # known at apply time only
+                continue
+            try:
+                policy = json.loads(text)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(policy, dict):
+                found.append(DerivedDocument(path=document.path, text=document.text, data=policy, parsed=True,
+                                             source=document, origins={"": pointer}, embedded=True))
     return found
 
 

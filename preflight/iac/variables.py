@@ -48,8 +48,8 @@ class SubstitutedDocument(Document):
 
 
 def read_env_file(path: str) -> dict[str, str]:
-    """KEY=VALUE lines (``export`` and surrounding quotes allowed, ``#`` comments), as a shell
-    script's env file or a ``.env`` holds them."""
+    """KEY=VALUE lines (``export`` and quotes allowed, ``#`` comments), as a shell script's env file
+    or a ``.env`` holds them, each value read as bash reads it when the file is sourced (``_word``)."""
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -57,18 +57,51 @@ def read_env_file(path: str) -> dict[str, str]:
         raise LoadError(f"{path}: cannot read the env file ({getattr(err, 'strerror', None) or err})") from None
     found = {}
     for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
+        line = line.lstrip()
+        if not line.strip() or line.startswith("#"):
             continue
         key, sep, value = line.removeprefix("export ").partition("=")
-        key, value = key.strip(), value.strip()
+        key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise LoadError(f"{path}:{number}: expected KEY=VALUE")
-        single_quoted = len(value) >= 2 and value[0] == value[-1] == "'"
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        found[key] = value if single_quoted else _expanded(value, found)
+        word = _word(value.lstrip(), found)
+        if word is None:
+            raise LoadError(f"{path}:{number}: a quote is not closed")
+        found[key] = word
     return found
+
+
+# Inside double quotes bash drops the backslash only before these; before any other character it stays.
+DOUBLE_QUOTED_ESCAPES = '"$`\\'
+WORD_PART = re.compile(r"""'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)"|(?P<end>\s.*)|\\(?P<escaped>.)|(?P<plain>[^'"\\\s]+)""",
+                       re.DOTALL)
+
+
+def _word(text: str, known: dict[str, str]) -> str | None:
+    """A value as bash reads it: single-quoted parts literal; in double-quoted parts a backslash
+    before a double quote, dollar, backtick or backslash is dropped (before anything else it stays)
+    and references are expanded; in unquoted parts references are expanded and a backslash takes
+    the next character as it is; unquoted white space ends the value (a comment or a command may
+    follow). None when a quote is left open."""
+    parts, position = [], 0
+    while position < len(text):
+        match = WORD_PART.match(text, position)
+        if match is None:
+            return None
+        position = match.end()
+        if match.group("end") is not None:  # a comment, or what bash would run as a command
+            break
+        if match.group("single") is not None:
+            parts.append(match.group("single"))
+        elif match.group("double") is not None:
+            pieces = re.split(r"\\([" + re.escape(DOUBLE_QUOTED_ESCAPES) + "])", match.group("double"))
+            # split keeps each escaped character at the odd places: expand only what lies between them
+            parts.extend(piece if index % 2 else _expanded(piece, known) for index, piece in enumerate(pieces))
+        elif match.group("escaped") is not None:
+            parts.append(match.group("escaped"))
+        else:
+            parts.append(_expanded(match.group("plain"), known))
+    return "".join(parts)
 
 
 def _expanded(value: str, known: dict[str, str]) -> str:

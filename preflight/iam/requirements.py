@@ -70,17 +70,20 @@ def _cluster(reference, partition: str, region: str | None, account: str | None)
 
 
 def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
-           linked_role_exists: bool | None = None) -> list[Requirement]:
+           linked_role_exists: bool | None = None, called_region: str | None = None) -> list[Requirement]:
     """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's,
     if known; ``resolve_key(reference)`` gives a key's ARN, False for a key known not to exist, or
     None when it cannot tell (live checks resolve aliases and key ids this way);
-    ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known)."""
+    ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known);
+    ``called_region`` is the region the request is sent to, when known (the region of what its ARNs
+    do not place)."""
     request, operation = ctx.request, ctx.operation
     if not isinstance(request, dict):
         return []
     api = OPERATIONS[operation]
     action = f"sagemaker:{api}"
     region, account, partition = _where(ctx, account)
+    region = region or called_region
     groups = list(ctx.instance_groups())
     needs: list[Requirement] = []
 
