@@ -9,6 +9,7 @@ retries, a timeout, an endpoint that is down) raises ``preflight.lookup.LookupFa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -142,6 +143,7 @@ class ClusterState:
     orchestrator: str | None = None  # "Eks" or "Slurm" when DescribeCluster names one
     provisioning_mode: str | None = None  # NodeProvisioningMode ("Continuous") when it gives one
     eks_arn: str | None = None  # the EKS cluster that orchestrates it
+    created: datetime | None = None  # DescribeCluster's CreationTime (timezone-aware)
 
 
 @dataclass(frozen=True)

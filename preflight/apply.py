@@ -12,16 +12,27 @@ and what happened is decided from evidence only: an answer in the operation's sh
 sent; a clear client error (a 4xx with an AWS error code) says it had no effect; anything else (a
 timeout, a 5xx, throttling, a reset, an unreadable answer) leaves the outcome unknown until a
 fresh read of the cluster (of the scheduler config, for its update or deletion) shows it. Still
-unknown is exit 3, and the request is never retried blindly.
+unknown is exit 3, and the request is never retried blindly. A fresh read proves a send only when
+the change it shows is this request's: a cluster of the name created before the send, or with
+other groups, is someone else's.
+
+From the moment a send may start, SIGINT, SIGTERM and SIGHUP do not end the process: the first
+stops what is under way (the send, a read-back or the wait), and the report, every format and
+every --output file, still says what was sent and what is known of its outcome, with the exit
+code 128 + the signal's number; a further signal waits until that report is out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from preflight import operations, wait as waiting
@@ -33,6 +44,58 @@ SETTLE_READS = (0.0, 1.0, 2.0)  # seconds before each fresh read after an unknow
 # Cluster statuses that show an update or a deletion has been taken up.
 TAKEN_UP = {"update-cluster": {"Updating"}, "update-cluster-software": {"SystemUpdating", "Updating"},
             "delete-cluster": {"Deleting"}}
+# DescribeCluster's CreationTime may be cut to the second: a cluster made in the second the send
+# started may show an earlier time.
+CREATION_SLACK = timedelta(seconds=1)
+CAUGHT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGINT, SIGTERM, SIGHUP) stopped what was under way; ``wait.follow`` takes it as
+    it takes Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+
+
+class Signals:
+    """From the send's start to the report's end: the first SIGINT, SIGTERM or SIGHUP raises
+    ``Interrupted`` in the main thread while ``armed`` (the send, its read-back, the wait), and is
+    held until the next arming while the report is being written; any later one is held until the
+    report is out (leaving the block)."""
+
+    def __init__(self):
+        self.first: Interrupted | None = None
+        self._saved: dict = {}
+        self._armed = False
+
+    def _caught(self, signum, frame):
+        if self.first is None:
+            self.first = Interrupted(signum)
+            if self._armed:
+                raise self.first
+
+    @contextlib.contextmanager
+    def armed(self):
+        if self.first is not None:
+            raise self.first
+        self._armed = True
+        try:
+            yield
+        finally:
+            self._armed = False
+
+    def __enter__(self) -> "Signals":
+        if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+            self._saved = {signum: signal.signal(signum, self._caught) for signum in CAUGHT}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
 
 
 @dataclass
@@ -46,6 +109,7 @@ class Outcome:
     note: str | None = None
     unverified: list[str] = field(default_factory=list)  # advisory checks (PF401) not verified
     exit_code: int = EXIT_OK
+    interrupted: str | None = None  # the signal that stopped the send or its read-back (SIGTERM ...)
 
     @property
     def sent(self) -> bool:
@@ -58,6 +122,8 @@ class Outcome:
         """What happened, in words; every value from the request or from AWS escaped."""
         if self.result == "would send":
             text = f"dry run: would send {self.operation} with:\n{_shown(self.request, indent=2)}"
+        elif self.result == "sent" and self.response is None:  # its answer was not understood: the note says why
+            text = f"{self.operation} sent"
         elif self.result == "sent":
             text = f"{self.operation} sent: {_shown(self.response)}"
         elif self.result == "not sent" and self.error is None:
@@ -87,11 +153,23 @@ def would_send(operation: str, request, unverified: list[str]) -> Outcome:
     return Outcome("would send", True, operation, request, unverified=unverified)
 
 
-def send(account, operation: str, request: dict, unverified: list[str] = ()) -> Outcome:
+def send(account, operation: str, request: dict, unverified: list[str] = (), signals: Signals | None = None) -> Outcome:
+    """Send once and decide the outcome from evidence; ``signals`` (armed for the send and the
+    read-back) lets SIGINT, SIGTERM and SIGHUP stop either, leaving the outcome unknown."""
     outcome = Outcome("sent", False, operation, request, unverified=list(unverified))
-    delivery = account.send(operation, request)
+    armed = signals.armed if signals else contextlib.nullcontext
+    if signals is not None and signals.first is not None:  # came before the send began: nothing was sent
+        raise signals.first
+    started = datetime.now(timezone.utc)
+    try:
+        with armed():
+            delivery = account.send(operation, request)
+    except Interrupted as stop:  # the request may be on its way, or applied already
+        return _interrupted(outcome, stop, "while the request was being sent")
     if delivery.result == "sent":
         outcome.response = delivery.response
+        if delivery.reason:  # a 200 whose body is not in the operation's shape
+            outcome.note = f"sent; the answer was not understood ({delivery.reason})"
         return outcome
     outcome.error = delivery.reason
     if delivery.result in ("refused", "not-delivered"):
@@ -102,16 +180,51 @@ def send(account, operation: str, request: dict, unverified: list[str] = ()) -> 
         elif delivery.result == "refused":
             outcome.note = f"HyperPod refused {operation}: it had no effect"
         return outcome
-    _look_again(account, operation, request, outcome)
+    try:
+        with armed():
+            _look_again(account, operation, request, outcome, started)
+    except Interrupted as stop:
+        return _interrupted(outcome, stop, "while the cluster was being read again")
     return outcome
 
 
-def _shows_effect(operation: str, cluster) -> bool:
-    if operation == "create-cluster":
-        return cluster is not None
+def _interrupted(outcome: Outcome, stop: Interrupted, during: str) -> Outcome:
+    what = "scheduler config" if operations.cluster_of(outcome.request) is None else "cluster"
+    outcome.result, outcome.exit_code, outcome.interrupted = "unknown", stop.exit_code, stop.name
+    outcome.error = f"interrupted by {stop.name} {during}"
+    outcome.note = f"it may have been applied: check the {what} before sending again"
+    return outcome
+
+
+def _shows_effect(operation: str, request: dict, cluster, started: datetime) -> bool:
+    """Whether a fresh read shows this request's change: a create's cluster made since the send
+    with the request's groups; an update's cluster taken up with the requested groups at their
+    requested counts; a deletion's cluster being deleted or gone."""
     if operation == "delete-cluster" and cluster is None:
         return True
-    return cluster is not None and cluster.status in TAKEN_UP.get(operation, ())
+    if cluster is None:
+        return False
+    if operation == "create-cluster":
+        return (cluster.created is not None and cluster.created >= started - CREATION_SLACK
+                and _has_groups(cluster, request, exactly=True))
+    if operation == "update-cluster" and not _has_groups(cluster, request, exactly=False):
+        return False
+    return cluster.status in TAKEN_UP.get(operation, ())
+
+
+def _has_groups(cluster, request: dict, exactly: bool) -> bool:
+    """The cluster has the request's groups (every one, and only those, when ``exactly``), each of
+    its instance type, and at its count where the cluster gives a target."""
+    wanted = {g.get("InstanceGroupName"): g for g in request.get("InstanceGroups") or [] if isinstance(g, dict)}
+    if exactly and set(wanted) != set(cluster.groups):
+        return False
+    for name, group in wanted.items():
+        found = cluster.groups.get(name)
+        if found is None or found.get("InstanceType", group.get("InstanceType")) != group.get("InstanceType"):
+            return False
+        if "TargetCount" in found and found["TargetCount"] != group.get("InstanceCount"):
+            return False
+    return True
 
 
 def _config_shows_effect(operation: str, request: dict, config) -> bool:
@@ -123,7 +236,7 @@ def _config_shows_effect(operation: str, request: dict, config) -> bool:
     return config is not None and isinstance(target, int) and config.version > target
 
 
-def _look_again(account, operation: str, request: dict, outcome: Outcome) -> None:
+def _look_again(account, operation: str, request: dict, outcome: Outcome, started: datetime) -> None:
     """The answer proves nothing: read the cluster afresh (a few times, as a create may take a
     moment to show) and decide from what it shows, or say that it is still unknown. A scheduler
     config's update or deletion names only the config: that is what is read again."""
@@ -135,12 +248,17 @@ def _look_again(account, operation: str, request: dict, outcome: Outcome) -> Non
             return account.cluster(name, fresh=True)
 
         def shows(cluster):
-            return _shows_effect(operation, cluster)
+            return _shows_effect(operation, request, cluster, started)
 
         def state(cluster, took):
             if cluster is None:
                 return "is gone" if took else "does not exist"
-            return f"exists ({cluster.arn}, {cluster.status})" if took else f"is {cluster.status}"
+            if took:
+                return f"exists ({cluster.arn}, {cluster.status})"
+            if operation == "create-cluster":
+                return (f"exists ({cluster.arn}, {cluster.status}) but is not this request's (made before it was "
+                        "sent, or with other groups)")
+            return f"is {cluster.status}"
     else:
         what, command = "scheduler config", "describe-cluster-scheduler-config"
 
@@ -199,6 +317,13 @@ class Settings:
     wait: bool = False
     wait_timeout: float = 3600.0
     wait_interval: float = 10.0
+    deadline: float | None = None  # time.monotonic() by which the whole run ends (--deadline)
+
+    def wait_limit(self) -> float:
+        """How long --wait may follow: --wait-timeout, within what is left of --deadline."""
+        if self.deadline is None:
+            return self.wait_timeout
+        return max(0.0, min(self.wait_timeout, self.deadline - time.monotonic()))
 
 
 class OutputsNotWritable(Exception):
@@ -206,11 +331,12 @@ class OutputsNotWritable(Exception):
 
 
 class SendPath:
-    """One request's way from its checks to its report. ``publish`` writes the report (stdout in
-    the --format, and every --output file); ``outputs`` are those files, proven writable before
-    the send, since a report that cannot be written after a send would lose its outcome."""
+    """One request's way from its checks to its report. ``publish(stdout)`` writes the report to
+    every --output file and, when ``stdout``, in the --format to stdout; ``outputs`` are those
+    files, proven writable before the send, since a report that cannot be written after a send
+    would lose its outcome."""
 
-    def __init__(self, report, operation: str, request, account, publish: Callable[[], None],
+    def __init__(self, report, operation: str, request, account, publish: Callable[[bool], None],
                  outputs: list[str], text: bool):
         self.report, self.operation, self.request, self.account = report, operation, request, account
         self.publish, self.outputs, self.text = publish, outputs, text
@@ -218,28 +344,49 @@ class SendPath:
         self.history: set[str] = set()  # the followed cluster's events from before the send
 
     def run(self, checked: int, settings: Settings) -> int:
-        """Decide, send at most once, follow, report; the exit code. ``checked`` is the checks' exit code."""
-        outcome, code = self._decide(checked, settings)
-        self.report.metadata["apply"] = outcome.as_dict()
-        followed = waiting.subject(self.operation, self.request, outcome.response) \
-            if settings.wait and outcome.sent else None
-        follow = followed is not None and outcome.error is None and code == EXIT_OK
-        if self.text or not follow:
-            self.publish()
-            if self.text:
-                sys.stdout.write(outcome.describe() + "\n")
-        if follow:
-            self.state = State.WAITING
-            waited = waiting.follow(self.account, followed, self.operation, settings.wait_timeout,
-                                    settings.wait_interval, self._reporter(followed.shown), seen=self.history)
-            self.state, code = State.WAITED, waited.exit_code
-            if not self.text:  # one document, with what the waiting saw
+        """Decide, send at most once, follow, report; the exit code. ``checked`` is the checks' exit
+        code. The report is out as soon as the send's outcome is known (stdout and every --output
+        file) and, after a wait, the --output files are written again with what it saw; a machine
+        format's stdout, one document, waits for the wait (or a signal) to end."""
+        with Signals() as signals:
+            try:
+                outcome, code = self._decide(checked, settings, signals)
+            except Interrupted as stop:  # before the send: send() takes the ones that come once it may be on its way
+                self.state = State.NOT_SENT
+                outcome = not_sent(self.operation, self.request, False, f"was interrupted by {stop.name} before "
+                                   "it was sent", [f.message for f in self.report.findings if f.rule == "PF401"])
+                outcome.exit_code, outcome.interrupted = stop.exit_code, stop.name
+                code = stop.exit_code
+            self.report.metadata["apply"] = outcome.as_dict()
+            followed = waiting.subject(self.operation, self.request, outcome.response) \
+                if settings.wait and outcome.sent else None
+            follow = followed is not None and outcome.error is None and code == EXIT_OK
+            if follow:
+                self.state = State.WAITING
+            self._publish(outcome, stdout=self.text or not follow)
+            if follow:
+                try:
+                    with signals.armed():
+                        waited = waiting.follow(self.account, followed, self.operation, settings.wait_limit(),
+                                                settings.wait_interval, self._reporter(followed.shown),
+                                                seen=self.history)
+                except Interrupted as stop:  # came while the first report was being written
+                    waited = waiting.Waited(stop.exit_code, None, f"not followed: interrupted by {stop.name}", 0.0)
+                self.state, code = State.WAITED, waited.exit_code
                 self.report.metadata["apply"]["wait"] = waited.as_dict()
-                self.publish()
-        self.state = State.REPORTED
+                self._publish(outcome, stdout=not self.text)
+            self.state = State.REPORTED
         return code
 
-    def _decide(self, checked: int, settings: Settings) -> tuple[Outcome, int]:
+    def _publish(self, outcome: Outcome, stdout: bool) -> None:
+        """The report as it stands, with the state the request is in; the text description on stdout."""
+        self.report.metadata["apply"]["state"] = self.state.value
+        self.publish(stdout)
+        if stdout and self.text:
+            sys.stdout.write(outcome.describe() + "\n")
+        sys.stdout.flush()
+
+    def _decide(self, checked: int, settings: Settings, signals: Signals) -> tuple[Outcome, int]:
         unverified = [f.message for f in self.report.findings if f.rule == "PF401"]
         if checked != EXIT_OK:
             self.state = State.BLOCKED
@@ -253,9 +400,10 @@ class SendPath:
             self.state = State.WOULD_SEND
             return would_send(self.operation, self.request, unverified), EXIT_OK
         _prove_writable(self.outputs)
-        self.history = waiting.history(self.account, self.operation, self.request) if settings.wait else set()
+        with signals.armed():
+            self.history = waiting.history(self.account, self.operation, self.request) if settings.wait else set()
         self.state = State.SENDING
-        outcome = send(self.account, self.operation, self.request, unverified)
+        outcome = send(self.account, self.operation, self.request, unverified, signals)
         self.state = State(outcome.result)
         return outcome, outcome.exit_code
 

@@ -116,6 +116,7 @@ class Options:
     profile: Optional[str] = None
     region: Optional[str] = None
     timeout: float = 10.0
+    deadline: Optional[float] = None
     output: Format = Format.text
     fail_on: Optional[FailOn] = None
     outputs: list[str] = field(default_factory=list)
@@ -169,6 +170,8 @@ def _run(options: Options, config, given=(), record: bool = False):
         raise usage_error(f"--account {options.account!r}: give a 12-digit AWS account id")
     if options.live and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
+    if options.deadline is not None and not (math.isfinite(options.deadline) and options.deadline > 0):
+        raise usage_error(f"--deadline {options.deadline}: give a positive number of seconds")
     if max_bytes < 1:
         raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     parameters = _pairs("--parameter", options.parameters)
@@ -263,11 +266,14 @@ def _run(options: Options, config, given=(), record: bool = False):
         values.add_placeholder_patterns(config.placeholder_patterns)
     account = None
     if options.live:
+        import time
+
         from preflight import aws  # botocore is imported only for --live and apply
 
+        deadline = None if options.deadline is None else time.monotonic() + options.deadline  # from the first call
         try:
             account = aws.BotoAccount(profile=options.profile, region=options.region or config.region,
-                                      timeout=options.timeout)
+                                      timeout=options.timeout, deadline=deadline)
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
         if record:
@@ -386,7 +392,11 @@ OPTIONS = {
         None, "--profile", help="AWS profile for --live (default: the standard chain).")),
     "region": (Optional[str], typer.Option(
         None, "--region", help="AWS region for --live (default: the configuration's `region`, else the standard chain).")),
-    "timeout": (float, typer.Option(10.0, "--timeout", help="Connect and read timeout of each AWS call, in seconds.")),
+    "timeout": (float, typer.Option(10.0, "--timeout", help="The longest one AWS call may take, in seconds, from "
+                                    "connecting to the last byte of its answer (its retries included).")),
+    "deadline": (Optional[float], typer.Option(
+        None, "--deadline", metavar="SECONDS", help="The longest the whole run may talk to AWS, from its first call "
+        "to the last read of --wait; what is not read by then is not verified.")),
     "output": (Format, typer.Option(Format.text, "--format", "-f", help="Output format.")),
     "fail_on": (Optional[FailOn], typer.Option(
         None, "--fail-on", show_default=False, help="Lowest severity that fails the check (exit 1) [default: the "
@@ -442,7 +452,7 @@ OPTIONS = {
         "24h, 7d) [default: the configuration's `plan-max-age`, else 24h].")),
 }
 READING = ("operation", "max_bytes", "stdin_name")
-LIVE = ("profile", "region", "timeout")
+LIVE = ("profile", "region", "timeout", "deadline")
 PERIMETER = ("scp", "rcp", "session_policy", "management_account", "account")
 REPORTING = ("output", "fail_on", "config_file", "isolated")
 
@@ -518,10 +528,10 @@ def apply(options: Options) -> None:
         report.findings = sorted(report.findings + planned.changes_since(account, all_rules()), key=Finding.sort_key)
     (document, operation), = pairs
     path = send_path.SendPath(report, operation, document.data, account,
-                              publish=lambda: _emit(report, options.output, targets),
+                              publish=lambda stdout: _emit(report, options.output, targets, stdout),
                               outputs=[target for _, target in targets], text=options.output is Format.text)
     settings = send_path.Settings(options.dry_run, options.require_verified, options.wait, options.wait_timeout,
-                                  options.wait_interval)
+                                  options.wait_interval, account.deadline)
     try:
         code = path.run(_exit_code(report, options.fail_on, config), settings)
     except send_path.OutputsNotWritable as err:
@@ -629,9 +639,9 @@ def _targets(outputs: Optional[List[str]]) -> list[tuple[Format, str]]:
     return targets
 
 
-def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> None:
-    """The report in the --format to stdout and in each --output format to its file. A usage error
-    is already on stderr, so a text report of it is not repeated on stdout."""
+def _emit(report, output: Format, targets: list[tuple[Format, str]] = (), stdout: bool = True) -> None:
+    """The report in each --output format to its file and (``stdout``) in the --format to stdout. A
+    usage error is already on stderr, so a text report of it is not repeated on stdout."""
     import importlib
 
     def rendered(fmt: Format, colour: bool = False) -> str:
@@ -644,7 +654,7 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> Non
         except OSError as err:
             if not report.errors:  # else the run already failed with its own usage error
                 raise usage_error(f"--output {path}: {err.strerror}")
-    if not (report.errors and output is Format.text):
+    if stdout and not (report.errors and output is Format.text):
         # no-color.org: only a non-empty NO_COLOR turns colour off.
         colour = output is Format.text and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(rendered(output, colour))

@@ -8,7 +8,8 @@ after a delete-cluster, the cluster gone (exit 0). A scheduler config or an exte
 on its own status (DescribeClusterSchedulerConfig, DescribeClusterExtension): Created/Updated or
 Active (exit 0), a failed status or Degraded (exit 1, with its failure reason or health issues),
 after a delete Deleted or gone (exit 0). Past the timeout the outcome is not known (exit 3).
-Ctrl-C stops the waiting only: the operation goes on in AWS.
+Ctrl-C (and SIGTERM or SIGHUP, which ``apply`` turns into the same) stops the waiting only: the
+operation goes on in AWS.
 
 Progress goes to a reporter: one line per change (CI logs, and stderr beside ``--format json``),
 or a live display on a terminal (rich, imported only then). What the service says (status, group
@@ -118,10 +119,12 @@ def follow(account, followed: Subject, operation: str, timeout: float, interval:
                              "not known", elapsed, watch.events, reporter)
             reporter.tick(elapsed)
             sleep(min(interval, timeout - elapsed))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C, or apply.Interrupted for SIGINT, SIGTERM, SIGHUP
         elapsed = clock() - start
-        return _done(EXIT_INTERRUPTED, watch.status, f"stopped waiting after {_ago(elapsed)}; the {operation} goes on "
-                     f"in AWS (last seen: {watch.status or 'not read'})", elapsed, watch.events, reporter)
+        by = f" ({stop.name})" if hasattr(stop, "name") else ""
+        return _done(getattr(stop, "exit_code", EXIT_INTERRUPTED), watch.status,
+                     f"stopped waiting{by} after {_ago(elapsed)}; the {operation} goes on in AWS (last seen: "
+                     f"{watch.status or 'not read'})", elapsed, watch.events, reporter)
 
 
 class _ClusterWatch:

@@ -67,3 +67,16 @@ def local_aws():
             for key in [k for k in os.environ if k.startswith("AWS_")]:
                 del os.environ[key]
             os.environ.update(saved)
+
+
+@pytest.fixture
+def settle(local_aws):
+    """Cluster changes stay in progress for ``seconds`` while a test runs."""
+    from preflight import local_sagemaker
+
+    saved = local_sagemaker.SETTINGS["settle_seconds"]
+
+    def set_to(seconds: float):
+        local_sagemaker.SETTINGS["settle_seconds"] = seconds
+    yield set_to
+    local_sagemaker.SETTINGS["settle_seconds"] = saved

@@ -135,7 +135,7 @@ def run_check(files: list[tuple[str, bytes]], policies: list[tuple[str, bytes]] 
             argv += ["--principal", principal]
         stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
         stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
-        saved = sys.argv
+        saved, commands = sys.argv, list(cli.app.registered_commands)
         sys.argv = argv
         code = 0
         try:
@@ -143,7 +143,7 @@ def run_check(files: list[tuple[str, bytes]], policies: list[tuple[str, bytes]] 
                 cli.main()
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else 0
-        finally:
-            sys.argv = saved
+        finally:  # main() keeps only the command it runs: the tests after this one run the others in process
+            sys.argv, cli.app.registered_commands = saved, commands
         stderr.flush()
         return code, stderr.buffer.getvalue().decode()

@@ -19,19 +19,6 @@ NAME = "applied-e2e"
 WAIT = ("--wait", "--wait-interval", "0.2", "--wait-timeout", "30")
 
 
-@pytest.fixture
-def settle(local_aws):
-    """Cluster changes stay in progress for ``seconds`` while a test runs."""
-    from preflight import local_sagemaker
-
-    saved = local_sagemaker.SETTINGS["settle_seconds"]
-
-    def set_to(seconds: float):
-        local_sagemaker.SETTINGS["settle_seconds"] = seconds
-    yield set_to
-    local_sagemaker.SETTINGS["settle_seconds"] = saved
-
-
 def _apply(run_cli, local_aws, tmp_path, operation: str, request: dict, *options: str):
     path = tmp_path / f"request.{operation}.json"
     path.write_text(json.dumps(request))

@@ -48,7 +48,7 @@ FALLBACKS = {"iam:ListPolicies": "iam:GetPolicy"}
 ALWAYS_FAILING = {"service-quotas:ListServiceQuotas"}
 # What a fault cannot change: a HEAD answer has no body to malform or cut, and S3's answer to a
 # HEAD of a missing bucket is a bare 404, so that one is S3 saying the bucket does not exist.
-NOT_A_FAULT = {("s3:HeadBucket", "malformed"), ("s3:HeadBucket", "reset-during-body")}
+NOT_A_FAULT = {("s3:HeadBucket", "malformed"), ("s3:HeadBucket", "reset-during-body"), ("s3:HeadBucket", "trickle")}
 VERIFIED_ABSENT = {("s3:HeadBucket", "html-404"): "PF420"}
 
 

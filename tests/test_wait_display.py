@@ -15,7 +15,7 @@ import termios
 import time
 
 from conftest import ROOT, preflight_command
-from test_apply_local import CREATE, WAIT, _apply, settle  # noqa: F401 (settle: a fixture)
+from test_apply_local import CREATE, WAIT, _apply
 
 # What a terminal interprets: CSI sequences (colour, cursor movement), OSC strings, two-byte escapes.
 ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")

@@ -29,9 +29,11 @@ __all__ = ["BotoAccount", "ConfigurationError", "without_userinfo"]
 class BotoAccount:
     """The facts of one account and region, each answered by its service's reader."""
 
-    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0):
-        calls = Calls(profile, region, timeout)
+    def __init__(self, profile: str | None = None, region: str | None = None, timeout: float = 10.0,
+                 deadline: float | None = None):
+        calls = Calls(profile, region, timeout, deadline)
         self.region = calls.region
+        self.deadline = calls.deadline  # time.monotonic() by which the run's calls end (--deadline), or None
         self.calls = calls.counted  # (service, operation) -> calls made, for tests and bench/
         sts = Sts(calls)
         self.ec2, self.iam, self.kms, self.s3 = Ec2(calls), Iam(calls, sts), Kms(calls), S3(calls)

@@ -1,19 +1,25 @@
 """The one call path every reader goes through: settings checked before botocore sees them, clients
 made on first use (from compact service models when they were cut from the installed botocore),
 each call guarded so that whatever goes wrong becomes ``LookupFailed`` naming the call, each
-distinct read memoised (safe under the concurrent prefetch), batches, and pages followed to their
-end or not at all. The readers (one module per service) own what they call and how an answer
-becomes a record; this module owns how a call can fail.
+call's whole duration bounded (``--timeout``, within what is left of ``--deadline``: a body
+trickled a byte at a time cannot stretch it), each answer held to the model's types before any
+reader sees it, each distinct read memoised (safe under the concurrent prefetch), batches, and
+pages followed to their end (no more than MAX_PAGES, a token never twice, no entry twice) or not
+at all: an answer that says there is more is never taken as the whole. The readers (one module
+per service) own what they call and how an answer becomes a record; this module owns how a call
+can fail.
 """
 
 from __future__ import annotations
 
+import datetime
 import gc
 import json
 import os
 import pathlib
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -40,6 +46,8 @@ DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Unr
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
              "SlowDown", "RequestThrottled"}
 MAX_PAGES = 100  # an endpoint that keeps answering with a token is not followed forever
+# Page tokens, and the member that says whether there is a next page (IAM's; else the token's presence).
+CONTINUED = {"NextToken": None, "Marker": "IsTruncated"}
 # botocore's models of the services preflight calls, with only the operations it calls
 # (scripts/generate_models.py).
 MODELS = pathlib.Path(__file__).with_name("models")
@@ -157,10 +165,19 @@ def _loader(session):
     return loader
 
 
-class Calls:
-    """The account's connection: its region, its clients, and the guarded, memoised call."""
+class Overran(Exception):
+    """A call that did not end within its bound (``started`` False: --deadline had passed before it)."""
 
-    def __init__(self, profile: str | None, region: str | None, timeout: float):
+    def __init__(self, reason: str, started: bool = True):
+        super().__init__(reason)
+        self.started = started
+
+
+class Calls:
+    """The account's connection: its region, its clients, and the guarded, memoised call.
+    ``timeout`` bounds each call; ``deadline`` (a time.monotonic() value) the run's calls together."""
+
+    def __init__(self, profile: str | None, region: str | None, timeout: float, deadline: float | None = None):
         region, attempts = _settings(region)
         first = _LOADER is None
         try:
@@ -174,6 +191,7 @@ class Calls:
         if not REGION.fullmatch(self.region):
             raise ConfigurationError(f"the profile's region {self.region!r} is not an AWS region name")
         self._session = session
+        self.timeout, self.deadline = timeout, deadline
         self._configs = {
             "lookup": botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts},
                                              connect_timeout=timeout, read_timeout=timeout),
@@ -206,20 +224,57 @@ class Calls:
                 self._clients[service, purpose] = self._session.create_client(service, config=self._configs[purpose])
             return self._clients[service, purpose]
 
+    def bounded(self, attempt):
+        """``attempt()`` (a botocore call), ended after ``--timeout`` seconds or when ``--deadline``
+        passes, whichever is first: it runs in a thread of its own that is left behind (a daemon) if
+        it overruns, since a socket read cannot be stopped from outside. Overran when it does."""
+        limit = self.timeout if self.deadline is None else min(self.timeout, self.deadline - time.monotonic())
+        if limit <= 0:
+            raise Overran("the run's --deadline passed before the call", started=False)
+        result: dict = {}
+        done = threading.Event()
+
+        def run():
+            try:
+                result["answer"] = attempt()
+            except BaseException as err:  # noqa: BLE001 - handed to the caller's thread as it is
+                result["error"] = err
+            finally:
+                done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        if not done.wait(limit):
+            why = "--deadline" if limit < self.timeout else f"--timeout {self.timeout:g}s"
+            raise Overran(f"timed out (no whole answer within {limit:.3g}s: {why})")
+        if "error" in result:
+            raise result["error"]
+        return result["answer"]
+
     def call(self, service: str, operation: str, build=None, **params):
         """One API call and, inside the same guard, the reading of its answer: ``build(answer)``
         (by default the answer itself), or None when AWS says with an error code that the
-        resource does not exist. Every other outcome, including an answer that lacks a member
-        ``build`` needs, raises LookupFailed naming the call."""
+        resource does not exist. Every other outcome, including an answer not of the model's types,
+        one that lacks a member ``build`` needs, or one that says it is one page of several (use
+        ``pages``), raises LookupFailed naming the call."""
+        return self._call(service, operation, build, params, paged=False)
+
+    def _call(self, service: str, operation: str, build, params: dict, paged: bool):
         lookup = lookup_name(service, operation)
         self.counted[(service, operation)] += 1
         try:
             client = self.client(service)
         except (ValueError, botocore.exceptions.BotoCoreError) as err:
             raise LookupFailed(lookup, settings_refused(err)) from None
-        try:
+
+        def attempt():  # the call and the reading of its answer (an S3 object's body is read here), bounded together
             answer = getattr(client, operation)(**params)
+            problem = nonconforming(output_shape(client, operation), answer) or (None if paged else _continued(answer))
+            if problem:
+                raise LookupFailed(lookup, f"the answer is not whole and well-typed ({problem})")
             return build(answer) if build else answer
+
+        try:
+            return self.bounded(attempt)
         except botocore.exceptions.ClientError as err:
             failure = client_error(err)
             # An AWS "not found" code is a verified absence; a bare 404 (an HTML page, a proxy) is
@@ -228,6 +283,10 @@ class Calls:
                     failure.code == "ValidationException" and "not find" in failure.message.lower()):
                 return None
             raise LookupFailed(lookup, failure.reason) from None
+        except LookupFailed:
+            raise
+        except Overran as err:
+            raise LookupFailed(lookup, str(err)) from None
         except botocore.exceptions.BotoCoreError as err:
             raise LookupFailed(lookup, transport_failure(err)) from None
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as err:
@@ -236,22 +295,37 @@ class Calls:
         except Exception as err:  # noqa: BLE001 - whatever else breaks a call is a failed lookup
             raise LookupFailed(lookup, transport_failure(err)) from None
 
-    def pages(self, service: str, operation: str, page, token: str = "NextToken", **params):
-        """Every page of a listing, each read through ``page(answer) -> (items, next token)``: a
-        list of all the items, or None when a page says the resource does not exist. A listing
-        that never ends is a failed lookup, not a partial answer."""
+    def pages(self, service: str, operation: str, page, token: str = "NextToken", key=None, **params):
+        """Every page of a listing, each read through ``page(answer) -> items``: a list of all the
+        items, or None when a page says the resource does not exist. ``token`` names the
+        continuation (``NextToken``; ``Marker`` with ``IsTruncated`` for IAM). A listing that never
+        ends, repeats a token or lists an entry twice (``key(item)``, by default the item) is a
+        failed lookup, not a partial answer."""
+        lookup = lookup_name(service, operation)
         items: list = []
+        seen_tokens: set = set()
+        seen_keys: set = set()
         following: dict = {}
         for _ in range(MAX_PAGES):
-            found = self.call(service, operation, page, **params, **following)
+            def read(answer):  # inside the call's guard: a page not in the API's shape is a failed lookup
+                more = page(answer)
+                return more, [key(item) if key else item for item in more], _next(answer, token)
+            found = self._call(service, operation, read, {**params, **following}, paged=True)
             if found is None:
                 return None
-            more, next_token = found
+            more, identities, next_token = found
+            for identity in identities:
+                if identity in seen_keys:
+                    raise LookupFailed(lookup, f"the listing names {without_userinfo(str(identity))[:80]} twice")
+                seen_keys.add(identity)
             items += more
-            if not next_token:
+            if next_token is None:
                 return items
+            if next_token in seen_tokens:
+                raise LookupFailed(lookup, "the answer pages repeat (a token given twice)")
+            seen_tokens.add(next_token)
             following = {token: next_token}
-        raise LookupFailed(lookup_name(service, operation), f"the answer pages never end (more than {MAX_PAGES})")
+        raise LookupFailed(lookup, f"the answer pages never end (more than {MAX_PAGES})")
 
     def once(self, key, compute):
         """Memoise ``compute()`` under ``key``; concurrent callers of one key wait for one call."""
@@ -291,6 +365,85 @@ class Calls:
 
 
 # ----- reading answers: a member not of the API's type is an answer not in the API's shape -----
+
+def output_shape(client, operation: str):
+    """The model's shape of the operation's answer (None when it has none)."""
+    model = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[operation])
+    return model.output_shape
+
+
+# The Python type botocore parses each scalar of the model into.
+# String shapes that botocore hands over decoded (IAM's policy documents, botocore.handlers).
+DECODED = {"policyDocumentType"}
+SCALARS = {"string": str, "character": str, "boolean": bool, "integer": int, "long": int,
+           "float": (int, float), "double": (int, float), "timestamp": datetime.datetime}
+
+
+def nonconforming(shape, value, where: str = "", patterns: bool = False) -> str | None:
+    """Where ``value`` is not of the model's types (``shape``), or None. A count that arrives as a
+    string, an object where a list belongs: the answer is not the API's. Members the model does
+    not name are left alone (a newer API may add some); with ``patterns``, strings are held to the
+    model's patterns too (an ARN that is no ARN)."""
+    if shape is None or value is None:
+        return None
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return f"{where or 'the answer'} is not an object"
+        for name, member in shape.members.items():
+            problem = nonconforming(member, value.get(name), f"{where}/{name}", patterns)
+            if problem:
+                return problem
+        return None
+    if kind == "list":
+        if not isinstance(value, list):
+            return f"{where} is not a list"
+        return next((p for i, item in enumerate(value)
+                     if (p := nonconforming(shape.member, item, f"{where}/{i}", patterns))), None)
+    if kind == "map":
+        if not isinstance(value, dict):
+            return f"{where} is not a map"
+        return next((p for k, item in value.items()
+                     if (p := nonconforming(shape.value, item, f"{where}/{k}", patterns))), None)
+    expected = SCALARS.get(kind)
+    if shape.name in DECODED and isinstance(value, dict):
+        return None
+    if expected is None:  # blob (an S3 body is a stream), document: anything the parser gives
+        return None
+    if not isinstance(value, expected) or (kind not in ("boolean",) and isinstance(value, bool)):
+        return f"{where} is not a {kind} ({type(value).__name__})"
+    pattern = shape.metadata.get("pattern") if patterns and kind == "string" else None
+    if pattern and not _fullmatch(pattern, value):
+        return f"{where} is not of the form the API gives"
+    return None
+
+
+def _fullmatch(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:  # a pattern in the model's (Java) dialect that Python does not read: not held to it
+        return True
+
+
+def _next(answer: dict, token: str):
+    """The token of the next page, or None at the last one. ``IsTruncated`` without a marker is
+    an answer that cannot be followed."""
+    flag_member = CONTINUED.get(token)
+    if flag_member is not None and answer.get(flag_member) is not True:
+        return None
+    found = answer.get(token)
+    if flag_member is not None and not found:
+        raise ValueError(f"{flag_member} without a {token}")
+    return found or None
+
+
+def _continued(answer) -> str | None:
+    """Why an answer read as a whole is only one page of several, or None."""
+    if not isinstance(answer, dict):
+        return None
+    if answer.get("NextToken") or answer.get("IsTruncated") is True:
+        return "it is one page of several and was read as the whole"
+    return None
 
 def text(value) -> str:
     """A member that must be a string."""

@@ -36,9 +36,10 @@ class Ec2:
             if subnets is None:
                 return None
             vpcs = sorted({vpc for _, vpc, _, _, _ in subnets})
-            routes = self._calls.call("ec2", "describe_route_tables", lambda a: {
-                subnet: _routes(subnet, vpc, listed(a, "RouteTables", needed=True)) for subnet, vpc, _, _, _ in subnets},
-                Filters=[{"Name": "vpc-id", "Values": vpcs}]) or {}
+            tables = self._calls.pages("ec2", "describe_route_tables", lambda a: listed(a, "RouteTables", needed=True),
+                                       key=lambda table: table.get("RouteTableId"),
+                                       Filters=[{"Name": "vpc-id", "Values": vpcs}]) or []
+            routes = {subnet: _routes(subnet, vpc, tables) for subnet, vpc, _, _, _ in subnets}
             return {subnet: Subnet(subnet, vpc, zone, *routes.get(subnet, (False, False, None)), cidr=cidr,
                                    free_addresses=free) for subnet, vpc, zone, cidr, free in subnets}
         return self._calls.batch("subnet", ids, fetch)
@@ -50,9 +51,10 @@ class Ec2:
             return [VpcEndpoint(text(e["VpcEndpointId"]), text(e["ServiceName"]).split(".", 3)[-1],
                                 text(e["VpcEndpointType"]), text(e["State"]),
                                 tuple(text(t) for t in listed(e, "RouteTableIds")))
-                    for e in listed(answer, "VpcEndpoints", needed=True)], answer.get("NextToken")
+                    for e in listed(answer, "VpcEndpoints", needed=True)]
         return self._calls.once(("vpc-endpoints", vpc), lambda: self._calls.pages(
-            "ec2", "describe_vpc_endpoints", page, Filters=[{"Name": "vpc-id", "Values": [vpc]}]) or [])
+            "ec2", "describe_vpc_endpoints", page, key=lambda endpoint: endpoint.id,
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}]) or [])
 
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]:
         def build(answer):
@@ -86,9 +88,9 @@ class Ec2:
         ec2_type = instance_type.removeprefix("ml.")
 
         def compute():
-            return self._calls.call("ec2", "describe_instance_type_offerings", lambda a: {
-                text(o["Location"]) for o in listed(a, "InstanceTypeOfferings", needed=True)},
-                LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [ec2_type]}]) or set()
+            return set(self._calls.pages("ec2", "describe_instance_type_offerings", lambda a: [
+                text(o["Location"]) for o in listed(a, "InstanceTypeOfferings", needed=True)],
+                LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [ec2_type]}]) or ())
         return self._calls.once(("offerings", ec2_type), compute)
 
 

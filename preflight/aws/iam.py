@@ -106,6 +106,9 @@ class Iam:
         ``arn`` None: the caller's, whose ARN (an assumed role's path) is known only from its record."""
         call = self._calls.call
 
+        def every(operation, items, **owner):  # IAM's lists, every page (Marker, IsTruncated)
+            return self._calls.pages("iam", operation, items, token="Marker", **owner)
+
         def names(answer):
             return [text(n) for n in listed(answer, "PolicyNames", needed=True)]
 
@@ -129,11 +132,11 @@ class Iam:
             else:
                 who = {"UserName": name}
                 record = pool.submit(call, "iam", "get_user", user_record, **who)
-                groups = pool.submit(call, "iam", "list_groups_for_user", lambda a: [
+                groups = pool.submit(every, "list_groups_for_user", lambda a: [
                     text(g["GroupName"]) for g in listed(a, "Groups", needed=True)], **who)
             list_inline, list_attached, get_inline = OWN_POLICY_CALLS[kind]
-            own_inline = pool.submit(call, "iam", list_inline, names, **who)
-            own_attached = pool.submit(call, "iam", list_attached, attached, **who)
+            own_inline = pool.submit(every, list_inline, names, **who)
+            own_attached = pool.submit(every, list_attached, attached, **who)
 
             managed: dict = {}
 
@@ -149,8 +152,8 @@ class Iam:
 
             attached_list = read_managed(own_attached.result())
             group_names = (groups.result() or []) if groups else []
-            group_lists = [(g, pool.submit(call, "iam", "list_group_policies", names, GroupName=g),
-                            pool.submit(call, "iam", "list_attached_group_policies", attached, GroupName=g))
+            group_lists = [(g, pool.submit(every, "list_group_policies", names, GroupName=g),
+                            pool.submit(every, "list_attached_group_policies", attached, GroupName=g))
                            for g in group_names]
             boundary, principal_tags = record.result()
             read_managed([boundary] if boundary else [])

@@ -16,7 +16,7 @@ class Quotas:
         def page(answer):
             quotas = [(text(q["QuotaName"]).removesuffix(SUFFIX), number(q["Value"]))
                       for q in listed(answer, "Quotas", needed=True) if text(q["QuotaName"]).endswith(SUFFIX)]
-            return quotas, answer.get("NextToken")
+            return quotas
 
         return self._calls.once(("cluster-quotas",), lambda: dict(self._calls.pages(
-            "service-quotas", "list_service_quotas", page, ServiceCode="sagemaker") or []))
+            "service-quotas", "list_service_quotas", page, key=lambda quota: quota[0], ServiceCode="sagemaker") or []))

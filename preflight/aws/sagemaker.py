@@ -11,10 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 import botocore.exceptions
 
 from preflight.account import ClusterState, Delivery, Extension, Node, SchedulerConfig, TrainingPlan
-from preflight.aws.calls import THROTTLED, Calls, client_error, listed, settings_refused, text, transport_failure, whole
+from preflight.aws.calls import (THROTTLED, Calls, Overran, client_error, listed, nonconforming, output_shape,
+                                 settings_refused, text, transport_failure, whole)
 from preflight.lookup import LookupFailed
 
 MAX_CLUSTERS = 100  # a region's HyperPod clusters described one by one to find an EKS cluster's
+# Errors that may come after the service applied the request (it timed out or failed while
+# answering): an AWS error code says nothing about whether the change was made.
+MAYBE_APPLIED = {"RequestTimeout", "RequestTimeoutException", "InternalFailure", "InternalError",
+                 "InternalServerError", "InternalServerException", "InternalServiceError", "ServiceUnavailable",
+                 "ServiceUnavailableException"}
+MAYBE_APPLIED_STATUS = {408, 429}
 
 
 class SageMaker:
@@ -34,7 +41,8 @@ class SageMaker:
             eks = orchestrator.get("Eks") if isinstance(orchestrator.get("Eks"), dict) else {}
             return ClusterState(text(answer["ClusterArn"]), text(answer["ClusterStatus"]), groups,
                                 answer.get("FailureMessage") or None, next(iter(orchestrator), None),
-                                answer.get("NodeProvisioningMode") or None, eks.get("ClusterArn"))
+                                answer.get("NodeProvisioningMode") or None, eks.get("ClusterArn"),
+                                answer.get("CreationTime"))
         return self._read(("cluster", name), lambda: self._calls.call(
             "sagemaker", "describe_cluster", build, ClusterName=name), fresh)
 
@@ -43,7 +51,7 @@ class SageMaker:
         included) that the EKS cluster orchestrates: ListClusters, then each one's DescribeCluster,
         read together. More than MAX_CLUSTERS clusters are not read one by one: a failed lookup."""
         def page(answer):
-            return [text(c["ClusterName"]) for c in listed(answer, "ClusterSummaries", needed=True)], answer.get("NextToken")
+            return [text(c["ClusterName"]) for c in listed(answer, "ClusterSummaries", needed=True)]
 
         def compute():
             names = self._calls.pages("sagemaker", "list_clusters", page) or []
@@ -61,14 +69,15 @@ class SageMaker:
             nodes = [Node(text(n["InstanceId"]), text(n["InstanceGroupName"]),
                           (n.get("InstanceStatus") or {}).get("Status", ""), n.get("InstanceType", ""),
                           n.get("NodeLogicalId")) for n in listed(answer, "ClusterNodeSummaries", needed=True)]
-            return nodes, answer.get("NextToken")
+            return nodes
         return self._read(("cluster-nodes", name), lambda: self._calls.pages(
-            "sagemaker", "list_cluster_nodes", page, ClusterName=name), fresh)
+            "sagemaker", "list_cluster_nodes", page, key=lambda node: node.id, ClusterName=name), fresh)
 
     def cluster_events(self, name: str) -> list[dict]:
-        """The cluster's recent events (ListClusterEvents, one page, oldest first); read fresh each time."""
-        return self._calls.call("sagemaker", "list_cluster_events", lambda a: listed(a, "Events"), ClusterName=name,
-                                SortOrder="Ascending", MaxResults=100) or []
+        """The cluster's events (ListClusterEvents, every page, oldest first); read fresh each time."""
+        return self._calls.pages("sagemaker", "list_cluster_events", lambda a: listed(a, "Events"),
+                                 key=lambda event: text(event["EventId"]),
+                                 ClusterName=name, SortOrder="Ascending", MaxResults=100) or []
 
     def scheduler_config(self, config_id: str, fresh: bool = False) -> SchedulerConfig | None:
         """A cluster policy by its id."""
@@ -105,20 +114,27 @@ class SageMaker:
 
     def send(self, operation: str, request: dict) -> Delivery:
         """Call the HyperPod operation once with the validated request, and say what the answer
-        proves: "sent" (an answer in the operation's shape), "refused" (a 4xx with an AWS error
-        code: no effect), "not-delivered" (no connection was made, or botocore refused the request
-        before sending it) or "unknown" (a timeout, a 5xx, throttling, a reset, an unreadable answer)."""
+        proves: "sent" (an answer in the operation's shape; one whose members are not of the model's
+        types or forms is sent, with the reason it was not understood), "refused" (a 4xx with an AWS
+        error code that does not say the request timed out: no effect), "not-delivered" (no
+        connection was made, botocore refused the request before sending it, or --deadline had
+        passed) or "unknown" (a timeout, a 5xx, throttling, a reset, an unreadable answer).
+        ``--timeout`` bounds the whole call: a trickled answer is a timeout."""
         method = operation.replace("-", "_")
         self._calls.counted[("sagemaker", method)] += 1
         try:
             sender = self._calls.client("sagemaker", "send")
         except (ValueError, botocore.exceptions.BotoCoreError) as err:
             return Delivery("not-delivered", reason=settings_refused(err))
+        attempt = getattr(sender, method)
         try:
-            answer = getattr(sender, method)(**request)
+            answer = self._calls.bounded(lambda: attempt(**request))
+        except Overran as err:
+            return Delivery("unknown" if err.started else "not-delivered", reason=str(err))
         except botocore.exceptions.ClientError as err:
             failure = client_error(err)
-            proven = failure.aws_code and 400 <= (failure.status or 0) < 500 and failure.code not in THROTTLED
+            proven = (failure.aws_code and 400 <= (failure.status or 0) < 500 and failure.code not in THROTTLED
+                      and failure.code not in MAYBE_APPLIED and failure.status not in MAYBE_APPLIED_STATUS)
             return Delivery("refused" if proven else "unknown", code=failure.code, reason=failure.reason)
         except botocore.exceptions.ParamValidationError:
             return Delivery("not-delivered", reason="botocore refused the request before sending it")
@@ -127,11 +143,14 @@ class SageMaker:
             return Delivery("not-delivered", reason=transport_failure(err))
         except Exception as err:  # noqa: BLE001 - the request may have reached the service
             return Delivery("unknown", reason=transport_failure(err))
-        shape = sender.meta.service_model.operation_model(sender.meta.method_to_api_mapping[method])
-        missing = [m for m in shape.output_shape.required_members if m not in answer] if shape.output_shape else []
+        shape = output_shape(sender, method)
+        missing = [m for m in shape.required_members if m not in answer] if shape else []
         if missing:
             return Delivery("unknown", reason=f"the answer could not be read (no {', '.join(missing)} in it)")
         answer.pop("ResponseMetadata", None)
+        problem = nonconforming(shape, answer, patterns=True)
+        if problem:  # the service took it (a 200 in the operation's shape), but what it says cannot be used
+            return Delivery("sent", reason=problem)
         return Delivery("sent", response=answer)
 
 

@@ -162,6 +162,7 @@ def collect(documents: list[Document], principal: str | None) -> PolicySet:
         if not document.parsed:
             continue
         if is_authorization_details(document.data):
+            _whole(document)
             if not principal:
                 raise PolicyError(f"{document.path}: an authorization-details file; name whose policies "
                                   "to check with --principal ARN")
@@ -169,6 +170,17 @@ def collect(documents: list[Document], principal: str | None) -> PolicySet:
         else:
             policies.roots.append(PolicyRoot(document, "", document.path, document.data))
     return policies
+
+
+def _whole(document: Document) -> None:
+    """An authorization-details file is the whole listing, not one page of it: a policy on a page
+    left out could deny what the pages given allow."""
+    data = document.data
+    for member in ("IsTruncated", "Marker", "NextToken"):
+        if data.get(member) not in (None, False, ""):
+            raise PolicyError(f"{document.path} /{member}: one page of get-account-authorization-details; a "
+                              "policy on the pages left out could deny what these allow: give the whole output "
+                              "(the AWS CLI reads every page unless --max-items or --no-paginate is given)")
 
 
 def _decoded(value: object) -> object:
