@@ -421,13 +421,16 @@ def plan(options: Options) -> None:
     """What each change will do to its cluster (check --live, printing only the plan)."""
     import json
 
+    from preflight.formats.escape import plain_data
+
     config = _config(options.config_file, options.isolated)
     report, _, _ = _run(options, config)
     code = _exit_code(report, options.fail_on, config)
+    plans = plain_data(report.plans)  # the request's and the account's names
     if options.output is Format.json:
-        typer.echo(json.dumps({"plan": report.plans}, indent=2, ensure_ascii=False, default=str))
+        typer.echo(json.dumps({"plan": plans}, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        for found in report.plans:
+        for found in plans:
             typer.echo(f"{found['file']}: {found['operation']} on {found['cluster']} ({found['status']})")
             for change in found["changes"] or [{"summary": "changes nothing the cluster's state shows"}]:
                 typer.echo(f"  - {change['summary']}")
@@ -475,9 +478,11 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = ()) -> Non
 @app.command("config")
 def show_config(config_file: Optional[str] = OPTIONS["config_file"][1], isolated: bool = OPTIONS["isolated"][1]) -> None:
     """Print the effective configuration, and where each value comes from (guardrails compiled)."""
+    from preflight.formats.escape import untrusted_lines
+
     config = _config(config_file, isolated)
     _guardrails(config)
-    typer.echo(config.describe(), nl=False)
+    typer.echo(untrusted_lines(config.describe()), nl=False)
 
 
 @app.command("schema")
@@ -515,15 +520,19 @@ def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id (
         raise usage_error(f"no rule {rule_id!r}; `preflight rules` lists them")
     applies = ", ".join(found.operations)
     configured = _configured(config, found)
-    setting = f"{found.severity}" + (f", {configured} in {config.path}" if configured != str(found.severity) else "")
+    from preflight.formats.escape import untrusted
+
+    setting = f"{found.severity}" + (f", {configured} in {untrusted(config.path)}"
+                                     if configured != str(found.severity) else "")
     typer.echo(f"{found.id} {found.name} ({setting}; {applies})\n\n{found.doc}")
 
 
 def _all_rules(config) -> dict:
-    """The built-in rules and the configuration's guardrails, by id."""
+    """The built-in rules and the configuration's guardrails (their text escaped), by id."""
+    from preflight.formats.escape import escaped_rule
     from preflight.registry import all_rules
 
-    return {**all_rules(), **(_guardrails(config) or {})}
+    return {**all_rules(), **{rule_id: escaped_rule(rule) for rule_id, rule in (_guardrails(config) or {}).items()}}
 
 
 def _configured(config, rule) -> str:
