@@ -81,12 +81,15 @@ def main_options(
     DEBUG = debug
 
 
-def _config(path: str | None, isolated: bool):
-    """The project configuration (``--config``, else the nearest one); a bad one is a usage error."""
+def _config(path: str | None, isolated: bool, max_bytes: int = DEFAULT_MAX_BYTES):
+    """The project configuration (``--config``, else the nearest one), read within ``--max-bytes``;
+    a bad one is a usage error."""
     from preflight import config
 
+    if max_bytes < 1:
+        raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     try:
-        return config.load(path, isolated)
+        return config.load(path, isolated, max_bytes)
     except config.ConfigError as err:
         raise usage_error(str(err))
 
@@ -139,15 +142,13 @@ def _run(options: Options, config):
     max_bytes, stdin_name = options.max_bytes, options.stdin_name
     if options.as_policies:
         files, policy = [], policy + files
-    variables = _variables(options.var, options.env_file, options.var_from_env)
+    variables = _variables(options.var, options.env_file, options.var_from_env, max_bytes)
     if not files and not policy:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
     if options.live and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
-    if max_bytes < 1:
-        raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     parameters = _pairs("--parameter", options.parameters)
 
     def read(path):
@@ -166,7 +167,7 @@ def _run(options: Options, config):
             if variables is not None:
                 from preflight.iac.variables import substituted
 
-                document = substituted(document, variables)
+                document = substituted(document, variables, max_bytes)
             derived = iac.requests(document, parameters) if options.templates and not operation else None
             if derived is not None:
                 pairs.extend(derived)
@@ -201,7 +202,7 @@ def _run(options: Options, config):
         except aws.ConfigurationError as err:
             raise usage_error(str(err))
     write_baseline = options.write_baseline
-    baseline = _baseline(options.baseline, write_baseline)
+    baseline = _baseline(options.baseline, write_baseline, max_bytes)
     report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config))
     documents_ = [document for document, _ in pairs] + (policies.files if policies else []) + list(linted)
     if write_baseline:
@@ -228,7 +229,7 @@ def _guardrails(config):
         raise usage_error(str(err))
 
 
-def _baseline(read: str | None, write: str | None):
+def _baseline(read: str | None, write: str | None, max_bytes: int):
     """The baseline to compare with (``--baseline``), or a new one to record (``--write-baseline``)."""
     if not (read or write):
         return None
@@ -239,7 +240,7 @@ def _baseline(read: str | None, write: str | None):
     if write:
         return baseline.Baseline(write, [])
     try:
-        return baseline.Baseline.load(read)
+        return baseline.Baseline.load(read, max_bytes)
     except baseline.BaselineError as err:
         raise usage_error(str(err))
 
@@ -255,7 +256,7 @@ def _pairs(option: str, given: Optional[List[str]]) -> dict[str, str]:
     return found
 
 
-def _variables(var, env_file, var_from_env) -> dict[str, str] | None:
+def _variables(var, env_file, var_from_env, max_bytes: int) -> dict[str, str] | None:
     """The shell variables for request templates, or None when none was asked for."""
     if not (var or env_file or var_from_env):
         return None
@@ -265,7 +266,7 @@ def _variables(var, env_file, var_from_env) -> dict[str, str] | None:
     found = dict(os.environ) if var_from_env else {}
     try:
         for path in env_file or []:
-            found.update(read_env_file(path))
+            found.update(read_env_file(path, max_bytes))
     except LoadError as err:
         raise usage_error(str(err))
     found.update(_pairs("--var", var))
@@ -378,7 +379,7 @@ def check(options: Options) -> None:
     targets = []
     try:
         targets = _targets(options.outputs)
-        config = _config(options.config_file, options.isolated)
+        config = _config(options.config_file, options.isolated, options.max_bytes)
         report, _, _ = _run(options, config)
     except UsageError as err:
         _emit(Report(errors=[err.message]), options.output, targets)
@@ -398,7 +399,7 @@ def apply(options: Options) -> None:
     targets = []
     try:
         targets = _targets(options.outputs)
-        config = _config(options.config_file, options.isolated)
+        config = _config(options.config_file, options.isolated, options.max_bytes)
         report, pairs, account = _run(options, config)
     except UsageError as err:
         _emit(Report(errors=[err.message]), options.output, targets)
@@ -423,7 +424,7 @@ def plan(options: Options) -> None:
 
     from preflight.formats.escape import plain_data
 
-    config = _config(options.config_file, options.isolated)
+    config = _config(options.config_file, options.isolated, options.max_bytes)
     report, _, _ = _run(options, config)
     code = _exit_code(report, options.fail_on, config)
     plans = plain_data(report.plans)  # the request's and the account's names

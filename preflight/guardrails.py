@@ -50,7 +50,12 @@ class Program:
         self._celpy = None
 
     def problem(self, variables: dict) -> str | None:
-        """None when the condition holds; "" when it is false; else why it has no true/false value."""
+        """None when the condition holds; "" when it is false; else why it has no true/false value
+        (also when evaluating it on these variables could take more than its cost budget)."""
+        steps = cel.cost(self.tree, variables)
+        if steps > cel.COST_BUDGET:
+            return (f"the condition was not evaluated on this request: it could take {steps:.1e} steps, more than "
+                    f"its budget of {cel.COST_BUDGET:,} (its macros nest over lists this long)")
         try:
             return None if cel.evaluate(self.tree, variables) else ""
         except cel.Unsupported:

@@ -10,7 +10,7 @@ mapping follows the model; what the model does not have is dropped and said.
 from __future__ import annotations
 
 from preflight.documents import Document, Problem
-from preflight.iac.derived import DerivedDocument
+from preflight.iac.derived import DerivedDocument, ExpansionLimit
 
 
 def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Document, str | None]] | None:
@@ -24,6 +24,9 @@ def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Docum
     except RecursionError:
         document.problems.append(Problem("syntax", "nested too deeply to read", offset=0))
         return [(document, None)]
+    except ExpansionLimit as err:
+        document.problems.append(Problem("syntax", str(err), offset=0))
+        return [(document, None)]
 
 
 def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
@@ -33,7 +36,7 @@ def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocu
         return []
     try:
         return reader.policies(document, parameters)
-    except RecursionError:  # said once, by requests()
+    except (RecursionError, ExpansionLimit):  # said once, by requests()
         return []
 
 

@@ -12,6 +12,11 @@ from preflight.pointers import escape
 from preflight.values import Unresolved
 
 
+class ExpansionLimit(Exception):
+    """A template whose values, resolved, would pass the reader's budget: said as a problem of
+    the template, and no request is derived from it."""
+
+
 class DerivedDocument(Document):
     """A request derived from ``source`` (a template), whose pointers translate into it."""
 

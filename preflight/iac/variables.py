@@ -15,6 +15,7 @@ import re
 import uuid
 
 from preflight.documents import Document, LoadError, Problem, parse
+from preflight.limits import MAX_BYTES, read_bytes
 from preflight.values import Unresolved
 
 REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -47,15 +48,16 @@ class SubstitutedDocument(Document):
         return original + (offset - start)
 
 
-def read_env_file(path: str) -> dict[str, str]:
+def read_env_file(path: str, max_bytes: int = MAX_BYTES) -> dict[str, str]:
     """KEY=VALUE lines (``export`` and surrounding quotes allowed, ``#`` comments), as a shell
-    script's env file or a ``.env`` holds them."""
+    script's env file or a ``.env`` holds them. The file is read within ``max_bytes``, and so are
+    its values once expanded, all together (a value doubling an earlier one on each line would
+    otherwise grow without bound)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise LoadError(f"{path}: cannot read the env file ({getattr(err, 'strerror', None) or err})") from None
-    found = {}
+        lines = read_bytes(path, max_bytes).decode("utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise LoadError(f"{path}: cannot read the env file ({err})") from None
+    found, size = {}, 0
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -67,26 +69,38 @@ def read_env_file(path: str) -> dict[str, str]:
         single_quoted = len(value) >= 2 and value[0] == value[-1] == "'"
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
-        found[key] = value if single_quoted else _expanded(value, found)
+        found[key] = value if single_quoted else _expanded(value, found, max_bytes - size, f"{path}:{number}")
+        size += len(found[key])
     return found
 
 
-def _expanded(value: str, known: dict[str, str]) -> str:
+def _expanded(value: str, known: dict[str, str], room: int, where: str) -> str:
     """A value with the references to earlier lines' variables expanded, as sourcing the file does
-    (``HYPERPOD_NAME=${PREFIX}-smhp``); a reference to none of them is left as written."""
-    def expand(match):
+    (``HYPERPOD_NAME=${PREFIX}-smhp``); a reference to none of them is left as written. Measured
+    before it is built: more than ``room`` characters is a LoadError at ``where``."""
+    pieces, last, length = [], 0, 0
+    for match in REFERENCE.finditer(value):
         name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
         found = known.get(name)
         if found is None or (operator == ":-" and found == ""):
             found = default if operator else None
-        return match.group(0) if found is None else found
+        piece = value[last:match.start()] + (match.group(0) if found is None else found)
+        length += len(piece)
+        if length > room:
+            break
+        pieces.append(piece)
+        last = match.end()
+    if length + len(value) - last > room:
+        raise LoadError(f"{where}: the env file's values, expanded, are larger than the input size limit "
+                        "(--max-bytes)")
+    return "".join(pieces) + value[last:]
 
-    return REFERENCE.sub(expand, value)
 
-
-def substituted(document: Document, variables: dict[str, str]) -> Document:
+def substituted(document: Document, variables: dict[str, str], max_bytes: int = MAX_BYTES) -> Document:
     """The document re-read with its variables substituted; unset ones are problems of kind
-    ``unset-variable`` and read as Unresolved values. A document without references is returned as is."""
+    ``unset-variable`` and read as Unresolved values. A document without references is returned as
+    is; one whose substituted text would be longer than ``max_bytes`` characters (a long value
+    written many times) is not built: its problem says so at the reference that passed the limit."""
     written = document.text
     if "$" not in written or not REFERENCE.search(written):
         return document
@@ -110,6 +124,12 @@ def substituted(document: Document, variables: dict[str, str]) -> Document:
             unset.append((name, match.group(0), length))
         pieces.append(value)
         length += len(value)
+        if length > max_bytes:
+            document = Document(path=document.path, text=written)
+            document.problems.append(Problem(
+                "syntax", f"its variables expand it to more than {max_bytes:,} characters, the input size limit; "
+                "not read further", offset=match.start(), fix="--max-bytes raises the limit"))
+            return document
         shifts += [(length - len(value), match.start()), (length, match.end())]
         last = match.end()
     pieces.append(written[last:])
