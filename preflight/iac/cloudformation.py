@@ -63,7 +63,8 @@ class Resolver:
         self.spent += amount
         if self.spent > self.budget:
             raise ExpansionLimit(f"its intrinsic functions expand to more than {self.budget:,} values and "
-                                 "characters, four times the template's size; not read further")
+                                 f"characters (four times the template's size, at least {EXPANSION_BUDGET:,}); "
+                                 "not read further")
 
     def _value(self, node, pointer, out, origins):
         origins[out] = pointer
