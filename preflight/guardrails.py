@@ -50,12 +50,7 @@ class Program:
         self._celpy = None
 
     def problem(self, variables: dict) -> str | None:
-        """None when the condition holds; "" when it is false; else why it has no true/false value
-        (also when evaluating it on these variables could take more than its cost budget)."""
-        steps = cel.cost(self.tree, variables)
-        if steps > cel.COST_BUDGET:
-            return (f"the condition was not evaluated on this request: it could take {steps:.1e} steps, more than "
-                    f"its budget of {cel.COST_BUDGET:,} (its macros nest over lists this long)")
+        """None when the condition holds; "" when it is false; else why it has no true/false value."""
         try:
             return None if cel.evaluate(self.tree, variables) else ""
         except cel.Unsupported:
@@ -176,6 +171,11 @@ def _check(guardrail: Guardrail, ctx):
                  "region": getattr(ctx.account, "region", None) or guardrail.region}
     if guardrail.live:
         variables.update(_live_facts(ctx))
+    steps = cel.cost(guardrail.program.tree, variables)  # bounds the item-by-item judgement below too
+    if steps > cel.COST_BUDGET:
+        return [ctx.finding(guardrail.pointer, f"{guardrail.message} (the condition was not evaluated on this "
+                            f"request: it could take {steps:.1e} steps, more than its budget of "
+                            f"{cel.COST_BUDGET:,}; its macros nest over lists this long)")]
     problem = guardrail.program.problem(variables)
     if problem is None:
         return []

@@ -123,12 +123,16 @@ class Resolver:
             if not isinstance(text, str) or not isinstance(variables, dict):
                 raise _Unknown
 
+            resolved = {}  # each variable once, however often the text names it
+
             def substitute(match):
                 key = match.group(1)
                 if key.startswith("!"):
                     return "${" + key[1:] + "}"
                 if key in variables:
-                    value = self._plain(variables[key], pointer)
+                    if key not in resolved:
+                        resolved[key] = self._plain(variables[key], pointer)
+                    value = resolved[key]
                 elif key in self.parameters:
                     value = self.parameters[key]
                 else:
