@@ -3,15 +3,18 @@ preflight reads (requests in JSON and YAML, policies, authorization details, Clo
 templates, Terraform plans, shell templates with env files, configurations, baselines), through
 `preflight check` in process (tests/fuzzing.py). Counts inputs, exit codes and crashes (an
 exception escaping, exit 4, any undocumented exit code, or output that forges a line) and writes
-bench/FUZZ.md. Families run in parallel worker processes (--jobs), each its own Hypothesis run.
+bench/FUZZ.md. Batches of each family go round in parallel worker processes (--jobs), each batch
+its own Hypothesis run; every outcome is logged as it ends, so `--report` can write bench/FUZZ.md
+from a campaign stopped early (the machine is shared: run it under `nice`).
 
-    python bench/fuzz_campaign.py [EXAMPLES_PER_FAMILY] [--jobs N]
+    python bench/fuzz_campaign.py [EXAMPLES_PER_FAMILY] [--jobs N] [--batch N] [--log FILE] [--report]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import multiprocessing
 import os
 import pathlib
@@ -54,59 +57,80 @@ def _family(name: str):
     }[name]
 
 
-def run_family(task: tuple[str, int]) -> tuple[str, int, dict, list[str], float]:
-    """One family's campaign: (name, inputs, exit codes, crashes, seconds)."""
+def run_batch(task: tuple[str, int, str]) -> None:
+    """One batch of a family (its own Hypothesis run, its own random seed): each input's outcome
+    appended to the log as it ends, so that a campaign stopped early still counts what it ran."""
     from hypothesis import HealthCheck, Phase, given, settings
 
     from fuzzing import DOCUMENTED_EXITS
 
-    name, examples = task
+    name, examples, log = task
     strategy, run = _family(name)
-    codes: collections.Counter = collections.Counter()
-    crashes: list[str] = []
-    started = time.perf_counter()
 
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(strategy)
     def one(case):
+        started = time.perf_counter()
         try:
             code, stderr = run(case)
         except BaseException as err:  # noqa: BLE001 - counted, not raised: the campaign goes on
             code, stderr = "exception", repr(err)
-        codes[code] += 1
+        crash = None
         if code not in DOCUMENTED_EXITS:
-            crashes.append(stderr.strip().splitlines()[-1] if stderr.strip() else str(code))
+            crash = stderr.strip().splitlines()[-1] if stderr.strip() else str(code)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"family": name, "code": code, "crash": crash,
+                                     "seconds": time.perf_counter() - started}) + "\n")
 
     one()
-    return name, sum(codes.values()), dict(codes), crashes, time.perf_counter() - started
+
+
+def report(log: str, command: str) -> str:
+    """bench/FUZZ.md from a campaign's log."""
+    results: dict = {name: (collections.Counter(), [], 0.0) for name in FAMILIES}
+    with open(log, encoding="utf-8") as handle:
+        for line in handle:
+            entry = json.loads(line)
+            codes, crashes, seconds = results[entry["family"]]
+            codes[entry["code"]] += 1
+            if entry["crash"]:
+                crashes.append(entry["crash"])
+            results[entry["family"]] = (codes, crashes, seconds + entry["seconds"])
+    total = sum(sum(codes.values()) for codes, _, _ in results.values())
+    escapes = sum(len(crashes) for _, crashes, _ in results.values())
+    lines = ["# Fuzz campaign", "",
+             f"`{command}`: Hypothesis-generated hostile files of every input format through `preflight check` "
+             "in process (tests/fuzzing.py; outputs encoded strictly as UTF-8 and checked for forged lines), in "
+             "batches that go round the families, each batch its own random seed.", "",
+             f"Inputs: {total:,}. Escapes (an exception, exit 4, an undocumented exit code, or a forged output "
+             f"line): {escapes}.", "",
+             "| family | inputs | exit codes | escapes | time in preflight |", "|---|---|---|---|---|"]
+    for name, (codes, crashes, seconds) in results.items():
+        shown = ", ".join(f"{code}: {n:,}" for code, n in sorted(codes.items(), key=str))
+        lines.append(f"| {name} | {sum(codes.values()):,} | {shown} | {len(crashes)} | {seconds:.0f} s |")
+    for name, (_, crashes, _) in results.items():
+        for crash in sorted(set(crashes))[:20]:
+            lines.append(f"\n- {name}: `{crash}`")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("examples", nargs="?", type=int, default=3000)
+    parser.add_argument("examples", nargs="?", type=int, default=3000, help="inputs per family")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--batch", type=int, default=100, help="inputs per Hypothesis run")
+    parser.add_argument("--log", default=str(ROOT / "bench" / "work" / "fuzz-log.jsonl"), help="each outcome")
+    parser.add_argument("--report", action="store_true", help="only write bench/FUZZ.md from the log so far")
     args = parser.parse_args()
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        results = pool.map(run_family, [(name, args.examples) for name in FAMILIES], chunksize=1)
-    total = sum(r[1] for r in results)
-    crashes = sum(len(r[3]) for r in results)
-    lines = ["# Fuzz campaign", "",
-             f"`python bench/fuzz_campaign.py {args.examples} --jobs {args.jobs}`: Hypothesis-generated hostile "
-             "files of every input format through `preflight check` in process (tests/fuzzing.py; outputs "
-             "encoded strictly as UTF-8 and checked for forged lines), "
-             f"{(time.perf_counter() - started) / 60:.0f} minutes on {os.cpu_count()} shared cores.", "",
-             f"Inputs: {total:,}. Escapes (an exception, exit 4, an undocumented exit code, or a forged output "
-             f"line): {crashes}.", "",
-             "| family | inputs | exit codes | escapes | time |", "|---|---|---|---|---|"]
-    for name, count, codes, found, seconds in results:
-        shown = ", ".join(f"{code}: {n:,}" for code, n in sorted(codes.items(), key=str))
-        lines.append(f"| {name} | {count:,} | {shown} | {len(found)} | {seconds:.0f} s |")
-    for name, _, _, found, _ in results:
-        for crash in sorted(set(found))[:20]:
-            lines.append(f"\n- {name}: `{crash}`")
-    text = "\n".join(lines) + "\n"
+    command = f"python bench/fuzz_campaign.py {args.examples} --jobs {args.jobs} --batch {args.batch}"
+    if not args.report:
+        pathlib.Path(args.log).parent.mkdir(parents=True, exist_ok=True)
+        rounds = -(-args.examples // args.batch)
+        tasks = [(name, args.batch, args.log) for _ in range(rounds) for name in FAMILIES]
+        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+            pool.map(run_batch, tasks, chunksize=1)
+    text = report(args.log, command)
     (ROOT / "bench" / "FUZZ.md").write_text(text)
     print(text)
 
