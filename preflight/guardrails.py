@@ -56,7 +56,11 @@ class Program:
         except cel.Unsupported:
             import celpy
 
-            return _problem(self._celpy_program(), {name: celpy.json_to_cel(value) for name, value in variables.items()})
+            try:
+                activation = {name: celpy.json_to_cel(value) for name, value in variables.items()}
+            except ValueError as err:  # an int beyond CEL's int64, which cel-python refuses to hold
+                return f"the condition could not be evaluated on this request: a value CEL cannot hold: {err}"
+            return _problem(self._celpy_program(), activation)
 
     def predicate(self, path: tuple[int, ...]) -> "Program":
         node = self.tree

@@ -116,6 +116,10 @@ BOMBS = [
                                                     f"condition = '{NESTED_MACROS}'\n",
                                  "r.create-cluster.json": MANY_GROUPS},
      ["r.create-cluster.json"], 1, "more than its budget of 10,000,000"),
+    ("guardrail-int-beyond-int64", {".preflight.toml": "[[guardrail]]\nid = 'ORG001'\nmessage = 'm'\n"
+                                                       "condition = \"request.ClusterName == 'x'\"\n",
+                                    "r.delete-cluster.json": '{"ClusterName": "c", "X": 99999999999999999999999}'},
+     ["r.delete-cluster.json"], 1, "a value CEL cannot hold"),
     ("placeholder-backtracking", {".preflight.toml": "placeholder-patterns = ['^(a+)+$']\n",
                                   "r.delete-cluster.json": json.dumps({"ClusterName": "a" * 60 + "!"})},
      ["r.delete-cluster.json"], 1, "PF106"),
