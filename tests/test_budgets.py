@@ -64,6 +64,7 @@ PLAN_BASE = {"format_version": "1.2", "terraform_version": "1.9.0"}
 BOMBS = [
     ("cfn-sub-doubling", {"t.json": _template(_cluster({"ClusterName": _sub_bomb(12)}))}, ["t.json"], 1,
      "its intrinsic functions expand to more than"),
+    ("cfn-sub-of-nothing", {"t.json": _template(_cluster({"ClusterName": {"Fn::Sub": []}}))}, ["t.json"], 1, "PF127"),
     ("cfn-conditions-fan-out", {"t.json": _template(_cluster({"ClusterName": {"Fn::If": ["C0", "a", "b"]}}),
                                                     Conditions=_conditions_bomb(10))}, ["t.json"], 1, "PF127"),
     ("cfn-ref-repeated", {"t.json": _template(_cluster({"ClusterName": {"Fn::Join": ["", [{"Ref": "P"}] * 2000]}}),

@@ -119,7 +119,7 @@ class Resolver:
             return self._value(argument[branch], f"{pointer}/{branch}", out, origins)
         if name == "Fn::Sub":
             text, variables = (argument, {}) if isinstance(argument, str) else (argument + [{}])[:2] \
-                if isinstance(argument, list) else (None, {})
+                if isinstance(argument, list) and argument else (None, {})  # [] has no text
             if not isinstance(text, str) or not isinstance(variables, dict):
                 raise _Unknown
 
