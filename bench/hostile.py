@@ -1,6 +1,7 @@
 """Hostile inputs end quickly in a finding or a usage error: wall time and peak memory (max RSS)
 of whole `preflight check` processes, medians of N runs, next to `preflight check` of a normal
-request run in the same session. Writes bench/HOSTILE.md.
+request run in the same session. The parsers' bombs, and a bomb for every expander and reader
+(tests/test_budgets.py holds the same ones to their outcome). Writes bench/HOSTILE.md.
 
     python bench/hostile.py [RUNS]
 """
@@ -45,7 +46,22 @@ def inputs(folder: pathlib.Path) -> list[tuple[str, list[str]]]:
                                                      + "[" * 100_000 + "]" * 100_000 + "\n}\n")]),
         (".tf of one list of 9,900 numbers (about the most tokens parsed)", [write("dense.tf", tf_list(9_900))]),
         (".tf of 1 MiB naming a cluster (not parsed: PF001)", [write("large.tf", tf_list(524_000))]),
-    ]
+    ] + expander_bombs(folder)
+
+
+def expander_bombs(folder: pathlib.Path) -> list[tuple[str, list[str]]]:
+    """Every bomb of tests/test_budgets.py, its files written in a folder of its own."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_budgets import BOMBS
+
+    found = []
+    for name, files, args, _, _ in BOMBS:
+        place = folder / name
+        place.mkdir()
+        for file_name, text in files.items():
+            (place / file_name).write_text(text)
+        found.append((name, ["--cwd", str(place), *args]))
+    return found
 
 
 def tf_list(count: int) -> str:
@@ -55,8 +71,11 @@ def tf_list(count: int) -> str:
 def measure(args: list[str]) -> tuple[float, int, int]:
     """(seconds, peak RSS in MB, exit code) of one whole process, as GNU time reports them (a
     forked child's own figure would include this script's memory)."""
+    cwd = None
+    if args[:1] == ["--cwd"]:  # a bomb's files are named relative to its folder (.preflight.toml found there)
+        cwd, args = args[1], args[2:]
     result = subprocess.run(["/usr/bin/time", "-f", "%e %M %x", PREFLIGHT, "check", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=cwd)
     seconds, kilobytes, code = result.stderr.strip().splitlines()[-1].split()[-3:]
     return float(seconds), int(kilobytes) // 1024, int(code)
 

@@ -17,6 +17,7 @@ import os
 
 from preflight.documents import Document
 from preflight.findings import Finding, Report, Suppression
+from preflight.limits import MAX_BYTES, MAX_DEPTH, LoadError, deeper_than, read_bytes
 from preflight.triage import ALWAYS_REPORTED
 
 VERSION = 1
@@ -37,14 +38,19 @@ class Baseline:
         return os.path.dirname(os.path.abspath(self.path))
 
     @classmethod
-    def load(cls, path: str) -> "Baseline":
+    def load(cls, path: str, max_bytes: int = MAX_BYTES) -> "Baseline":
+        """The baseline in ``path``, read within the input limits like every other file."""
+        if not os.path.exists(path):
+            raise BaselineError(f"{path}: no such baseline file")
         try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except FileNotFoundError:
-            raise BaselineError(f"{path}: no such baseline file") from None
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+            data = json.loads(read_bytes(path, max_bytes).decode("utf-8"))
+        except LoadError as err:
+            raise BaselineError(str(err)) from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
             raise BaselineError(f"{path}: not a preflight baseline: {err}") from None
+        if deeper_than(data):
+            raise BaselineError(f"{path}: nested more than {MAX_DEPTH} levels deep, more than any baseline; "
+                                "not read further")
         entries = data.get("findings") if isinstance(data, dict) and data.get("version") == VERSION else None
         if not isinstance(entries, list) or not all(
                 isinstance(e, dict) and all(isinstance(e.get(k), str) for k in KEYS) for e in entries):

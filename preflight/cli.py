@@ -88,12 +88,15 @@ def main_options(
     DEBUG = debug
 
 
-def _config(path: str | None, isolated: bool):
-    """The project configuration (``--config``, else the nearest one); a bad one is a usage error."""
+def _config(path: str | None, isolated: bool, max_bytes: int = DEFAULT_MAX_BYTES):
+    """The project configuration (``--config``, else the nearest one), read within ``--max-bytes``;
+    a bad one is a usage error."""
     from preflight import config
 
+    if max_bytes < 1:
+        raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     try:
-        return config.load(path, isolated)
+        return config.load(path, isolated, max_bytes)
     except config.ConfigError as err:
         raise usage_error(str(err))
 
@@ -157,7 +160,7 @@ def _run(options: Options, config, given=(), record: bool = False):
     max_bytes, stdin_name = options.max_bytes, options.stdin_name
     if options.as_policies:
         files, policy = [], policy + files
-    variables = _variables(options.var, options.env_file, options.var_from_env)
+    variables = _variables(options.var, options.env_file, options.var_from_env, max_bytes)
     if not files and not policy and not given and not options.command_line:
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
@@ -172,8 +175,6 @@ def _run(options: Options, config, given=(), record: bool = False):
         raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
     if options.deadline is not None and not (math.isfinite(options.deadline) and options.deadline > 0):
         raise usage_error(f"--deadline {options.deadline}: give a positive number of seconds")
-    if max_bytes < 1:
-        raise usage_error(f"--max-bytes {max_bytes}: give a positive number of bytes")
     parameters = _pairs("--parameter", options.parameters)
     folders = [path for path in files if path != documents.STDIN and os.path.isdir(path)]
     if folders:
@@ -231,7 +232,7 @@ def _run(options: Options, config, given=(), record: bool = False):
             if variables is not None and configuration is None:
                 from preflight.iac.variables import substituted
 
-                document = substituted(document, variables)
+                document = substituted(document, variables, max_bytes)
             derived = (iac.requests(document, parameters)
                        if options.templates and not (operation and configuration is None) else None)
             if derived is not None:
@@ -281,7 +282,7 @@ def _run(options: Options, config, given=(), record: bool = False):
 
             account = RecordedAccount(account)
     write_baseline = options.write_baseline
-    baseline = _baseline(options.baseline, write_baseline)
+    baseline = _baseline(options.baseline, write_baseline, max_bytes)
     report = engine.run(pairs, policies, account, linted=linted, guardrails=_guardrails(config),
                         region=options.region or config.region, perimeter=perimeter, caller_account=options.account)
     report.commands = commands
@@ -311,7 +312,7 @@ def _guardrails(config):
         raise usage_error(str(err))
 
 
-def _baseline(read: str | None, write: str | None):
+def _baseline(read: str | None, write: str | None, max_bytes: int):
     """The baseline to compare with (``--baseline``), or a new one to record (``--write-baseline``)."""
     if not (read or write):
         return None
@@ -320,7 +321,7 @@ def _baseline(read: str | None, write: str | None):
     if read and write:
         raise usage_error("--baseline and --write-baseline: give one (writing records today's findings as known)")
     try:
-        return baseline.Baseline.for_writing(write) if write else baseline.Baseline.load(read)
+        return baseline.Baseline.for_writing(write) if write else baseline.Baseline.load(read, max_bytes)
     except baseline.BaselineError as err:
         raise usage_error(str(err))
 
@@ -336,7 +337,7 @@ def _pairs(option: str, given: Optional[List[str]]) -> dict[str, str]:
     return found
 
 
-def _variables(var, env_file, var_from_env) -> dict[str, str] | None:
+def _variables(var, env_file, var_from_env, max_bytes: int) -> dict[str, str] | None:
     """The shell variables for request templates, or None when none was asked for."""
     if not (var or env_file or var_from_env):
         return None
@@ -346,7 +347,7 @@ def _variables(var, env_file, var_from_env) -> dict[str, str] | None:
     found = dict(os.environ) if var_from_env else {}
     try:
         for path in env_file or []:
-            found.update(read_env_file(path))
+            found.update(read_env_file(path, max_bytes))
     except LoadError as err:
         raise usage_error(str(err))
     found.update(_pairs("--var", var))
@@ -489,7 +490,7 @@ def check(options: Options) -> None:
     targets = []
     try:
         targets = _targets(options.outputs)
-        config = _config(options.config_file, options.isolated)
+        config = _config(options.config_file, options.isolated, options.max_bytes)
         report, _, _ = _run(options, config)
     except UsageError as err:
         _emit(Report(errors=[err.message]), options.output, targets)
@@ -512,7 +513,7 @@ def apply(options: Options) -> None:
     targets = []
     try:
         targets = _targets(options.outputs)
-        config = _config(options.config_file, options.isolated)
+        config = _config(options.config_file, options.isolated, options.max_bytes)
         planned = _planned(options, config)
         if isinstance(planned, Report):  # a plan refused as it is: nothing is read, nothing sent
             _emit(planned, options.output, targets)
@@ -557,15 +558,18 @@ def plan(options: Options) -> None:
     the plan file to review and apply."""
     import json
 
-    config = _config(options.config_file, options.isolated)
+    from preflight.formats.escape import plain_data
+
+    config = _config(options.config_file, options.isolated, options.max_bytes)
     report, pairs, account = _run(options, config, record=options.out is not None)
     code = _exit_code(report, options.fail_on, config)
     if options.out is not None:
         _write_plan(options.out, pairs, report, account)
+    plans = plain_data(report.plans)  # the request's and the account's names
     if options.output is Format.json:
-        typer.echo(json.dumps({"plan": report.plans}, indent=2, ensure_ascii=False, default=str))
+        typer.echo(json.dumps({"plan": plans}, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        for found in report.plans:
+        for found in plans:
             typer.echo(f"{found['file']}: {found['operation']} on {found['cluster']} ({found['status']})")
             for change in found["changes"] or [{"summary": "changes nothing the cluster's state shows"}]:
                 typer.echo(f"  - {change['summary']}")
@@ -663,9 +667,11 @@ def _emit(report, output: Format, targets: list[tuple[Format, str]] = (), stdout
 @app.command("config")
 def show_config(config_file: Optional[str] = OPTIONS["config_file"][1], isolated: bool = OPTIONS["isolated"][1]) -> None:
     """Print the effective configuration, and where each value comes from (guardrails compiled)."""
+    from preflight.formats.escape import untrusted_lines
+
     config = _config(config_file, isolated)
     _guardrails(config)
-    typer.echo(config.describe(), nl=False)
+    typer.echo(untrusted_lines(config.describe()), nl=False)
 
 
 @app.command("schema")
@@ -703,15 +709,19 @@ def explain(rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id (
         raise usage_error(f"no rule {rule_id!r}; `preflight rules` lists them")
     applies = ", ".join(found.operations)
     configured = _configured(config, found)
-    setting = f"{found.severity}" + (f", {configured} in {config.path}" if configured != str(found.severity) else "")
+    from preflight.formats.escape import untrusted
+
+    setting = f"{found.severity}" + (f", {configured} in {untrusted(config.path)}"
+                                     if configured != str(found.severity) else "")
     typer.echo(f"{found.id} {found.name} ({setting}; {applies})\n\n{found.doc}")
 
 
 def _all_rules(config) -> dict:
-    """The built-in rules and the configuration's guardrails, by id."""
+    """The built-in rules and the configuration's guardrails (their text escaped), by id."""
+    from preflight.formats.escape import escaped_rule
     from preflight.registry import all_rules
 
-    return {**all_rules(), **(_guardrails(config) or {})}
+    return {**all_rules(), **{rule_id: escaped_rule(rule) for rule_id, rule in (_guardrails(config) or {}).items()}}
 
 
 def _configured(config, rule) -> str:

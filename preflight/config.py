@@ -15,6 +15,8 @@ import re
 from typing import NamedTuple
 
 from preflight.findings import Severity
+from preflight.limits import MAX_BYTES, MAX_DEPTH, LoadError, deeper_than, read_bytes
+from preflight.values import linear_pattern
 
 PYPROJECT, DOTFILE = "pyproject.toml", ".preflight.toml"
 SEVERITIES = ("error", "warning", "info")
@@ -197,25 +199,32 @@ def _has_section(path: str) -> bool:
         return False
 
 
-def load(path: str | None = None, isolated: bool = False) -> Config:
-    """The configuration to use: the named file, else the nearest one, else the defaults."""
+def load(path: str | None = None, isolated: bool = False, max_bytes: int = MAX_BYTES) -> Config:
+    """The configuration to use: the named file, else the nearest one, else the defaults. It is
+    read within the input limits (``--max-bytes``, 64 levels of nesting) like every other file."""
     if isolated:
         return Config()
     if path is None:
         path = find()
         if path is None:
             return Config()
-    elif not os.path.isfile(path):
+    elif not os.path.exists(path):
         raise ConfigError(f"{path}: no such configuration file")
     import tomllib
 
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(read_bytes(path, max_bytes).decode("utf-8"))
+    except LoadError as err:
+        raise ConfigError(str(err)) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
         raise ConfigError(f"{path}: cannot read: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
+    if deeper_than(data):
+        raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep, more than any configuration; "
+                          "not read further")
     tool = data.get("tool")
     if os.path.basename(path) == PYPROJECT or isinstance(tool, dict) and "preflight" in tool:
         section, settings = ("tool", "preflight"), tool.get("preflight", {}) if isinstance(tool, dict) else {}
@@ -309,9 +318,10 @@ def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
     config.exclude = reader.strings("exclude", settings.get("exclude", []))
     for pattern in reader.strings("placeholder-patterns", settings.get("placeholder-patterns", [])):
         try:
-            re.compile(pattern)
-        except re.error as err:
-            raise reader.error("placeholder-patterns", f"{pattern!r} is not a regular expression: {err}") from None
+            linear_pattern(pattern)
+        except ValueError as err:
+            raise reader.error("placeholder-patterns", f"{pattern!r} is not a regular expression RE2 matches in "
+                               f"linear time (no backreferences or lookaround): {err}") from None
     config.placeholder_patterns = settings.get("placeholder-patterns", [])
     if "region" in settings:
         region = reader.string("region", settings["region"])

@@ -12,15 +12,13 @@ import bisect
 import functools
 import json
 import re
-import sys
 from typing import NamedTuple
 from json.decoder import scanstring
 
+from preflight import limits
+from preflight.limits import MAX_BYTES, MAX_DEPTH, STDIN, LoadError, deeper_than
 from preflight.pointers import escape
 
-STDIN = "-"
-MAX_BYTES = 4 * 1024 * 1024  # default input size limit (--max-bytes); a request is a few kilobytes
-MAX_DEPTH = 64  # containers within containers; a request or policy needs about ten
 MAX_YAML_ALIASES = 100
 MAX_YAML_VALUES = 100_000  # values of a YAML document with its aliases expanded
 
@@ -34,11 +32,6 @@ class _NonJsonConstant(ValueError):
 
 def _reject_constant(name: str):
     raise _NonJsonConstant(name)
-
-
-class LoadError(Exception):
-    """An input that cannot be used at all (missing, unreadable, not what was asked): a usage
-    error, not a finding."""
 
 
 class Problem(NamedTuple):
@@ -111,22 +104,7 @@ def read_bytes(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -
     if path.startswith("file://"):
         path = path[len("file://"):]
     shown = name or path
-    try:
-        if path == STDIN:
-            raw = sys.stdin.buffer.read(max_bytes + 1)
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise LoadError(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise LoadError(f"{shown}: is a directory, not a file") from None
-    except OSError as err:
-        raise LoadError(f"{shown}: {err.strerror}") from None
-    if len(raw) > max_bytes:
-        raise LoadError(f"{shown}: larger than {max_bytes:,} bytes, the input size limit "
-                        "(a cluster request is a few kilobytes; --max-bytes raises the limit)")
-    return shown, raw
+    return shown, limits.read_bytes(path, max_bytes, shown)
 
 
 def parse_bytes(path: str, raw: bytes, yaml_input: bool | None = None) -> Document:
@@ -169,22 +147,11 @@ def parse(path: str, text: str, yaml_input: bool | None = None) -> Document:
         _parse_yaml(document)
     else:
         _parse_json(document)
-    if document.parsed and _deeper_than(document.data, MAX_DEPTH):
+    if document.parsed and deeper_than(document.data, MAX_DEPTH):
         document.parsed = False
         document.problems.append(Problem("syntax", f"nested more than {MAX_DEPTH} levels deep, more than "
                                                    "any request or policy; not read further"))
     return document
-
-
-def _deeper_than(data: object, limit: int) -> bool:
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            if depth > limit:
-                return True
-            stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
-    return False
 
 
 class _BadNumber(ValueError):
@@ -263,7 +230,7 @@ def _parse_json(document: Document) -> None:
     document.problems += literals
     document.text = text
     document.parsed = True
-    if duplicates and not _deeper_than(document.data, MAX_DEPTH):
+    if duplicates and not deeper_than(document.data, MAX_DEPTH):
         _index_positions(document)
 
 

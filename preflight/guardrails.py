@@ -56,7 +56,11 @@ class Program:
         except cel.Unsupported:
             import celpy
 
-            return _problem(self._celpy_program(), {name: celpy.json_to_cel(value) for name, value in variables.items()})
+            try:
+                activation = {name: celpy.json_to_cel(value) for name, value in variables.items()}
+            except ValueError as err:  # an int beyond CEL's int64, which cel-python refuses to hold
+                return f"the condition could not be evaluated on this request: a value CEL cannot hold: {err}"
+            return _problem(self._celpy_program(), activation)
 
     def predicate(self, path: tuple[int, ...]) -> "Program":
         node = self.tree
@@ -171,6 +175,11 @@ def _check(guardrail: Guardrail, ctx):
                  "region": getattr(ctx.account, "region", None) or guardrail.region}
     if guardrail.live:
         variables.update(_live_facts(ctx))
+    steps = cel.cost(guardrail.program.tree, variables)  # bounds the item-by-item judgement below too
+    if steps > cel.COST_BUDGET:
+        return [ctx.finding(guardrail.pointer, f"{guardrail.message} (the condition was not evaluated on this "
+                            f"request: it could take {steps:.1e} steps, more than its budget of "
+                            f"{cel.COST_BUDGET:,}; its macros nest over lists this long)")]
     problem = guardrail.program.problem(variables)
     if problem is None:
         return []

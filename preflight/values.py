@@ -11,7 +11,7 @@ from preflight.pointers import escape
 # One list, searched in order; more patterns may be appended (compiled, each matching the placeholder
 # text itself). None of them matches an IAM policy variable (`${aws:username}`, `${*}`: they hold a
 # colon or a single special character) or a CloudFormation pseudo parameter (`${AWS::Region}`).
-PLACEHOLDERS: list[re.Pattern] = [
+PLACEHOLDERS: list = [  # re.Pattern, and a project's LinearPattern
     re.compile(r"<(?=[^<>]*[A-Za-z0-9])[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::...>; not <...>
     re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),  # ${BUCKET}: a shell or template variable never expanded
     re.compile(r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b"),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
@@ -27,8 +27,37 @@ KMS_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 
 def add_placeholder_patterns(patterns: list[str]) -> None:
     """Count values matching these regular expressions (a project's ``placeholder-patterns``) as
-    placeholders too."""
-    PLACEHOLDERS.extend(re.compile(pattern) for pattern in patterns)
+    placeholders too, matched in linear time (``linear_pattern``)."""
+    PLACEHOLDERS.extend(linear_pattern(pattern) for pattern in patterns)
+
+
+class LinearPattern:
+    """A regular expression matched by RE2, in time linear in the value whatever the pattern: a
+    project's pattern such as ``(a+)+$`` would backtrack for ever in Python's ``re`` on a hostile
+    value. RE2 reads UTF-8, so a lone surrogate (which a JSON file may hold) is matched as U+FFFD."""
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+
+    def search(self, value: str):
+        try:
+            return self.compiled.search(value)
+        except UnicodeEncodeError:
+            return self.compiled.search(value.encode("utf-8", "replace").decode("utf-8"))
+
+
+def linear_pattern(pattern: str) -> LinearPattern:
+    """``pattern`` compiled by RE2 (google-re2); ValueError with RE2's reason when it is not one RE2
+    takes (a backreference, a lookaround: what makes matching other than linear)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the reason goes into the error, not to stderr
+    try:
+        return LinearPattern(re2.compile(pattern, options))
+    except re2.error as err:
+        reason = err.args[0] if err.args else err
+        raise ValueError(reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)) from None
 
 
 class Unresolved(str):

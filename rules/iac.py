@@ -106,7 +106,8 @@ def terraform_replaces_cluster(ctx):
     for index, change in enumerate(changes):
         planned = change.get("change") if isinstance(change, dict) else None
         actions = planned.get("actions") if isinstance(planned, dict) else None
-        if not (isinstance(actions, list) and change.get("type") in clusters and "delete" in actions
+        if not (isinstance(actions, list) and isinstance(change.get("type"), str) and change["type"] in clusters
+                and "delete" in actions
                 and "create" in actions):
             continue
         paths = planned.get("replace_paths")

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import pathlib
+import re
 import sys
 import tempfile
 
@@ -116,12 +117,166 @@ def authorization_details(draw):
     return _serialise(draw, details, "details")
 
 
-def run_check(files: list[tuple[str, bytes]], policies: list[tuple[str, bytes]] = (), principal: str | None = None,
-              output: str = "text") -> tuple[int, str]:
-    """``preflight --debug check`` in process on these files: (exit code, stderr). Output goes to a
-    strict UTF-8 stream, so that a string the formats cannot print fails as on a real terminal."""
-    from preflight import cli
+INTRINSICS = ("Ref", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::FindInMap", "Fn::If", "Fn::GetAtt",
+              "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition", "Fn::Base64", "Fn::ImportValue")
+NAMES = st.sampled_from(["P", "Q", "AWS::NoValue", "AWS::Region", "M", "C", "D", "Cluster"])
 
+
+def _intrinsic(inner):
+    argument = inner | NAMES | st.lists(inner | NAMES, max_size=4) | st.just("${P}-${Q}-${!x}-${AWS::Region}")
+    return st.builds(lambda name, value: {name: value}, st.sampled_from(INTRINSICS), argument)
+
+
+TEMPLATE_VALUES = st.recursive(SCALARS | NAMES, lambda inner: _intrinsic(inner) | st.lists(inner, max_size=4) |
+                               st.dictionaries(NAMES | HOSTILE_TEXT, inner, max_size=3), max_leaves=20)
+
+
+@st.composite
+def cloudformation_templates(draw):
+    """(file name, bytes) of a template: a cluster whose members are right, wrong or intrinsics of
+    any shape, parameters, mappings and conditions that refer to one another, an IAM policy."""
+    cluster = draw(requests("create-cluster"))
+    for key in draw(st.lists(st.sampled_from(sorted(cluster) or ["ClusterName"]), max_size=3)):
+        cluster[key] = draw(TEMPLATE_VALUES)
+    template = {"AWSTemplateFormatVersion": "2010-09-09",
+                "Parameters": draw(st.dictionaries(NAMES, st.fixed_dictionaries(
+                    {"Type": st.sampled_from(["String", "Number", "CommaDelimitedList", "List<String>"]) | VALUES},
+                    optional={"Default": TEMPLATE_VALUES})) | VALUES),
+                "Mappings": draw(st.dictionaries(NAMES, st.dictionaries(NAMES, st.dictionaries(NAMES, TEMPLATE_VALUES,
+                                                                                               max_size=2),
+                                                                        max_size=2), max_size=2) | VALUES),
+                "Conditions": draw(st.dictionaries(NAMES, TEMPLATE_VALUES, max_size=3)),
+                "Resources": {"Cluster": {"Type": "AWS::SageMaker::Cluster",
+                                          "Properties": draw(st.just(cluster) | TEMPLATE_VALUES)},
+                              "Policy": {"Type": "AWS::IAM::Policy",
+                                         "Properties": {"PolicyDocument": draw(TEMPLATE_VALUES | st.fixed_dictionaries(
+                                             {"Statement": st.lists(st.dictionaries(
+                                                 st.sampled_from(["Effect", "Action", "Resource", "Condition"]),
+                                                 TEMPLATE_VALUES), max_size=2)}))}}}}
+    return _serialise(draw, template, "template")
+
+
+TERRAFORM_TYPES = st.sampled_from(["awscc_sagemaker_cluster", "aws_sagemaker_cluster",
+                                   "awscc_sagemaker_cluster_scheduler_config", "aws_iam_policy", "aws_iam_role"])
+SNAKE_CLUSTER = st.fixed_dictionaries({}, optional={
+    "cluster_name": VALUES, "instance_groups": VALUES | st.lists(st.dictionaries(
+        st.sampled_from(["instance_group_name", "instance_type", "instance_count", "execution_role",
+                         "life_cycle_config", "threads_per_core"]), VALUES, max_size=4), max_size=2),
+    "instance_group": VALUES, "tags": VALUES, "tags_all": VALUES, "policy": HOSTILE_TEXT | st.just('{"Statement": []}'),
+    "inline_policy": VALUES, "orchestrator": VALUES, "vpc_config": VALUES})
+
+
+@st.composite
+def terraform_plans(draw):
+    """(file name, bytes) of `terraform show -json`: changes of cluster and IAM resources whose
+    actions, before, after and after_unknown are right, wrong (lists for objects, `true`) or hostile."""
+    changes = draw(st.lists(st.fixed_dictionaries({
+        "type": TERRAFORM_TYPES | VALUES,
+        "change": st.fixed_dictionaries({
+            "actions": st.sampled_from([["create"], ["update"], ["delete", "create"], ["no-op"]]) | VALUES,
+            "before": SNAKE_CLUSTER | VALUES, "after": SNAKE_CLUSTER | VALUES,
+            "after_unknown": st.just(True) | SNAKE_CLUSTER | VALUES}) | VALUES}), max_size=3))
+    plan = {"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {},
+            "resource_changes": draw(st.just(changes) | VALUES)}
+    return _serialise(draw, plan, "plan")
+
+
+@st.composite
+def shell_templates(draw):
+    """(request template, env file): a request with ``${VAR}`` references where values and whole
+    members stand, and an env file whose values refer to earlier ones, or hostile lines."""
+    request = draw(requests(draw(st.sampled_from(OPERATIONS))))
+    text = json.dumps(request)
+    for name in draw(st.lists(st.sampled_from(["A", "B", "C"]), max_size=4)):
+        text = text.replace('"', draw(st.sampled_from(['"${%s}' % name, '"$%s' % name, '"${%s:-x}' % name])), 1)
+    lines = draw(st.lists(st.sampled_from(["A=1", "B=${A}${A}", "C=$B$B", "export A='${B}'", 'B="x y"', "# c",
+                                           "C=${UNSET:-d}", "=x", "A"]) | HOSTILE_TEXT, max_size=6))
+    return (f"t.{draw(st.sampled_from(OPERATIONS))}.json", text.encode("utf-8", "surrogatepass")), \
+        ("env", "\n".join(lines).encode("utf-8", "surrogatepass"))
+
+
+def _toml(value) -> str:
+    """A TOML value: JSON's string escapes are TOML's, but for DEL and lone surrogates."""
+    if isinstance(value, str):
+        return json.dumps(value.encode("utf-8", "replace").decode(), ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)) and value == value and value not in (float("inf"), float("-inf")):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
+    return '"x"'
+
+
+CONFIG_KEYS = st.sampled_from(["select", "ignore", "severity", "per-file-ignores", "fail-on", "operations",
+                               "placeholder-patterns", "region", "unknown"])
+CONFIG_VALUES = VALUES | st.sampled_from([["PF1"], ["ALL"], {"PF102": "warning"}, "warning", ["(a+)+$"], ["x{3,}"],
+                                          ["(?P<n>a)(?P=n)"], ["["], "us-east-1"])
+
+
+def _mostly(valid, other):
+    """The valid value two times in three, else one of ``other``."""
+    return st.sampled_from([True, True, False]).flatmap(lambda keep: st.just(valid) if keep else other)
+
+
+VALID_CONFIG = {"select": ["PF1", "PF3", "ORG"], "ignore": ["PF105"], "severity": {"PF102": "warning"},
+                "per-file-ignores": {"*.yaml": ["PF1"]}, "fail-on": "warning", "operations": {"*.json": "delete-cluster"},
+                "placeholder-patterns": ["fill-?in", "(a+)+$"], "region": "us-east-1"}
+
+
+@st.composite
+def configurations(draw):
+    """(file name, bytes) of a `.preflight.toml`: keys right, wrong or hostile, suppressions,
+    guardrails whose conditions are CEL or not, or a file nested too deep."""
+    if draw(st.integers(0, 30)) == 17:
+        depth = draw(st.integers(60, 3000))
+        return "deep.toml", ("a = " + "[" * depth + "]" * depth).encode()
+    lines = [f"{json.dumps(key)} = {_toml(draw(_mostly(VALID_CONFIG.get(key, 'x'), CONFIG_VALUES)))}"
+             for key in draw(st.lists(CONFIG_KEYS, max_size=3, unique=True))]
+    for _ in range(draw(st.integers(0, 2))):
+        valid = {"rule": "PF102", "reason": draw(HOSTILE_TEXT), "file": "*", "pointer": "*"}
+        lines.append("[[suppress]]\n" + "\n".join(f"{key} = {_toml(draw(_mostly(valid.get(key, 1), CONFIG_VALUES)))}"
+                                                   for key in draw(st.lists(st.sampled_from(
+                                                       ["rule", "reason", "file", "pointer", "expires"]),
+                                                       unique=True))))
+    for _ in range(draw(st.integers(0, 2))):
+        condition = draw(st.sampled_from([
+            "request.ClusterName == 'x'", "has(request.InstanceGroups)",
+            "request.InstanceGroups.all(g, g.InstanceCount < 10)",
+            "request.InstanceGroups.all(a, request.InstanceGroups.all(b, a.InstanceGroupName != ''))",
+            "request.ClusterName.matches('(a+)+$')", "size(request.ClusterName) > 2", "((((", "1 +"])
+            | HOSTILE_TEXT)
+        lines.append(f'[[guardrail]]\nid = {_toml(draw(_mostly("ORG00" + str(len(lines)), HOSTILE_TEXT)))}'
+                     f"\nmessage = {_toml(draw(HOSTILE_TEXT))}\ncondition = {_toml(condition)}")
+    return ".preflight.toml", "\n".join(lines).encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def baselines(draw):
+    """(file name, bytes) of a baseline: entries right, wrong or hostile, or not a baseline."""
+    entry = st.fixed_dictionaries({"rule": st.sampled_from(["PF102", "PF106"]) | VALUES,
+                                   "file": st.just("0-f.delete-cluster.json") | VALUES,
+                                   "pointer": st.sampled_from(["/Extra", "/ClusterName"]) | VALUES,
+                                   "value": HOSTILE_TEXT | VALUES}, optional={"message": VALUES})
+    data = draw(st.fixed_dictionaries({"version": st.just(1) | VALUES, "findings": st.lists(entry, max_size=3)})
+                | VALUES)
+    if draw(st.integers(0, 9)) == 0:
+        depth = draw(st.integers(60, 3000))
+        return "baseline.json", ("[" * depth + "]" * depth).encode()
+    return "baseline.json", json.dumps(data).encode("utf-8", "surrogatepass")
+
+
+def run_check(files: list[tuple[str, bytes]], policies: list[tuple[str, bytes]] = (), principal: str | None = None,
+              output: str = "text", options: list[tuple[str, tuple[str, bytes]]] = ()) -> tuple[int, str]:
+    """``preflight --debug check`` in process on these files: (exit code, stderr). ``options``:
+    (option, file) pairs such as ("--env-file", (name, content)). Output goes to a strict UTF-8
+    stream, so that a string the formats cannot print fails as on a real terminal; what it prints
+    must not be forged (tests/test_forged_output.py's rule): a forged line is exit 5 here."""
+    from preflight import cli, values
+
+    placeholders = list(values.PLACEHOLDERS)  # a configuration's patterns are added for the process's one run
     with tempfile.TemporaryDirectory() as folder:
         paths = []
         for index, (name, content) in enumerate(list(files) + list(policies)):
@@ -133,6 +288,12 @@ def run_check(files: list[tuple[str, bytes]], policies: list[tuple[str, bytes]] 
             argv += ["--policy", path]
         if principal:
             argv += ["--principal", principal]
+        for option, (name, content) in options:
+            path = pathlib.Path(folder) / name
+            path.write_bytes(content)
+            argv += [option, str(path)]
+        if not any(option == "--config" for option, _ in options):
+            argv.append("--isolated")
         stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
         stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
         saved, commands = sys.argv, list(cli.app.registered_commands)
@@ -145,5 +306,24 @@ def run_check(files: list[tuple[str, bytes]], policies: list[tuple[str, bytes]] 
             code = done.code if isinstance(done.code, int) else 0
         finally:  # main() keeps only the command it runs: the tests after this one run the others in process
             sys.argv, cli.app.registered_commands = saved, commands
+            values.PLACEHOLDERS[:] = placeholders
         stderr.flush()
+        stdout.flush()
+        printed = stdout.buffer.getvalue().decode()
+        if code in DOCUMENTED_EXITS and forged(printed, output) + forged(stderr.buffer.getvalue().decode(), "text"):
+            return FORGED, f"forged output: {(forged(printed, output) or forged(stderr.buffer.getvalue().decode(), 'text'))!r}"
         return code, stderr.buffer.getvalue().decode()
+
+
+FORGED = 5  # not an exit code of preflight: the campaign's mark for output that forges a line
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+ANNOTATION = re.compile(r"::(error|warning|notice)( (file|line|col|title)=[^:,]*(,(file|line|col|title)=[^:,]*)*)?::")
+
+
+def forged(text: str, output: str) -> str:
+    """The first raw control character or forged workflow-command line in ``text``, else ""."""
+    found = RAW.search(text)
+    if found:
+        return found.group()
+    return next((line for line in text.split("\n") if line.lstrip().startswith("::")
+                 and not (output == "github" and ANNOTATION.match(line))), "")

@@ -1,14 +1,15 @@
-"""Fuzzing the CLI end to end: hostile requests, policies and authorization-details files never
-make an exception escape, and only documented exit codes occur (0, 1, 2 offline; 4 would be a
-defect). A bounded budget here; bench/fuzz_campaign.py runs the long campaign (bench/FUZZ.md)."""
+"""Fuzzing the CLI end to end: hostile requests, policies, authorization-details files,
+CloudFormation templates, Terraform plans, shell templates with env files, configurations and
+baselines never make an exception escape, never forge a line of output, and only documented exit
+codes occur (0, 1, 2 offline; 4 would be a defect). A bounded budget here; bench/fuzz_campaign.py runs the long campaign (bench/FUZZ.md)."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzzing import DOCUMENTED_EXITS, FORMATS, PRINCIPAL, authorization_details, policy_documents, \
-    request_documents, run_check
+from fuzzing import DOCUMENTED_EXITS, FORMATS, PRINCIPAL, authorization_details, baselines, cloudformation_templates, \
+    configurations, policy_documents, request_documents, run_check, shell_templates, terraform_plans
 
 BUDGET = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -31,6 +32,46 @@ def test_hostile_policies(document, policies, output):
 @given(request_documents(), authorization_details(), st.sampled_from(FORMATS))
 def test_hostile_authorization_details(document, details, output):
     code, stderr = run_check([document], [details], principal=PRINCIPAL, output=output)
+    assert code in DOCUMENTED_EXITS, stderr
+
+
+SMALL = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@SMALL
+@given(cloudformation_templates(), st.sampled_from(FORMATS))
+def test_hostile_templates(template, output):
+    code, stderr = run_check([template], output=output)
+    assert code in DOCUMENTED_EXITS, stderr
+
+
+@SMALL
+@given(terraform_plans(), st.sampled_from(FORMATS))
+def test_hostile_plans(plan, output):
+    code, stderr = run_check([plan], output=output)
+    assert code in DOCUMENTED_EXITS, stderr
+
+
+@SMALL
+@given(shell_templates(), st.sampled_from(FORMATS))
+def test_hostile_shell_templates(files, output):
+    template, env_file = files
+    code, stderr = run_check([template], output=output, options=[("--env-file", env_file)])
+    assert code in DOCUMENTED_EXITS, stderr
+
+
+@SMALL
+@given(request_documents(), configurations(), st.sampled_from(FORMATS))
+def test_hostile_configurations(document, configuration, output):
+    code, stderr = run_check([document], output=output, options=[("--config", configuration)])
+    assert code in DOCUMENTED_EXITS, stderr
+
+
+@SMALL
+@given(baselines(), st.sampled_from(FORMATS))
+def test_hostile_baselines(baseline, output):
+    request = ("f.delete-cluster.json", b'{"ClusterName": "c", "Extra": 1}')
+    code, stderr = run_check([request], output=output, options=[("--baseline", baseline)])
     assert code in DOCUMENTED_EXITS, stderr
 
 

@@ -11,7 +11,7 @@ mapping follows the model; what the model does not have is dropped and said.
 from __future__ import annotations
 
 from preflight.documents import Document, Problem
-from preflight.iac.derived import TERRAFORM_SOURCE, DerivedDocument
+from preflight.iac.derived import TERRAFORM_SOURCE, DerivedDocument, ExpansionLimit
 
 
 def read(path: str, max_bytes: int, variables: dict[str, str]) -> Document | None:
@@ -35,6 +35,9 @@ def requests(document: Document, parameters: dict[str, str]) -> list[tuple[Docum
     except RecursionError:
         document.problems.append(Problem("syntax", "nested too deeply to read", offset=0))
         return [(document, None)]
+    except ExpansionLimit as err:
+        document.problems.append(Problem("syntax", str(err), offset=0))
+        return [(document, None)]
 
 
 def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocument]:
@@ -44,7 +47,7 @@ def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocu
         return []
     try:
         return reader.policies(document, parameters)
-    except RecursionError:  # said once, by requests()
+    except (RecursionError, ExpansionLimit):  # said once, by requests()
         return []
 
 

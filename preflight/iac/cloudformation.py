@@ -19,19 +19,30 @@ import re
 from importlib import resources as package_files
 
 from preflight.documents import Document
-from preflight.iac.derived import DerivedDocument, derived_request
+from preflight.iac.derived import DerivedDocument, ExpansionLimit, derived_request
+from preflight.limits import MAX_BYTES
 from preflight.pointers import escape
 from preflight.values import Unresolved, has_unresolved
 
 GENERATED_NAME = Unresolved("(a name CloudFormation generates)")
+# What resolving a template's intrinsics may produce, in values and characters: four times the
+# template's own size, and at least this (a parameter referenced a thousand times, a Fn::Sub inside
+# a Fn::Sub doubling at each level, a Fn::Join of a huge list would otherwise grow without bound).
+EXPANSION_BUDGET = 4 * MAX_BYTES
 
 class _Unknown(Exception):
     """Resolution reached something only deployment knows."""
 
 
 class Resolver:
-    def __init__(self, template: dict, parameters: dict[str, str]):
+    """Resolves a template's intrinsics within a budget (``EXPANSION_BUDGET``): every value it
+    visits, every character it produces, every condition it decides is spent from it, and the
+    budget spent raises ExpansionLimit. Conditions are decided once each."""
+
+    def __init__(self, template: dict, parameters: dict[str, str], size: int = 0):
         self.template = template
+        self.budget, self.spent = max(EXPANSION_BUDGET, 4 * size), 0
+        self.decided: dict[str, bool] = {}
         self.parameters = {}
         declared = template.get("Parameters")
         for name, spec in (declared.items() if isinstance(declared, dict) else ()):
@@ -48,15 +59,25 @@ class Resolver:
         member in ``origins`` (keyed by the produced value's own pointer, relative, from "")."""
         return self._value(node, pointer, "", origins)
 
+    def _spend(self, amount: int) -> None:
+        self.spent += amount
+        if self.spent > self.budget:
+            raise ExpansionLimit(f"its intrinsic functions expand to more than {self.budget:,} values and "
+                                 f"characters (four times the template's size, at least {EXPANSION_BUDGET:,}); "
+                                 "not read further")
+
     def _value(self, node, pointer, out, origins):
         origins[out] = pointer
+        self._spend(1 + (len(node) if isinstance(node, str) else 0))
         if isinstance(node, dict) and len(node) == 1:
             (name, argument), = node.items()
             if name == "Ref" or name.startswith("Fn::"):
                 try:
                     return self._intrinsic(name, argument, f"{pointer}/{escape(name)}", out, origins)
                 except _Unknown:
-                    return Unresolved(_shown(name, argument))
+                    shown = _shown(name, argument)
+                    self._spend(len(shown))
+                    return Unresolved(shown)
         if isinstance(node, dict):
             result = {}
             for key, item in node.items():
@@ -87,7 +108,9 @@ class Resolver:
             if argument == "AWS::NoValue":
                 return _NO_VALUE
             if isinstance(argument, str) and argument in self.parameters:
-                return self.parameters[argument]
+                value = self.parameters[argument]
+                self._spend(len(value) if isinstance(value, (str, list)) else 1)
+                return value
             raise _Unknown
         if name == "Fn::If":
             if not (isinstance(argument, list) and len(argument) == 3):
@@ -96,22 +119,27 @@ class Resolver:
             return self._value(argument[branch], f"{pointer}/{branch}", out, origins)
         if name == "Fn::Sub":
             text, variables = (argument, {}) if isinstance(argument, str) else (argument + [{}])[:2] \
-                if isinstance(argument, list) else (None, {})
+                if isinstance(argument, list) and argument else (None, {})  # [] has no text
             if not isinstance(text, str) or not isinstance(variables, dict):
                 raise _Unknown
+
+            resolved = {}  # each variable once, however often the text names it
 
             def substitute(match):
                 key = match.group(1)
                 if key.startswith("!"):
                     return "${" + key[1:] + "}"
                 if key in variables:
-                    value = self._plain(variables[key], pointer)
+                    if key not in resolved:
+                        resolved[key] = self._plain(variables[key], pointer)
+                    value = resolved[key]
                 elif key in self.parameters:
                     value = self.parameters[key]
                 else:
                     raise _Unknown
                 if isinstance(value, list):
                     raise _Unknown
+                self._spend(len(str(value)))
                 return str(value)
 
             return re.sub(r"\$\{([^}]*)\}", substitute, text)
@@ -120,7 +148,9 @@ class Resolver:
             items = self._plain(items, pointer)
             if not isinstance(delimiter, str) or not isinstance(items, list):
                 raise _Unknown
-            return delimiter.join(str(item) for item in items)
+            texts = [str(item) for item in items]
+            self._spend(sum(map(len, texts)) + len(delimiter) * len(texts))
+            return delimiter.join(texts)
         if name == "Fn::Select":
             index, items = (argument + [None, None])[:2] if isinstance(argument, list) else (None, None)
             index, items = self._plain(index, pointer), self._plain(items, pointer)
@@ -132,6 +162,7 @@ class Resolver:
             text = self._plain(text, pointer)
             if not isinstance(delimiter, str) or not delimiter or not isinstance(text, str):
                 raise _Unknown
+            self._spend(text.count(delimiter) + 1)
             return text.split(delimiter)
         if name == "Fn::FindInMap":
             keys = self._plain(argument, pointer) if isinstance(argument, list) else None
@@ -146,10 +177,13 @@ class Resolver:
     def _condition(self, node, depth: int = 0) -> bool:
         if depth > 32:
             raise _Unknown
+        self._spend(1)
         if isinstance(node, str):
             if node not in self.conditions:
                 raise _Unknown
-            return self._condition(self.conditions[node], depth + 1)
+            if node not in self.decided:  # once: conditions naming conditions twice would double at each level
+                self.decided[node] = self._condition(self.conditions[node], depth + 1)
+            return self.decided[node]
         if not (isinstance(node, dict) and len(node) == 1):
             raise _Unknown
         (name, argument), = node.items()
@@ -231,7 +265,7 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
     """The create request of every HyperPod resource in the template."""
     template = document.data
     derived = []
-    resolver = Resolver(template, parameters)
+    resolver = Resolver(template, parameters, len(document.text))
     types = resource_types()
     resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
     for logical_id, resource in resources.items():
@@ -273,7 +307,7 @@ def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocu
     file. A statement holding a value known only at deployment is left out (it cannot be judged
     without it), so nothing in it is a false alarm."""
     template = document.data
-    resolver = Resolver(template, parameters)
+    resolver = Resolver(template, parameters, len(document.text))
     resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
     found = []
     for logical_id, resource in resources.items():

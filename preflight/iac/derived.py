@@ -15,6 +15,11 @@ from preflight.values import Unresolved
 TERRAFORM_SOURCE = ".tf"  # a Terraform configuration file's extension
 
 
+class ExpansionLimit(Exception):
+    """A template whose values, resolved, would pass the reader's budget: said as a problem of
+    the template, and no request is derived from it."""
+
+
 class DerivedDocument(Document):
     """A request derived from ``source`` (a template), whose pointers translate into it."""
 

@@ -15,7 +15,8 @@ import json
 import re
 
 from preflight import schema
-from preflight.documents import Document
+from preflight.documents import Document, Problem
+from preflight.limits import MAX_DEPTH, deeper_than
 from preflight.iac.derived import DerivedDocument, _resolve_ref, derived_request
 from preflight.pointers import escape, value_at
 from preflight.values import Unresolved
@@ -77,7 +78,8 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
     derived = []
     types = resource_types()
     for index, change in enumerate(changes if isinstance(changes, list) else ()):
-        if not (isinstance(change, dict) and change.get("type") in types and isinstance(change.get("change"), dict)):
+        if not (isinstance(change, dict) and isinstance(change.get("type"), str) and change["type"] in types
+                and isinstance(change.get("change"), dict)):
             continue
         operation = types[change["type"]]
         planned = change["change"]
@@ -86,8 +88,15 @@ def derive(document: Document, parameters: dict[str, str]) -> list[tuple[Derived
         if not (isinstance(actions, list) and ("create" in actions or in_place) and isinstance(planned.get("after"), dict)):
             continue
         base = f"/resource_changes/{index}/change/after"
+        unknown = planned.get("after_unknown")
+        if unknown is not None and not isinstance(unknown, dict):  # Terraform writes an object beside `after`
+            document.problems.append(Problem(
+                "syntax", f"after_unknown is {json.dumps(unknown)[:40]} where Terraform writes an object of the "
+                "attributes known only after apply; this change is not checked",
+                pointer=f"/resource_changes/{index}/change/after_unknown"))
+            continue
         resolved_origins: dict[str, str] = {}
-        after = _planned(planned["after"], planned.get("after_unknown"), base, "", resolved_origins)
+        after = _planned(planned["after"], unknown, base, "", resolved_origins)
         if "tags_all" in after:  # what the provider sends: the resource's tags and the provider's default tags
             after["tags"] = after.pop("tags_all")
             resolved_origins.update({path.replace("/tags_all", "/tags", 1): origin
@@ -147,7 +156,7 @@ def policies(document: Document, parameters: dict[str, str]) -> list[DerivedDocu
     changes = document.data.get("resource_changes")
     found = []
     for index, change in enumerate(changes if isinstance(changes, list) else ()):
-        if (isinstance(change, dict) and change.get("type") in POLICY_PLACES
+        if (isinstance(change, dict) and isinstance(change.get("type"), str) and change["type"] in POLICY_PLACES
                 and isinstance(change.get("change"), dict) and isinstance(change["change"].get("after"), dict)):
             found.extend(policy_documents(document, change["type"], change["change"]["after"],
                                           f"/resource_changes/{index}/change/after"))
@@ -166,6 +175,10 @@ def policy_documents(document: Document, kind: str, values: dict, base: str) -> 
             try:
                 policy = json.loads(text)
             except (ValueError, RecursionError):
+                continue
+            if deeper_than(policy):
+                document.problems.append(Problem("syntax", f"the policy in this attribute is nested more than "
+                                                 f"{MAX_DEPTH} levels deep; not read further", pointer=pointer))
                 continue
             if isinstance(policy, dict):
                 found.append(DerivedDocument(path=document.path, text=document.text, data=policy, parsed=True,

@@ -15,6 +15,7 @@ import re
 import uuid
 
 from preflight.documents import Document, LoadError, Problem, parse
+from preflight.limits import MAX_BYTES, read_bytes
 from preflight.values import Unresolved
 
 REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -47,15 +48,16 @@ class SubstitutedDocument(Document):
         return original + (offset - start)
 
 
-def read_env_file(path: str) -> dict[str, str]:
+def read_env_file(path: str, max_bytes: int = MAX_BYTES) -> dict[str, str]:
     """KEY=VALUE lines (``export`` and quotes allowed, ``#`` comments), as a shell script's env file
-    or a ``.env`` holds them, each value read as bash reads it when the file is sourced (``_word``)."""
+    or a ``.env`` holds them, each value read as bash reads it when the file is sourced (``_word``).
+    The file is read within ``max_bytes``, and so are its values once expanded, all together (a
+    value doubling an earlier one on each line would otherwise grow without bound)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise LoadError(f"{path}: cannot read the env file ({getattr(err, 'strerror', None) or err})") from None
-    found = {}
+        lines = read_bytes(path, max_bytes).decode("utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise LoadError(f"{path}: cannot read the env file ({err})") from None
+    found, size = {}, 0
     for number, line in enumerate(lines, 1):
         line = line.lstrip()
         if not line.strip() or line.startswith("#"):
@@ -64,10 +66,11 @@ def read_env_file(path: str) -> dict[str, str]:
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise LoadError(f"{path}:{number}: expected KEY=VALUE")
-        word = _word(value.lstrip(), found)
+        word = _word(value.lstrip(), found, max_bytes - size, f"{path}:{number}")
         if word is None:
             raise LoadError(f"{path}:{number}: a quote is not closed")
         found[key] = word
+        size += len(word)
     return found
 
 
@@ -77,12 +80,12 @@ WORD_PART = re.compile(r"""'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)"|(?P
                        re.DOTALL)
 
 
-def _word(text: str, known: dict[str, str]) -> str | None:
+def _word(text: str, known: dict[str, str], room: int, where: str) -> str | None:
     """A value as bash reads it: single-quoted parts literal; in double-quoted parts a backslash
     before a double quote, dollar, backtick or backslash is dropped (before anything else it stays)
     and references are expanded; in unquoted parts references are expanded and a backslash takes
     the next character as it is; unquoted white space ends the value (a comment or a command may
-    follow). None when a quote is left open."""
+    follow). None when a quote is left open. Expansions are bounded by ``room`` (``_expanded``)."""
     parts, position = [], 0
     while position < len(text):
         match = WORD_PART.match(text, position)
@@ -96,30 +99,41 @@ def _word(text: str, known: dict[str, str]) -> str | None:
         elif match.group("double") is not None:
             pieces = re.split(r"\\([" + re.escape(DOUBLE_QUOTED_ESCAPES) + "])", match.group("double"))
             # split keeps each escaped character at the odd places: expand only what lies between them
-            parts.extend(piece if index % 2 else _expanded(piece, known) for index, piece in enumerate(pieces))
+            parts.extend(piece if index % 2 else _expanded(piece, known, room, where) for index, piece in enumerate(pieces))
         elif match.group("escaped") is not None:
             parts.append(match.group("escaped"))
         else:
-            parts.append(_expanded(match.group("plain"), known))
+            parts.append(_expanded(match.group("plain"), known, room, where))
     return "".join(parts)
 
 
-def _expanded(value: str, known: dict[str, str]) -> str:
+def _expanded(value: str, known: dict[str, str], room: int, where: str) -> str:
     """A value with the references to earlier lines' variables expanded, as sourcing the file does
-    (``HYPERPOD_NAME=${PREFIX}-smhp``); a reference to none of them is left as written."""
-    def expand(match):
+    (``HYPERPOD_NAME=${PREFIX}-smhp``); a reference to none of them is left as written. Measured
+    before it is built: more than ``room`` characters is a LoadError at ``where``."""
+    pieces, last, length = [], 0, 0
+    for match in REFERENCE.finditer(value):
         name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
         found = known.get(name)
         if found is None or (operator == ":-" and found == ""):
             found = default if operator else None
-        return match.group(0) if found is None else found
+        piece = value[last:match.start()] + (match.group(0) if found is None else found)
+        length += len(piece)
+        if length > room:
+            break
+        pieces.append(piece)
+        last = match.end()
+    if length + len(value) - last > room:
+        raise LoadError(f"{where}: the env file's values, expanded, are larger than the input size limit "
+                        "(--max-bytes)")
+    return "".join(pieces) + value[last:]
 
-    return REFERENCE.sub(expand, value)
 
-
-def substituted(document: Document, variables: dict[str, str]) -> Document:
+def substituted(document: Document, variables: dict[str, str], max_bytes: int = MAX_BYTES) -> Document:
     """The document re-read with its variables substituted; unset ones are problems of kind
-    ``unset-variable`` and read as Unresolved values. A document without references is returned as is."""
+    ``unset-variable`` and read as Unresolved values. A document without references is returned as
+    is; one whose substituted text would be longer than ``max_bytes`` characters (a long value
+    written many times) is not built: its problem says so at the reference that passed the limit."""
     written = document.text
     if "$" not in written or not REFERENCE.search(written):
         return document
@@ -143,6 +157,12 @@ def substituted(document: Document, variables: dict[str, str]) -> Document:
             unset.append((name, match.group(0), length))
         pieces.append(value)
         length += len(value)
+        if length > max_bytes:
+            document = Document(path=document.path, text=written)
+            document.problems.append(Problem(
+                "syntax", f"its variables expand it to more than {max_bytes:,} characters, the input size limit; "
+                "not read further", offset=match.start(), fix="--max-bytes raises the limit"))
+            return document
         shifts += [(length - len(value), match.start()), (length, match.end())]
         last = match.end()
     pieces.append(written[last:])

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from urllib.parse import unquote
 
 from preflight.documents import Document, LoadError
+from preflight.limits import MAX_DEPTH, deeper_than
 from preflight.pointers import escape
 
 AUTH_DETAILS_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -183,13 +184,17 @@ def _whole(document: Document) -> None:
                               "(the AWS CLI reads every page unless --max-items or --no-paginate is given)")
 
 
-def _decoded(value: object) -> object:
-    """Policy documents in raw IAM API output are URL-encoded JSON strings; the CLI decodes them."""
+def _decoded(document: Document, value: object, pointer: str) -> object:
+    """Policy documents in raw IAM API output are URL-encoded JSON strings; the CLI decodes them.
+    One nested deeper than any file may be is a usage error naming its place."""
     if isinstance(value, str):
         try:
-            return json.loads(unquote(value))
-        except ValueError:
+            value = json.loads(unquote(value))
+        except (ValueError, RecursionError):
             return value
+    if deeper_than(value):
+        raise PolicyError(f"{document.path} {pointer}: a policy nested more than {MAX_DEPTH} levels deep; "
+                          "not read further")
     return value
 
 
@@ -210,6 +215,18 @@ def _arn(document: Document, value: object, pointer: str) -> str | None:
     return value
 
 
+# Policies one principal may have, far above IAM's quotas (10 groups, 20 managed policies each,
+# inline policies within 2,048 characters): an authorization-details file naming more (one group
+# listed thousands of times, groups of thousands of policies) is refused, not expanded.
+MAX_PRINCIPAL_POLICIES = 1000
+
+
+def _within_budget(document: Document, principal: str, policies: PolicySet) -> None:
+    if len(policies.roots) + len(policies.missing) > MAX_PRINCIPAL_POLICIES:
+        raise PolicyError(f"{document.path}: {principal} has more than {MAX_PRINCIPAL_POLICIES:,} policies through "
+                          "its groups and attachments, far beyond IAM's quotas; not read further")
+
+
 def _principal_policies(document: Document, principal: str, policies: PolicySet) -> None:
     data = document.data
     managed = {_arn(document, p.get("Arn"), f"/Policies/{i}/Arn"): (i, p)
@@ -218,9 +235,9 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
     def add_inline(entries, base):
         for j, entry in enumerate(_entries(document, entries, base)):
             if isinstance(entry, dict) and "PolicyDocument" in entry:
-                policies.roots.append(PolicyRoot(document, f"{base}/{j}/PolicyDocument",
-                                                 f"inline {entry.get('PolicyName', j)}",
-                                                 _decoded(entry["PolicyDocument"])))
+                at = f"{base}/{j}/PolicyDocument"
+                policies.roots.append(PolicyRoot(document, at, f"inline {entry.get('PolicyName', j)}",
+                                                 _decoded(document, entry["PolicyDocument"], at)))
 
     def add_managed(arn, at, boundary=False):
         if arn not in managed:
@@ -230,10 +247,10 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
         for v, version in enumerate(_entries(document, policy.get("PolicyVersionList"),
                                              f"/Policies/{index}/PolicyVersionList")):
             if isinstance(version, dict) and version.get("IsDefaultVersion"):
+                at = f"/Policies/{index}/PolicyVersionList/{v}/Document"
                 policies.roots.append(PolicyRoot(
-                    document, f"/Policies/{index}/PolicyVersionList/{v}/Document",
-                    f"{'boundary ' if boundary else ''}{policy.get('PolicyName', arn)}",
-                    _decoded(version.get("Document")), boundary))
+                    document, at, f"{'boundary ' if boundary else ''}{policy.get('PolicyName', arn)}",
+                    _decoded(document, version.get("Document"), at), boundary))
                 return
         policies.missing.append((document, f"/Policies/{index}", f"managed policy {arn} has no default version"))
 
@@ -255,12 +272,18 @@ def _principal_policies(document: Document, principal: str, policies: PolicySet)
                 if isinstance(tags, list) else None
             add_inline(entry.get(inline_key), f"{base}/{inline_key}")
             add_attached(entry.get("AttachedManagedPolicies"), f"{base}/AttachedManagedPolicies")
-            groups = _entries(document, data.get("GroupDetailList"), "/GroupDetailList")
-            for group_name in _entries(document, entry.get("GroupList"), f"{base}/GroupList"):
-                for g, group in enumerate(groups):
-                    if isinstance(group, dict) and group.get("GroupName") == group_name:
-                        add_inline(group.get("GroupPolicyList"), f"/GroupDetailList/{g}/GroupPolicyList")
-                        add_attached(group.get("AttachedManagedPolicies"), f"/GroupDetailList/{g}/AttachedManagedPolicies")
+            _within_budget(document, principal, policies)
+            groups: dict[str, list[int]] = {}  # by name, once: names x groups would be quadratic
+            for g, group in enumerate(_entries(document, data.get("GroupDetailList"), "/GroupDetailList")):
+                if isinstance(group, dict) and isinstance(group.get("GroupName"), str):
+                    groups.setdefault(group["GroupName"], []).append(g)
+            group_list = _entries(document, entry.get("GroupList"), f"{base}/GroupList")
+            for group_name in dict.fromkeys(name for name in group_list if isinstance(name, str)):
+                for g in groups.get(group_name, ()):
+                    group = data["GroupDetailList"][g]
+                    add_inline(group.get("GroupPolicyList"), f"/GroupDetailList/{g}/GroupPolicyList")
+                    add_attached(group.get("AttachedManagedPolicies"), f"/GroupDetailList/{g}/AttachedManagedPolicies")
+                    _within_budget(document, principal, policies)
             boundary = entry.get("PermissionsBoundary")
             if isinstance(boundary, dict) and boundary.get("PermissionsBoundaryArn"):
                 at = f"{base}/PermissionsBoundary"
