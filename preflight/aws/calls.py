@@ -309,7 +309,7 @@ class Calls:
         for _ in range(MAX_PAGES):
             def read(answer):  # inside the call's guard: a page not in the API's shape is a failed lookup
                 more = page(answer)
-                return more, [key(item) if key else item for item in more], _next(answer, token)
+                return more, [key(item) if key else _identity(item) for item in more], _next(answer, token)
             found = self._call(service, operation, read, {**params, **following}, paged=True)
             if found is None:
                 return None
@@ -490,3 +490,12 @@ def document(value) -> dict:
     if not isinstance(found, dict):
         raise TypeError("the policy document is not a JSON object")
     return found
+
+
+def _identity(item) -> object:
+    """A listed entry as a set member: itself, or (a record, as most listings give) its JSON text."""
+    try:
+        hash(item)
+    except TypeError:
+        return json.dumps(item, sort_keys=True, default=str)
+    return item

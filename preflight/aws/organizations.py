@@ -26,7 +26,8 @@ class Organizations:
             if found.management_account == account:  # outside SCPs; RCPs do not apply to its resources
                 return found
             roots = self._calls.pages("organizations", "list_roots",
-                                      lambda a: (listed(a, "Roots", True), a.get("NextToken")))
+                                      lambda a: listed(a, "Roots", True),
+                                      key=lambda root: root.get("Id"))
             enabled = {text(kind["Type"]) for root in roots or [] for kind in listed(root, "PolicyTypes")
                        if kind.get("Status") == "ENABLED"}
             path = self._path(account)
@@ -42,7 +43,8 @@ class Organizations:
         path, child = [account], account
         for _ in range(MAX_LEVELS):
             parents = self._calls.pages("organizations", "list_parents",
-                                        lambda a: (listed(a, "Parents", True), a.get("NextToken")), ChildId=child)
+                                        lambda a: listed(a, "Parents", True),
+                                        key=lambda parent: parent.get("Id"), ChildId=child)
             if not parents:
                 raise LookupFailed("organizations:ListParents", f"{child} has no parent in the organisation")
             child = text(parents[0]["Id"])
@@ -53,7 +55,7 @@ class Organizations:
 
     def _attached(self, target: str, kind: str) -> list[dict]:
         return self._calls.pages("organizations", "list_policies_for_target",
-                                 lambda a: (listed(a, "Policies", True), a.get("NextToken")),
+                                 lambda a: listed(a, "Policies", True), key=lambda policy: policy.get("Id"),
                                  TargetId=target, Filter=kind) or []
 
     def _policy(self, policy_id: str) -> tuple[str, str]:

@@ -108,9 +108,9 @@ class SageMaker:
     def training_plans(self) -> list[TrainingPlan]:
         """Every training plan of the region (ListTrainingPlans, all pages)."""
         def page(answer):
-            return [_plan(p) for p in listed(answer, "TrainingPlanSummaries", needed=True)], answer.get("NextToken")
+            return [_plan(p) for p in listed(answer, "TrainingPlanSummaries", needed=True)]
         return self._calls.once(("training-plans",), lambda: self._calls.pages(
-            "sagemaker", "list_training_plans", page) or [])
+            "sagemaker", "list_training_plans", page, key=lambda plan: plan.arn) or [])
 
     def send(self, operation: str, request: dict) -> Delivery:
         """Call the HyperPod operation once with the validated request, and say what the answer
