@@ -26,7 +26,7 @@ from preflight.values import Unresolved
 from strategies import from_schema
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "fixtures" / "published-cli"
+CORPUS = ROOT / "fixtures" / "published" / "commandline"
 MAX_BYTES = 1 << 20
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                             HealthCheck.function_scoped_fixture])
