@@ -177,3 +177,9 @@ def test_a_fence_inside_a_list_item_is_read(tmp_path):
     listed, _ = _check(tmp_path, "README.md", "- Delete the cluster\n    ```\n    aws sagemaker delete-cluster "
                        "--cluster-name ml\n    ```\n")
     assert [(c.line, c.operation) for c in listed] == [(3, "delete-cluster")]
+
+
+def test_a_placeholder_in_any_script_is_a_placeholder(tmp_path):
+    # step_by_step_setup.md: `--cluster-name <你的集群名字>` was read as two redirections, the option left without a value
+    _, findings = _check(tmp_path, "README.md", "```\naws sagemaker delete-cluster --cluster-name <你的集群名字>\n```\n")
+    assert [f.rule for f in findings] == ["PF110"]
