@@ -1,6 +1,6 @@
 """Published ``aws sagemaker`` command lines (fixtures/published/commandline/manifest.yaml) read as
-``preflight check`` reads their files: every command the manifest lists as run in a script, a
-Markdown block or a workflow is read at its line (or the manifest says why it is not), every
+``preflight check`` reads their files: preflight reads exactly the commands the manifest does not
+mark ``read: false`` (each such mark says why: a string run by eval, printed text, a log), every
 request equals the one aws-cli 1.45.11 built from the same words (values unknown until the script
 runs aside), every command the CLI refused has its PF021 (or the manifest says why not), and every
 warning or error is listed in the file's ``expect`` with why it is right: a new one fails the suite
@@ -62,23 +62,25 @@ def read_files(tmp_path_factory):
     return found
 
 
-def _run(command) -> bool:
-    return command.get("executed", True) and command.get("read", True)
+def _read(command) -> bool:
+    return command.get("read", True)
 
 
-def test_the_corpus_is_read():
-    commands = [command for entry in READ for command in entry["commands"] if _run(command)]
+def test_the_corpus_is_read_and_what_is_not_read_says_why():
+    commands = [command for entry in READ for command in entry["commands"] if _read(command)]
     assert len(READ) >= 50 and len(commands) >= 100
     for entry in MANIFEST:
         for command in entry["commands"]:
-            assert command.get("read", True) or command.get("read_why"), (entry["file"], command["line"])
+            assert _read(command) and entry in READ or not _read(command) and command["read_why"], \
+                (entry["file"], command["line"])
 
 
 @pytest.mark.parametrize("entry", READ, ids=[entry["file"] for entry in READ])
-def test_the_commands_run_are_the_commands_read(entry, read_files):
+def test_the_commands_read_are_those_the_manifest_reads(entry, read_files):
     listed, _, _ = read_files[entry["file"]]
     read = Counter((command.line, command.operation) for command in listed if command.service == "sagemaker")
-    expected = Counter((command["line"], command["operation"].split()[0]) for command in entry["commands"] if _run(command))
+    expected = Counter((command["line"], command["operation"].split()[0])  # "wait cluster-deleted": wait
+                       for command in entry["commands"] if _read(command))
     assert read == expected
 
 
@@ -98,7 +100,7 @@ def _requests(entry, read_files):
     _, pairs, _ = read_files[entry["file"]]
     documents = {(document.position("")[0], operation): document for document, operation in pairs}
     for command in entry["commands"]:
-        if _run(command) and command["operation"] in operations.OPERATIONS:
+        if _read(command) and command["operation"] in operations.OPERATIONS:
             yield command, documents.get((command["line"], command["operation"]))
 
 
