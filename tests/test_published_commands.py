@@ -185,3 +185,10 @@ def test_a_placeholder_in_any_script_is_a_placeholder(tmp_path):
     # step_by_step_setup.md: `--cluster-name <你的集群名字>` was read as two redirections, the option left without a value
     _, findings = _check(tmp_path, "README.md", "```\naws sagemaker delete-cluster --cluster-name <你的集群名字>\n```\n")
     assert [f.rule for f in findings] == ["PF110"]
+
+
+def test_a_heredoc_with_an_unquoted_expansion_is_unknown_not_refused(tmp_path):
+    # additional-information.md: the block before writes cluster-config.json with "InstanceCount": ${ACCEL_COUNT}
+    _, findings = _check(tmp_path, "create.sh", 'cat > c.json <<EOF\n{"ClusterName": "ml", "InstanceGroups": '
+                         '[{"InstanceCount": ${COUNT}}]}\nEOF\naws sagemaker create-cluster --cli-input-json file://c.json\n')
+    assert [f.rule for f in findings] == ["PF022"] and "file://c.json" in findings[0].message
