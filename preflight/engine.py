@@ -37,6 +37,12 @@ class Context:
     def request(self):
         return self.document.data
 
+    @property
+    def partial(self) -> bool:
+        """Whether a member may be in what is not known (a command line's options behind an unknown
+        expansion, an unknown or refused --cli-input-json): rules on absent members stay silent."""
+        return getattr(self.document, "partial", False)
+
     def finding(self, pointer: str, message: str, fix: str | None = None, *, offset: int | None = None,
                 severity: Severity | None = None, document: Document | None = None) -> Finding:
         """A finding of the running rule at ``pointer`` in this document (or in ``document``)."""
@@ -55,7 +61,7 @@ class Context:
         """The schema violations of this request, computed once for all the schema rules."""
         if "violations" not in self._cache:
             found = validation.validate(self.operation, self.request)
-            if getattr(self.document, "partial", False):  # a member may be in what is not known
+            if self.partial:
                 found = [violation for violation in found if violation.kind != "required"]
             self._cache["violations"] = found
         return self._cache["violations"]

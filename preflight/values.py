@@ -12,7 +12,7 @@ from preflight.pointers import escape
 # text itself). None of them matches an IAM policy variable (`${aws:username}`, `${*}`: they hold a
 # colon or a single special character) or a CloudFormation pseudo parameter (`${AWS::Region}`).
 PLACEHOLDERS: list = [  # re.Pattern, and a project's LinearPattern
-    re.compile(r"<(?=[^<>]*[A-Za-z0-9])[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::...>; not <...>
+    re.compile(r"<(?=[^<>]*[^\W_])[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::...>, <你的集群名字>; not <...>
     re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),  # ${BUCKET}: a shell or template variable never expanded
     re.compile(r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b"),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
     re.compile(r"\{\{[^{}]+\}\}"),  # {{account-id}}

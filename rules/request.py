@@ -328,7 +328,7 @@ def node_deletion_limits(ctx):
     request = ctx.request if isinstance(ctx.request, dict) else {}
     lists = [request.get(key) for key in ("NodeIds", "NodeLogicalIds")]
     total = sum(len(ids) for ids in lists if isinstance(ids, list))
-    if all(ids is None for ids in lists):
+    if all(ids is None for ids in lists) and not ctx.partial:
         yield ctx.finding("", "no node to delete: neither NodeIds nor NodeLogicalIds is given")
     elif total > 50:
         yield ctx.finding("/NodeIds" if "NodeIds" in request else "/NodeLogicalIds",
@@ -623,7 +623,8 @@ def create_without_instance_groups(ctx):
     botocore service model, `CreateClusterRequest.InstanceGroups` ("the instance groups to be created",
     1..100 items); SageMaker HyperPod developer guide, "Creating a SageMaker HyperPod cluster".
     """
-    if isinstance(ctx.request, dict) and not any(k in ctx.request for k in ("InstanceGroups", "RestrictedInstanceGroups")):
+    if isinstance(ctx.request, dict) and not ctx.partial and not any(
+            k in ctx.request for k in ("InstanceGroups", "RestrictedInstanceGroups")):
         yield ctx.finding("", "the create gives no instance groups: neither InstanceGroups nor RestrictedInstanceGroups",
                           "add InstanceGroups with at least one group")
 

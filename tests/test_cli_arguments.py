@@ -25,7 +25,7 @@ from preflight.values import Unresolved
 from strategies import from_schema
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "fixtures" / "published-cli"
+CORPUS = ROOT / "fixtures" / "published" / "commandline"
 MAX_BYTES = 1 << 20
 # 25 command lines for each of the 19 operations on every run (about a minute and a half on a loaded
 # 2-core machine); 150 each passed when the reader was written.

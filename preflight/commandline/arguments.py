@@ -608,7 +608,8 @@ class _Reader:
         if value.text.startswith(FILE_PREFIXES):
             try:
                 source = self.paramfile(value, name)
-            except _Unreadable:
+            except _Unreadable:  # missing (PF023) or refused (PF021): which members it gives is unknown
+                self.partial = True
                 return
             if isinstance(source, Unresolved):
                 self.partial = True  # which members it gives is unknown

@@ -72,19 +72,24 @@ def read(document: Document, variables: dict[str, str] | None, max_bytes: int) -
 
 def split_command(words: list[Word]) -> tuple[str | None, str | None, list[Word]]:
     """The service, the operation and the other words (global options written before the service
-    among them) of the words after ``aws``; None where a name is not written out."""
+    or between it and the operation among them, as the CLI takes them) of the words after ``aws``;
+    None where a name is not written out."""
     before: list[Word] = []
+    names: list[Word] = []
     index = 0
-    while index < len(words) and words[index].text.startswith("--"):
+    while index < len(words) and len(names) < 2:
+        if not words[index].text.startswith("--"):
+            names.append(words[index])
+            index += 1
+            continue
         takes_value = arguments.GLOBAL_OPTIONS.get(words[index].text[2:])
         if takes_value is None:
             return None, None, words
         before.extend(words[index:index + 1 + takes_value])
         index += 1 + takes_value
-    names = words[index:index + 2]
     if len(names) < 2 or any(word.unknown for word in names):
         return None, None, words
-    return names[0].text, names[1].text, before + words[index + 2:]
+    return names[0].text, names[1].text, before + words[index:]
 
 
 def _in_file(command: shell.Command, piece: sources.Piece) -> shell.Command:
@@ -130,8 +135,9 @@ def _request(document: Document, command: shell.Command, max_bytes: int) -> tupl
         problems.append(Problem("unknown-value", f"not known until the command runs, so not checked: {shown} "
                                 f"(give values with --var or --env-file)", offset=built.unknown[0][1]))
     if built.partial:
-        problems.append(Problem("unknown-value", "an unknown expansion stands where options go: the options it "
-                                "adds are not known, and no member is reported missing", offset=command.start))
+        problems.append(Problem("unknown-value", "some members are not known until the command runs (an unknown "
+                                "expansion where options go, or an input document that cannot be read now), so "
+                                "none is reported missing", offset=command.start))
     # What the CLI refuses is said once (PF021), not again as the members it then lacks.
     request_document = CommandDocument(document, built.request, built.origins, command.start, problems,
                                        partial=built.partial or any(p.kind == "cli-refuses" for p in built.problems))

@@ -102,7 +102,7 @@ def _parse(text: str):
 # A documentation placeholder written bare (`--cluster-name <cluster-name>`): to the shell, two
 # redirections; to the reader of a guide, one value to fill in. It is read as the word it stands
 # for (its brackets swapped for private-use characters of the same length, swapped back in words).
-BARE_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_][^<>\s'\"]*)>")
+BARE_PLACEHOLDER = re.compile(r"<(\w[^<>\s'\"]*)>")  # \w: a placeholder in any script (<你的集群名字>)
 PLACEHOLDER_BRACKETS = {0xE002: "<", 0xE003: ">"}
 
 

@@ -20,7 +20,8 @@ SHELL_INFOS = frozenset({"", "bash", "sh", "shell", "zsh", "console", "shell-ses
                          "terminal", "text"})
 PROMPTED_INFOS = frozenset({"console", "shell-session", "shellsession", "terminal"})
 SHEBANG = re.compile(r"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:ba|z|k|da)?sh\b")
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
+# Indented any amount: a fence inside a list item is indented to the item's text (CommonMark, "List items").
+FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
 PROMPT = re.compile(r"^[ \t]*(?:\([^()\n]*\)[ \t]*)?(?:[\w.@:~/-]*[$%#]|\$)[ \t]")  # "$ ", "(venv) user@host:~$ "
 # The one word every HyperPod command holds: a file without it is not read further.
 MARKER = "sagemaker"
@@ -79,7 +80,7 @@ def _markdown(text: str) -> list[Piece]:
         if opening is None:
             return found
         fence, info = opening.group("fence"), opening.group("info").strip()
-        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M).search(text, opening.end())
+        closing = re.compile(rf"^ *{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M).search(text, opening.end())
         body_start = opening.end() + 1
         body_end = closing.start() if closing else len(text)
         position = closing.end() if closing else len(text)
