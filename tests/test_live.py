@@ -102,7 +102,7 @@ def test_the_lifecycle_chain_and_its_file_system_are_read_once_in_the_prefetch(l
     requests = [(documents.parse(f"{name}.json", yaml.safe_load((FIXTURES / "live" / f"{name}.yaml").read_text())[
         "request"]), "create-cluster") for name in ("PF420-helper-folder-complete", "PF426-fsx-mountable")]
     live.prefetch(account, [Context(document, operation, account=account) for document, operation in requests],
-                  caller_policies=True)  # as a check without --policy does
+                  caller_policies=True, organization=True)  # as a check without --policy does
     prefetched = Counter(account.calls)
     report = engine.run(requests, account=account)
     assert not [f for f in report.findings if f.rule in ("PF400", "PF401", "PF420", "PF426", "PF435")]
