@@ -172,6 +172,7 @@ def from_arguments(args: list[str], max_bytes: int) -> tuple[CommandDocument, st
     if built.no_request:
         raise NotAGatedCommand(f"{built.no_request} prints text and sends nothing; run it with aws itself")
     problems = [Problem(kind, message, offset=offset, fix=fix) for offset, message, fix, kind in built.problems]
-    document = CommandDocument(source, built.request, built.origins, 0, problems)
+    document = CommandDocument(source, built.request, built.origins, 0, problems,
+                               partial=built.partial or any(p.kind == "cli-refuses" for p in built.problems))
     document.globals = {name: (word.text if word is not None else None) for name, word in built.globals.items()}
     return document, operation
