@@ -25,7 +25,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 FAMILIES = ("requests", "requests + policies", "requests + authorization details", "CloudFormation templates",
-            "Terraform plans", "shell templates + env files", "requests + configurations", "requests + baselines")
+            "Terraform plans", "shell templates + env files", "requests + configurations", "requests + baselines",
+            "command lines (scripts, Markdown)", "Terraform sources")
 
 
 def _family(name: str):
@@ -52,6 +53,9 @@ def _family(name: str):
                                                               options=[("--env-file", c[0][1])])),
         "requests + configurations": (st.tuples(f.request_documents(), f.configurations(), formats),
                                       lambda c: f.run_check([c[0]], output=c[2], options=[("--config", c[1])])),
+        "command lines (scripts, Markdown)": (st.tuples(f.command_line_files(), formats),
+                                              lambda c: f.run_check([c[0]], output=c[1])),
+        "Terraform sources": (st.tuples(f.terraform_sources(), formats), lambda c: f.run_check([c[0]], output=c[1])),
         "requests + baselines": (st.tuples(f.baselines(), formats),
                                  lambda c: f.run_check([request], output=c[1], options=[("--baseline", c[0])])),
     }[name]

@@ -195,6 +195,60 @@ def shell_templates(draw):
         ("env", "\n".join(lines).encode("utf-8", "surrogatepass"))
 
 
+def _option(member: str) -> str:
+    """A member's AWS CLI option name (``InstanceGroups`` -> ``--instance-groups``), near enough:
+    a member the reader does not know is itself a case (PF021)."""
+    return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", member).lower()
+
+
+@st.composite
+def command_line_files(draw):
+    """A shell script or Markdown file holding ``aws sagemaker`` command lines made from a request:
+    its members as options, values as quoted JSON, bare words or hostile text, with the shell's
+    own hostile constructs (unclosed quotes, expansions, brace expansions, heredocs) around them."""
+    operation = draw(st.sampled_from(OPERATIONS))
+    request = draw(requests(operation))
+    words = []
+    for member, value in (request.items() if isinstance(request, dict) else []):
+        text = value if isinstance(value, str) else json.dumps(value)
+        quoted = draw(st.sampled_from(["'%s'", '"%s"', "%s", "$'%s'"])) % text.replace("'", "")
+        words += [_option(member), draw(st.just(quoted) | HOSTILE_TEXT)]
+    around = draw(st.lists(st.sampled_from([
+        "cd \"$(dirname \"$0\")\"", "NAME=ml-cluster", "export GROUPS='[{}]'", "cat > in.json <<EOF\n{}\nEOF",
+        "aws sagemaker describe-cluster --cluster-name x", "if true; then", "fi", "{a,b}{c,d}", "$(", "'", "\\",
+        "aws --region us-west-2 sagemaker delete-cluster --cluster-name \"$NAME\"",
+        "aws sagemaker create-cluster --cli-input-json file://in.json"]) | HOSTILE_TEXT, max_size=5))
+    line = f"aws sagemaker {operation} " + " ".join(words)
+    script = "\n".join(around[:2] + [line] + around[2:]) + "\n"
+    if draw(st.booleans()):
+        return f"deploy{draw(st.sampled_from(['.sh', '.bash']))}", script.encode("utf-8", "surrogatepass")
+    fence = draw(st.sampled_from(["```bash\n%s```\n", "```console\n$ %s```\n", "```\n%s```\n", "%s"]))
+    return "README.md", ("# Deploy\n\n" + fence % script).encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def terraform_sources(draw):
+    """A ``.tf`` file with an awscc or aws HyperPod cluster resource made from a create request (its
+    members as attributes, hostile values, references and functions), or hostile HCL."""
+    request = draw(requests("create-cluster"))
+    kind = draw(st.sampled_from(["awscc_sagemaker_cluster", "aws_sagemaker_cluster"]))
+    lines = [f'resource "{kind}" "c" {{']
+    for member, value in (request.items() if isinstance(request, dict) else []):
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", member).lower()
+        written = draw(st.sampled_from(["json", "var", "hostile", "function"]))
+        if written == "json":
+            lines.append(f"  {name} = {json.dumps(value)}")
+        elif written == "var":
+            lines.append(f"  {name} = var.{name}")
+        elif written == "function":
+            lines.append(f"  {name} = jsonencode({json.dumps(value)})")
+        else:
+            lines.append(f"  {name} = {json.dumps(draw(HOSTILE_TEXT))}")
+    lines.append("}")
+    text = "\n".join(lines) + "\n" + draw(st.just("") | HOSTILE_TEXT)
+    return "main.tf", text.encode("utf-8", "surrogatepass")
+
+
 def _toml(value) -> str:
     """A TOML value: JSON's string escapes are TOML's, but for DEL and lone surrogates."""
     if isinstance(value, str):

@@ -1,6 +1,6 @@
 """Fuzzing the CLI end to end: hostile requests, policies, authorization-details files,
-CloudFormation templates, Terraform plans, shell templates with env files, configurations and
-baselines never make an exception escape, never forge a line of output, and only documented exit
+CloudFormation templates, Terraform plans and sources, shell templates with env files, aws command
+lines in scripts and Markdown, configurations and baselines never make an exception escape, never forge a line of output, and only documented exit
 codes occur (0, 1, 2 offline; 4 would be a defect). A bounded budget here; bench/fuzz_campaign.py runs the long campaign (bench/FUZZ.md)."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzzing import DOCUMENTED_EXITS, FORMATS, PRINCIPAL, authorization_details, baselines, cloudformation_templates, \
-    configurations, policy_documents, request_documents, run_check, shell_templates, terraform_plans
+    command_line_files, configurations, policy_documents, request_documents, run_check, shell_templates, \
+    terraform_plans, terraform_sources
 
 BUDGET = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -93,3 +94,17 @@ def test_hostile_files_through_the_installed_command(document, details):
                                                        "--principal", PRINCIPAL], capture_output=True, timeout=120)
     assert result.returncode in DOCUMENTED_EXITS, result.stderr
     assert b"Traceback" not in result.stdout + result.stderr
+
+
+@SMALL
+@given(command_line_files(), st.sampled_from(FORMATS))
+def test_hostile_command_lines(file, output):
+    code, stderr = run_check([file], output=output)
+    assert code in DOCUMENTED_EXITS, stderr
+
+
+@SMALL
+@given(terraform_sources(), st.sampled_from(FORMATS))
+def test_hostile_terraform_sources(file, output):
+    code, stderr = run_check([file], output=output)
+    assert code in DOCUMENTED_EXITS, stderr
