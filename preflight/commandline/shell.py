@@ -86,17 +86,21 @@ class _Text:
         return self.offset(node.start_byte), self.offset(node.end_byte)
 
 
-_PARSER = None
+_LANGUAGE = None
 
 
 def _parse(text: str):
-    global _PARSER
-    if _PARSER is None:
-        import tree_sitter
+    """The syntax tree of ``text``, by a parser of its own: tree-sitter-bash's scanner keeps state
+    (open heredocs) across the parses of one parser, and a parser reused over hostile text has
+    been seen to crash the process; a fresh one costs microseconds."""
+    global _LANGUAGE
+    import tree_sitter
+
+    if _LANGUAGE is None:
         import tree_sitter_bash
 
-        _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-    return _PARSER.parse(text.encode("utf-8", "surrogatepass"))
+        _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
+    return tree_sitter.Parser(_LANGUAGE).parse(text.encode("utf-8", "surrogatepass"))
 
 
 # A documentation placeholder written bare (`--cluster-name <cluster-name>`): to the shell, two
