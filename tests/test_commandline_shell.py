@@ -54,6 +54,8 @@ def test_words_are_what_bash_passes(arguments, continued):
 def test_each_character_keeps_its_place(argument):
     script = f"aws sagemaker delete-cluster --cluster-name {argument}\n"
     (command,) = shell.commands(script)
+    if command.unreadable:  # where the grammar and bash part ways, the command is said unread, not placed
+        return
     word = command.words[-1]
     assert len(word.offsets) == len(word.text)
     assert word.start == script.rindex(argument) and word.end == word.start + len(argument)
