@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import os
 import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
+from hypothesis import settings
+
+# The suite is a gate: it runs the same examples on every machine, so that it passes or fails on the
+# code, not on a draw. Random exploration at larger budgets is bench/properties_campaign.py's job,
+# which loads the "campaign" profile (PREFLIGHT_HYPOTHESIS_PROFILE).
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("campaign", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("PREFLIGHT_HYPOTHESIS_PROFILE", "suite"))
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -52,7 +61,6 @@ def local_aws():
     """A moto server on a free loopback port, seeded from fixtures/account/hyperpod.json; the
     standard AWS environment variables point at it for the session."""
     pytest.importorskip("moto", reason="the live tests need the test extra (moto[server])")
-    import os
 
     from preflight.local import LocalAws
 

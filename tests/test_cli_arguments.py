@@ -37,6 +37,7 @@ class Reference:
     """awscli's driver in its own process (tests/awscli_reference.py)."""
 
     def __init__(self, model_dir: pathlib.Path):
+        self.model_dir = model_dir
         self.process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "awscli_reference.py"), str(model_dir)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -86,8 +87,11 @@ def agree(reference: Reference, operation: str, texts: list[str], directory: pat
     """Ours and the CLI's reading of the same words: the same request, or both refuse."""
     ours = built(operation, *texts, directory=directory)
     theirs = reference.run(operation, texts, directory)
-    if ours.partial:  # a word not read (`--`): what the CLI makes of the command is not claimed
-        assert "--" in texts
+    if ours.partial:
+        if "--" in texts:  # a word not read: what the CLI makes of the command is not claimed
+            return ours
+        # else an input document that cannot be read, said as a problem; the CLI refuses it too
+        assert ours.problems and "refused" in theirs, (texts, theirs)
         return ours
     if "request" in theirs:
         assert ours.problems == [], (texts, theirs)
@@ -156,6 +160,27 @@ def test_integers_and_global_options(reference, workdir):
         "--cluster-scheduler-config-id", "abc", "--target-version", "three"], workdir)
     assert refused.problems[0].message == "--target-version: `three` is not an integer"
     assert refused.problems[0].offset == len("--cluster-scheduler-config-id abc --target-version ")
+
+
+def test_an_empty_region_is_refused_wherever_the_suite_runs(reference, workdir, monkeypatch):
+    """The CLI makes its endpoint from the region, and an empty one makes none; the reference reads no
+    AWS setting of its caller (the embedded AWS sets AWS_ENDPOINT_URL for the suite)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    fresh = Reference(reference.model_dir)
+    try:
+        refused = agree(fresh, "delete-cluster", ["--cluster-name", "x", "--region", ""], workdir)
+    finally:
+        fresh.close()
+    assert refused.problems[0].message == "`` is not a region name"
+
+
+def test_only_the_last_query_must_be_an_expression(reference, workdir):
+    """The CLI compiles --query once parsing is done: an empty one given before another is not read."""
+    assert agree(reference, "delete-cluster", ["--query", "", "--cluster-name", "x", "--query", "ClusterArn"],
+                 workdir).problems == []
+    refused = agree(reference, "delete-cluster", ["--query", "ClusterArn", "--cluster-name", "x", "--query", ""],
+                    workdir)
+    assert refused.problems[0].message == "--query takes a JMESPath expression; it is empty"
 
 
 def test_what_the_cli_refuses(reference, workdir):

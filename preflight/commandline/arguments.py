@@ -346,10 +346,13 @@ def build(operation: str, words: list[Word], *, directory: str | None, max_bytes
                 problems.append(Problem(value.at(0), f"{option.name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
                 problems.append(Problem(value.at(0), f"{option.name} takes a whole number of seconds"))
-            if key == "query" and not value.text:
-                problems.append(Problem(value.at(0), "--query takes a JMESPath expression; it is empty"))
     globals_ = {name[2:]: value.word if isinstance(value, _Text) else None
                 for name, (_, value, _) in main.values.items()}
+    # argparse checks choices and types at each occurrence; the CLI compiles --query after parsing,
+    # so only the last one given must be an expression
+    query = main.values.get("--query", (None, None, None))[1]
+    if isinstance(query, _Text) and not query.unknown and not query.text:
+        problems.append(Problem(query.at(0), "--query takes a JMESPath expression; it is empty"))
     region = main.values.get("--region", (None, None, None))[1]
     if isinstance(region, _Text) and not region.unknown and not _REGION.match(region.text):
         problems.append(Problem(region.at(0), f"`{region.text}` is not a region name", "for example us-west-2"))
