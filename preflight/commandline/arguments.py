@@ -40,7 +40,7 @@ import re
 import string
 from typing import NamedTuple
 
-from preflight import documents, schema, spelling
+from preflight import documents, limits, schema, spelling
 from preflight.commandline.words import UNKNOWN_END, UNKNOWN_START, Word, known
 from preflight.pointers import escape
 from preflight.values import Unresolved
@@ -610,7 +610,7 @@ class _Reader:
                                          kind="file-missing"))
             raise _Unreadable()
         try:
-            _, raw = documents.read_bytes(full, self.max_bytes, name=path)  # full: never "-", stdin
+            raw = limits.read_bytes(full, self.max_bytes, path)  # full: never "-", stdin
         except documents.LoadError as err:
             self.problems.append(Problem(text.at(0), f"{name}: {err}"))
             raise _Unreadable() from None
