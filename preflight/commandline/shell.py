@@ -57,11 +57,22 @@ class Session:
         # offset), so that the words it is expanded into point there, while the value is still that one.
         self.origins: dict[str, tuple[object, str, tuple[int, ...]]] = {}
         self.evals = 0  # how many `eval`s deep the text being read runs
+        # Characters the known expansions may still add, shared by every copy: forty lines of
+        # A2="$A1$A1" would otherwise build a value of a terabyte.
+        self.expansion_budget = [MAX_EXPANDED_CHARACTERS]
 
     def copy(self) -> "Session":
         inner = Session(self.variables, self.directory, self.script)
         inner.written, inner.origins, inner.evals = dict(self.written), dict(self.origins), self.evals
+        inner.expansion_budget = self.expansion_budget
         return inner
+
+    def spend(self, characters: int) -> bool:
+        """Whether a known value of that length may still be expanded (then it is counted)."""
+        if characters > self.expansion_budget[0]:
+            return False
+        self.expansion_budget[0] -= characters
+        return True
 
     def origin(self, name: str, source: object) -> tuple[int, ...] | None:
         """The offsets in ``source`` of the value ``name`` has now, when ``source`` assigned it."""
@@ -285,6 +296,7 @@ def _command(node, scope: Session, source: _Text, found: list[Command]) -> None:
                              "the shell cannot parse this command as written" if _broken(node, source) else None))
 
 
+MAX_EXPANDED_CHARACTERS = 4 * 1024 * 1024  # what known expansions may add to one file's words: its size limit
 MAX_EVAL_DEPTH = 8  # `X='eval $X'; eval $X` would never end
 _UNKNOWN_NAME = re.compile(UNKNOWN_START + r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -568,7 +580,10 @@ def _decode(source: _Text, start: int, end: int, spans: dict, scope: Session, he
         char = text[index]
         if index in spans and quote != "'":
             span_end, node = spans[index]
-            value, placed = _expansion(text[index:span_end], node, scope, source)
+            written = text[index:span_end]
+            value, placed = _expansion(written, node, scope, source)
+            if not scope.spend(len(value)):  # past the budget: as if not known, never a guess
+                value, placed = f"{UNKNOWN_START}{written}{UNKNOWN_END}", None
             emit(value, placed if placed is not None else index)
             index = span_end
             continue
