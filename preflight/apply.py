@@ -47,10 +47,12 @@ TAKEN_UP = {"update-cluster": {"Updating"}, "update-cluster-software": {"SystemU
             "delete-cluster": {"Deleting"}}
 # A cluster's statuses while a change is under way: a change seen before the send is not this request's.
 CHANGING = {"Creating", "Updating", "SystemUpdating", "Deleting", "RollingBack"}
-# The operations whose change shows in the cluster's nodes (their fresh read is part of the evidence).
+# The changes to an existing cluster whose evidence is compared with the cluster the checks read,
+# and those whose change shows in the cluster's nodes (read again with it).
+COMPARED = {"update-cluster", "update-cluster-software", "batch-delete-cluster-nodes", "delete-cluster"}
 NODE_EVIDENCE = {"update-cluster-software", "batch-delete-cluster-nodes"}
-# DescribeCluster's CreationTime and a node's LastSoftwareUpdateTime may be cut to the second: a cluster made in the second the send
-# started may show an earlier time.
+# DescribeCluster's CreationTime and a node's LastSoftwareUpdateTime may be cut to the second: a
+# cluster made (a node updated) in the second the send started may show an earlier time.
 CREATION_SLACK = timedelta(seconds=1)
 CAUGHT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -210,9 +212,9 @@ def _observed(account, operation: str, name: str, fresh: bool) -> Observed:
 
 def _before(account, operation: str, request: dict) -> Observed | None:
     """The cluster a change is made to as the checks read it (the run's memo, read now if they did
-    not), before the send; None for a create, a change that names no cluster, or a failed read."""
+    not), before the send; None for a change not judged against it, or a failed read."""
     name = operations.cluster_of(request)
-    if operation == "create-cluster" or name is None:
+    if operation not in COMPARED or name is None:
         return None
     try:
         return _observed(account, operation, name, fresh=False)
@@ -247,6 +249,8 @@ def _why_not(operation: str, request: dict, before: Observed | None, after: Obse
             return None
         return (f"exists ({cluster.arn}, {cluster.status}) but is not this request's (made before it was sent, or "
                 "with other groups)")
+    if operation not in COMPARED:
+        return "does not exist" if cluster is None else f"is {cluster.status}"
     if before is None or before.cluster is None:
         return "was not read before the send, so nothing tells this request's change from another's"
     if before.cluster.status in CHANGING:
@@ -274,16 +278,14 @@ def _why_not(operation: str, request: dict, before: Observed | None, after: Obse
         if taken_up or updated or image is not None and not _imaged(before.cluster, targets, image):
             return None
         return f"is {cluster.status}, its nodes' software not updated since the send"
-    if operation == "batch-delete-cluster-nodes":
-        named = {n for member in ("NodeIds", "NodeLogicalIds") for n in request.get(member) or []}
-        there = [n for n in before.nodes or () if n.id in named or n.logical_id in named]
-        if not there:
-            return "had none of the request's nodes before the send"
-        left = {n.id: n.status for n in after.nodes or ()}
-        if after.nodes is not None and all(left.get(n.id, "ShuttingDown") == "ShuttingDown" for n in there):
-            return None
-        return "still has the request's nodes running"
-    return f"is {cluster.status}"
+    named = {n for member in ("NodeIds", "NodeLogicalIds") for n in request.get(member) or []}  # a node deletion
+    there = [n for n in before.nodes or () if n.id in named or n.logical_id in named]
+    if not there:
+        return "had none of the request's nodes before the send"
+    left = {n.id: n.status for n in after.nodes or ()}
+    if after.nodes is not None and all(left.get(n.id, "ShuttingDown") == "ShuttingDown" for n in there):
+        return None
+    return "still has the request's nodes running"
 
 
 def _has_groups(cluster, request: dict, exactly: bool) -> bool:

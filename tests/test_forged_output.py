@@ -234,7 +234,8 @@ def test_apply_answers(local_aws, tmp_path_factory, hostile, fmt):
     try:
         with FaultProxy(local_aws.endpoint, {"sagemaker:CreateCluster": "http500"}, message=hostile) as proxy:
             name = write(folder / "unknown.create-cluster.json", json.dumps({**request, "ClusterName": unknown}))
-            result = run_everywhere(folder, ["apply", name], fmt, env={**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint})
+            result = run_everywhere(folder, ["apply", name], fmt,
+                                    env={**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint})
         assert result.returncode == 3 and proxy.mutating() == ["sagemaker:CreateCluster"], result.stdout
         with FaultProxy(local_aws.endpoint, {"sagemaker:CreateCluster": "late-5xx"}, message=hostile,
                         before={"sagemaker:DescribeCluster": forge_arn}) as proxy:

@@ -5,9 +5,9 @@ call's whole duration bounded (``--timeout``, within what is left of ``--deadlin
 trickled a byte at a time cannot stretch it), each answer held to the model's types before any
 reader sees it, each distinct read memoised (safe under the concurrent prefetch), batches, and
 pages (of a listing, or of a read by ids) followed to their end (no more than MAX_PAGES, a token
-never twice, no entry twice) or not at all: an answer that says there is more is never taken as the whole. The readers (one module
-per service) own what they call and how an answer becomes a record; this module owns how a call
-can fail.
+never twice, no entry twice) or not at all: an answer that says there is more is never taken as
+the whole. The readers (one module per service) own what they call and how an answer becomes a
+record; this module owns how a call can fail.
 """
 
 from __future__ import annotations
