@@ -59,6 +59,7 @@ class ObjectHead:
     head: bytes | None
     bucket_region: str | None = None  # where the bucket is, when S3 says (x-amz-bucket-region)
     kms_key: str | None = None  # the KMS key the object is encrypted with (SSE-KMS), as S3 names it
+    in_caller_account: bool | None = None  # the bucket is the caller's account's (None: not known)
 
 
 @dataclass(frozen=True)
