@@ -248,4 +248,5 @@ class Account(Protocol):
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn
     def organization_policies(self, account: str) -> OrganizationPolicies | None: ...  # None: in no organisation
+    def organization_id(self) -> str | None: ...  # the caller's organisation; None: in no organisation
     def send(self, operation: str, request: dict) -> Delivery: ...

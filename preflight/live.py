@@ -513,15 +513,22 @@ def prepare(account: Account, contexts, policies, perimeter=None):
         policies, failure = caller_policy_set(account)
         notes += [(failure, None)] if failure else []
     if want_organization:
+        given = perimeter.organization_id if perimeter else None
         perimeter, note = organization_perimeter(account, perimeter)
         notes += [note] if note else []
+        read = perimeter.organization_id if perimeter else None
+        if given and read != given:
+            notes.append((f"--organization {given} is not the caller's organisation: AWS Organizations names "
+                          + (read if read else "none"), None))
     return policies, perimeter, notes
 
 
 def organization_perimeter(account: Account, given):
     """The perimeter with the organisation's SCPs and RCPs as read from AWS Organizations (and the
     given session policy), and a note when they could not be read: info when the caller may not
-    read them (a member account), a warning otherwise. An account in no organisation has none."""
+    read them (a member account), a warning otherwise. An account in no organisation has none.
+    The organisation's id is read (DescribeOrganization, which member accounts may call too)
+    rather than taken from --organization (``prepare`` says when they differ)."""
     from preflight.findings import Severity
     from preflight.iam import perimeter
     from preflight.iam.policy import PolicyError
@@ -531,11 +538,16 @@ def organization_perimeter(account: Account, given):
         found = account.organization_policies(caller.account)
     except LookupFailed as failure:
         denied = failure.reason.startswith("access denied")
-        return given, (f"the organisation's SCPs and RCPs were not read ({failure.lookup} failed: {failure.reason})"
-                       + ("; only the management account and a delegated administrator may read them: give them "
-                          "with --scp and --rcp" if denied else ""), Severity.INFO if denied else None)
+        note = (f"the organisation's SCPs and RCPs were not read ({failure.lookup} failed: {failure.reason})"
+                + ("; only the management account and a delegated administrator may read them: give them "
+                   "with --scp and --rcp" if denied else ""), Severity.INFO if denied else None)
+        try:
+            organization = account.organization_id()
+        except LookupFailed:  # neither is read: --organization, if given, stands
+            return given, note
+        return _in_organization(given, organization), note
     if found is None:  # verified: no SCP or RCP applies, nothing to say
-        return given, None
+        return _in_organization(given, None), None
 
     def levels(attached):
         return [perimeter.Level(f"organizations:{target}", tuple(
@@ -545,8 +557,17 @@ def organization_perimeter(account: Account, given):
         read = perimeter.Perimeter(levels(found.scps), levels(found.rcps), given.session if given else None,
                                    found.management_account == caller.account, found.id)
     except PolicyError as err:
-        return given, (f"the organisation's policies could not be used: {err}", None)
+        return _in_organization(given, found.id), (f"the organisation's policies could not be used: {err}", None)
     return read, None
+
+
+def _in_organization(given, organization: str | None):
+    """The given perimeter (or none) in the organisation AWS Organizations names (None: in none)."""
+    from preflight.iam.perimeter import Perimeter
+
+    if given is None:
+        return Perimeter(organization_id=organization) if organization else None
+    return given.in_organization(organization)
 
 
 def caller_policy_set(account: Account):

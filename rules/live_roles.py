@@ -287,7 +287,7 @@ def lifecycle_key_unusable_by_role(ctx):
         needs = keys.lifecycle_needs(key.arn, ctx.account.region)
         where = f"{pointer}/LifeCycleConfig/SourceS3Uri"
         for action, outcome, reason in keys.verdicts(key.arn, ctx.account.key_policy(key.arn) or {}, role_arn, own,
-                                                     ctx.account.region, needs):
+                                                     ctx.account.region, needs, ctx.organization):
             if outcome == NO:
                 yield ctx.finding(where, f"s3://{bucket}/{script} is encrypted with {key.arn}, and role {role_arn} may "
                                   f"not {action} on it: {reason}", "allow kms:Decrypt on the key to the role, with "

@@ -60,5 +60,6 @@ class BotoAccount:
                                                          self.sagemaker.cluster_extension)
         self.training_plan, self.clusters_on_eks = self.sagemaker.training_plan, self.sagemaker.clusters_on_eks
         self.organization_policies = self.organizations.organization_policies
+        self.organization_id = self.organizations.organization_id
         self.training_plans = self.sagemaker.training_plans
         self.send = self.sagemaker.send

@@ -25,8 +25,8 @@ from __future__ import annotations
 import json
 
 from preflight import documents
-from preflight.iam.evaluate import MAYBE, NO, YES, Request, Resource, decide, decide_layer, match_statement, \
-    principal_context
+from preflight.iam.evaluate import MAYBE, NO, YES, Request, Resource, as_principal, decide, decide_layer, \
+    match_statement
 from preflight.iam.keys import principal_match
 from preflight.iam.policy import PolicyRoot, statements_of
 from preflight.values import parse_arn
@@ -34,21 +34,13 @@ from preflight.values import parse_arn
 
 def needs(role_arn: str, bucket: str, key: str, prefix: str, in_role_account: bool | None = True,
           organization: str | None = None) -> list[Request]:
-    """What the role asks S3 for, with what is known of the role and of the bucket's account."""
+    """What the role asks S3 for, with what is known of the role and of the bucket's account (an
+    S3 ARN names none)."""
     arn = parse_arn(role_arn)
-    context, absent = principal_context(role_arn, None)
-    context["aws:securetransport"] = ("true",)
-    if organization:
-        context["aws:principalorgid"] = (organization,)
-    if in_role_account:
-        context["aws:resourceaccount"] = (arn.account,)
-        if organization:
-            context["aws:resourceorgid"] = (organization,)
-    return [
-        Request("s3:GetObject", Resource(arn.partition, "s3", "", "", f"{bucket}/{key}"), dict(context), absent),
-        Request("s3:ListBucket", Resource(arn.partition, "s3", "", "", bucket), {**context, "s3:prefix": (prefix,)},
-                absent),
-    ]
+    context = {"aws:securetransport": ("true",), **({"aws:resourceaccount": (arn.account,)} if in_role_account else {})}
+    return [as_principal(request, role_arn, organization) for request in (
+        Request("s3:GetObject", Resource(arn.partition, "s3", "", "", f"{bucket}/{key}"), dict(context)),
+        Request("s3:ListBucket", Resource(arn.partition, "s3", "", "", bucket), {**context, "s3:prefix": (prefix,)}))]
 
 
 def verdicts(role_arn: str, identity, bucket_policy: dict | None, bucket: str, key: str, prefix: str,
