@@ -512,10 +512,13 @@ def prepare(account: Account, contexts, policies, perimeter=None):
     if want_caller:
         policies, failure = caller_policy_set(account)
         notes += [(failure, None)] if failure else []
+    given = perimeter.organization_id if perimeter else None
     if want_organization:
-        given = perimeter.organization_id if perimeter else None
         perimeter, note = organization_perimeter(account, perimeter)
         notes += [note] if note else []
+    elif contexts:  # the SCPs and RCPs given as files: the organisation's id is still read
+        perimeter = read_organization(account, perimeter)
+    if contexts:
         read = perimeter.organization_id if perimeter else None
         if given and read != given:
             notes.append((f"--organization {given} is not the caller's organisation: AWS Organizations names "
@@ -541,11 +544,7 @@ def organization_perimeter(account: Account, given):
         note = (f"the organisation's SCPs and RCPs were not read ({failure.lookup} failed: {failure.reason})"
                 + ("; only the management account and a delegated administrator may read them: give them "
                    "with --scp and --rcp" if denied else ""), Severity.INFO if denied else None)
-        try:
-            organization = account.organization_id()
-        except LookupFailed:  # neither is read: --organization, if given, stands
-            return given, note
-        return _in_organization(given, organization), note
+        return read_organization(account, given), note
     if found is None:  # verified: no SCP or RCP applies, nothing to say
         return _in_organization(given, None), None
 
@@ -559,6 +558,15 @@ def organization_perimeter(account: Account, given):
     except PolicyError as err:
         return _in_organization(given, found.id), (f"the organisation's policies could not be used: {err}", None)
     return read, None
+
+
+def read_organization(account: Account, given):
+    """The given perimeter in the caller's organisation as DescribeOrganization names it; where
+    that cannot be read, --organization (if given) stands."""
+    try:
+        return _in_organization(given, account.organization_id())
+    except LookupFailed:
+        return given
 
 
 def _in_organization(given, organization: str | None):

@@ -19,7 +19,7 @@ of another account (a bucket's ``account``), and S3 answers as the owner of a bu
 scheduler configs and cluster extensions are made through the API, then re-keyed to the ids it
 names (``local_sagemaker.rekey``).
 
-The state's ``organization`` (``management_account``, ``ous`` of ``{name, parent}``, ``account_ou``,
+The state's ``organization`` (``id``, ``management_account``, ``ous`` of ``{name, parent}``, ``account_ou``,
 ``policies`` of ``{type: SCP|RCP, name, document, targets, replaces_full_access}``, ``readable``) is
 made in moto's Organizations store of the management account; the state's account joins it as a
 member under ``account_ou``. moto answers a member account's ListParents and ListPoliciesForTarget
@@ -379,6 +379,8 @@ def _seed_organization(aws: LocalAws, spec: dict) -> None:
     management = spec.get("management_account", aws.account)
     backend = organizations_backends[management]["aws"]
     backend.create_organization(region=aws.region, FeatureSet="ALL")
+    if spec.get("id"):  # moto draws a random id; a state that names one gets it, before anything embeds it
+        backend.org.id = spec["id"]
     targets = {"root": backend.org.root_id}
     for unit in spec.get("ous", []):
         targets[unit["name"]] = backend.create_organizational_unit(
