@@ -195,3 +195,27 @@ def test_a_member_account_reads_its_organisation_id_though_not_its_policies(tmp_
     assert not [f for f in found if f["rule"] in ("PF331", "PF332") and "kms:" in f["message"]], found
     assert any(f["rule"] == "PF401" and "--organization o-f6g7h8i9j0 is not the caller's organisation: "
                f"AWS Organizations names {ORGANIZATION}" in f["message"] for f in found), found
+
+
+def test_another_accounts_bucket_is_told_by_two_heads_and_its_policy_never_asked(local_aws):
+    """The shared embedded AWS's bucket of account 111122223333 (fixtures/account/hyperpod.json):
+    HeadBucket with ExpectedBucketOwner is refused, without it answered; GetBucketPolicy, which S3
+    refuses to any account but the owner's, is not called. The caller's own bucket costs one HeadBucket."""
+    from preflight import engine
+    from preflight.aws import BotoAccount
+
+    def run(bucket: str):
+        request = {"ClusterName": "new-cluster", "InstanceGroups": [{
+            "InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge",
+            "ImageId": "ami-0123456789abcdef0", "ExecutionRole": ROLE,
+            "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket}/", "OnCreate": "on_create_noop.sh"}}]}
+        account = BotoAccount(region=local_aws.region, timeout=5)
+        report = engine.run([(documents.parse("request.json", json.dumps(request)), "create-cluster")], account=account)
+        return account.calls, [f for f in report.findings if f.rule in ("PF401", "PF422")]
+
+    calls, found = run("sagemaker-hyperpod-shared-111122223333")
+    assert calls[("s3", "head_bucket")] == 2 and calls[("s3", "get_bucket_policy")] == 0, calls
+    assert [(f.rule, str(f.severity)) for f in found] == [("PF422", "warning")] * 2, found
+    calls, found = run("sagemaker-hyperpod-lifecycle-444455556666")
+    assert calls[("s3", "head_bucket")] == 1 and calls[("s3", "get_bucket_policy")] == 1, calls
+    assert found == []
