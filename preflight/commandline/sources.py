@@ -23,6 +23,9 @@ SHEBANG = re.compile(r"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:ba|z|k|da)?sh
 # Indented any amount: a fence inside a list item is indented to the item's text (CommonMark, "List items").
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
 PROMPT = re.compile(r"^[ \t]*(?:\([^()\n]*\)[ \t]*)?(?:[\w.@:~/-]*[$%#]|\$)[ \t]")  # "$ ", "(venv) user@host:~$ "
+# A fenced block tagged as data (```json) that opens by writing a heredoc is shell whatever its tag
+# says: no request document begins so, and published guides write their request files this way.
+HEREDOC_WRITE = re.compile(r"\A\s*(?:cat|tee)\b[^\n]*<<")
 # The one word every HyperPod command holds: a file without it is not read further.
 MARKER = "sagemaker"
 
@@ -85,8 +88,8 @@ def _markdown(text: str) -> list[Piece]:
         body_end = closing.start() if closing else len(text)
         position = closing.end() if closing else len(text)
         language = info.split()[0].lower().strip("{}.") if info else ""
-        if language in SHELL_INFOS and body_start <= body_end:
-            body = text[body_start:body_end]
+        body = text[body_start:body_end] if body_start <= body_end else None
+        if body is not None and (language in SHELL_INFOS or HEREDOC_WRITE.match(body)):
             found.append(Piece(_commands_of_block(body, language in PROMPTED_INFOS), (0,), (body_start,)))
 
 
