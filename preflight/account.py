@@ -59,6 +59,7 @@ class ObjectHead:
     head: bytes | None
     bucket_region: str | None = None  # where the bucket is, when S3 says (x-amz-bucket-region)
     kms_key: str | None = None  # the KMS key the object is encrypted with (SSE-KMS), as S3 names it
+    in_caller_account: bool | None = None  # the bucket is the caller's account's (None: not known)
 
 
 @dataclass(frozen=True)
@@ -249,4 +250,5 @@ class Account(Protocol):
     def identity_policies(self, principal_arn: str) -> dict: ...  # get-account-authorization-details shape
     def caller_policies(self) -> dict: ...  # identity_policies of caller().arn
     def organization_policies(self, account: str) -> OrganizationPolicies | None: ...  # None: in no organisation
+    def organization_id(self) -> str | None: ...  # the caller's organisation; None: in no organisation
     def send(self, operation: str, request: dict) -> Delivery: ...

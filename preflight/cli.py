@@ -9,6 +9,7 @@ import inspect
 import math
 import os
 import pathlib
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -115,6 +116,7 @@ class Options:
     session_policy: Optional[str] = None
     management_account: bool = False
     account: Optional[str] = None
+    organization: Optional[str] = None
     live: bool = False
     profile: Optional[str] = None
     region: Optional[str] = None
@@ -165,12 +167,18 @@ def _run(options: Options, config, given=(), record: bool = False):
         raise usage_error("nothing to check: give request files, --policy files, or both")
     if principal and not policy:
         raise usage_error("--principal chooses whose policies to read from a --policy file; none was given")
-    limits = options.scp or options.rcp or options.session_policy or options.management_account or options.account
+    limits = (options.scp or options.rcp or options.session_policy or options.management_account or options.account
+              or options.organization)
     if limits and not (files and (policy or options.live)):
-        raise usage_error("--scp, --rcp, --session-policy, --management-account and --account limit the caller's "
-                          "policies for a request: give a request and --policy (or --live)")
+        raise usage_error("--scp, --rcp, --session-policy, --management-account, --account and --organization limit "
+                          "the caller's policies for a request: give a request and --policy (or --live)")
     if options.account and not (options.account.isdigit() and len(options.account) == 12):
         raise usage_error(f"--account {options.account!r}: give a 12-digit AWS account id")
+    from preflight.config import ORGANIZATION_ID
+
+    if options.organization and not re.fullmatch(ORGANIZATION_ID, options.organization):
+        raise usage_error(f"--organization {options.organization!r}: give an organisation id such as o-a1b2c3d4e5")
+    organization = options.organization or config.organization
     if options.live and not (math.isfinite(options.timeout) and options.timeout > 0):
         raise usage_error(f"--timeout {options.timeout}: give a positive number of seconds")
     if options.deadline is not None and not (math.isfinite(options.deadline) and options.deadline > 0):
@@ -254,11 +262,11 @@ def _run(options: Options, config, given=(), record: bool = False):
             policies = iam_policy.collect([read(path) for path in policy], principal)
             policies.account = options.account
         perimeter = None
-        if options.scp or options.rcp or options.session_policy or options.management_account:
+        if options.scp or options.rcp or options.session_policy or options.management_account or organization:
             from preflight.iam import perimeter as iam_perimeter  # read only when given
 
             perimeter = iam_perimeter.load(options.scp, options.rcp, options.session_policy,
-                                           options.management_account, read)
+                                           options.management_account, read, organization)
     except documents.LoadError as err:  # also iam.policy.PolicyError
         raise usage_error(str(err))
     if config.placeholder_patterns:
@@ -388,6 +396,10 @@ OPTIONS = {
         "(outside SCPs; RCPs do not apply to its resources).")),
     "account": (Optional[str], typer.Option(
         None, "--account", metavar="ID", help="The caller's account, when no --principal ARN says it.")),
+    "organization": (Optional[str], typer.Option(
+        None, "--organization", metavar="ID", help="The id of the caller's organisation (o-...), to decide "
+        "aws:PrincipalOrgID and aws:ResourceOrgID conditions [default: the configuration's `organization`; with "
+        "--live, read from AWS Organizations].")),
     "live": (bool, typer.Option(False, "--live", help="Also read the account (read-only) and check against it.")),
     "profile": (Optional[str], typer.Option(
         None, "--profile", help="AWS profile for --live (default: the standard chain).")),
@@ -454,7 +466,7 @@ OPTIONS = {
 }
 READING = ("operation", "max_bytes", "stdin_name")
 LIVE = ("profile", "region", "timeout", "deadline")
-PERIMETER = ("scp", "rcp", "session_policy", "management_account", "account")
+PERIMETER = ("scp", "rcp", "session_policy", "management_account", "account", "organization")
 REPORTING = ("output", "fail_on", "config_file", "isolated")
 
 

@@ -82,6 +82,7 @@ class Config:
         self.exclude: list[str] = []  # globs of files a folder argument leaves out
         self.placeholder_patterns: list[str] = []
         self.region: str | None = None
+        self.organization: str | None = None  # the id of the caller's organisation (o-...)
         self.plan_max_age: str = DEFAULT_PLAN_MAX_AGE
         self.suppress: list[SuppressionEntry] = []
         self.guardrails: list[dict] = []  # compiled by preflight.guardrails
@@ -143,6 +144,7 @@ class Config:
         put("ignore", self.ignore)
         put("fail-on", self.fail_on or "error")
         put("region", self.region or "")
+        put("organization", self.organization or "")
         put("placeholder-patterns", self.placeholder_patterns)
         put("exclude", self.exclude)
         put("plan-max-age", self.plan_max_age)
@@ -283,10 +285,11 @@ def _check_selector(reader: _Reader, key: str, selector: str) -> None:
 
 
 KEYS = {"select", "ignore", "severity", "per-file-ignores", "fail-on", "operations", "exclude",
-        "placeholder-patterns", "region", "suppress", "guardrail", "plan-max-age"}
+        "placeholder-patterns", "region", "organization", "suppress", "guardrail", "plan-max-age"}
 SUPPRESS_KEYS = {"rule", "file", "pointer", "reason", "expires"}
 GUARDRAIL_KEYS = {"id", "message", "severity", "operations", "condition", "live"}
 REGION = r"[a-z]{2}(-[a-z]+)+-\d+"  # compiled on first use: most configurations name no region
+ORGANIZATION_ID = r"o-[a-z0-9]{10,32}"  # AWS Organizations API Reference, Organization: Id
 
 
 def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
@@ -328,6 +331,11 @@ def parse(settings: dict, path: str, section: tuple[str, ...] = ()) -> Config:
         if not re.fullmatch(REGION, region):
             raise reader.error("region", f"{region!r} is not a region name such as us-east-1")
         config.region = region
+    if "organization" in settings:
+        organization = reader.string("organization", settings["organization"])
+        if not re.fullmatch(ORGANIZATION_ID, organization):
+            raise reader.error("organization", f"{organization!r} is not an organisation id such as o-a1b2c3d4e5")
+        config.organization = organization
     if "plan-max-age" in settings:
         given = settings["plan-max-age"]
         try:

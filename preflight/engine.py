@@ -24,11 +24,13 @@ INSTANCE_GROUP_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
 
 class Context:
     """What a rule sees: one document, the operation it is for (None for a policy file), the
-    caller's policy set when one was given, and helpers to point into the document."""
+    caller's policy set when one was given, the id of the caller's organisation when known, and
+    helpers to point into the document."""
 
     def __init__(self, document: Document, operation: str | None, policies: PolicySet | None = None,
-                 account: Account | None = None, region: str | None = None):
+                 account: Account | None = None, region: str | None = None, organization: str | None = None):
         self.document, self.operation, self.policies, self.account = document, operation, policies, account
+        self.organization = organization  # --organization, or read from AWS Organizations
         self.region = account.region if account is not None else region  # where the call is made, when known
         self.rule: Rule | None = None  # the rule running, whose findings ctx.finding makes
         self._cache: dict = {}
@@ -147,7 +149,8 @@ def run(requests: Iterable[tuple[Document, str]], policies: PolicySet | None = N
     for document, operation in requests:
         if document.path not in report.files:  # a template's requests share its file
             report.files.append(document.path)
-        context = Context(document, operation, policies, account, region)
+        context = Context(document, operation, policies, account, region,
+                          perimeter.organization_id if perimeter else None)
         # A template itself (operation None) is checked as a file; its requests as requests.
         report.findings.extend(check(context, rules, request_kinds if operation else ("document",)))
         if account is not None and document.parsed and operation:

@@ -377,6 +377,10 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
         if head.kms_key:
             key_and_policy(head.kms_key)
 
+    def own_bucket_policy(bucket, key):  # PF422: another account's bucket policy is refused to this one
+        if account.object_head(bucket, key).in_caller_account is not False:
+            account.bucket_policy(bucket)
+
     def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs, and theirs
         attempt(script_and_its_key, bucket, key)
         lifecycle_chain(account, bucket, prefix, key)
@@ -442,7 +446,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
             jobs.append((new_nodes_lifecycle, ctx))
         else:
             for _, group, bucket, _, key in lifecycle_configs(ctx):
-                jobs += [(script_and_its_key, bucket, key), (account.bucket_policy, bucket)]
+                jobs += [(script_and_its_key, bucket, key), (own_bucket_policy, bucket, key)]
                 if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
                     jobs.append((account.identity_policies, group["ExecutionRole"]))
             jobs += [(parameters_and_file_system, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]
@@ -512,16 +516,26 @@ def prepare(account: Account, contexts, policies, perimeter=None):
     if want_caller:
         policies, failure = caller_policy_set(account)
         notes += [(failure, None)] if failure else []
+    given = perimeter.organization_id if perimeter else None
     if want_organization:
         perimeter, note = organization_perimeter(account, perimeter)
         notes += [note] if note else []
+    elif contexts:  # the SCPs and RCPs given as files: the organisation's id is still read
+        perimeter = read_organization(account, perimeter)
+    if contexts:
+        read = perimeter.organization_id if perimeter else None
+        if given and read != given:
+            notes.append((f"--organization {given} is not the caller's organisation: AWS Organizations names "
+                          + (read if read else "none"), None))
     return policies, perimeter, notes
 
 
 def organization_perimeter(account: Account, given):
     """The perimeter with the organisation's SCPs and RCPs as read from AWS Organizations (and the
     given session policy), and a note when they could not be read: info when the caller may not
-    read them (a member account), a warning otherwise. An account in no organisation has none."""
+    read them (a member account), a warning otherwise. An account in no organisation has none.
+    The organisation's id is read (DescribeOrganization, which member accounts may call too)
+    rather than taken from --organization (``prepare`` says when they differ)."""
     from preflight.findings import Severity
     from preflight.iam import perimeter
     from preflight.iam.policy import PolicyError
@@ -531,11 +545,12 @@ def organization_perimeter(account: Account, given):
         found = account.organization_policies(caller.account)
     except LookupFailed as failure:
         denied = failure.reason.startswith("access denied")
-        return given, (f"the organisation's SCPs and RCPs were not read ({failure.lookup} failed: {failure.reason})"
-                       + ("; only the management account and a delegated administrator may read them: give them "
-                          "with --scp and --rcp" if denied else ""), Severity.INFO if denied else None)
+        note = (f"the organisation's SCPs and RCPs were not read ({failure.lookup} failed: {failure.reason})"
+                + ("; only the management account and a delegated administrator may read them: give them "
+                   "with --scp and --rcp" if denied else ""), Severity.INFO if denied else None)
+        return read_organization(account, given), note
     if found is None:  # verified: no SCP or RCP applies, nothing to say
-        return given, None
+        return _in_organization(given, None), None
 
     def levels(attached):
         return [perimeter.Level(f"organizations:{target}", tuple(
@@ -545,8 +560,26 @@ def organization_perimeter(account: Account, given):
         read = perimeter.Perimeter(levels(found.scps), levels(found.rcps), given.session if given else None,
                                    found.management_account == caller.account, found.id)
     except PolicyError as err:
-        return given, (f"the organisation's policies could not be used: {err}", None)
+        return _in_organization(given, found.id), (f"the organisation's policies could not be used: {err}", None)
     return read, None
+
+
+def read_organization(account: Account, given):
+    """The given perimeter in the caller's organisation as DescribeOrganization names it; where
+    that cannot be read, --organization (if given) stands."""
+    try:
+        return _in_organization(given, account.organization_id())
+    except LookupFailed:
+        return given
+
+
+def _in_organization(given, organization: str | None):
+    """The given perimeter (or none) in the organisation AWS Organizations names (None: in none)."""
+    from preflight.iam.perimeter import Perimeter
+
+    if given is None:
+        return Perimeter(organization_id=organization) if organization else None
+    return given.in_organization(organization)
 
 
 def caller_policy_set(account: Account):

@@ -13,11 +13,13 @@ FSx file systems get the VPC, lifecycle and network interface moto's records lac
 EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
 clusters keep the ImageId moto drops (preflight/local_sagemaker/ adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
-account and an AWS managed key are also set in moto's stores, which cannot make them. The state's
+account and an AWS managed key are also set in moto's stores, which cannot make them; so is a bucket
+of another account (a bucket's ``account``), and S3 answers as the owner of a bucket matters to it
+(``ExpectedBucketOwner``, GetBucketPolicy only to the owner's account), which moto ignores. The state's
 scheduler configs and cluster extensions are made through the API, then re-keyed to the ids it
 names (``local_sagemaker.rekey``).
 
-The state's ``organization`` (``management_account``, ``ous`` of ``{name, parent}``, ``account_ou``,
+The state's ``organization`` (``id``, ``management_account``, ``ous`` of ``{name, parent}``, ``account_ou``,
 ``policies`` of ``{type: SCP|RCP, name, document, targets, replaces_full_access}``, ``readable``) is
 made in moto's Organizations store of the management account; the state's account joins it as a
 member under ``account_ou``. moto answers a member account's ListParents and ListPoliciesForTarget
@@ -130,6 +132,7 @@ class LocalAws:
         local_sagemaker.install(self.settle_seconds, self.state.get("cluster_failures"))
         local_sagemaker.QUOTAS[(self.account, self.region)] = dict(self.state.get("cluster_quotas", {}))
         local_sagemaker.PLANS[(self.account, self.region)] = list(self.state.get("training_plans", []))
+        _install_bucket_owners()
         seed(self)
         return self
 
@@ -255,6 +258,9 @@ def seed(aws: LocalAws) -> None:
     for bucket in state.get("buckets", []):
         # us-east-1 is the one region whose buckets are created without a location constraint
         where = bucket.get("region", region)
+        if bucket.get("account", account) != account:  # moto's API makes buckets in its one account
+            _seed_foreign_bucket(aws, bucket, where)
+            continue
         s3.create_bucket(Bucket=bucket["name"], **({} if where == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": where}}))
         if bucket.get("policy"):
@@ -331,6 +337,50 @@ def seed(aws: LocalAws) -> None:
         rekey(account, region, "extensions", made, made.rsplit("/", 1)[0] + "/" + extension["id"])
 
 
+def _seed_foreign_bucket(aws: LocalAws, bucket: dict, region: str) -> None:
+    """A bucket of another account (``account``), with its policy and objects, made in that
+    account's store."""
+    from moto.s3.models import s3_backends
+
+    store = s3_backends[bucket["account"]]["aws"]
+    store.create_bucket(bucket["name"], region)
+    if bucket.get("policy"):
+        store.put_bucket_policy(bucket["name"], aws.files[bucket["policy"]].encode())
+    for key, body in bucket.get("objects", {}).items():
+        store.put_object(bucket["name"], key, body.encode())
+
+
+def _install_bucket_owners() -> None:
+    """moto answers every account alike for every bucket; S3 does not, where the owner matters:
+    a request whose ``ExpectedBucketOwner`` is not the bucket's account is refused with 403
+    (Amazon S3 User Guide, "Verifying bucket ownership with bucket owner condition"; HeadBucket,
+    the call preflight makes with it), and GetBucketPolicy is refused with 405 MethodNotAllowed
+    to every account but the owner's (S3 API Reference, GetBucketPolicy)."""
+    from moto.s3.exceptions import MethodNotAllowed
+    from moto.s3.models import s3_backends
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "owners_enforced", False):
+        return
+    head_bucket, get_bucket_policy = S3Response.head_bucket, S3Response.get_bucket_policy
+
+    def owner(response) -> str | None:
+        found = s3_backends.bucket_accounts.get(response.bucket_name)
+        return found[1] if found else None
+
+    def head(self):
+        expected = self.headers.get("x-amz-expected-bucket-owner")
+        if expected and owner(self) not in (None, expected):
+            return 403, {}, ""
+        return head_bucket(self)
+
+    def policy(self):
+        if owner(self) not in (None, self.current_account):
+            raise MethodNotAllowed()
+        return get_bucket_policy(self)
+    S3Response.head_bucket, S3Response.get_bucket_policy, S3Response.owners_enforced = head, policy, True
+
+
 def _seed_organization(aws: LocalAws, spec: dict) -> None:
     from moto.organizations import utils
     from moto.organizations.exceptions import OrganizationsClientError
@@ -339,6 +389,8 @@ def _seed_organization(aws: LocalAws, spec: dict) -> None:
     management = spec.get("management_account", aws.account)
     backend = organizations_backends[management]["aws"]
     backend.create_organization(region=aws.region, FeatureSet="ALL")
+    if spec.get("id"):  # moto draws a random id; a state that names one gets it, before anything embeds it
+        backend.org.id = spec["id"]
     targets = {"root": backend.org.root_id}
     for unit in spec.get("ous", []):
         targets[unit["name"]] = backend.create_organizational_unit(

@@ -309,7 +309,8 @@ def execution_role_cannot_use_key(ctx):
             judged.add((role_arn, key.arn))
             policy = ctx.account.key_policy(key.arn) or {}
             own = policy_set_of(role_arn, ctx.account.identity_policies(role_arn)).statements()
-            for action, outcome, reason in keys.verdicts(key.arn, policy, role_arn, own, ctx.account.region):
+            for action, outcome, reason in keys.verdicts(key.arn, policy, role_arn, own, ctx.account.region,
+                                                         organization=ctx.organization):
                 if outcome == NO:
                     yield ctx.finding(f"{pointer}/VolumeKmsKeyId", f"role {role_arn} may not {action} on {key.arn}: "
                                       f"{reason}", "allow it in the key policy or the role's policy, with "

@@ -189,7 +189,10 @@ def lifecycle_unreadable_by_role(ctx):
     cluster fails with "Lifecycle scripts did not run successfully. Ensure the scripts exist in
     provided S3 path, are accessible...". Judged from the role's identity policies, its
     permissions boundary and the bucket policy; a condition that cannot be known here makes it a
-    warning (undecided), never a pass.
+    warning (undecided), never a pass. The bucket's account is read (HeadBucket with
+    `ExpectedBucketOwner`), not assumed: in the role's account either policy may grant; in
+    another account the bucket policy and the role's own policies must both allow, and since
+    that bucket policy cannot be read from here, a role whose policies allow it is a warning.
 
     ## Example
     ```json
@@ -206,6 +209,7 @@ def lifecycle_unreadable_by_role(ctx):
     """
     from preflight.iam import s3access
     from preflight.iam.evaluate import MAYBE, NO
+    from preflight.lookup import LookupFailed
 
     judged = set()
     for pointer, group, bucket, prefix, key in lifecycle_configs(ctx):
@@ -213,12 +217,23 @@ def lifecycle_unreadable_by_role(ctx):
         if not parse_arn(role_arn) or (role_arn, bucket, key) in judged:
             continue
         judged.add((role_arn, bucket, key))
-        if ctx.account.role(role_arn) is None or not ctx.account.object_head(bucket, key).bucket_exists:
+        head = ctx.account.object_head(bucket, key)
+        if ctx.account.role(role_arn) is None or not head.bucket_exists:
             continue  # PF410 and PF420 report those
         identity = policy_set_of(role_arn, ctx.account.identity_policies(role_arn))
-        policy = ctx.account.bucket_policy(bucket)
+        # The execution role is the caller's account's (iam:PassRole passes no other account's role).
+        in_role_account, policy, policy_read = head.in_caller_account, None, head.in_caller_account is not False
+        if policy_read:
+            try:
+                policy = ctx.account.bucket_policy(bucket)
+                in_role_account = True  # S3 gives a bucket policy to its own account only
+            except LookupFailed:
+                if in_role_account:
+                    raise
+                policy_read = False  # neither the bucket's account nor its policy is known: undecided
         where = f"{pointer}/LifeCycleConfig/SourceS3Uri"
-        for action, resource, outcome, reason in s3access.verdicts(role_arn, identity, policy, bucket, key, prefix):
+        for action, resource, outcome, reason in s3access.verdicts(role_arn, identity, policy, bucket, key, prefix,
+                                                                   in_role_account, ctx.organization, policy_read):
             if outcome == NO:
                 yield ctx.finding(where, f"role {role_arn} may not {action} on {resource}: {reason}",
                                   f"allow {action} on {resource} in the role's policy")
@@ -272,7 +287,7 @@ def lifecycle_key_unusable_by_role(ctx):
         needs = keys.lifecycle_needs(key.arn, ctx.account.region)
         where = f"{pointer}/LifeCycleConfig/SourceS3Uri"
         for action, outcome, reason in keys.verdicts(key.arn, ctx.account.key_policy(key.arn) or {}, role_arn, own,
-                                                     ctx.account.region, needs):
+                                                     ctx.account.region, needs, ctx.organization):
             if outcome == NO:
                 yield ctx.finding(where, f"s3://{bucket}/{script} is encrypted with {key.arn}, and role {role_arn} may "
                                   f"not {action} on it: {reason}", "allow kms:Decrypt on the key to the role, with "

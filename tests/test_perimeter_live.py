@@ -93,7 +93,7 @@ def test_a_member_that_may_not_read_them_says_so_and_takes_the_files(organizatio
     files = ["--scp", str(FIXTURES / "organization" / "scps" / "eu-only.json")] if given else []
     findings, _ = _live(organizations, "unreadable", tmp_path, *files)
     notes = [f for f in findings if f["rule"] == "PF401" and "organisation" in f["message"]]
-    if given:  # the files are the SCPs: Organizations is not asked
+    if given:  # the files are the SCPs: Organizations is asked for the organisation's id only
         assert notes == []
         assert any("eu-only.json /Statement/1 (Sid DenyAllOutsideEU) in the SCPs at" in f["message"]
                    for f in _access(findings))

@@ -36,7 +36,7 @@ class BotoAccount:
         self.deadline = calls.deadline  # time.monotonic() by which the run's calls end (--deadline), or None
         self.calls = calls.counted  # (service, operation) -> calls made, for tests and bench/
         sts = Sts(calls)
-        self.ec2, self.iam, self.kms, self.s3 = Ec2(calls), Iam(calls, sts), Kms(calls), S3(calls)
+        self.ec2, self.iam, self.kms, self.s3 = Ec2(calls), Iam(calls, sts), Kms(calls), S3(calls, sts)
         self.sagemaker, self.eks, self.quotas = SageMaker(calls), Eks(calls), Quotas(calls)
         self.organizations = Organizations(calls)
         self.fsx = Fsx(calls)
@@ -60,5 +60,6 @@ class BotoAccount:
                                                          self.sagemaker.cluster_extension)
         self.training_plan, self.clusters_on_eks = self.sagemaker.training_plan, self.sagemaker.clusters_on_eks
         self.organization_policies = self.organizations.organization_policies
+        self.organization_id = self.organizations.organization_id
         self.training_plans = self.sagemaker.training_plans
         self.send = self.sagemaker.send

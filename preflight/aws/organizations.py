@@ -1,6 +1,7 @@
 """AWS Organizations: the organisation an account is in and the SCPs and RCPs attached at each
 level from its root down to the account. Only the management account and a delegated
-administrator may list them; a member account is refused (a LookupFailed saying so). An account in
+administrator may list them; a member account is refused (a LookupFailed saying so), but may
+still describe its organisation, whose id decides aws:PrincipalOrgID and aws:ResourceOrgID. An account in
 no organisation is a verified absence (AWSOrganizationsNotInUseException)."""
 
 from __future__ import annotations
@@ -17,12 +18,22 @@ class Organizations:
     def __init__(self, calls: Calls):
         self._calls = calls
 
+    def organization_id(self) -> str | None:
+        """The id of the caller's organisation (None: in no organisation). Every account of an
+        organisation may describe it, member accounts too."""
+        found = self._organization()
+        return found.id if found else None
+
+    def _organization(self) -> OrganizationPolicies | None:
+        return self._calls.once(("describe-organization",), lambda: self._calls.call(
+            "organizations", "describe_organization",
+            lambda a: OrganizationPolicies(text(a["Organization"]["Id"]), text(a["Organization"]["MasterAccountId"]))))
+
     def organization_policies(self, account: str) -> OrganizationPolicies | None:
         def compute():
-            organization = self._calls.call("organizations", "describe_organization", lambda a: a["Organization"])
-            if organization is None:
+            found = self._organization()
+            if found is None:
                 return None
-            found = OrganizationPolicies(text(organization["Id"]), text(organization["MasterAccountId"]))
             if found.management_account == account:  # outside SCPs; RCPs do not apply to its resources
                 return found
             roots = self._calls.pages("organizations", "list_roots",

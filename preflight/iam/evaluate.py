@@ -154,6 +154,18 @@ def principal_context(arn: str | None, tags: dict[str, str] | None) -> tuple[dic
     return context, tuple(absent)
 
 
+def as_principal(request: Request, arn: str, organization: str | None = None) -> Request:
+    """The request as the IAM principal ``arn`` makes it (a role HyperPod uses, judged against a
+    resource policy): its principal keys and, when the id of its account's organisation is known,
+    aws:PrincipalOrgID, and aws:ResourceOrgID for a resource in the principal's own account."""
+    context, absent = principal_context(arn, None)
+    if organization:
+        context["aws:principalorgid"] = (organization,)
+        if request.lookup("aws:resourceaccount") == context.get("aws:principalaccount"):
+            context["aws:resourceorgid"] = (organization,)
+    return Request(request.action, request.resource, {**context, **request.context}, request.absent + absent)
+
+
 # ----- matching -----------------------------------------------------------------------------
 
 def match_action(patterns, action: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from preflight import documents
-from preflight.iam.evaluate import MAYBE, NO, YES, Request, Resource, decide
+from preflight.iam.evaluate import MAYBE, NO, YES, Request, Resource, as_principal, decide
 from preflight.iam.policy import PolicyRoot, statements_of
 from preflight.values import parse_arn
 
@@ -63,9 +63,10 @@ def lifecycle_needs(key_arn: str, region: str) -> list[Request]:
     return [Request("kms:Decrypt", key, {"kms:viaservice": (f"s3.{region}.amazonaws.com",)})]
 
 
-def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str, requests=None):
-    """[(action, outcome, reason)] for each need (by default HyperPod's, ``needs``); outcome YES, NO
-    or MAYBE."""
+def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, region: str, requests=None,
+             organization: str | None = None):
+    """[(action, outcome, reason)] for each need (by default HyperPod's, ``needs``), made by the
+    role (of the organisation ``organization``, when known); outcome YES, NO or MAYBE."""
     root = PolicyRoot(documents.parse("key-policy.json", json.dumps(key_policy)), "", "key policy", key_policy)
     statements = statements_of(root)
     named = [(s, principal_match(s, role_arn)) for s in statements]
@@ -74,6 +75,7 @@ def verdicts(key_arn: str, key_policy: dict, role_arn: str, role_statements, reg
     denies = [s for s, match in named if match and s.effect == "Deny"]  # another principal's Deny is not ours
     results = []
     for need in requests or needs(key_arn, region, parse_arn(role_arn).account):
+        need = as_principal(need, role_arn, organization)
         direct = decide(to_role + denies, None, need)
         if direct.outcome == YES:
             results.append((need.action, YES, "the key policy allows the role"))

@@ -63,6 +63,10 @@ class Perimeter:
         self.management_account = management_account
         self.organization_id = organization_id
 
+    def in_organization(self, organization_id: str | None) -> "Perimeter":
+        """This perimeter, in the organisation of that id."""
+        return Perimeter(self.scps, self.rcps, self.session, self.management_account, organization_id)
+
     def context(self, resource_account: str | None, caller_account: str | None) -> dict[str, tuple[str, ...]]:
         """The organisation's condition keys this perimeter knows: the caller is in the organisation
         (its SCPs are evaluated), and so is a resource in the caller's account."""
@@ -129,10 +133,10 @@ def check_grammar(root: PolicyRoot) -> None:
 
 
 def load(scp_paths: list[str], rcp_paths: list[str], session_path: str | None, management_account: bool,
-         read) -> Perimeter:
+         read, organization_id: str | None = None) -> Perimeter:
     return Perimeter([read_level(path, read) for path in scp_paths], [read_level(path, read) for path in rcp_paths],
                      Level(session_path, (policy_root(read(session_path)),)) if session_path else None,
-                     management_account)
+                     management_account, organization_id)
 
 
 # ----- evaluation ---------------------------------------------------------------------------
