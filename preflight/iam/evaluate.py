@@ -262,6 +262,8 @@ def resource_verdict(pattern: str, request: Request, version: object = VARIABLE_
     variables = [t[1] for t in tokens if isinstance(t, tuple)]
     arn = ["*"] if resource.is_any else resource.tokens()
     if not variables and all(isinstance(t, str) and len(t) == 1 for t in arn):  # all known: one match
+        if all(len(t) == 1 for t in tokens):  # no wildcard: compared, not compiled
+            return (YES if tokens == arn else NO), []
         return (YES if _regex(tuple(tokens)).fullmatch("".join(arn)) else NO), []
     if not _overlap(tuple(tokens), tuple(arn)):
         return NO, []
