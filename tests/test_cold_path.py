@@ -5,6 +5,8 @@ and the answers are those of the patterns run over every value."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,3 +61,8 @@ KEYS = st.builds(lambda head, tail: head + tail,
 def test_condition_keys_match_as_their_templates_regex_does(template, key):
     assert catalog.key_matches(template, key) == bool(catalog._key_regex(template).fullmatch(key))
 
+
+def test_python_m_preflight_is_the_command():
+    result = subprocess.run([sys.executable, "-m", "preflight", "explain", "PF110"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("PF110 ")
