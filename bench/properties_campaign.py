@@ -24,14 +24,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rounds", type=int, nargs="?", default=10)
     parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("pytest_args", nargs="*")
-    args = parser.parse_args()
+    args, pytest_args = parser.parse_known_args()
+    pytest_args = [arg for arg in pytest_args if arg != "--"]
     env = {**os.environ, "PREFLIGHT_HYPOTHESIS_PROFILE": "campaign"}
     failed = []
     for seed in range(args.first_seed, args.first_seed + args.rounds):
         started = time.monotonic()
         run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                              f"--hypothesis-seed={seed}", *PROPERTY_FILES, *args.pytest_args],
+                              f"--hypothesis-seed={seed}", *PROPERTY_FILES, *pytest_args],
                              cwd=ROOT, env=env, capture_output=True, text=True)
         summary = (run.stdout.strip().splitlines() or ["(no output)"])[-1]
         print(f"seed {seed}: {summary} ({time.monotonic() - started:.0f} s)", flush=True)

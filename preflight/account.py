@@ -132,6 +132,7 @@ class EksCluster:
     status: str
     authentication_mode: str | None  # None: the endpoint did not say
     vpc: str | None
+    kubernetes_version: str | None = None  # DescribeCluster's version ("1.31"); None: not said
 
 
 @dataclass(frozen=True)

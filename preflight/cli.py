@@ -751,7 +751,7 @@ def _gate_arguments(args: list[str]) -> list[str]:
     """``preflight aws WORDS``'s arguments as the ``aws`` command takes them: preflight's own
     options (those written before the service name that the AWS CLI does not have) first, then
     ``--`` and the AWS CLI's words untouched. ``--region`` and ``--profile`` are both's."""
-    from preflight.commandline.arguments import GLOBAL_OPTIONS
+    from preflight.commandline.arguments import global_option
 
     ours: dict[str, bool] = {}  # option -> takes a value
     for name in OPTIONS:
@@ -762,19 +762,18 @@ def _gate_arguments(args: list[str]) -> list[str]:
     start = args.index("aws") + 1
     mine, theirs, index = [], [], start
     while index < len(args) and args[index].startswith("--"):
-        name, _, inline = args[index].partition("=")
-        global_name = name[2:]
-        if global_name in GLOBAL_OPTIONS:
-            width = 0 if inline or not GLOBAL_OPTIONS[global_name] else 1
-            theirs.extend(args[index:index + 1 + width])
-            if name in ("--region", "--profile"):
-                mine.extend(args[index:index + 1 + width])
+        name, equals, _ = args[index].partition("=")
+        if (aws_option := global_option(args[index])) is not None:
+            span = aws_option[1]
+            theirs.extend(args[index:index + span])
+            if aws_option[0] in ("--region", "--profile"):  # by their whole names: ours take no prefix
+                mine.extend([aws_option[0] + args[index][len(name):], *args[index + 1:index + span]])
         elif name in ours:
-            width = 0 if inline or not ours[name] else 1
-            mine.extend(args[index:index + 1 + width])
+            span = 1 if equals or not ours[name] else 2
+            mine.extend(args[index:index + span])
         else:
             break
-        index += 1 + width
+        index += span
     return args[:start] + mine + ["--"] + theirs + args[index:]
 
 

@@ -86,7 +86,7 @@ def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Docu
     """Read a file (``-`` for stdin, ``file://`` accepted) and parse it. ``name`` is what stdin is
     called (its extension picks JSON or YAML; without one, the first character decides). Raises
     LoadError only when the input cannot be read at all or is larger than ``max_bytes``."""
-    shown, raw = read_bytes(path, max_bytes, name)
+    shown, raw = _read_named(path, max_bytes, name)
     yaml_input = None if path == STDIN and name is None else _is_yaml(shown)
     return parse_bytes(shown, raw, yaml_input)
 
@@ -94,15 +94,13 @@ def read(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Docu
 def read_text(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> Document:
     """Read a file as ``read`` does, without parsing it (a script, a Markdown file): its text only;
     undecodable bytes are replaced."""
-    shown, raw = read_bytes(path, max_bytes, name)
+    shown, raw = _read_named(path, max_bytes, name)
     return Document(path=shown, text=raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace"))
 
 
-def read_bytes(path: str, max_bytes: int = MAX_BYTES, name: str | None = None) -> tuple[str, bytes]:
-    """The name to show and the bytes of a file (``-`` for stdin, ``file://`` accepted); LoadError
-    when it cannot be read or is larger than ``max_bytes``."""
-    if path.startswith("file://"):
-        path = path[len("file://"):]
+def _read_named(path: str, max_bytes: int, name: str | None) -> tuple[str, bytes]:
+    """The name to show and the bytes of a file given as the AWS CLI takes it (``file://`` accepted)."""
+    path = path.removeprefix("file://")
     shown = name or path
     return shown, limits.read_bytes(path, max_bytes, shown)
 

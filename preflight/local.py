@@ -40,6 +40,9 @@ import sys
 DEFAULT_STATE = next(path for path in (
     pathlib.Path(__file__).resolve().parent / "fixtures" / "account" / "hyperpod.json",
     pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "account" / "hyperpod.json") if path.exists())
+# moto's default Kubernetes version (1.19) left EKS support years ago: a state's EKS cluster that
+# names none (`kubernetes_version`) runs one HyperPod supports.
+SEEDED_KUBERNETES_VERSION = "1.32"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 
 
@@ -266,7 +269,8 @@ def seed(aws: LocalAws) -> None:
     subnet_ids = [s["id"] for s in state.get("subnets", [])]
     for cluster in state.get("eks_clusters", []):
         eks.create_cluster(name=cluster["name"], roleArn=f"arn:aws:iam::{account}:role/eks",
-                           resourcesVpcConfig={"subnetIds": subnet_ids})
+                           resourcesVpcConfig={"subnetIds": subnet_ids},
+                           version=cluster.get("kubernetes_version", SEEDED_KUBERNETES_VERSION))
         record = eks_backends[account][region].clusters[cluster["name"]]
         record.resources_vpc_config = {**record.resources_vpc_config,
                                        "vpcId": cluster.get("vpc_id", vpc)}  # moto keeps no vpcId

@@ -331,26 +331,31 @@ def create_only_member_changed(ctx):
 
     Both sources name the member: an error. Only the guide: a warning (the service may refuse it;
     CloudFormation's schema updates it in place). Only the schema: info (a stack update replaces
-    the cluster). Restricted instance groups are read against the schema only: the guide's steps
+    the cluster). A group that runs `ThreadsPerCore` 1 and an update that leaves it out is a
+    warning: an update without it resets it to the type's default (the HyperPod CloudFormation
+    error reference: "must include ThreadsPerCore even if not originally set"), so it changes too,
+    unless the type runs one thread per core anyway. Restricted instance groups are read against the schema only: the guide's steps
     are for instance groups. A group renamed is PF458's; the cluster's `Orchestrator.Eks` and
     `VpcConfig` are not compared (DescribeCluster's record is not read for them). To change such a
     member for sure, add a new group with the new value and remove the old one.
 
     ## Example
     ```json
-    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.4xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.4xlarge", "ThreadsPerCore": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
     ```
 
     ## Use instead
     ```json
-    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
+    {"ClusterName": "ml-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.2xlarge", "ThreadsPerCore": 1, "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/", "OnCreate": "on_create_noop.sh"}}]}
     ```
 
     ## Source
     SageMaker Developer Guide, "Update cluster configuration"
     (sagemaker-hyperpod-operate-slurm-cli-command.html#sagemaker-hyperpod-operate-slurm-cli-command-update-cluster,
     sagemaker-hyperpod-eks-operate-cli-command-update-cluster.html); CloudFormation resource schema
-    AWS::SageMaker::Cluster, `createOnlyProperties` (as cfn-lint bundles it); SageMaker `UpdateCluster`.
+    AWS::SageMaker::Cluster, `createOnlyProperties` (as cfn-lint bundles it); SageMaker `UpdateCluster`;
+    the HyperPod cluster debugger's CloudFormation error reference, "CFN Template Gotchas:
+    ThreadsPerCore" (awslabs/agent-plugins).
     """
     from preflight.iac.cloudformation import create_only_members, schema_date
 
@@ -383,6 +388,11 @@ def create_only_member_changed(ctx):
             yield ctx.finding(f"{pointer}/{member}", f"{change}; {said}",
                               "keep it, or add a new group with the new value and delete this one",
                               severity=severity)
+        if listed == "InstanceGroups" and group.get("ThreadsPerCore") is None and existing.get("ThreadsPerCore") == 1:
+            yield ctx.finding(pointer, f"existing group {group['InstanceGroupName']} runs ThreadsPerCore 1 and the "
+                              "update leaves it out, which resets it to the instance type's default (2 where the "
+                              f"type runs two threads per core); {GUIDE} says an existing group keeps it",
+                              "write ThreadsPerCore: 1, as the group has it", severity=Severity.WARNING)
 
 
 @rule("PF465", "override-vpc-config-changed", Severity.ERROR, kind="live", required=True,

@@ -13,6 +13,11 @@ from preflight.registry import rule
 from preflight.values import real
 
 API_MODES = ("API", "API_AND_CONFIG_MAP")
+# The Kubernetes versions the HyperPod EKS prerequisites page lists (its copies of 2025-2026 list
+# 1.28 up to 1.32, 1.33 and 1.34 as they were updated): the list grows, so a newer version is not
+# held against the cluster, and versions are compared as numbers.
+KUBERNETES_SUPPORTED = ((1, 28), (1, 34))
+KUBERNETES_LIST_READ = "2026-12"
 
 
 @rule("PF430", "network-resource-missing", Severity.ERROR, kind="live", required=False)
@@ -414,6 +419,57 @@ def eks_orchestrator_unusable(ctx):
     elif cluster.authentication_mode not in API_MODES:
         yield ctx.finding(pointer, f"EKS cluster {name} authenticates with {cluster.authentication_mode}",
                           "switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config ...)")
+
+
+@rule("PF442", "eks-kubernetes-version-unsupported", Severity.WARNING, kind="live", required=False,
+      operations=("create-cluster",))
+def eks_kubernetes_version_unsupported(ctx):
+    """The EKS cluster runs a Kubernetes version older than any HyperPod supports.
+
+    ## Why is this bad?
+    HyperPod's EKS prerequisites list the Kubernetes versions it supports, from 1.28 on; on an
+    older EKS cluster the creation, or the nodes joining it, may fail (a warning: the page says
+    "supports", not how the service refuses). A version newer than the newest the list held
+    when preflight's data was read is info: the list grows with EKS, and preflight's copy may be
+    behind. Read from EKS `DescribeCluster`'s `version`; an EKS cluster that is missing or
+    unusable is PF440's.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/old-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Source
+    SageMaker Developer Guide, "Getting started with Amazon EKS support in SageMaker HyperPod"
+    (sagemaker-hyperpod-eks-prerequisites.html), "Kubernetes version support"; EKS `DescribeCluster`.
+    """
+    eks = eks_name(ctx)
+    if not eks:
+        return
+    name, pointer = eks
+    cluster = ctx.account.eks_cluster(name)
+    version = _version(cluster.kubernetes_version) if cluster is not None and cluster.kubernetes_version else None
+    if version is None:
+        return
+    oldest, newest = KUBERNETES_SUPPORTED
+    listed = f"the HyperPod EKS prerequisites list {'.'.join(map(str, oldest))} to {'.'.join(map(str, newest))}"
+    if version < oldest:
+        yield ctx.finding(pointer, f"EKS cluster {name} runs Kubernetes {cluster.kubernetes_version}; {listed}",
+                          "upgrade the EKS cluster (aws eks update-cluster-version), one minor version at a time")
+    elif version > newest:
+        yield ctx.finding(pointer, f"EKS cluster {name} runs Kubernetes {cluster.kubernetes_version}, newer than "
+                          f"{listed} as read in {KUBERNETES_LIST_READ}; that list grows, so check the current one",
+                          severity=Severity.INFO)
+
+
+def _version(written: str) -> tuple[int, int] | None:
+    major, _, minor = written.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
 
 
 @rule("PF441", "eks-cluster-taken", Severity.ERROR, kind="live", required=False, operations=("create-cluster",))

@@ -121,6 +121,12 @@ BOMBS = [
                                                        "condition = \"request.ClusterName == 'x'\"\n",
                                     "r.delete-cluster.json": '{"ClusterName": "c", "X": 99999999999999999999999}'},
      ["r.delete-cluster.json"], 1, "a value CEL cannot hold"),
+    ("script-variable-doubling", {"s.sh": "A0=xxxxxxxxxxxxxxxx\n" + "".join(f'A{n}="$A{n - 1}$A{n - 1}"\n'
+                                                                   for n in range(1, 40))
+                                  + "aws sagemaker delete-cluster --cluster-name $A39\n"},
+     ["s.sh"], 0, "not known until the command runs, so not checked: $A39"),
+    ("script-eval-of-itself", {"s.sh": "X='eval $X $X'\neval $X\naws sagemaker delete-cluster --cluster-name ok\n"},
+     ["s.sh"], 0, "1 file checked"),
     ("placeholder-backtracking", {".preflight.toml": "placeholder-patterns = ['^(a+)+$']\n",
                                   "r.delete-cluster.json": json.dumps({"ClusterName": "a" * 60 + "!"})},
      ["r.delete-cluster.json"], 1, "PF106"),

@@ -130,6 +130,8 @@ def test_shorthand_and_json_build_the_request(reference, workdir):
         {"EbsVolumeConfig": {"VolumeSizeInGB": 100, "RootVolume": False}}]
     assert ours.request["VpcConfig"] == {"SecurityGroupIds": ["sg-1", "sg-2"], "Subnets": ["subnet-1"]}
     assert set(ours.globals) == {"region"} and ours.globals["region"].text == "us-west-2"
+    inline = built("delete-cluster", "--cluster-name", "x", "--region=eu-west-1").globals["region"]
+    assert (inline.text, inline.start) == ("eu-west-1", len("--cluster-name x --region="))
 
 
 def test_two_json_objects_given_as_two_words_are_a_list_of_two(reference, workdir):

@@ -168,6 +168,10 @@ def test_the_gate_sends_a_command_line_that_passes(run_cli, local_aws):
              "ExecutionRole=arn:aws:iam::444455556666:role/HyperPodExecutionRole", "--output", "json"]
     dry = run_cli(words[0], "--dry-run", *words[1:], env=local_aws.env)
     assert dry.returncode == 0, dry.stdout + dry.stderr
+    # the region as the AWS CLI also takes it: after `=`, by a prefix
+    for region in (["--region=us-east-1"], ["--reg", "us-east-1"]):
+        shortened = run_cli("aws", "--dry-run", *region, *words[3:], env=local_aws.env)
+        assert shortened.returncode == 0, shortened.stdout + shortened.stderr
     assert "gated" not in _cluster_names(local_aws)
     sent = run_cli(*words, env=local_aws.env)
     assert sent.returncode == 0, sent.stdout + sent.stderr
@@ -188,11 +192,13 @@ def _cluster_names(local_aws) -> set[str]:
 def test_a_scripts_commands_are_checked_live_in_the_region_they_name(run_cli, local_aws, tmp_path):
     script = tmp_path / "ops.sh"
     script.write_text("aws sagemaker delete-cluster --cluster-name no-such-cluster\n"
-                      "aws --region eu-west-1 sagemaker delete-cluster --cluster-name elsewhere\n")
+                      "aws --region eu-west-1 sagemaker delete-cluster --cluster-name elsewhere\n"
+                      "aws --output=json --reg=eu-west-1 sagemaker --debug delete-cluster --cluster-name elsewhere\n")
     result = run_cli("check", "--live", "--format", "json", str(script), env=local_aws.env)
     found = findings(result)
     assert (1, "PF450") in found  # looked up, and missing
-    assert (2, "PF402") in found and not any(line == 2 and rule == "PF450" for line, rule in found)
+    for line in (2, 3):  # global options as argparse reads them: `=value` and prefixes too
+        assert (line, "PF402") in found and not any(at == line and rule == "PF450" for at, rule in found)
 
 
 def test_a_file_an_earlier_block_writes_is_read_as_written(run_cli, tmp_path):

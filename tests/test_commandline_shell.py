@@ -4,6 +4,7 @@ where each came from, what is known when it runs, and which text of a file is sh
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -47,6 +48,34 @@ def test_words_are_what_bash_passes(arguments, continued):
     (command,) = shell.commands(script)
     if command.unreadable is None:  # where the grammar and bash part ways, the command is said unread
         assert [word.text for word in command.words][1:] == bash_words(script), script
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(WORD, min_size=1, max_size=3), st.booleans())
+def test_a_command_run_by_eval_is_what_bash_runs(arguments, quoted):
+    """``CMD='aws ...'; eval "$CMD"`` (or unquoted ``eval $CMD``): the text is parsed again, as bash does."""
+    line = "aws sagemaker " + " ".join(arguments)
+    script = "NAME=v1\nEMPTY=\nCMD=" + shlex.quote(line) + ("\neval \"$CMD\"\n" if quoted else "\neval $CMD\n")
+    commands = shell.commands(script)
+    readable = [command for command in commands if command.unreadable is None]
+    if len(commands) == 1 and readable and not any(UNKNOWN_START in word.text for word in readable[0].words):
+        assert [word.text for word in readable[0].words][1:] == bash_words(script), script
+
+
+def test_eval_reads_the_command_where_its_text_was_written():
+    script = ('REGION=us-west-2\nCMD="aws sagemaker delete-cluster --cluster-name ${NAME} --region $REGION"\n'
+              'if [ -n "$CMD" ]; then echo "$CMD"; fi\nNAME=later\neval "$CMD"\n')
+    (command,) = shell.commands(script)
+    texts = [word.text for word in command.words]
+    assert texts[4] == f"{UNKNOWN_START}${{NAME}}{UNKNOWN_END}"  # unknown when CMD was made, whatever NAME is now
+    assert texts[-1] == "us-west-2"
+    line_of = [script.count("\n", 0, word.offset(0)) + 1 for word in command.words]
+    assert line_of[:5] == [2] * 5 and line_of[-1] == 1  # the value where REGION was given
+    assert script.count("\n", 0, command.start) + 1 == 2
+
+
+def test_eval_that_runs_itself_ends():
+    assert shell.commands("X='eval $X'\neval $X\naws sagemaker list-clusters\n")[-1].words[-1].text == "list-clusters"
 
 
 @settings(max_examples=60, deadline=None)

@@ -235,7 +235,7 @@ def test_create_only_severity_says_which_sources_name_the_member(account, monkey
     from preflight.findings import Severity
     from preflight.iac import cloudformation
 
-    group = {"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.4xlarge",
+    group = {"InstanceGroupName": "workers", "InstanceCount": 2, "InstanceType": "ml.c5.4xlarge", "ThreadsPerCore": 1,
              "ExecutionRole": "arn:aws:iam::444455556666:role/OtherExecutionRole",
              "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-hyperpod-lifecycle-444455556666/v2/",
                                  "OnCreate": "on_create_noop.sh"}}

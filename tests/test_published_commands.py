@@ -194,6 +194,16 @@ def test_a_heredoc_with_an_unquoted_expansion_is_unknown_not_refused(tmp_path):
     assert {f.rule for f in findings} == {"PF022"}
 
 
+def test_a_data_block_that_writes_a_heredoc_is_shell(tmp_path):
+    # README-manual-steps.md: cluster-config.json is written by `cat > ... << EOL` in a block tagged ```json
+    text = ("```json\ncat > c.json << EOL\n{\"ClusterName\": \"ml\", \"InstanceGroups\": [{\"InstanceCount\": 0}]}\n"
+            "EOL\n```\n\n```json\n{\"ClusterName\": \"not read\"}\n```\n\n"
+            "```bash\naws sagemaker create-cluster --cli-input-json file://c.json\n```\n")
+    _, findings = _check(tmp_path, "README.md", text)
+    assert "PF023" not in {f.rule for f in findings}  # the file is written before the command
+    assert any(f.line == 3 and f.severity >= Severity.ERROR for f in findings)  # at the heredoc's line
+
+
 def test_a_missing_input_document_leaves_no_member_missing(tmp_path):
     # thayinm README: --cli-input-json file://cluster-config.json, a file another script makes (PF101 and PF127 fired)
     _, findings = _check(tmp_path, "create.sh", "aws sagemaker create-cluster --cli-input-json file://cluster-config.json\n")

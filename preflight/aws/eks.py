@@ -15,5 +15,6 @@ class Eks:
             cluster = answer["cluster"]
             return EksCluster(text(cluster["arn"]), text(cluster["status"]),
                               (cluster.get("accessConfig") or {}).get("authenticationMode"),
-                              (cluster.get("resourcesVpcConfig") or {}).get("vpcId"))
+                              (cluster.get("resourcesVpcConfig") or {}).get("vpcId"),
+                              cluster.get("version") if isinstance(cluster.get("version"), str) else None)
         return self._calls.once(("eks", name), lambda: self._calls.call("eks", "describe_cluster", build, name=name))

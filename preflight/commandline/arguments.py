@@ -40,7 +40,7 @@ import re
 import string
 from typing import NamedTuple
 
-from preflight import documents, schema, spelling
+from preflight import documents, limits, schema, spelling
 from preflight.commandline.words import UNKNOWN_END, UNKNOWN_START, Word, known
 from preflight.pointers import escape
 from preflight.values import Unresolved
@@ -129,6 +129,12 @@ class _Text(NamedTuple):
     def unknown(self) -> bool:
         return UNKNOWN_START in self.text
 
+    def as_word(self) -> Word:
+        """The value as a word of its own: ``--region=us-west-2``'s ``us-west-2``."""
+        if not self.shift:
+            return self.word
+        return Word(self.text, self.word.offsets[self.shift:self.shift + len(self.text)], self.at(0), self.word.end)
+
 
 class _Shape:
     """A node of the request schema, seen as the service model's shape."""
@@ -194,6 +200,43 @@ def _operation_options(operation: str) -> tuple[dict[str, _Option], _Shape]:
 _GLOBALS = {f"--{name}": _Option(f"--{name}", "one" if takes else "flag") for name, takes in GLOBAL_OPTIONS.items()}
 
 
+def _classify(text: str, options: dict[str, _Option]) -> tuple[_Option | None, int | None] | None:
+    """argparse's reading of one word: None for a value; else the option it names (None when
+    unknown; a prefix names the one option it begins) and where its ``=value`` starts."""
+    if not text or text[0] != "-":
+        return None
+    if text in options:
+        return options[text], None
+    if len(text) == 1:
+        return None
+    name, equals, _ = text.partition("=")
+    if equals and name in options:
+        return options[name], len(name) + 1
+    if text[1] == "-":
+        matches = sorted(option for option in options if option.startswith(name) and option not in V2_ONLY)
+        if len(matches) > 1:
+            raise _Refused(f"`{name}` is ambiguous: it could be {', '.join(matches)}", "write the whole option name")
+        if matches:
+            return options[matches[0]], len(name) + 1 if equals else None
+    if _NEGATIVE_NUMBER.match(text) or " " in text:
+        return None
+    return None, None
+
+
+def global_option(text: str) -> tuple[str, int] | None:
+    """The AWS CLI global option the word ``text`` names, as argparse reads it (``--name=value`` and
+    prefixes included), and how many words it spans: 1 (a flag, or its value after ``=``) or 2;
+    None when the word is not one."""
+    try:
+        kind = _classify(text, _GLOBALS)
+    except _Refused:
+        return None
+    if kind is None or kind[0] is None:
+        return None
+    option, explicit = kind
+    return option.name, 1 if explicit is not None or option.nargs == "flag" else 2
+
+
 class _Parsed(NamedTuple):
     values: dict[str, tuple[_Option, object, Word]]  # member or option -> (option, value, the option's word)
     rest: list[Word]
@@ -205,33 +248,10 @@ def _parse(words: list[Word], options: dict[str, _Option], problems: list[Proble
     """argparse's reading of ``words`` against ``options``. With ``keep_rest``, words it does not
     know are returned (the CLI's main parser passes them on); otherwise they are problems."""
 
-    def classify(word: Word) -> tuple[_Option | None, int | None] | None:
-        """None for a value; else the option (None when unknown) and where its ``=value`` starts."""
-        text = word.text
-        if not text or text[0] != "-" or word.text.startswith(UNKNOWN_START):
-            return None
-        if text in options:
-            return options[text], None
-        if len(text) == 1:
-            return None
-        name, equals, _ = text.partition("=")
-        if equals and name in options:
-            return options[name], len(name) + 1
-        if text[1] == "-":
-            matches = sorted(option for option in options if option.startswith(name) and option not in V2_ONLY)
-            if len(matches) > 1:
-                raise _Refused(f"`{name}` is ambiguous: it could be {', '.join(matches)}",
-                               "write the whole option name")
-            if matches:
-                return options[matches[0]], len(name) + 1 if equals else None
-        if _NEGATIVE_NUMBER.match(text) or " " in text:
-            return None
-        return None, None
-
     kinds = []
     for word in words:
         try:
-            kinds.append(classify(word))
+            kinds.append(None if word.text.startswith(UNKNOWN_START) else _classify(word.text, options))
         except _Refused as refused:
             problems.append(Problem(word.offset(0), refused.message, refused.fix))
             kinds.append((None, -1))
@@ -346,7 +366,7 @@ def build(operation: str, words: list[Word], *, directory: str | None, max_bytes
                 problems.append(Problem(value.at(0), f"{option.name} takes one of {', '.join(GLOBAL_CHOICES[key])}"))
             if key in GLOBAL_INTEGERS and not _is_int(value.text):
                 problems.append(Problem(value.at(0), f"{option.name} takes a whole number of seconds"))
-    globals_ = {name[2:]: value.word if isinstance(value, _Text) else None
+    globals_ = {name[2:]: value.as_word() if isinstance(value, _Text) else None
                 for name, (_, value, _) in main.values.items()}
     # argparse checks choices and types at each occurrence; the CLI compiles --query after parsing,
     # so only the last one given must be an expression
@@ -590,7 +610,7 @@ class _Reader:
                                          kind="file-missing"))
             raise _Unreadable()
         try:
-            _, raw = documents.read_bytes(full, self.max_bytes, name=path)  # full: never "-", stdin
+            raw = limits.read_bytes(full, self.max_bytes, path)  # full: never "-", stdin
         except documents.LoadError as err:
             self.problems.append(Problem(text.at(0), f"{name}: {err}"))
             raise _Unreadable() from None

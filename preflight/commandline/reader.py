@@ -82,11 +82,11 @@ def split_command(words: list[Word]) -> tuple[str | None, str | None, list[Word]
             names.append(words[index])
             index += 1
             continue
-        takes_value = arguments.GLOBAL_OPTIONS.get(words[index].text[2:])
-        if takes_value is None:
+        option = arguments.global_option(words[index].text)
+        if option is None:
             return None, None, words
-        before.extend(words[index:index + 1 + takes_value])
-        index += 1 + takes_value
+        before.extend(words[index:index + option[1]])
+        index += option[1]
     if len(names) < 2 or any(word.unknown for word in names):
         return None, None, words
     return names[0].text, names[1].text, before + words[index:]

@@ -53,11 +53,33 @@ class Session:
     def __init__(self, variables: dict[str, str], directory: str | None, script: str | None):
         self.variables, self.directory, self.script = dict(variables), directory, script
         self.written: dict[str, Word | None] = {}
+        # Where the text assigned a variable its value: name -> (the text, the value, each character's
+        # offset), so that the words it is expanded into point there, while the value is still that one.
+        self.origins: dict[str, tuple[object, str, tuple[int, ...]]] = {}
+        self.evals = 0  # how many `eval`s deep the text being read runs
+        # Characters the known expansions may still add, shared by every copy: forty lines of
+        # A2="$A1$A1" would otherwise build a value of a terabyte.
+        self.expansion_budget = [MAX_EXPANDED_CHARACTERS]
 
     def copy(self) -> "Session":
         inner = Session(self.variables, self.directory, self.script)
-        inner.written = dict(self.written)
+        inner.written, inner.origins, inner.evals = dict(self.written), dict(self.origins), self.evals
+        inner.expansion_budget = self.expansion_budget
         return inner
+
+    def spend(self, characters: int) -> bool:
+        """Whether a known value of that length may still be expanded (then it is counted)."""
+        if characters > self.expansion_budget[0]:
+            return False
+        self.expansion_budget[0] -= characters
+        return True
+
+    def origin(self, name: str, source: object) -> tuple[int, ...] | None:
+        """The offsets in ``source`` of the value ``name`` has now, when ``source`` assigned it."""
+        found = self.origins.get(name)
+        if found is None or found[0] is not source or self.variables.get(name) != found[1]:
+            return None
+        return found[2]
 
     def forget_changes_of(self, inner: "Session") -> None:
         """After a branch that may or may not have run: what it changed is no longer known."""
@@ -176,10 +198,13 @@ def _assignments(node, scope: Session, source: _Text, found: list[Command]) -> N
         return
     start, end = source.span(value)
     word = _decode(source, start, end, _expansion_spans(value, source), scope)  # neither split nor brace-expanded
-    if value.type == "array" or word.unknown or "+=" in source.text[slice(*source.span(node))]:
+    # A value with an unknown expansion is kept with its markers: the command it is expanded into
+    # (``CMD="aws ... --cluster-name $NAME"; eval "$CMD"``) has its other words known.
+    if value.type == "array" or "+=" in source.text[slice(*source.span(node))]:
         scope.variables.pop(variable, None)
     else:
         scope.variables[variable] = word.text
+        scope.origins[variable] = (source, word.text, word.offsets)
 
 
 def _redirect(node, scope: Session, source: _Text, found: list[Command]) -> None:
@@ -263,14 +288,64 @@ def _command(node, scope: Session, source: _Text, found: list[Command]) -> None:
         _change_directory(words[1:], scope)
     elif program == "popd":
         scope.directory = None
+    elif program == "eval":
+        _evaluated(words[1:], scope, source, found)
     elif program == "aws":
         start, end = source.span(node)
         found.append(Command(words, start, end, scope.directory, dict(scope.written),
                              "the shell cannot parse this command as written" if _broken(node, source) else None))
 
 
-# The programs whose words are read: aws itself, those that run it, and those that change folder.
-READ_PROGRAMS = frozenset({"aws", "cd", "pushd", "popd"}) | WRAPPERS
+MAX_EXPANDED_CHARACTERS = 4 * 1024 * 1024  # what known expansions may add to one file's words: its size limit
+MAX_EVAL_DEPTH = 8  # `X='eval $X'; eval $X` would never end
+_UNKNOWN_NAME = re.compile(UNKNOWN_START + r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _evaluated(arguments: list[Word], scope: Session, source: _Text, found: list[Command]) -> None:
+    """``eval WORDS`` runs their text, joined by blanks, as shell in this shell: the commands it
+    holds are read as if written there, each character at the place it was written
+    (``CMD="aws sagemaker delete-cluster ..."; eval "$CMD"``). An expansion not known when the
+    words were made stays unknown, whatever it is by the time of the eval."""
+    if arguments and arguments[0].text == "--":
+        arguments = arguments[1:]
+    if not arguments or scope.evals >= MAX_EVAL_DEPTH:
+        return
+    characters: list[str] = []
+    offsets: list[int] = []
+    for index, word in enumerate(arguments):
+        if index:
+            characters.append(" ")
+            offsets.append(word.start)
+        for character, offset in zip(word.text, word.offsets):
+            if character not in (UNKNOWN_START, UNKNOWN_END):
+                characters.append(character)
+                offsets.append(offset)
+    unknown = {match.group(1) for word in arguments for match in _UNKNOWN_NAME.finditer(word.text)}
+
+    def placed(index: int) -> int:
+        return offsets[index] if index < len(offsets) else offsets[-1] + 1
+
+    def placed_end(start: int, end: int) -> int:
+        return placed(end - 1) + 1 if end > start else placed(start)
+
+    inner = scope.copy()
+    inner.evals += 1
+    kept = {name: scope.variables[name] for name in unknown if name in scope.variables}
+    for name in unknown:
+        inner.variables.pop(name, None)
+    to_file = (lambda index: source.to_file(placed(index))) if source.to_file is not None else placed
+    for command in commands("".join(characters), session=inner, to_file=to_file):
+        words = [Word(word.text, tuple(map(placed, word.offsets)), placed(word.start), placed_end(word.start, word.end))
+                 for word in command.words]
+        found.append(command._replace(words=words, start=placed(command.start),
+                                      end=placed_end(command.start, command.end)))
+    scope.variables = {**inner.variables, **{name: value for name, value in kept.items() if name not in inner.variables}}
+    scope.directory, scope.written = inner.directory, inner.written
+
+
+# The programs whose words are read: aws itself, those that run it or the text given them, and those
+# that change folder.
+READ_PROGRAMS = frozenset({"aws", "cd", "pushd", "popd", "eval"}) | WRAPPERS
 
 
 def _may_matter(name: bytes) -> bool:
@@ -391,7 +466,8 @@ def _word(source: _Text, start: int, end: int, spans: dict, scope: Session) -> l
     unquoted: set[int] = set()
     word = _decode(source, start, end, spans, scope, unquoted=unquoted)
     if start in spans and spans[start][0] == end and not word.unknown and any(blank in word.text for blank in " \t\n"):
-        return [Word(piece, (start,) * len(piece), start, end) for piece in word.text.split()]
+        return [Word(piece.group(), word.offsets[piece.start():piece.end()], start, end)
+                for piece in re.finditer(r"[^ \t\n]+", word.text)]
     if "{" not in word.text:
         return [word]
     expanded = _braces(word.text, word.offsets, unquoted)
@@ -497,14 +573,18 @@ def _decode(source: _Text, start: int, end: int, spans: dict, scope: Session, he
 
     def emit(value: str, at) -> None:
         out.append(value)
-        offsets.extend(at if isinstance(at, range) else (at,) * len(value))
+        offsets.extend(at if isinstance(at, (range, tuple)) else (at,) * len(value))
 
     index, quote = start, None  # quote: None, "'" or '"'
     while index < end:
         char = text[index]
         if index in spans and quote != "'":
             span_end, node = spans[index]
-            emit(_expansion(text[index:span_end], node, scope, source), index)
+            written = text[index:span_end]
+            value, placed = _expansion(written, node, scope, source)
+            if not scope.spend(len(value)):  # past the budget: as if not known, never a guess
+                value, placed = f"{UNKNOWN_START}{written}{UNKNOWN_END}", None
+            emit(value, placed if placed is not None else index)
             index = span_end
             continue
         if heredoc:
@@ -575,32 +655,34 @@ def _ansi_c(text: str, index: int, end: int, emit) -> int:
     return index + 1
 
 
-def _expansion(written: str, node, scope: Session, source: _Text) -> str:
-    """An expansion's value when it is known, else the expansion as written between the markers."""
-    value = _known_expansion(written, node, scope, source)
-    return value if value is not None else f"{UNKNOWN_START}{written}{UNKNOWN_END}"
+def _expansion(written: str, node, scope: Session, source: _Text) -> tuple[str, tuple[int, ...] | None]:
+    """An expansion's value when it is known, else the expansion as written between the markers;
+    with the offsets its characters were written at, when this text assigned the variable's value
+    (None: all at the expansion)."""
+    value, placed = _known_expansion(written, node, scope, source)
+    return (value, placed) if value is not None else (f"{UNKNOWN_START}{written}{UNKNOWN_END}", None)
 
 
-def _known_expansion(written: str, node, scope: Session, source: _Text) -> str | None:
+def _known_expansion(written: str, node, scope: Session, source: _Text) -> tuple[str | None, tuple[int, ...] | None]:
     if node.type in ("simple_expansion", "expansion"):
         braced = node.type == "expansion"
         if braced != (written.startswith("${") and written.endswith("}")):
-            return None
+            return None, None
         found = PARAMETER.fullmatch(written[2:-1] if braced else written[1:])
         if found is None or (found.group(2) and not braced):
-            return None
+            return None, None
         name, operator, default = found.groups()
         if name in ("0", "BASH_SOURCE", "BASH_SOURCE[0]"):
-            return scope.script
+            return scope.script, None
         if name in scope.variables:
             value = scope.variables[name]
             if operator and operator.startswith(":") and value == "":
-                return _literal(default)
-            return value
-        return _literal(default) if operator else None
+                return _literal(default), None
+            return value, scope.origin(name, source)
+        return (_literal(default) if operator else None), None
     if node.type == "command_substitution":
-        return _known_substitution(node, scope, source)
-    return None
+        return _known_substitution(node, scope, source), None
+    return None, None
 
 
 def _literal(default: str | None) -> str | None:

@@ -24,6 +24,9 @@ SHEBANG = r"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:ba|z|k|da)?sh\b"
 # Indented any amount: a fence inside a list item is indented to the item's text (CommonMark, "List items").
 FENCE = r"(?m)^(?P<indent> *)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$"
 PROMPT = r"^[ \t]*(?:\([^()\n]*\)[ \t]*)?(?:[\w.@:~/-]*[$%#]|\$)[ \t]"  # "$ ", "(venv) user@host:~$ "
+# A fenced block tagged as data (```json) that opens by writing a heredoc is shell whatever its tag
+# says: no request document begins so, and published guides write their request files this way.
+HEREDOC_WRITE = r"\A\s*(?:cat|tee)\b[^\n]*<<"
 # The one word every HyperPod command holds: a file without it is not read further.
 MARKER = "sagemaker"
 
@@ -86,8 +89,8 @@ def _markdown(text: str) -> list[Piece]:
         body_end = closing.start() if closing else len(text)
         position = closing.end() if closing else len(text)
         language = info.split()[0].lower().strip("{}.") if info else ""
-        if language in SHELL_INFOS and body_start <= body_end:
-            body = text[body_start:body_end]
+        body = text[body_start:body_end] if body_start <= body_end else None
+        if body is not None and (language in SHELL_INFOS or re.match(HEREDOC_WRITE, body)):
             found.append(Piece(_commands_of_block(body, language in PROMPTED_INFOS), (0,), (body_start,)))
 
 

@@ -29,7 +29,8 @@ import hcl2
 from hcl2.utils import process_escape_sequences
 from lark.exceptions import LarkError, UnexpectedInput
 
-from preflight.documents import MAX_DEPTH, Document, LoadError, Problem, decoded, read_bytes
+from preflight.documents import MAX_DEPTH, Document, LoadError, Problem, decoded
+from preflight.limits import read_bytes
 from preflight.iac.derived import TERRAFORM_SOURCE, derived_request
 from preflight.iac.terraform import POLICY_PLACES, _planned, policy_documents, resource_types
 from preflight.pointers import escape
@@ -62,28 +63,28 @@ def read(path: str, max_bytes: int, variables: dict[str, str]) -> Document:
     """The ``.tf`` file at ``path`` with the module around it (the folder's other ``.tf`` files,
     its ``terraform.tfvars`` and ``*.auto.tfvars``, ``variables`` given as ``--var``). Malformed
     HCL is a syntax problem at its place; LoadError only for a file that cannot be read at all."""
-    shown, raw = read_bytes(path, max_bytes)
     path = path.removeprefix("file://")
-    text = decoded(shown, raw)
+    raw = read_bytes(path, max_bytes)
+    text = decoded(path, raw)
     if isinstance(text, Document):
         return text
     if _tokens_beyond(text, MAX_SOURCE_TOKENS):
         if not any(name in text for name in CHECKED_TYPES):
-            return Configuration(shown, text, {"resource": {}}, {})
-        return Document(path=shown, text=text, problems=[Problem(
+            return Configuration(path, text, {"resource": {}}, {})
+        return Document(path=path, text=text, problems=[Problem(
             "syntax", f"more than {MAX_SOURCE_TOKENS:,} tokens of Terraform, more than preflight parses; not read",
             offset=0, fix="split the file: Terraform reads every .tf file of the folder as one module")])
     tree, problem = _parse(text)
     if problem is not None:
-        return Document(path=shown, text=text, problems=[problem])
+        return Document(path=path, text=text, problems=[problem])
     folder = os.path.dirname(os.path.abspath(path))
     try:
         scope = _Scope(_module(folder, max_bytes, os.path.abspath(path), text, tree), folder, max_bytes, variables)
         evaluator = _Evaluator(scope, text)
         data = {"resource": evaluator.resources(_items(tree.children[0]))}
     except RecursionError:
-        return Document(path=shown, text=text, problems=[Problem("syntax", "nested too deeply to read", offset=0)])
-    return Configuration(shown, text, data, evaluator.positions)
+        return Document(path=path, text=text, problems=[Problem("syntax", "nested too deeply to read", offset=0)])
+    return Configuration(path, text, data, evaluator.positions)
 
 
 def derive(document: Configuration, parameters: dict[str, str]) -> list[tuple[Document, str]]:
@@ -169,7 +170,7 @@ def _parsed(path: str, max_bytes: int):
         status = os.stat(path)
         key = (path, status.st_mtime_ns, status.st_size)
         if key not in _PARSED:
-            _, raw = read_bytes(path, max_bytes)
+            raw = read_bytes(path, max_bytes)
             text = decoded(path, raw)
             readable = isinstance(text, str) and not _tokens_beyond(text, MAX_SOURCE_TOKENS)
             _PARSED[key] = (text, _parse(text)[0]) if readable else ("", None)
