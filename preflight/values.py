@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Iterator, NamedTuple
 
 from preflight.pointers import escape
 
 # Placeholders left in a value for someone to fill in, as documentation and templates write them.
-# Searched in order, the built-in ones first; a project's patterns are appended to PLACEHOLDERS
-# (compiled, each matching the placeholder text itself). None of them matches an IAM policy variable
+# Searched in order, the built-in ones first, then a project's, appended to PLACEHOLDERS (compiled,
+# each matching the placeholder text itself). None of them matches an IAM policy variable
 # (`${aws:username}`, `${*}`: they hold a colon or a single special character) or a CloudFormation
-# pseudo parameter (`${AWS::Region}`).
+# pseudo parameter (`${AWS::Region}`). Each built-in one comes with what it needs in an ASCII value,
+# lower-cased: a value without its marks, as most are, is not searched with it, and a run compiles
+# only the patterns it searches.
 BUILTIN_PLACEHOLDERS = (
-    r"<(?=[^<>]*[^\W_])[^<>\s][^<>]*>",  # <exampleClusterName>, <arn:aws:iam::...>, <你的集群名字>; not <...>
-    r"\$\{[A-Za-z_][A-Za-z0-9_]*\}",  # ${BUCKET}: a shell or template variable never expanded
-    r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b",  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
-    r"\{\{[^{}]+\}\}",  # {{account-id}}
-    r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])",
-    r"(?<![A-Za-z0-9_])REPLACE_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9])",  # REPLACE_BUCKET, REPLACE_ACCOUNT_ID
-    r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*",  # your-bucket-name, YOUR_ACCOUNT_ID
-    r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])",  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
+    # <exampleClusterName>, <arn:aws:iam::...>, <你的集群名字>; not <...>
+    (r"<(?=[^<>]*[^\W_])[^<>\s][^<>]*>", ("<",)),
+    (r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", ("${",)),  # ${BUCKET}: a shell or template variable never expanded
+    (r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b", ("$",)),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
+    (r"\{\{[^{}]+\}\}", ("{{",)),  # {{account-id}}
+    (r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])",
+     ("replace", "change", "todo", "fixme", "tbd")),
+    (r"(?<![A-Za-z0-9_])REPLACE_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9])", ("replace_",)),  # REPLACE_BUCKET
+    (r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*", ("your",)),  # your-bucket-name, YOUR_ACCOUNT_ID
+    (r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])", ("xxx",)),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
 )
-# What each built-in pattern needs in an ASCII value, lower-cased: a value with none of these, as
-# most are, holds no built-in placeholder, and a run whose values have none compiles none of them.
-PLACEHOLDER_MARKS = ("<", "$", "{{", "replace", "change", "todo", "fixme", "tbd", "your", "xxx")
 PLACEHOLDERS: list = []  # a project's placeholder-patterns (LinearPattern)
 ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:([^\s<>\"]+)")
 KMS_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"  # compiled on first use
-
-
-@functools.cache
-def _builtin_placeholders() -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(pattern) for pattern in BUILTIN_PLACEHOLDERS)
 
 
 def add_placeholder_patterns(patterns: list[str]) -> None:
@@ -95,10 +90,13 @@ def placeholder(value: object) -> str | None:
     if isinstance(value, Unresolved):
         return str(value)
     if isinstance(value, str):
-        lowered = value.lower()
-        marked = not value.isascii() or any(mark in lowered for mark in PLACEHOLDER_MARKS)
-        for pattern in (*(_builtin_placeholders() if marked else ()), *PLACEHOLDERS):
-            found = pattern.search(value)
+        lowered, ascii_ = value.lower(), value.isascii()
+        for pattern, marks in BUILTIN_PLACEHOLDERS:
+            found = re.search(pattern, value) if not ascii_ or any(mark in lowered for mark in marks) else None
+            if found:
+                return found.group(0)
+        for linear in PLACEHOLDERS:
+            found = linear.search(value)
             if found:
                 return found.group(0)
     return None
