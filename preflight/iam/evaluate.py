@@ -168,8 +168,8 @@ def substitute(text: str, request: Request | None, version: object = VARIABLE_VE
     tokens: list = []
     position = 0
     while position < len(text):
-        found = re.compile(VARIABLE).match(text, position) if version == VARIABLE_VERSION and text.startswith("${", position) \
-            else None
+        variable = version == VARIABLE_VERSION and text.startswith("${", position)
+        found = re.compile(VARIABLE).match(text, position) if variable else None
         if not found:
             char = text[position]
             tokens.append(STAR if char == "*" else ONE if char == "?" else char)
