@@ -156,6 +156,7 @@ class Node:
     status: str
     instance_type: str = ""
     logical_id: str | None = None
+    software_updated: datetime | None = None  # LastSoftwareUpdateTime (timezone-aware)
 
 
 @dataclass(frozen=True)

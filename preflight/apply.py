@@ -14,7 +14,8 @@ timeout, a 5xx, throttling, a reset, an unreadable answer) leaves the outcome un
 fresh read of the cluster (of the scheduler config, for its update or deletion) shows it. Still
 unknown is exit 3, and the request is never retried blindly. A fresh read proves a send only when
 the change it shows is this request's: a cluster of the name created before the send, or with
-other groups, is someone else's.
+other groups, is someone else's; so is a change to an existing cluster already under way when the
+checks read it, or one that does not show what this request asks for (see ``_why_not``).
 
 From the moment a send may start, SIGINT, SIGTERM and SIGHUP do not end the process: the first
 stops what is under way (the send, a read-back or the wait), and the report, every format and
@@ -44,8 +45,14 @@ SETTLE_READS = (0.0, 1.0, 2.0)  # seconds before each fresh read after an unknow
 # Cluster statuses that show an update or a deletion has been taken up.
 TAKEN_UP = {"update-cluster": {"Updating"}, "update-cluster-software": {"SystemUpdating", "Updating"},
             "delete-cluster": {"Deleting"}}
-# DescribeCluster's CreationTime may be cut to the second: a cluster made in the second the send
-# started may show an earlier time.
+# A cluster's statuses while a change is under way: a change seen before the send is not this request's.
+CHANGING = {"Creating", "Updating", "SystemUpdating", "Deleting", "RollingBack"}
+# The changes to an existing cluster whose evidence is compared with the cluster the checks read,
+# and those whose change shows in the cluster's nodes (read again with it).
+COMPARED = {"update-cluster", "update-cluster-software", "batch-delete-cluster-nodes", "delete-cluster"}
+NODE_EVIDENCE = {"update-cluster-software", "batch-delete-cluster-nodes"}
+# DescribeCluster's CreationTime and a node's LastSoftwareUpdateTime may be cut to the second: a
+# cluster made (a node updated) in the second the send started may show an earlier time.
 CREATION_SLACK = timedelta(seconds=1)
 CAUGHT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -160,6 +167,8 @@ def send(account, operation: str, request: dict, unverified: list[str] = (), sig
     armed = signals.armed if signals else contextlib.nullcontext
     if signals is not None and signals.first is not None:  # came before the send began: nothing was sent
         raise signals.first
+    with armed():
+        before = _before(account, operation, request)
     started = datetime.now(timezone.utc)
     try:
         with armed():
@@ -182,10 +191,35 @@ def send(account, operation: str, request: dict, unverified: list[str] = (), sig
         return outcome
     try:
         with armed():
-            _look_again(account, operation, request, outcome, started)
+            _look_again(account, operation, request, outcome, before, started)
     except Interrupted as stop:
         return _interrupted(outcome, stop, "while the cluster was being read again")
     return outcome
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One read of the cluster a request changes, with its nodes where they show the change."""
+
+    cluster: object  # ClusterState, or None when there is no such cluster
+    nodes: list | None = None
+
+
+def _observed(account, operation: str, name: str, fresh: bool) -> Observed:
+    nodes = account.cluster_nodes(name, fresh=fresh) if operation in NODE_EVIDENCE else None
+    return Observed(account.cluster(name, fresh=fresh), nodes)
+
+
+def _before(account, operation: str, request: dict) -> Observed | None:
+    """The cluster a change is made to as the checks read it (the run's memo, read now if they did
+    not), before the send; None for a change not judged against it, or a failed read."""
+    name = operations.cluster_of(request)
+    if operation not in COMPARED or name is None:
+        return None
+    try:
+        return _observed(account, operation, name, fresh=False)
+    except LookupFailed:
+        return None
 
 
 def _interrupted(outcome: Outcome, stop: Interrupted, during: str) -> Outcome:
@@ -196,20 +230,62 @@ def _interrupted(outcome: Outcome, stop: Interrupted, during: str) -> Outcome:
     return outcome
 
 
-def _shows_effect(operation: str, request: dict, cluster, started: datetime) -> bool:
-    """Whether a fresh read shows this request's change: a create's cluster made since the send
-    with the request's groups; an update's cluster taken up with the requested groups at their
-    requested counts; a deletion's cluster being deleted or gone."""
-    if operation == "delete-cluster" and cluster is None:
-        return True
-    if cluster is None:
-        return False
+def _why_not(operation: str, request: dict, before: Observed | None, after: Observed, started: datetime) -> str | None:
+    """None when a fresh read (``after``) shows this request's change; otherwise what the cluster
+    shows instead. A create's cluster must be made since the send, with the request's groups and
+    only those. A change to an existing cluster is compared with ``before``, the cluster as the
+    checks read it before the send: a change already under way then (Updating, SystemUpdating,
+    Deleting ...) is someone else's, and what the read shows must be this request's change: an
+    update's groups at the requested counts (deleted groups gone), new since the checks or with the
+    cluster taken up; a software update's image on the groups it names, with the cluster taken up,
+    a node's software updated since the send or that image new; a node deletion's nodes, there
+    before, gone or shutting down; a deletion's cluster Deleting or gone."""
+    cluster = after.cluster
     if operation == "create-cluster":
-        return (cluster.created is not None and cluster.created >= started - CREATION_SLACK
-                and _has_groups(cluster, request, exactly=True))
-    if operation == "update-cluster" and not _has_groups(cluster, request, exactly=False):
-        return False
-    return cluster.status in TAKEN_UP.get(operation, ())
+        if cluster is None:
+            return "does not exist"
+        if (cluster.created is not None and cluster.created >= started - CREATION_SLACK
+                and _has_groups(cluster, request, exactly=True)):
+            return None
+        return (f"exists ({cluster.arn}, {cluster.status}) but is not this request's (made before it was sent, or "
+                "with other groups)")
+    if operation not in COMPARED:
+        return "does not exist" if cluster is None else f"is {cluster.status}"
+    if before is None or before.cluster is None:
+        return "was not read before the send, so nothing tells this request's change from another's"
+    if before.cluster.status in CHANGING:
+        return (f"was already {before.cluster.status} before the send (a change under way that is not this "
+                "request's)")
+    if operation == "delete-cluster":
+        return None if cluster is None or cluster.status == "Deleting" else f"is {cluster.status}"
+    if cluster is None:
+        return "does not exist"
+    taken_up = cluster.status in TAKEN_UP.get(operation, ())
+    if operation == "update-cluster":
+        if not _updated(cluster, request):
+            return f"is {cluster.status} without this request's groups at their counts"
+        if taken_up or not _updated(before.cluster, request):
+            return None
+        return f"is {cluster.status}, with the groups and counts it had before the send"
+    if operation == "update-cluster-software":
+        named = {g.get("InstanceGroupName") for g in request.get("InstanceGroups") or [] if isinstance(g, dict)}
+        targets = named or set(cluster.groups)
+        image = request.get("ImageId")
+        if image is not None and not _imaged(cluster, targets, image):
+            return f"is {cluster.status} without the image {image} on the groups this request names"
+        updated = any(node.group in targets and node.software_updated is not None
+                      and node.software_updated >= started - CREATION_SLACK for node in after.nodes or ())
+        if taken_up or updated or image is not None and not _imaged(before.cluster, targets, image):
+            return None
+        return f"is {cluster.status}, its nodes' software not updated since the send"
+    named = {n for member in ("NodeIds", "NodeLogicalIds") for n in request.get(member) or []}  # a node deletion
+    there = [n for n in before.nodes or () if n.id in named or n.logical_id in named]
+    if not there:
+        return "had none of the request's nodes before the send"
+    left = {n.id: n.status for n in after.nodes or ()}
+    if after.nodes is not None and all(left.get(n.id, "ShuttingDown") == "ShuttingDown" for n in there):
+        return None
+    return "still has the request's nodes running"
 
 
 def _has_groups(cluster, request: dict, exactly: bool) -> bool:
@@ -227,6 +303,18 @@ def _has_groups(cluster, request: dict, exactly: bool) -> bool:
     return True
 
 
+def _updated(cluster, request: dict) -> bool:
+    """The cluster shows an update's groups (each of its type, at its count) and none it deletes."""
+    deleted = request.get("InstanceGroupsToDelete") or []
+    return _has_groups(cluster, request, exactly=False) and not set(deleted) & set(cluster.groups)
+
+
+def _imaged(cluster, groups: set, image: str) -> bool:
+    """Each of the groups has the image as its current or desired one."""
+    return all(image in (cluster.groups.get(name, {}).get("CurrentImageId"),
+                         cluster.groups.get(name, {}).get("DesiredImageId")) for name in groups)
+
+
 def _config_shows_effect(operation: str, request: dict, config) -> bool:
     """A scheduler config read after its update or deletion: a version past the one the update
     targeted, or a config being deleted or gone."""
@@ -236,29 +324,26 @@ def _config_shows_effect(operation: str, request: dict, config) -> bool:
     return config is not None and isinstance(target, int) and config.version > target
 
 
-def _look_again(account, operation: str, request: dict, outcome: Outcome, started: datetime) -> None:
-    """The answer proves nothing: read the cluster afresh (a few times, as a create may take a
-    moment to show) and decide from what it shows, or say that it is still unknown. A scheduler
-    config's update or deletion names only the config: that is what is read again."""
+def _look_again(account, operation: str, request: dict, outcome: Outcome, before: Observed | None,
+                started: datetime) -> None:
+    """The answer proves nothing: read the cluster afresh (a few times, as a change may take a
+    moment to show) and decide from what it shows against ``before``, or say that it is still
+    unknown. A scheduler config's update or deletion names only the config: that is what is read
+    again."""
     name = operations.cluster_of(request)
     if name is not None:
         what, command = "cluster", "describe-cluster"
 
         def read():
-            return account.cluster(name, fresh=True)
+            return _observed(account, operation, name, fresh=True)
 
-        def shows(cluster):
-            return _shows_effect(operation, request, cluster, started)
+        def shows(after):
+            return _why_not(operation, request, before, after, started) is None
 
-        def state(cluster, took):
-            if cluster is None:
-                return "is gone" if took else "does not exist"
+        def state(after, took):
             if took:
-                return f"exists ({cluster.arn}, {cluster.status})"
-            if operation == "create-cluster":
-                return (f"exists ({cluster.arn}, {cluster.status}) but is not this request's (made before it was "
-                        "sent, or with other groups)")
-            return f"is {cluster.status}"
+                return "is gone" if after.cluster is None else f"exists ({after.cluster.arn}, {after.cluster.status})"
+            return _why_not(operation, request, before, after, started)
     else:
         what, command = "scheduler config", "describe-cluster-scheduler-config"
 
@@ -283,7 +368,7 @@ def _look_again(account, operation: str, request: dict, outcome: Outcome, starte
         if shows(record):
             outcome.result, outcome.exit_code, outcome.error = "sent", EXIT_OK, None
             if operation == "create-cluster":
-                outcome.response = {"ClusterArn": record.arn}
+                outcome.response = {"ClusterArn": record.cluster.arn}
             outcome.note = f"the {what} {state(record, True)}: the {operation} went through"
             return
     outcome.result, outcome.exit_code = "unknown", EXIT_UNVERIFIED

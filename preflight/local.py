@@ -300,6 +300,12 @@ def seed(aws: LocalAws) -> None:
                                     if "eks" in cluster else {}))
         seeded = sagemaker_backends[account][region].clusters[cluster["name"]]
         seeded._settles_at = 0  # exists already: settled
+        if "created" in cluster:  # a cluster made long ago (moto's is the time of the seeding)
+            seeded.creation_time = _utc(cluster["created"]).replace(tzinfo=None)  # moto keeps naive UTC
+        for group in cluster["groups"]:
+            for node in seeded.nodes.values() if "software_updated" in group else ():
+                if node.instance_group_name == group["name"]:
+                    node.last_software_update = _utc(group["software_updated"])
         if any("node_status" in group for group in cluster["groups"]):
             from preflight.local_sagemaker.common import settle
 
@@ -392,6 +398,13 @@ def _seed_file_systems(aws: LocalAws, ec2, vpc: str) -> None:
         record.__class__ = type("FileSystemAsFsxGivesIt", (type(record),), {
             "to_dict": lambda self, extra=extra, base=type(record).to_dict: {**base(self), **extra}})
         store[spec["id"]] = record
+
+
+def _utc(written: str):
+    """An ISO 8601 time of the state file, in UTC."""
+    from datetime import datetime, timezone
+
+    return datetime.fromisoformat(written.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def main(argv: list[str] | None = None) -> int:

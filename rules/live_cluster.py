@@ -8,6 +8,7 @@ operations) with the cluster as it is: DescribeCluster and ListClusterNodes (pre
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from preflight.findings import Severity
 from preflight.live import CONTROLLER_CHANGES, UPDATES, cluster_name, controller_parameters, foreign_region
@@ -393,6 +394,51 @@ def create_only_member_changed(ctx):
                               "update leaves it out, which resets it to the instance type's default (2 where the "
                               f"type runs two threads per core); {GUIDE} says an existing group keeps it",
                               "write ThreadsPerCore: 1, as the group has it", severity=Severity.WARNING)
+
+
+# The day after which a cluster can take BatchDeleteClusterNodes as made; one made before needs a
+# software update first (the operation's API reference, and the HyperPod workshop's "clusters
+# created after 6/20/2024").
+NODE_DELETION_SINCE = datetime(2024, 6, 20, tzinfo=timezone.utc)
+
+
+@rule("PF467", "node-deletion-before-software-update", Severity.WARNING, kind="live", required=False,
+      operations=("batch-delete-cluster-nodes",))
+def node_deletion_before_software_update(ctx):
+    """A node deletion on a cluster made before 2024-06-20 whose nodes show no software update since.
+
+    ## Why is this bad?
+    BatchDeleteClusterNodes came to clusters made from 2024-06-20 on; on an older cluster the API
+    reference says to patch the cluster with UpdateClusterSoftware first. Read from DescribeCluster's
+    `CreationTime` and each node's `LastSoftwareUpdateTime` (ListClusterNodes): a warning, since a
+    node's update time is the only evidence of a patch that the API gives, and a cluster patched
+    before its current nodes were launched shows none.
+
+    ## Example
+    ```json
+    {"ClusterName": "legacy-cluster", "NodeIds": ["i-75a470ec0c4304134"]}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "patched-cluster", "NodeIds": ["i-d300ca27379e2720f"]}
+    ```
+
+    ## Source
+    SageMaker API Reference, BatchDeleteClusterNodes ("If you want to invoke this API on an existing
+    cluster, you'll first need to patch the cluster by running the UpdateClusterSoftware API");
+    AI on SageMaker HyperPod, "Delete cluster nodes" ("apply to cluster created after 6/20/2024").
+    """
+    name, cluster = _named_cluster(ctx)
+    if cluster is None or cluster.created is None or cluster.created >= NODE_DELETION_SINCE:
+        return
+    updates = [node.software_updated for node in ctx.account.cluster_nodes(name) or [] if node.software_updated]
+    if any(updated >= NODE_DELETION_SINCE for updated in updates):
+        return
+    last = f"last updated {max(updates):%Y-%m-%d}" if updates else "no node shows a software update"
+    yield ctx.finding("/ClusterName", f"cluster {name} was made {cluster.created:%Y-%m-%d}, before node deletion "
+                      f"came to HyperPod (2024-06-20), and {last}",
+                      f"patch it first: aws sagemaker update-cluster-software --cluster-name {name}")
 
 
 @rule("PF465", "override-vpc-config-changed", Severity.ERROR, kind="live", required=True,

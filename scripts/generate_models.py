@@ -41,17 +41,21 @@ def python_name(api_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", api_name).lower()
 
 
+CALLS = ("call", "pages", "by_id")  # the methods of preflight.aws.calls.Calls that make a call
+
+
 def call_sites(tree: ast.AST):
-    """(service, operation) argument nodes of each ``call`` and ``pages`` site of a reader module
-    (directly, or handed to a pool as ``submit(call, service, operation, ...)``) that names its service."""
+    """(service, operation) argument nodes of each ``call``, ``pages`` and ``by_id`` site of a reader
+    module (directly, or handed to a pool as ``submit(call, service, operation, ...)``) that names its
+    service."""
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
         args = node.args
-        if name == "submit" and args and getattr(args[0], "id", getattr(args[0], "attr", None)) in ("call", "pages"):
+        if name == "submit" and args and getattr(args[0], "id", getattr(args[0], "attr", None)) in CALLS:
             args = args[1:]
-        elif name not in ("call", "pages"):
+        elif name not in CALLS:
             continue
         if len(args) > 1 and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
             yield args[0].value, args[1]

@@ -276,12 +276,13 @@ class FaultProxy:
     ("late-request-timeout"), a JSON answer whose first string member is a number ("retyped") or
     whose every number is a string ("counts-as-strings"), or a LISTING_FAULTS fault.
     ``before`` ({lookup: function}) runs a function when that call arrives, before it is forwarded
-    (to change the upstream's state in the middle of a run)."""
+    (to change the upstream's state in the middle of a run). ``message`` is the text the injected
+    errors carry (by default, which fault)."""
 
     def __init__(self, target: str, faults: dict[str, str] | None = None, slow_seconds: float = 3.0,
-                 before: dict | None = None):
+                 before: dict | None = None, message: str | None = None):
         upstream = urlparse(target)
-        proxy = self
+        proxy, message_given = self, message
         self.faults = dict(faults or {})
         self.before = dict(before or {})
         self.calls: list[str] = []
@@ -341,7 +342,7 @@ class FaultProxy:
 
             def _error(self, mode: str, body: bytes):
                 status, json_code, ec2_code, query_code = CODES[mode]
-                message = f"injected {mode}"
+                message = message_given or f"injected {mode}"
                 if self.headers.get("X-Amz-Target"):
                     payload, headers = json.dumps({"__type": json_code, "message": message}), [
                         ("Content-Type", "application/x-amz-json-1.1")]

@@ -1,6 +1,6 @@
 """No forged output: a string from outside (a request value, a file name, a policy action, the
 configuration's guardrail messages and suppression reasons, a baseline's entries, a variable's
-value, a usage error's subject, a plan's names) placed in every command and every format, by a real
+value, a usage error's subject, a plan's names, apply's AWS answers) placed in every command and every format, by a real
 process, never begins a CI workflow command line, and no raw control, escape or bidirectional
 override character reaches the output."""
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import preflight_command
+from conftest import FIXTURES, preflight_command
 from preflight.formats import FORMATS
 
 # What a CI log reader or a terminal takes as its own: workflow commands, GitLab's section markers,
@@ -201,3 +201,50 @@ def test_a_leading_colon_is_escaped_and_an_arn_is_not():
     assert untrusted("::error::x") == "\\u003a:error::x"
     assert untrusted("  :x") == "  \\u003ax"
     assert untrusted("arn:aws:iam::111122223333:role/r") == "arn:aws:iam::111122223333:role/r"
+
+
+APPLIED = 0  # each example's clusters are its own
+FAILURE = " (the failure message)"  # after the hostile text: the message reached the output
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(HOSTILE, st.sampled_from(FORMATS))
+def test_apply_answers(local_aws, tmp_path_factory, hostile, fmt):
+    """`apply` prints what AWS answers after a send and while it waits, on the embedded AWS behind
+    the fault proxy (tests/faults.py): the error of an answer that proves nothing (a 500 carrying
+    the hostile text); the cluster read back after one (its ARN: moto's record is given the hostile
+    text, as moto makes only well-formed ARNs); the wait's statuses, events and the failure message
+    (the local AWS fails the cluster with the hostile text: moto has no failures)."""
+    from faults import FaultProxy
+    from moto.sagemaker.models import sagemaker_backends
+
+    from preflight import local_sagemaker
+
+    global APPLIED
+    APPLIED += 1
+    folder = tmp_path_factory.mktemp("apply-answers")
+    request = json.loads((FIXTURES / "live" / "requests" / "new-cluster-customer-key.create-cluster.json").read_text())
+    unknown, failed = f"forged-unknown-{APPLIED}", f"forged-failed-{APPLIED}"
+    clusters = sagemaker_backends[local_aws.account][local_aws.region].clusters
+
+    def forge_arn():  # once the create is made, before it is read back
+        if failed in clusters:
+            clusters[failed].arn = hostile
+    local_sagemaker.SETTINGS["failures"][failed] = hostile + FAILURE
+    try:
+        with FaultProxy(local_aws.endpoint, {"sagemaker:CreateCluster": "http500"}, message=hostile) as proxy:
+            name = write(folder / "unknown.create-cluster.json", json.dumps({**request, "ClusterName": unknown}))
+            result = run_everywhere(folder, ["apply", name], fmt,
+                                    env={**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint})
+        assert result.returncode == 3 and proxy.mutating() == ["sagemaker:CreateCluster"], result.stdout
+        with FaultProxy(local_aws.endpoint, {"sagemaker:CreateCluster": "late-5xx"}, message=hostile,
+                        before={"sagemaker:DescribeCluster": forge_arn}) as proxy:
+            name = write(folder / "failed.create-cluster.json", json.dumps({**request, "ClusterName": failed}))
+            result = run_everywhere(folder, ["apply", "--wait", "--wait-interval", "0.2", "--wait-timeout", "30", name],
+                                    fmt, env={**local_aws.env, "AWS_ENDPOINT_URL": proxy.endpoint})
+        assert result.returncode == 1, result.stdout  # read back as sent, then followed to its failure
+        assert FAILURE in (result.stdout if fmt == "text" else result.stderr).decode()  # the wait's lines
+    finally:
+        del local_sagemaker.SETTINGS["failures"][failed]
+        if failed in clusters:  # one EKS cluster backs one HyperPod cluster (PF441): the next example makes its own
+            local_aws.client("sagemaker").delete_cluster(ClusterName=failed)

@@ -96,9 +96,7 @@ def test_hostile_files_through_the_installed_command(document, details):
     assert b"Traceback" not in result.stdout + result.stderr
 
 
-# Derandomised: tree-sitter-bash can still crash the process on rare hostile text (the campaign
-# finds one in a few thousand inputs; bench/FUZZ.md), and a crash would end the suite itself.
-@settings(SMALL, derandomize=True)
+@SMALL
 @given(command_line_files(), st.sampled_from(FORMATS))
 def test_hostile_command_lines(file, output):
     code, stderr = run_check([file], output=output)

@@ -4,10 +4,10 @@ each call guarded so that whatever goes wrong becomes ``LookupFailed`` naming th
 call's whole duration bounded (``--timeout``, within what is left of ``--deadline``: a body
 trickled a byte at a time cannot stretch it), each answer held to the model's types before any
 reader sees it, each distinct read memoised (safe under the concurrent prefetch), batches, and
-pages followed to their end (no more than MAX_PAGES, a token never twice, no entry twice) or not
-at all: an answer that says there is more is never taken as the whole. The readers (one module
-per service) own what they call and how an answer becomes a record; this module owns how a call
-can fail.
+pages (of a listing, or of a read by ids) followed to their end (no more than MAX_PAGES, a token
+never twice, no entry twice) or not at all: an answer that says there is more is never taken as
+the whole. The readers (one module per service) own what they call and how an answer becomes a
+record; this module owns how a call can fail.
 """
 
 from __future__ import annotations
@@ -327,6 +327,14 @@ class Calls:
             following = {token: next_token}
         raise LookupFailed(lookup, f"the answer pages never end (more than {MAX_PAGES})")
 
+    def by_id(self, service: str, operation: str, page, **params) -> dict | None:
+        """A read of resources by their ids (DescribeImages with ImageIds ...): every page's
+        ``(id, record)`` pairs (``page(answer)``) as a dict, or None when AWS says one does not
+        exist. A record given twice is a failed lookup, as in any listing (``pages``), not one
+        record read over another."""
+        found = self.pages(service, operation, page, key=lambda pair: pair[0], **params)
+        return None if found is None else dict(found)
+
     def once(self, key, compute):
         """Memoise ``compute()`` under ``key``; concurrent callers of one key wait for one call."""
         with self._guard:
@@ -343,7 +351,7 @@ class Calls:
         return value
 
     def batch(self, kind: str, ids: list[str], fetch) -> dict:
-        """Fetch the ids not read yet in one call (``fetch(ids) -> {id: record}``); when the batch
+        """Fetch the ids not read yet in one call (``fetch(ids) -> {id: record}``, through ``by_id``); when the batch
         is refused because one id does not exist, read them one by one."""
         with self._guard:  # one batch at a time per kind of resource
             lock = self._locks.setdefault((kind, "batch"), threading.Lock())

@@ -12,29 +12,30 @@ class Ec2:
         self._calls = calls
 
     def images(self, ids: list[str]) -> dict[str, Image | None]:
-        def build(answer):
-            return {i["ImageId"]: Image(
+        def page(answer):
+            return [(text(i["ImageId"]), Image(
                 text(i["ImageId"]), text(i["State"]), text(i["OwnerId"]), tags(i),
                 tuple(text(m["Ebs"]["SnapshotId"]) for m in listed(i, "BlockDeviceMappings")
-                      if "Ebs" in m and m["Ebs"].get("SnapshotId"))) for i in listed(answer, "Images", needed=True)}
+                      if "Ebs" in m and m["Ebs"].get("SnapshotId")))) for i in listed(answer, "Images", needed=True)]
         return self._calls.batch("image", ids,
-                                 lambda batch: self._calls.call("ec2", "describe_images", build, ImageIds=batch))
+                                 lambda batch: self._calls.by_id("ec2", "describe_images", page, ImageIds=batch))
 
     def snapshots(self, ids: list[str]) -> dict[str, Snapshot | None]:
-        def build(answer):
-            return {s["SnapshotId"]: Snapshot(text(s["SnapshotId"]), flag(s["Encrypted"]), s.get("KmsKeyId"), tags(s))
-                    for s in listed(answer, "Snapshots", needed=True)}
-        return self._calls.batch("snapshot", ids, lambda batch: self._calls.call(
-            "ec2", "describe_snapshots", build, SnapshotIds=batch))
+        def page(answer):
+            return [(text(s["SnapshotId"]), Snapshot(text(s["SnapshotId"]), flag(s["Encrypted"]), s.get("KmsKeyId"),
+                                                     tags(s))) for s in listed(answer, "Snapshots", needed=True)]
+        return self._calls.batch("snapshot", ids, lambda batch: self._calls.by_id(
+            "ec2", "describe_snapshots", page, SnapshotIds=batch))
 
     def subnets(self, ids: list[str]) -> dict[str, Subnet | None]:
         def fetch(batch):
-            subnets = self._calls.call("ec2", "describe_subnets", lambda a: [
-                (text(s["SubnetId"]), text(s["VpcId"]), text(s["AvailabilityZone"]), s.get("CidrBlock"),
-                 None if s.get("AvailableIpAddressCount") is None else whole(s["AvailableIpAddressCount"]))
+            found = self._calls.by_id("ec2", "describe_subnets", lambda a: [
+                (text(s["SubnetId"]), (text(s["VpcId"]), text(s["AvailabilityZone"]), s.get("CidrBlock"),
+                 None if s.get("AvailableIpAddressCount") is None else whole(s["AvailableIpAddressCount"])))
                 for s in listed(a, "Subnets", needed=True)], SubnetIds=batch)
-            if subnets is None:
+            if found is None:
                 return None
+            subnets = [(subnet, *record) for subnet, record in found.items()]
             vpcs = sorted({vpc for _, vpc, _, _, _ in subnets})
             tables = self._calls.pages("ec2", "describe_route_tables", lambda a: listed(a, "RouteTables", needed=True),
                                        key=lambda table: table.get("RouteTableId"),
@@ -57,32 +58,32 @@ class Ec2:
             Filters=[{"Name": "vpc-id", "Values": [vpc]}]) or [])
 
     def security_groups(self, ids: list[str]) -> dict[str, SecurityGroup | None]:
-        def build(answer):
-            return {g["GroupId"]: SecurityGroup(text(g["GroupId"]), text(g["VpcId"]),
-                                                _self_rule(g, listed(g, "IpPermissions")),
-                                                _self_rule(g, listed(g, "IpPermissionsEgress")),
-                                                _permissions(listed(g, "IpPermissions")),
-                                                _permissions(listed(g, "IpPermissionsEgress")))
-                    for g in listed(answer, "SecurityGroups", needed=True)}
-        return self._calls.batch("security-group", ids, lambda batch: self._calls.call(
-            "ec2", "describe_security_groups", build, GroupIds=batch))
+        def page(answer):
+            return [(text(g["GroupId"]), SecurityGroup(text(g["GroupId"]), text(g["VpcId"]),
+                                                       _self_rule(g, listed(g, "IpPermissions")),
+                                                       _self_rule(g, listed(g, "IpPermissionsEgress")),
+                                                       _permissions(listed(g, "IpPermissions")),
+                                                       _permissions(listed(g, "IpPermissionsEgress"))))
+                    for g in listed(answer, "SecurityGroups", needed=True)]
+        return self._calls.batch("security-group", ids, lambda batch: self._calls.by_id(
+            "ec2", "describe_security_groups", page, GroupIds=batch))
 
     def interface_groups(self, ids: list[str]) -> dict[str, tuple[str, ...] | None]:
         """The security groups of each network interface (an FSx file system's)."""
-        def build(answer):
-            return {i["NetworkInterfaceId"]: tuple(text(g["GroupId"]) for g in listed(i, "Groups"))
-                    for i in listed(answer, "NetworkInterfaces", needed=True)}
-        return self._calls.batch("network-interface", ids, lambda batch: self._calls.call(
-            "ec2", "describe_network_interfaces", build, NetworkInterfaceIds=batch))
+        def page(answer):
+            return [(text(i["NetworkInterfaceId"]), tuple(text(g["GroupId"]) for g in listed(i, "Groups")))
+                    for i in listed(answer, "NetworkInterfaces", needed=True)]
+        return self._calls.batch("network-interface", ids, lambda batch: self._calls.by_id(
+            "ec2", "describe_network_interfaces", page, NetworkInterfaceIds=batch))
 
     def instance_types(self, names: list[str]) -> dict[str, InstanceType | None]:
         """EC2's record of each type, by the request's name (``ml.`` prefix and all)."""
-        def build(answer):
-            return {f"ml.{t['InstanceType']}": InstanceType(text(t["InstanceType"]), flag(
-                (t.get("NetworkInfo") or {}).get("EfaSupported", False)))
-                for t in listed(answer, "InstanceTypes", needed=True)}
-        return self._calls.batch("instance-type", names, lambda batch: self._calls.call(
-            "ec2", "describe_instance_types", build, InstanceTypes=[n.removeprefix("ml.") for n in batch]))
+        def page(answer):
+            return [(f"ml.{text(t['InstanceType'])}", InstanceType(text(t["InstanceType"]), flag(
+                (t.get("NetworkInfo") or {}).get("EfaSupported", False))))
+                for t in listed(answer, "InstanceTypes", needed=True)]
+        return self._calls.batch("instance-type", names, lambda batch: self._calls.by_id(
+            "ec2", "describe_instance_types", page, InstanceTypes=[n.removeprefix("ml.") for n in batch]))
 
     def offered_zones(self, instance_type: str) -> set[str]:
         ec2_type = instance_type.removeprefix("ml.")

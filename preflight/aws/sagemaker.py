@@ -68,7 +68,8 @@ class SageMaker:
         def page(answer):
             nodes = [Node(text(n["InstanceId"]), text(n["InstanceGroupName"]),
                           (n.get("InstanceStatus") or {}).get("Status", ""), n.get("InstanceType", ""),
-                          n.get("NodeLogicalId")) for n in listed(answer, "ClusterNodeSummaries", needed=True)]
+                          n.get("NodeLogicalId"), n.get("LastSoftwareUpdateTime"))
+                     for n in listed(answer, "ClusterNodeSummaries", needed=True)]
             return nodes
         return self._read(("cluster-nodes", name), lambda: self._calls.pages(
             "sagemaker", "list_cluster_nodes", page, key=lambda node: node.id, ClusterName=name), fresh)

@@ -94,11 +94,13 @@ class Session:
 
 class _Text:
     """The parsed text, with tree-sitter's byte offsets turned into character offsets, and the
-    way from those to the file's (``to_file``) for what outlives the piece (a written file)."""
+    way from those to the file's (``to_file``) for what outlives the piece (a written file).
+    ``data`` is what the parser is given: the text screened (``_screened``), character for
+    character, so character offsets are the text's."""
 
     def __init__(self, text: str, to_file=None):
         self.text, self.to_file = text, to_file
-        self.data = text.encode("utf-8", "surrogatepass")
+        self.data = _screened(text).encode("utf-8", "surrogatepass")
         self.ascii = len(self.data) == len(text)
 
     def offset(self, byte: int) -> int:
@@ -108,13 +110,36 @@ class _Text:
         return self.offset(node.start_byte), self.offset(node.end_byte)
 
 
+# tree-sitter-bash's scanner (src/scanner.c, ``brace_start``, 0.25.1 and before) gives C's isdigit()
+# the character after a `{` and its digits, and after `{N..` and its digits. isdigit's table covers
+# -128..255 only: a character beyond U+00FF there reads memory up to 2.2 MB past the table, and
+# the process dies of SIGSEGV where that memory is not mapped (tree-sitter/tree-sitter-bash#337;
+# the fix, iswdigit in pull request #348, is in no release). These two calls are the scanner's
+# only class tests that are not wide ones (iswdigit, iswalpha, iswalnum, iswspace).
+BRACE_SCAN = re.compile(r"\{[0-9]*(?:\.\.[0-9]*)?([^\x00-\xff])")
+
+
+def _stand_in(match: re.Match) -> str:
+    """The match with its last character swapped for one within isdigit's table that the grammar
+    and the scanner class alike: whitespace (a separator), a letter (a variable's name), or other."""
+    character = match.group(1)
+    stand_in = "\xa0" if character.isspace() else "\xe9" if character.isalpha() else "\xa4"
+    return match.group()[:-1] + stand_in
+
+
+def _screened(text: str) -> str:
+    """``text`` as the parser may be given it (``BRACE_SCAN``): each character isdigit() would be
+    given beyond its table replaced by one within it, every other character as it is."""
+    return BRACE_SCAN.sub(_stand_in, text) if "{" in text else text
+
+
 _LANGUAGE = None
 
 
-def _parse(text: str):
-    """The syntax tree of ``text``, by a parser of its own: tree-sitter-bash's scanner keeps state
-    (open heredocs) across the parses of one parser, and a parser reused over hostile text has
-    been seen to crash the process; a fresh one costs microseconds."""
+def _parse(data: bytes):
+    """The syntax tree of ``data`` (a ``_Text``'s), by a parser of its own: tree-sitter-bash's
+    scanner keeps state (open heredocs) across the parses of one parser; a fresh one costs
+    microseconds."""
     global _LANGUAGE
     import tree_sitter
 
@@ -122,7 +147,7 @@ def _parse(text: str):
         import tree_sitter_bash
 
         _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
-    return tree_sitter.Parser(_LANGUAGE).parse(text.encode("utf-8", "surrogatepass"))
+    return tree_sitter.Parser(_LANGUAGE).parse(data)
 
 
 # A documentation placeholder written bare (`--cluster-name <cluster-name>`): to the shell, two
@@ -142,7 +167,7 @@ def commands(text: str, variables: dict[str, str] | None = None, directory: str 
         text = BARE_PLACEHOLDER.sub("\ue002\\1\ue003", text)
     source = _Text(text, to_file)
     found: list[Command] = []
-    _walk(_parse(text).root_node, session or Session(variables or {}, directory, script), source, found)
+    _walk(_parse(source.data).root_node, session or Session(variables or {}, directory, script), source, found)
     return found
 
 

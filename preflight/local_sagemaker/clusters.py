@@ -6,7 +6,8 @@ Fixed in moto's CreateCluster: a group without ``ThreadsPerCore`` (moto raises K
 ``NodeProvisioningMode`` it drops (kept, and described), and node ids (moto names nodes
 ``<group>-<n>``; the API's are EC2 instance ids, which requests name). moto's Describe and
 DeleteCluster, DescribeClusterNode and ListClusterNodes also take a cluster's ARN, and its cluster
-and node records settle before they are described.
+and node records settle before they are described; a node whose software update settled gives its
+LastSoftwareUpdateTime.
 
 UpdateCluster refuses what the service refuses (a create-only member changed on an existing group,
 deleting every group, a cluster that is not InService). Not modelled: which nodes a scale-down
@@ -64,6 +65,8 @@ def fix_moto() -> None:
     for method in ("describe_cluster", "delete_cluster", "describe_cluster_node", "list_cluster_nodes"):
         setattr(models.SageMakerModelBackend, method, by_arn(getattr(models.SageMakerModelBackend, method)))
     models.Cluster.describe = _with_orchestration(models.Cluster.describe)
+    for method in ("describe", "summary"):
+        setattr(models.ClusterNode, method, _with_software_time(getattr(models.ClusterNode, method)))
     for cls, method in ((models.Cluster, "describe"), (models.Cluster, "summary"),
                         (models.ClusterNode, "describe"), (models.ClusterNode, "summary")):
         setattr(cls, method, _settling(getattr(cls, method)))
@@ -89,6 +92,16 @@ def _with_orchestration(describe):
                               ("NodeProvisioningMode", getattr(self, "node_provisioning_mode", None))):
             if value:
                 found[member] = value
+        return found
+    return described
+
+
+def _with_software_time(describe):
+    """moto's nodes have no LastSoftwareUpdateTime: a node's is the time its last software update settled."""
+    def described(self):
+        found = describe(self)
+        if getattr(self, "last_software_update", None) is not None:
+            found["LastSoftwareUpdateTime"] = self.last_software_update
         return found
     return described
 

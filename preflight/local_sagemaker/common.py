@@ -3,7 +3,8 @@ node ids, the lookups of a request's cluster, the records kept beside moto's clu
 answers.
 
 A change leaves the cluster Creating, Updating or SystemUpdating (its changed groups likewise, new
-nodes Pending) for ``settle_seconds``, then InService with Running nodes; each step is a
+nodes Pending) for ``settle_seconds``, then InService with Running nodes (a node whose software
+was updating gets its LastSoftwareUpdateTime then); each step is a
 ListClusterEvents event. A cluster named in ``failures`` ends Failed with the given message
 instead. Settling is also when nodes moving between clusters arrive (MoveClusterNodes: their move
 is due with the source cluster's change).
@@ -15,6 +16,7 @@ import hashlib
 import itertools
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 SETTINGS: dict[str, Any] = {"settle_seconds": 0.0, "failures": {}}
@@ -74,6 +76,8 @@ def settle(cluster) -> None:
         cluster._settles_at = None
         failure = SETTINGS["failures"].get(cluster.cluster_name)
         for node in cluster.nodes.values():
+            if node.status == "SystemUpdating" and not failure:  # its software updated now
+                node.last_software_update = datetime.now(timezone.utc)
             if node.status != "Running" and not failure:
                 node.status = "Running"
                 add_event(cluster, "node is Running", node.instance_group_name, node.instance_id)
