@@ -8,19 +8,25 @@ from typing import Iterator, NamedTuple
 from preflight.pointers import escape
 
 # Placeholders left in a value for someone to fill in, as documentation and templates write them.
-# One list, searched in order; more patterns may be appended (compiled, each matching the placeholder
-# text itself). None of them matches an IAM policy variable (`${aws:username}`, `${*}`: they hold a
-# colon or a single special character) or a CloudFormation pseudo parameter (`${AWS::Region}`).
-PLACEHOLDERS: list = [  # re.Pattern, and a project's LinearPattern
-    re.compile(r"<(?=[^<>]*[^\W_])[^<>\s][^<>]*>"),  # <exampleClusterName>, <arn:aws:iam::...>, <你的集群名字>; not <...>
-    re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),  # ${BUCKET}: a shell or template variable never expanded
-    re.compile(r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b"),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
-    re.compile(r"\{\{[^{}]+\}\}"),  # {{account-id}}
-    re.compile(r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])"),
-    re.compile(r"(?<![A-Za-z0-9_])REPLACE_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9])"),  # REPLACE_BUCKET, REPLACE_ACCOUNT_ID
-    re.compile(r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*"),  # your-bucket-name, YOUR_ACCOUNT_ID
-    re.compile(r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])"),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
-]
+# Searched in order, the built-in ones first, then a project's, appended to PLACEHOLDERS (compiled,
+# each matching the placeholder text itself). None of them matches an IAM policy variable
+# (`${aws:username}`, `${*}`: they hold a colon or a single special character) or a CloudFormation
+# pseudo parameter (`${AWS::Region}`). Each built-in one comes with what it needs in an ASCII value,
+# lower-cased: a value without its marks, as most are, is not searched with it, and a run compiles
+# only the patterns it searches.
+BUILTIN_PLACEHOLDERS = (
+    # <exampleClusterName>, <arn:aws:iam::...>, <你的集群名字>; not <...>
+    (r"<(?=[^<>]*[^\W_])[^<>\s][^<>]*>", ("<",)),
+    (r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", ("${",)),  # ${BUCKET}: a shell or template variable never expanded
+    (r"(?<![\w$:])\$[A-Z][A-Z0-9_]{2,}\b", ("$",)),  # $SUBNET_ID (after a colon it is a qualifier: :$LATEST)
+    (r"\{\{[^{}]+\}\}", ("{{",)),  # {{account-id}}
+    (r"(?<![A-Za-z0-9])(?:(?i:replace|change)[_-]?(?i:me)|TODO|FIXME|TBD)(?![A-Za-z0-9])",
+     ("replace", "change", "todo", "fixme", "tbd")),
+    (r"(?<![A-Za-z0-9_])REPLACE_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9])", ("replace_",)),  # REPLACE_BUCKET
+    (r"(?i)(?<![a-z0-9])your[_-][a-z0-9][a-z0-9_-]*", ("your",)),  # your-bucket-name, YOUR_ACCOUNT_ID
+    (r"(?i)(?<![a-z0-9])x{3,}(?![a-z0-9])", ("xxx",)),  # sg-xxx, subnet-xxxxxxxxxxxx, role/xxxx
+)
+PLACEHOLDERS: list = []  # a project's placeholder-patterns (LinearPattern)
 ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):([0-9]{12}|aws|)?:([^\s<>\"]+)")
 KMS_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"  # compiled on first use
 
@@ -79,13 +85,18 @@ def has_unresolved(value) -> bool:
 
 
 def placeholder(value: object) -> str | None:
-    """The first placeholder text in a string value, if it has one (``PLACEHOLDERS``); an
-    unresolved value counts as one."""
+    """The first placeholder text in a string value, if it has one (``BUILTIN_PLACEHOLDERS``, then
+    ``PLACEHOLDERS``); an unresolved value counts as one."""
     if isinstance(value, Unresolved):
         return str(value)
     if isinstance(value, str):
-        for pattern in PLACEHOLDERS:
-            found = pattern.search(value)
+        lowered, ascii_ = value.lower(), value.isascii()
+        for pattern, marks in BUILTIN_PLACEHOLDERS:
+            found = re.search(pattern, value) if not ascii_ or any(mark in lowered for mark in marks) else None
+            if found:
+                return found.group(0)
+        for linear in PLACEHOLDERS:
+            found = linear.search(value)
             if found:
                 return found.group(0)
     return None

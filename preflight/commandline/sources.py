@@ -19,13 +19,14 @@ MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
 SHELL_INFOS = frozenset({"", "bash", "sh", "shell", "zsh", "console", "shell-session", "shellsession",
                          "terminal", "text"})
 PROMPTED_INFOS = frozenset({"console", "shell-session", "shellsession", "terminal"})
-SHEBANG = re.compile(r"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:ba|z|k|da)?sh\b")
+# The patterns are compiled on first use (re's cache): a check of request files reads no script.
+SHEBANG = r"#![ \t]*\S*/(?:env[ \t]+(?:-\S+[ \t]+)*)?(?:ba|z|k|da)?sh\b"
 # Indented any amount: a fence inside a list item is indented to the item's text (CommonMark, "List items").
-FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
-PROMPT = re.compile(r"^[ \t]*(?:\([^()\n]*\)[ \t]*)?(?:[\w.@:~/-]*[$%#]|\$)[ \t]")  # "$ ", "(venv) user@host:~$ "
+FENCE = r"(?m)^(?P<indent> *)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$"
+PROMPT = r"^[ \t]*(?:\([^()\n]*\)[ \t]*)?(?:[\w.@:~/-]*[$%#]|\$)[ \t]"  # "$ ", "(venv) user@host:~$ "
 # A fenced block tagged as data (```json) that opens by writing a heredoc is shell whatever its tag
 # says: no request document begins so, and published guides write their request files this way.
-HEREDOC_WRITE = re.compile(r"\A\s*(?:cat|tee)\b[^\n]*<<")
+HEREDOC_WRITE = r"\A\s*(?:cat|tee)\b[^\n]*<<"
 # The one word every HyperPod command holds: a file without it is not read further.
 MARKER = "sagemaker"
 
@@ -53,7 +54,7 @@ def may_hold_commands(path: str) -> bool:
 def kind(path: str, text: str) -> str | None:
     """``shell``, ``markdown`` or ``workflow`` for a file whose commands are read, else None."""
     name = os.path.basename(path).lower()
-    if name.endswith(SHELL_SUFFIXES) or (not os.path.splitext(name)[1] and SHEBANG.match(text)):
+    if name.endswith(SHELL_SUFFIXES) or (not os.path.splitext(name)[1] and re.match(SHEBANG, text)):
         return "shell"
     if name.endswith(MARKDOWN_SUFFIXES):
         return "markdown"
@@ -79,7 +80,7 @@ def _markdown(text: str) -> list[Piece]:
     found: list[Piece] = []
     position = 0
     while True:
-        opening = FENCE.search(text, position)
+        opening = re.compile(FENCE).search(text, position)
         if opening is None:
             return found
         fence, info = opening.group("fence"), opening.group("info").strip()
@@ -89,7 +90,7 @@ def _markdown(text: str) -> list[Piece]:
         position = closing.end() if closing else len(text)
         language = info.split()[0].lower().strip("{}.") if info else ""
         body = text[body_start:body_end] if body_start <= body_end else None
-        if body is not None and (language in SHELL_INFOS or HEREDOC_WRITE.match(body)):
+        if body is not None and (language in SHELL_INFOS or re.match(HEREDOC_WRITE, body)):
             found.append(Piece(_commands_of_block(body, language in PROMPTED_INFOS), (0,), (body_start,)))
 
 
@@ -97,11 +98,12 @@ def _commands_of_block(body: str, prompted: bool) -> str:
     """The block with what is not a command blanked (same length, so offsets hold): with prompts,
     each prompted line (its prompt blanked) and the lines that continue it."""
     lines = body.splitlines(keepends=True)
-    if not prompted and not any(PROMPT.match(line) and line.lstrip().startswith(("$", "%")) for line in lines):
+    prompt_pattern = re.compile(PROMPT)
+    if not prompted and not any(prompt_pattern.match(line) and line.lstrip().startswith(("$", "%")) for line in lines):
         return body
     out, continuing = [], False
     for line in lines:
-        prompt = PROMPT.match(line)
+        prompt = prompt_pattern.match(line)
         if prompt and (not continuing):
             out.append(" " * prompt.end() + line[prompt.end():])
             continuing = _continues(line[prompt.end():])

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import re
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Compiled on first need: printable ASCII, as most text is, holds none of these.
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def _shown(match: re.Match) -> str:
@@ -27,8 +28,8 @@ def _shown(match: re.Match) -> str:
 def untrusted(text: str) -> str:
     """``text`` with every character that could forge or hide output shown as ``\\uXXXX``, and a
     leading colon too (so that it cannot begin a workflow command where a line starts with it)."""
-    if _UNSAFE.search(text):
-        text = _UNSAFE.sub(_shown, text)
+    if not (text.isascii() and text.isprintable()):
+        text = re.sub(_UNSAFE, _shown, text)
     stripped = text.lstrip()
     if stripped.startswith(":"):
         text = text[:len(text) - len(stripped)] + "\\u003a" + stripped[1:]

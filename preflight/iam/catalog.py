@@ -183,13 +183,16 @@ def _key_regex(template: str) -> re.Pattern:
 
 def key_matches(template: str, key: str) -> bool:
     """Whether a condition key as written matches a reference key (``s3:ResourceTag/${TagKey}``).
-    A template without a placeholder is its own text: between ASCII strings, what re.I matches is
-    what lower() equates, so the hundred keys of a service compile no regex (re.I also matches the
-    Kelvin sign to k and the long s to s: keys with such letters take the regex)."""
+    A template without a placeholder is its own text, and one with a placeholder starts with the
+    text before it: between ASCII strings, what re.I matches is what lower() equates, so the hundred
+    keys of a service compile no regex, nor the placeholders of keys that start otherwise (re.I also
+    matches the Kelvin sign to k and the long s to s: keys with such letters take the regex)."""
     if template.lower() == key.lower():
         return True
-    if "$" not in template and "<" not in template and template.isascii() and key.isascii():
-        return False
+    if template.isascii() and key.isascii():
+        head = template.split("${", 1)[0].split("<", 1)[0]
+        if head == template or not key.lower().startswith(head.lower()):
+            return False
     return bool(_key_regex(template).fullmatch(key))
 
 

@@ -33,7 +33,7 @@ SET_QUALIFIERS = ("forallvalues:", "foranyvalue:")
 
 HOLE, ID_CHAR, STAR, ONE = "hole", "id-char", "star", "one"  # ARN and pattern tokens besides literal characters
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-VARIABLE = re.compile(r"\$\{\s*([^,{}]+?)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}")
+VARIABLE = r"\$\{\s*([^,{}]+?)\s*(?:,\s*'((?:[^']|'')*)'\s*)?\}"  # compiled when a policy holds ${
 VARIABLE_VERSION = "2012-10-17"  # policies of the 2008-10-17 grammar read ${...} as plain text
 # Keys of the call itself: what preflight builds a request from says all of them, so those not given are absent.
 CALL_KEYS = ("aws:requesttag/", "aws:tagkeys")
@@ -180,8 +180,8 @@ def substitute(text: str, request: Request | None, version: object = VARIABLE_VE
     tokens: list = []
     position = 0
     while position < len(text):
-        found = VARIABLE.match(text, position) if version == VARIABLE_VERSION and text.startswith("${", position) \
-            else None
+        variable = version == VARIABLE_VERSION and text.startswith("${", position)
+        found = re.compile(VARIABLE).match(text, position) if variable else None
         if not found:
             char = text[position]
             tokens.append(STAR if char == "*" else ONE if char == "?" else char)
@@ -271,9 +271,13 @@ def resource_verdict(pattern: str, request: Request, version: object = VARIABLE_
     tokens = substitute(pattern, request, version) if "${" in pattern else _plain(pattern)
     if tokens is None:
         return NO, []
+    if tokens == [STAR]:  # matches every resource, whatever is unknown of it
+        return YES, []
     variables = [t[1] for t in tokens if isinstance(t, tuple)]
     arn = ["*"] if resource.is_any else resource.tokens()
     if not variables and all(isinstance(t, str) and len(t) == 1 for t in arn):  # all known: one match
+        if all(len(t) == 1 for t in tokens):  # no wildcard: compared, not compiled
+            return (YES if tokens == arn else NO), []
         return (YES if _regex(tuple(tokens)).fullmatch("".join(arn)) else NO), []
     if not _overlap(tuple(tokens), tuple(arn)):
         return NO, []
