@@ -308,18 +308,18 @@ def seed(aws: LocalAws) -> None:
         seeded._settles_at = 0  # exists already: settled
         if "created" in cluster:  # a cluster made long ago (moto's is the time of the seeding)
             seeded.creation_time = _utc(cluster["created"]).replace(tzinfo=None)  # moto keeps naive UTC
-        for group in cluster["groups"]:
-            for node in seeded.nodes.values() if "software_updated" in group else ():
-                if node.instance_group_name == group["name"]:
-                    node.last_software_update = _utc(group["software_updated"])
         if any("node_status" in group for group in cluster["groups"]):
             from preflight.local_sagemaker.common import settle
 
             settle(seeded)  # InService first, then the nodes held in a status of their own
-        for group in cluster["groups"]:  # (DeepHealthCheckInProgress)
-            for node in seeded.nodes.values() if "node_status" in group else ():
-                if node.instance_group_name == group["name"]:
+        for group in cluster["groups"]:
+            for node in seeded.nodes.values():
+                if node.instance_group_name != group["name"]:
+                    continue
+                if "node_status" in group:  # (DeepHealthCheckInProgress)
                     node.status = group["node_status"]
+                if "software_updated" in group:
+                    node.last_software_update = _utc(group["software_updated"])
         if cluster.get("status", "InService") != "InService":  # held in that status: it never settles
             seeded._settles_at, seeded.status = None, cluster["status"]
             seeded.failure_message = cluster.get("failure", "")
