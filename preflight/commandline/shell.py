@@ -27,7 +27,8 @@ BRANCHES = frozenset({"if_statement", "while_statement", "for_statement", "c_sty
                       "case_statement", "function_definition"})
 # Programs that run the command that follows them (their own options aside).
 WRAPPERS = frozenset({"sudo", "env", "time", "exec", "command", "nohup", "nice", "timeout"})
-PARAMETER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|[0-9]|BASH_SOURCE(?:\[0\])?)(?:(:?[-=])(.*))?", re.S)  # inside ${...}
+VARIABLE_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+PARAMETER = re.compile(rf"({VARIABLE_NAME}|[0-9]|BASH_SOURCE(?:\[0\])?)(?:(:?[-=])(.*))?", re.S)  # inside ${{...}}
 ANSI_C = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f",
           "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
@@ -323,7 +324,7 @@ def _command(node, scope: Session, source: _Text, found: list[Command]) -> None:
 
 MAX_EXPANDED_CHARACTERS = 4 * 1024 * 1024  # what known expansions may add to one file's words: its size limit
 MAX_EVAL_DEPTH = 8  # `X='eval $X'; eval $X` would never end
-_UNKNOWN_NAME = re.compile(UNKNOWN_START + r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_UNKNOWN_NAME = re.compile(UNKNOWN_START + rf"\$\{{?({VARIABLE_NAME})")
 
 
 def _evaluated(arguments: list[Word], scope: Session, source: _Text, found: list[Command]) -> None:
