@@ -377,8 +377,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
         if head.kms_key:
             key_and_policy(head.kms_key)
 
-    def own_bucket_policy(bucket, key):  # PF422: another account's bucket policy is refused to this one
-        if account.object_head(bucket, key).in_caller_account is not False:
+    def own_bucket_policy(bucket):  # PF422: another account's bucket policy is refused to this one
+        if account.bucket_in_caller_account(bucket) is not False:  # known before the object is read
             account.bucket_policy(bucket)
 
     def script_and_its_files(bucket, prefix, key):  # PF420: the files the OnCreate script needs, and theirs
@@ -446,7 +446,7 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
             jobs.append((new_nodes_lifecycle, ctx))
         else:
             for _, group, bucket, _, key in lifecycle_configs(ctx):
-                jobs += [(script_and_its_key, bucket, key), (own_bucket_policy, bucket, key)]
+                jobs += [(script_and_its_key, bucket, key), (own_bucket_policy, bucket)]
                 if parse_arn(group.get("ExecutionRole")):  # PF422 judges what the role may read
                     jobs.append((account.identity_policies, group["ExecutionRole"]))
             jobs += [(parameters_and_file_system, bucket, key) for _, bucket, key in provisioning_parameters(ctx)]

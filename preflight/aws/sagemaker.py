@@ -16,6 +16,7 @@ from preflight.aws.calls import (THROTTLED, Calls, Overran, client_error, listed
 from preflight.lookup import LookupFailed
 
 MAX_CLUSTERS = 100  # a region's HyperPod clusters described one by one to find an EKS cluster's
+DESCRIBED_TOGETHER = 16  # ... at once: a region's clusters are usually fewer, so their reads take one round trip
 # Errors that may come after the service applied the request (it timed out or failed while
 # answering): an AWS error code says nothing about whether the change was made.
 MAYBE_APPLIED = {"RequestTimeout", "RequestTimeoutException", "InternalFailure", "InternalError",
@@ -58,7 +59,7 @@ class SageMaker:
             if len(names) > MAX_CLUSTERS:
                 raise LookupFailed("sagemaker:ListClusters", f"{len(names)} clusters, more than the {MAX_CLUSTERS} "
                                    "read one by one to find the EKS cluster's")
-            with ThreadPoolExecutor(max_workers=8) as pool:
+            with ThreadPoolExecutor(max_workers=min(len(names), DESCRIBED_TOGETHER) or 1) as pool:
                 found = dict(zip(names, pool.map(self.cluster, names)))
             return {name: cluster.status for name, cluster in found.items() if cluster and cluster.eks_arn == eks_arn}
         return self._calls.once(("clusters-on-eks", eks_arn), compute)
