@@ -106,18 +106,21 @@ def _installed_operations(prefix: str) -> frozenset[str]:
     folder = installed.package / "data" / prefix
     versions = sorted(p for p in folder.glob("*/service-2.json.gz")) if folder.is_dir() else []
     try:
-        data = model.read(versions[-1]) if versions else {}
+        names = model.operation_names(versions[-1]) if versions else frozenset()
     except (OSError, ValueError, EOFError):
         return frozenset()
-    return frozenset(name.lower() for name in data.get("operations", {}))
+    return frozenset(name.lower() for name in names)
 
 
 def api_operation(action: str) -> str | None:
     """Where an IAM action that the catalog lacks is an API operation: the bundled SageMaker model,
     or an installed botocore's model of its service; None when neither has it."""
     prefix, _, name = action.lower().partition(":")
-    if prefix == "sagemaker" and name in _bundled_operations():
-        return data_note()
+    if prefix == "sagemaker":  # an installed model no newer than the bundled one has no other operation
+        if name in _bundled_operations():
+            return data_note()
+        if newer_botocore() is None:
+            return None
     if name in _installed_operations(prefix):
         return f"the {prefix} model of the installed botocore {installed_botocore().version}"
     return None

@@ -148,6 +148,33 @@ def read(path: pathlib.Path) -> dict:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+OPERATIONS = re.compile(rb'"operations"\s*:\s*')
+
+
+def operation_names(path: pathlib.Path) -> frozenset[str]:
+    """The operation names of a gzipped botocore model, read only as far as its shapes: botocore
+    writes "operations" before "shapes", a tenth of a model (SageMaker's is 2.6 MB whole, 20 ms to
+    decompress and parse). A model laid out otherwise is read whole."""
+    import zlib
+
+    stream, head = zlib.decompressobj(wbits=31), bytearray()  # 31: a gzip member
+    with path.open("rb") as file:
+        while b'"shapes"' not in head and (chunk := file.read(64 * 1024)):
+            try:
+                head += stream.decompress(chunk)
+            except zlib.error as err:  # as gzip's reader says it
+                raise ValueError(f"{path}: not a gzip stream ({err})") from None
+    found = OPERATIONS.search(head)
+    if found:
+        try:
+            operations, _ = json.JSONDecoder().raw_decode(head[found.end():].decode())
+        except ValueError:  # cut off before its end: the shapes come first
+            operations = None
+        if isinstance(operations, dict) and all(isinstance(entry, dict) for entry in operations.values()):
+            return frozenset(operations)
+    return frozenset(read(path).get("operations", {}))
+
+
 def version_key(version: str) -> tuple[int, ...]:
     """``1.44.8`` -> (1, 44, 8), for comparing botocore releases."""
     return tuple(int(part) for part in re.findall(r"\d+", version))

@@ -88,3 +88,44 @@ def test_known_actions_get_no_did_you_mean():
     for action in ("sagemaker:BatchRebootClusterNodes", "sagemaker:batchreplaceclusternodes"):
         assert actions.canonical(action) and actions.suggest(action) is None
     assert actions.suggest("sagemaker:DescribeCluterNode") == "sagemaker:DescribeClusterNode"
+
+
+def test_operation_names_read_as_far_as_the_shapes_agree_with_the_whole_model():
+    installed = drift.installed_botocore()
+    if installed is None:
+        pytest.skip("botocore is not installed: the test extra brings it")
+    models = sorted((installed.package / "data").glob("*/*/service-2.json.gz"))
+    assert len(models) > 300  # every installed model: rest-json, query, ec2 and json layouts alike
+    for path in models:
+        assert model.operation_names(path) == frozenset(model.read(path)["operations"]), path
+
+
+def test_operation_names_stop_at_the_shapes(tmp_path):
+    """What follows "shapes" is never read: here it is cut off, which a whole read refuses."""
+    whole = gzip.compress(b'{"operations": {"ListClusters": {"name": "ListClusters"}}, "shapes": {"S": '
+                          + os.urandom(300_000).hex().encode() + b'"}}')
+    path = tmp_path / "service-2.json.gz"
+    path.write_bytes(whole[:len(whole) // 2])
+    assert model.operation_names(path) == {"ListClusters"}
+    with pytest.raises(EOFError):
+        model.read(path)
+
+
+@pytest.mark.parametrize("layout", ["shapes first", "operations cut short", "operations not objects"])
+def test_operation_names_of_an_unusual_model_come_from_the_whole_of_it(tmp_path, layout):
+    noise = os.urandom(200_000).hex()  # beyond the first block read, so that reading stops inside operations
+    operations = {"DescribeCluster": {"name": "DescribeCluster", "documentation": noise, "shapes": {},
+                                      "more": noise}, "ListClusters": {"name": "ListClusters"}}
+    text = json.dumps({"shapes first": {"shapes": {"S": {"type": "string"}}, "operations": operations},
+                       "operations cut short": {"operations": operations, "shapes": {}},
+                       "operations not objects": {"operations": {"DescribeCluster": 1}, "shapes": {}}}[layout])
+    path = tmp_path / "service-2.json.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    assert model.operation_names(path) == frozenset(json.loads(text)["operations"])
+
+
+def test_an_unreadable_model_is_a_value_error_that_drift_takes_as_no_model(tmp_path):
+    path = tmp_path / "service-2.json.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00" + b"not deflate data" * 10)
+    with pytest.raises(ValueError, match="not a gzip stream"):
+        model.operation_names(path)
