@@ -11,7 +11,6 @@ import os
 import pathlib
 import re
 import sys
-from dataclasses import dataclass, field
 from typing import List, Optional
 
 import typer
@@ -102,17 +101,17 @@ def _config(path: str | None, isolated: bool, max_bytes: int = DEFAULT_MAX_BYTES
         raise usage_error(str(err))
 
 
-@dataclass
 class Options:
     """Everything ``check``, ``plan`` and ``apply`` are told, as one object (see OPTIONS for each
-    one's flag and help)."""
+    one's flag and help). Each option is as given, else its default here; a list option without
+    one is a new empty list. A plain class: as a dataclass it took a millisecond of every run to make."""
 
-    files: list[str] = field(default_factory=list)
+    files: list[str]
     operation: Optional[Operation] = None
-    policy: list[str] = field(default_factory=list)
+    policy: list[str]
     principal: Optional[str] = None
-    scp: list[str] = field(default_factory=list)
-    rcp: list[str] = field(default_factory=list)
+    scp: list[str]
+    rcp: list[str]
     session_policy: Optional[str] = None
     management_account: bool = False
     account: Optional[str] = None
@@ -124,10 +123,10 @@ class Options:
     deadline: Optional[float] = None
     output: Format = Format.text
     fail_on: Optional[FailOn] = None
-    outputs: list[str] = field(default_factory=list)
-    parameters: list[str] = field(default_factory=list)
-    var: list[str] = field(default_factory=list)
-    env_file: list[str] = field(default_factory=list)
+    outputs: list[str]
+    parameters: list[str]
+    var: list[str]
+    env_file: list[str]
     var_from_env: bool = False
     as_policies: bool = False
     config_file: Optional[str] = None
@@ -144,7 +143,13 @@ class Options:
     wait_interval: float = 10.0
     out: Optional[str] = None
     max_age: Optional[str] = None
-    command_line: list[str] = field(default_factory=list)  # `preflight aws ...`: the AWS CLI's words
+    command_line: list[str]  # `preflight aws ...`: the AWS CLI's words
+
+    def __init__(self, **given):
+        for name in Options.__annotations__:
+            setattr(self, name, given.pop(name) if name in given else getattr(Options, name, []))
+        if given:
+            raise TypeError(f"not an option: {', '.join(sorted(given))}")
 
 
 def _run(options: Options, config, given=(), record: bool = False):

@@ -96,12 +96,12 @@ def terraform_replaces_cluster(ctx):
     `aws_sagemaker_cluster` and `awscc_sagemaker_cluster` resources, whose create-only attributes
     force a replacement.
     """
-    from preflight.iac.terraform import resource_types
-
     data = ctx.request
     changes = data.get("resource_changes") if isinstance(data, dict) and ctx.operation is None else None
     if not isinstance(changes, list):
         return
+    from preflight.iac.terraform import resource_types  # a plan's reader, for a plan only
+
     clusters = {kind for kind, operation in resource_types().items() if operation == "create-cluster"}
     for index, change in enumerate(changes):
         planned = change.get("change") if isinstance(change, dict) else None
