@@ -124,9 +124,12 @@ def main() -> int:
               "policies, `GetBucketPolicy`, the Slurm `provisioning_parameters.json`) are in the counts above; "
               "each runs beside the others in the one prefetch. The longest chains are three calls deep: the "
               "caller's policies (`GetCallerIdentity`; its lists, `GetUser` and one page of `ListPolicies` "
-              "together; `GetPolicyVersion` and the inline documents) and the AMI's (`DescribeImages`, "
-              "`DescribeSnapshots`, `DescribeKey`). A caller in IAM groups adds one (the groups' lists); a managed "
-              "policy that page does not list adds one (`GetPolicy`).", "",
+              "together; `GetPolicyVersion` and the inline documents), the AMI's (`DescribeImages`, "
+              "`DescribeSnapshots`, `DescribeKey`) and the lifecycle bucket's (`GetCallerIdentity`; `HeadBucket` "
+              "with the caller's account as `ExpectedBucketOwner`; the script's `GetObject` and `GetBucketPolicy` "
+              "together). The clusters `ListClusters` names are described together, up to 16 at once. A caller in "
+              "IAM groups adds one (the groups' lists); a managed policy that page does not list adds one "
+              "(`GetPolicy`).", "",
               f"A whole `--live` process costs more than its round trips: before its first call it imports "
               f"botocore and makes the session and its first client ({walls[4] / latency:.1f} round trips in a "
               "process of its own), beside the offline peer's work; "
