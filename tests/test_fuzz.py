@@ -5,6 +5,7 @@ codes occur (0, 1, 2 offline; 4 would be a defect). A bounded budget here; bench
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,20 +38,6 @@ def test_hostile_authorization_details(document, details, output):
 
 
 SMALL = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-@SMALL
-@given(cloudformation_templates(), st.sampled_from(FORMATS))
-def test_hostile_templates(template, output):
-    code, stderr = run_check([template], output=output)
-    assert code in DOCUMENTED_EXITS, stderr
-
-
-@SMALL
-@given(terraform_plans(), st.sampled_from(FORMATS))
-def test_hostile_plans(plan, output):
-    code, stderr = run_check([plan], output=output)
-    assert code in DOCUMENTED_EXITS, stderr
 
 
 @SMALL
@@ -96,15 +83,11 @@ def test_hostile_files_through_the_installed_command(document, details):
     assert b"Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("files", [cloudformation_templates, terraform_plans, terraform_sources, command_line_files],
+                         ids=lambda files: files.__name__)
 @SMALL
-@given(command_line_files(), st.sampled_from(FORMATS))
-def test_hostile_command_lines(file, output):
-    code, stderr = run_check([file], output=output)
-    assert code in DOCUMENTED_EXITS, stderr
-
-
-@SMALL
-@given(terraform_sources(), st.sampled_from(FORMATS))
-def test_hostile_terraform_sources(file, output):
-    code, stderr = run_check([file], output=output)
+@given(data=st.data(), output=st.sampled_from(FORMATS))
+def test_hostile_files_of_one_kind(files, data, output):
+    """A template, a plan, a Terraform source or a file of command lines, checked on its own."""
+    code, stderr = run_check([data.draw(files())], output=output)
     assert code in DOCUMENTED_EXITS, stderr
