@@ -49,7 +49,8 @@ TAKEN_UP = {"update-cluster": {"Updating"}, "update-cluster-software": {"SystemU
 CHANGING = {"Creating", "Updating", "SystemUpdating", "Deleting", "RollingBack"}
 # The changes to an existing cluster whose evidence is compared with the cluster the checks read,
 # and those whose change shows in the cluster's nodes (read again with it).
-COMPARED = {"update-cluster", "update-cluster-software", "batch-delete-cluster-nodes", "delete-cluster"}
+COMPARED = {"update-cluster", "update-cluster-software", "batch-add-cluster-nodes", "batch-delete-cluster-nodes",
+            "delete-cluster"}
 NODE_EVIDENCE = {"update-cluster-software", "batch-delete-cluster-nodes"}
 # DescribeCluster's CreationTime and a node's LastSoftwareUpdateTime may be cut to the second: a
 # cluster made (a node updated) in the second the send started may show an earlier time.
@@ -238,7 +239,8 @@ def _why_not(operation: str, request: dict, before: Observed | None, after: Obse
     Deleting ...) is someone else's, and what the read shows must be this request's change: an
     update's groups at the requested counts (deleted groups gone), new since the checks or with the
     cluster taken up; a software update's image on the groups it names, with the cluster taken up,
-    a node's software updated since the send or that image new; a node deletion's nodes, there
+    a node's software updated since the send or that image new; a node addition's groups, each
+    target count grown by at least its increment since the checks; a node deletion's nodes, there
     before, gone or shutting down; a deletion's cluster Deleting or gone."""
     cluster = after.cluster
     if operation == "create-cluster":
@@ -278,6 +280,11 @@ def _why_not(operation: str, request: dict, before: Observed | None, after: Obse
         if taken_up or updated or image is not None and not _imaged(before.cluster, targets, image):
             return None
         return f"is {cluster.status}, its nodes' software not updated since the send"
+    if operation == "batch-add-cluster-nodes":
+        short = [group for group, added in _additions(request).items()
+                 if _target(cluster, group) is None or _target(before.cluster, group) is None
+                 or _target(cluster, group) < _target(before.cluster, group) + added]
+        return f"is {cluster.status}, the target count of {', '.join(short)} not grown by the request's" if short else None
     named = {n for member in ("NodeIds", "NodeLogicalIds") for n in request.get(member) or []}  # a node deletion
     there = [n for n in before.nodes or () if n.id in named or n.logical_id in named]
     if not there:
@@ -301,6 +308,22 @@ def _has_groups(cluster, request: dict, exactly: bool) -> bool:
         if "TargetCount" in found and found["TargetCount"] != group.get("InstanceCount"):
             return False
     return True
+
+
+def _additions(request: dict) -> dict[str, int]:
+    """A node addition's increment of each group it names (the same group twice adds up)."""
+    added: dict[str, int] = {}
+    for spec in request.get("NodesToAdd") or []:
+        if isinstance(spec, dict) and isinstance(spec.get("IncrementTargetCountBy"), int):
+            name = spec.get("InstanceGroupName")
+            added[name] = added.get(name, 0) + spec["IncrementTargetCountBy"]
+    return added
+
+
+def _target(cluster, group: str) -> int | None:
+    """A group's target count as the cluster gives it; None when it gives none."""
+    found = cluster.groups.get(group, {}).get("TargetCount")
+    return found if isinstance(found, int) else None
 
 
 def _updated(cluster, request: dict) -> bool:

@@ -1,8 +1,8 @@
 """After an answer that proves nothing (a 500 or a RequestTimeout once the request was applied, or
 before it reached the service), a change to an existing cluster is decided from a fresh read,
 and only a change that is this request's proves it: an update's groups at their requested counts,
-a software update's image or its nodes' software updated since the send, a node deletion's nodes
-gone, a deletion's cluster gone. A change someone else started before the send, or one already
+a software update's image or its nodes' software updated since the send, a node addition's target
+counts grown, a node deletion's nodes gone, a deletion's cluster gone. A change someone else started before the send, or one already
 under way when the checks read the cluster, proves nothing. In-process runs against the embedded
 AWS behind the recording fault proxy (tests/faults.py); each test makes clusters of its own."""
 
@@ -21,6 +21,7 @@ GROUP = {k: v for k, v in CREATE["InstanceGroups"][0].items() if k not in ("Imag
 IMAGE = CREATE["InstanceGroups"][0]["ImageId"]  # a custom AMI the checks pass (fixtures/account/hyperpod.json)
 OTHER_IMAGE = "ami-0bbbbbbbbbbbbbbb2"  # someone else's choice (made directly, never checked)
 SENDS = {"update-cluster": "sagemaker:UpdateCluster", "update-cluster-software": "sagemaker:UpdateClusterSoftware",
+         "batch-add-cluster-nodes": "sagemaker:BatchAddClusterNodes",
          "batch-delete-cluster-nodes": "sagemaker:BatchDeleteClusterNodes", "delete-cluster": "sagemaker:DeleteCluster"}
 
 
@@ -56,6 +57,8 @@ def _apply(local_aws, proxy, tmp_path, operation: str, request: dict) -> tuple[i
 def _request(operation: str, name: str, nodes: list[str]) -> dict:
     return {"update-cluster": _scaled(name, 3),
             "update-cluster-software": {"ClusterName": name, "ImageId": IMAGE},
+            "batch-add-cluster-nodes": {"ClusterName": name, "NodesToAdd": [
+                {"InstanceGroupName": GROUP["InstanceGroupName"], "IncrementTargetCountBy": 1}]},
             "batch-delete-cluster-nodes": {"ClusterName": name, "NodeIds": nodes[:1]},
             "delete-cluster": {"ClusterName": name}}[operation]
 
