@@ -2,9 +2,10 @@
 before it reached the service), a change to an existing cluster is decided from a fresh read,
 and only a change that is this request's proves it: an update's groups at their requested counts,
 a software update's image or its nodes' software updated since the send, a node addition's target
-counts grown, a node deletion's nodes gone, a deletion's cluster gone. A change someone else started before the send, or one already
-under way when the checks read the cluster, proves nothing. In-process runs against the embedded
-AWS behind the recording fault proxy (tests/faults.py); each test makes clusters of its own."""
+counts grown, a node deletion's nodes gone, a deletion's cluster gone. A change someone else
+started before the send, or one already under way when the checks read the cluster, proves
+nothing. In-process runs against the embedded AWS behind the recording fault proxy
+(tests/faults.py); each test makes clusters of its own."""
 
 from __future__ import annotations
 
