@@ -96,6 +96,20 @@ def cold_path(preflight: str) -> dict[str, list[str]]:
     }
 
 
+LIVE = "botocore installed"  # the rows of the venv with the live extra
+SEED_RUN = "preflight check (1 request + seed policy)"
+
+
+def with_botocore(venv: pathlib.Path | None) -> dict[str, list[str]]:
+    """The seed's policy (an unknown action, which may be looked up in an installed botocore's
+    models) and the peer, in the venv with the live extra; none without one."""
+    if venv is None:
+        return {}
+    bin_dir = venv.resolve() / "bin"
+    return {f"{LIVE}: {PEER}": [str(bin_dir / "python"), "-c", "import typer"],
+            f"{LIVE}: {SEED_RUN}": cold_path(str(bin_dir / "preflight"))[SEED_RUN]}
+
+
 def load_average() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -104,6 +118,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--venv", required=True, type=pathlib.Path, help="venv with preflight")
     parser.add_argument("--peers", required=True, type=pathlib.Path, help="venv with parliament and cfn-lint")
+    parser.add_argument("--venv-live", type=pathlib.Path, help="venv with preflight and its live extra (botocore)")
     parser.add_argument("--before", type=pathlib.Path, help="venv with an earlier preflight, for before/after")
     parser.add_argument("--before-revision", default="an earlier revision", help="what --before holds, for the notes")
     parser.add_argument("--runs", type=int, default=21)
@@ -120,6 +135,7 @@ def main() -> int:
         PEER: [python, "-c", "import typer"],
         **cold_path(preflight),
         **before,
+        **with_botocore(args.venv_live),
         "parliament (1 policy)": [str(peers / "parliament"), "--file", str(HERE / "inputs/admin-policy.json")],
         "cfn-lint (1 template)": [str(peers / "cfn-lint"), str(HERE / "inputs/cluster.template.yaml")],
     }
@@ -168,6 +184,10 @@ def main() -> int:
         for label in (name, f"before: {name}") if args.before else (name,):
             r = results[label]
             lines.append(f"| {label} | {r['wall_s'] / peer:.2f}x | {r['cpu_s'] / peer_cpu:.2f}x | {aim} |")
+    if args.venv_live:  # against the peer in its own venv, whose larger site-packages every import pays for
+        r, own = results[f"{LIVE}: {SEED_RUN}"], results[f"{LIVE}: {PEER}"]
+        lines.append(f"| {LIVE}: {SEED_RUN} | {r['wall_s'] / own['wall_s']:.2f}x | {r['cpu_s'] / own['cpu_s']:.2f}x "
+                     f"| {COLD[SEED_RUN]} |")
     lines += [
         "",
         "| ratio | value | aim |",
