@@ -457,8 +457,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
         eks = eks_name(ctx)
         if eks:
             jobs.append((account.eks_cluster, eks[0]))
-            if ctx.operation == "create-cluster":  # PF441: whether another HyperPod cluster holds it
-                jobs.append((account.clusters_on_eks, ctx.value(eks[1])))
+            if ctx.operation == "create-cluster":  # PF441: whether another HyperPod cluster holds it; PF443: its VPC CNI
+                jobs += [(account.clusters_on_eks, ctx.value(eks[1])), (account.vpc_cni_version, eks[0])]
         if ctx.operation == "create-cluster":  # PF330: whether the creation must make the service-linked role
             jobs.append((account.service_linked_role_exists,))
         name = cluster_name(ctx)

@@ -10,7 +10,8 @@ resource ids are fixed by re-keying moto's EC2 and KMS stores (so requests can n
 the VPC's, which requests never name and moto's network ACLs are keyed by),
 snapshots are encrypted by setting them in moto's backend (its snapshots are always plain),
 FSx file systems get the VPC, lifecycle and network interface moto's records lack,
-EKS clusters get the access config and VPC id moto does not keep, and existing HyperPod
+EKS clusters get the access config and VPC id moto does not keep, and the managed VPC CNI add-on
+moto has no add-ons for (a state's ``vpc_cni`` version, served by DescribeAddon), and existing HyperPod
 clusters keep the ImageId moto drops (preflight/local_sagemaker/ adds the cluster operations
 moto lacks, status that settles after ``settle_seconds``, and seeded Service Quotas); an AMI with several volumes, an AMI owned by another
 account and an AWS managed key are also set in moto's stores, which cannot make them; so is a bucket
@@ -37,6 +38,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import uuid
 
 # Installed as package data (preflight/fixtures/), or the repository's fixtures/ in a checkout.
 DEFAULT_STATE = next(path for path in (
@@ -133,6 +135,7 @@ class LocalAws:
         local_sagemaker.QUOTAS[(self.account, self.region)] = dict(self.state.get("cluster_quotas", {}))
         local_sagemaker.PLANS[(self.account, self.region)] = list(self.state.get("training_plans", []))
         _install_bucket_owners()
+        _install_eks_addons()
         seed(self)
         return self
 
@@ -281,6 +284,7 @@ def seed(aws: LocalAws) -> None:
         record.resources_vpc_config = {**record.resources_vpc_config,
                                        "vpcId": cluster.get("vpc_id", vpc)}  # moto keeps no vpcId
         record.access_config = {"authenticationMode": cluster["authentication_mode"]}  # nor the access config
+        record.vpc_cni = cluster.get("vpc_cni")  # nor add-ons: absent, the VPC CNI is self-managed
 
     if state.get("organization"):
         _seed_organization(aws, state["organization"])
@@ -379,6 +383,36 @@ def _install_bucket_owners() -> None:
             raise MethodNotAllowed()
         return get_bucket_policy(self)
     S3Response.head_bucket, S3Response.get_bucket_policy, S3Response.owners_enforced = head, policy, True
+
+
+def _install_eks_addons() -> None:
+    """moto's EKS has no add-ons (no route, no DescribeAddon): serve DescribeAddon for the one
+    add-on preflight reads, the VPC CNI, from the version seeded on moto's cluster record (its
+    ``vpc_cni``), in the API's shape; any other add-on, a cluster without a managed VPC CNI or an
+    unknown cluster is EKS's ResourceNotFoundException (404)."""
+    from moto.core.responses import ActionResult
+    from moto.eks import urls
+    from moto.eks.exceptions import ResourceNotFoundException
+    from moto.eks.responses import EKSResponse
+
+    if hasattr(EKSResponse, "describe_addon"):
+        return
+    # Read when the server makes its EKS application, on the first EKS request (the seeding's).
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$"] = urls.response.dispatch
+
+    def describe_addon(self):
+        name, addon = self._get_param("clusterName") or self._get_param("name"), self._get_param("addonName")
+        cluster = self.eks_backend.clusters.get(name)
+        version = getattr(cluster, "vpc_cni", None) if addon == "vpc-cni" else None
+        if version is None:
+            raise ResourceNotFoundException(clusterName=name, nodegroupName=None, fargateProfileName=None,
+                                            addonName=addon, message=f"No addon: {addon} found in cluster: {name}")
+        return ActionResult({"addon": {
+            "addonName": addon, "clusterName": name, "status": "ACTIVE", "addonVersion": version,
+            "addonArn": f"{cluster.arn.replace(':cluster/', ':addon/')}/{addon}/{uuid.uuid5(uuid.NAMESPACE_URL, cluster.arn)}",
+            "createdAt": cluster.created_at, "modifiedAt": cluster.created_at, "health": {"issues": []},
+            "owner": "aws", "publisher": "eks"}})
+    EKSResponse.describe_addon = describe_addon
 
 
 def _seed_organization(aws: LocalAws, spec: dict) -> None:

@@ -42,7 +42,7 @@ from preflight.pointers import escape
 FORMAT, FORMAT_VERSION = "preflight-plan", 1
 # The account facade's reads (preflight.account.Account) a plan records; the caller's are left out.
 READS = ("images", "snapshots", "key", "key_policy", "role", "service_linked_role_exists", "object_head",
-         "subnets", "security_groups", "vpc_endpoints", "eks_cluster", "cluster", "cluster_nodes",
+         "subnets", "security_groups", "vpc_endpoints", "eks_cluster", "vpc_cni_version", "cluster", "cluster_nodes",
          "scheduler_config", "cluster_extension", "bucket_policy", "small_object", "offered_zones",
          "instance_types", "cluster_quotas", "training_plan", "clusters_on_eks", "identity_policies")
 BATCHES = ("images", "snapshots", "subnets", "security_groups", "instance_types")  # ids -> {id: record}

@@ -6,6 +6,7 @@ A lookup that fails gives a warning that names what was not verified (PF401).
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from preflight.findings import Severity
 from preflight.live import cluster_name, eks_name, fsx_mounts, network_ids
@@ -18,6 +19,9 @@ API_MODES = ("API", "API_AND_CONFIG_MAP")
 # held against the cluster, and versions are compared as numbers.
 KUBERNETES_SUPPORTED = ((1, 28), (1, 34))
 KUBERNETES_LIST_READ = "2026-12"
+# The same page: "SageMaker HyperPod requires the Amazon VPC Container Network Interface (CNI) plugin
+# version 1.18.3 or later", the only CNI it supports.
+VPC_CNI_MINIMUM = (1, 18, 3)
 
 
 @rule("PF430", "network-resource-missing", Severity.ERROR, kind="live", required=False)
@@ -470,6 +474,56 @@ def eks_kubernetes_version_unsupported(ctx):
 def _version(written: str) -> tuple[int, int] | None:
     major, _, minor = written.partition(".")
     return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
+@rule("PF443", "eks-vpc-cni-too-old", Severity.WARNING, kind="live", required=False, operations=("create-cluster",))
+def eks_vpc_cni_too_old(ctx):
+    """The EKS cluster's managed Amazon VPC CNI add-on is older than 1.18.3.
+
+    ## Why is this bad?
+    HyperPod's EKS prerequisites require the Amazon VPC CNI plugin 1.18.3 or later, the only CNI
+    HyperPod supports; with an older one the nodes' pod networking may not work (a warning: the
+    page states the requirement, not how the service refuses). Read from EKS `DescribeAddon`
+    (the `vpc-cni` add-on's `addonVersion`, compared as numbers: `v1.18.10-eksbuild.1` is later
+    than 1.18.3). An EKS cluster without the managed add-on runs a self-managed VPC CNI (the
+    `aws-node` DaemonSet), whose version the EKS API does not give: that is info, not verified.
+    An EKS cluster that is missing or unusable is PF440's.
+
+    ## Example
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/old-cni-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "new-cluster", "InstanceGroups": [{"InstanceGroupName": "workers", "InstanceCount": 1, "InstanceType": "ml.c5.2xlarge", "ExecutionRole": "arn:aws:iam::444455556666:role/HyperPodExecutionRole", "ImageId": "ami-0123456789abcdef0"}], "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Source
+    SageMaker Developer Guide, "Getting started with Amazon EKS support in SageMaker HyperPod"
+    (sagemaker-hyperpod-eks-prerequisites.html), "Networking"; EKS `DescribeAddon`.
+    """
+    eks = eks_name(ctx)
+    if not eks or ctx.account.eks_cluster(eks[0]) is None:  # a missing EKS cluster is PF440's
+        return
+    name, pointer = eks
+    version = ctx.account.vpc_cni_version(name)
+    minimum = ".".join(map(str, VPC_CNI_MINIMUM))
+    if version is None:
+        yield ctx.finding(pointer, f"EKS cluster {name} has no managed vpc-cni add-on: its VPC CNI is self-managed, "
+                          f"whose version is not in the EKS API; not verified (HyperPod requires {minimum} or later)",
+                          "check the aws-node DaemonSet's image (kubectl describe daemonset aws-node -n kube-system), "
+                          "or make the VPC CNI a managed add-on (aws eks create-addon --addon-name vpc-cni)",
+                          severity=Severity.INFO)
+        return
+    found = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version)
+    if found is None:
+        yield ctx.finding(pointer, f"EKS cluster {name}'s vpc-cni add-on version {version!r} is not a version number; "
+                          f"not verified (HyperPod requires {minimum} or later)", severity=Severity.INFO)
+    elif tuple(map(int, found.groups())) < VPC_CNI_MINIMUM:
+        yield ctx.finding(pointer, f"EKS cluster {name}'s vpc-cni add-on is {version}; HyperPod requires {minimum} or later",
+                          f"update the add-on (aws eks update-addon --cluster-name {name} --addon-name vpc-cni "
+                          "--addon-version VERSION; aws eks describe-addon-versions --addon-name vpc-cni lists them)")
 
 
 @rule("PF441", "eks-cluster-taken", Severity.ERROR, kind="live", required=False, operations=("create-cluster",))

@@ -259,7 +259,9 @@ def _operation(handler, body: bytes) -> str:
     if service == "s3":
         return f"s3:{ {'HEAD': 'HeadBucket' if path.count('/') == 1 else 'HeadObject', 'GET': 'GetObject'}.get(handler.command, handler.command)}"
     if service == "eks":
-        return "eks:DescribeCluster" if handler.command == "GET" and path.startswith("/clusters/") else f"eks:{path}"
+        if handler.command == "GET" and path.startswith("/clusters/"):
+            return "eks:DescribeAddon" if "/addons/" in path else "eks:DescribeCluster"
+        return f"eks:{path}"
     return f"{service}:{handler.command} {path}"
 
 
@@ -275,7 +277,7 @@ PAGE_TOKENS = ("NextToken", "Marker", "nextToken")  # a follow-up page's token, 
 class FaultProxy:
     """Forward every call to ``target`` (the local AWS) and record it as ``service:Operation``;
     answer the calls named in ``faults`` ({lookup: mode}) with that fault instead:
-    throttle and http500 in the service's own error format, a connection reset before the answer or
+    throttle, http500 and denied (AccessDenied) in the service's own error format, a connection reset before the answer or
     in the middle of its body, a malformed (truncated) answer, an empty 200, an HTML page with 200
     or 404, the real answer held ``slow_seconds`` or trickled a byte at a time over them, the call
     applied upstream and then answered with a 500 ("late-5xx") or a 4xx RequestTimeout
@@ -318,7 +320,7 @@ class FaultProxy:
                     body += b"&MaxItems=1"
                 if mode == "reset-before":
                     return self._reset()
-                if mode in ("throttle", "http500"):
+                if mode in ("throttle", "http500", "denied"):
                     return self._error(mode, body)
                 if mode in ("html-200", "html-404"):
                     page = b"<html><head><title>Gateway</title></head><body><h1>Not here</h1></body></html>"

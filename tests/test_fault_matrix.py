@@ -26,12 +26,13 @@ REQUIRED = {"sts:GetCallerIdentity", "iam:GetRole", "kms:DescribeKey", "ec2:Desc
 # job whose first failure would hide the other's (PF211 reads the image and the caller; PF430 the
 # subnets, with their route tables, before the security groups; PF460 the network and the
 # offerings; PF217 the key policy and the role's policies; PF441 the region's clusters, then each
-# one's DescribeCluster; the caller's IAM reads are one job; the organisation's reads follow the
-# caller's identity).
+# one's DescribeCluster; PF443 the EKS cluster, then its VPC CNI add-on; the caller's IAM reads are
+# one job; the organisation's reads follow the caller's identity).
 BATCHES = [
     ("iam:GetRole", "kms:DescribeKey", "s3:HeadBucket", "eks:DescribeCluster", "sagemaker:DescribeCluster",
      "ec2:DescribeImages", "ec2:DescribeSubnets"),
-    ("sts:GetCallerIdentity", "kms:GetKeyPolicy", "s3:GetObject", "ec2:DescribeSnapshots", "ec2:DescribeRouteTables"),
+    ("sts:GetCallerIdentity", "kms:GetKeyPolicy", "s3:GetObject", "ec2:DescribeSnapshots", "ec2:DescribeRouteTables",
+     "eks:DescribeAddon"),
     ("iam:GetUser", "iam:ListRolePolicies", "ec2:DescribeSecurityGroups", "sagemaker:ListClusters",
      "organizations:DescribeOrganization", "sagemaker:ListTrainingPlans"),
     ("iam:ListUserPolicies", "iam:ListAttachedRolePolicies", "ec2:DescribeInstanceTypeOfferings"),

@@ -53,7 +53,7 @@ class BotoAccount:
         self.object_head, self.small_object, self.bucket_policy = (self.s3.object_head, self.s3.small_object,
                                                                    self.s3.bucket_policy)
         self.bucket_in_caller_account = self.s3.bucket_in_caller_account
-        self.eks_cluster = self.eks.eks_cluster
+        self.eks_cluster, self.vpc_cni_version = self.eks.eks_cluster, self.eks.vpc_cni_version
         self.cluster_quotas = self.quotas.cluster_quotas
         self.cluster, self.cluster_nodes, self.cluster_events = (self.sagemaker.cluster, self.sagemaker.cluster_nodes,
                                                                  self.sagemaker.cluster_events)
