@@ -48,11 +48,12 @@ READS = ("images", "snapshots", "key", "key_policy", "role", "service_linked_rol
 BATCHES = ("images", "snapshots", "subnets", "security_groups", "instance_types")  # ids -> {id: record}
 DEPTH = 3  # members are shown down to /groups/workers/CurrentCount; deeper ones are in their parent's digest
 # Values safe to show as they are: AWS's status words, resource ids, ARNs, account ids, zones,
-# instance types and dates. Other text, and every value under a resource's tags but true and false
-# (a tag can hold anything), is shown as its digest.
+# instance types, dates and versions (Kubernetes' "1.31", an EKS add-on's "v1.18.2-eksbuild.1").
+# Other text, and every value under a resource's tags but true and false (a tag can hold
+# anything), is shown as its digest.
 SHOWN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}|(?:arn:aws[a-z-]*|ami|snap|subnet|sg|vpc|vpce|rtb|i|kms):"
                    r"?[A-Za-z0-9:/._-]{1,200}|\d{12}|[a-z]{2}(?:-[a-z]+)+-\d+[a-z]?|ml\.[a-z0-9]+\.[a-z0-9]+"
-                   r"|\d{4}-\d\d-\d\d(?:[T ][\d:.+Z-]*)?")
+                   r"|\d{4}-\d\d-\d\d(?:[T ][\d:.+Z-]*)?|v?\d{1,4}(?:\.\d{1,6}){1,3}(?:-[a-z]{1,20}\.\d{1,6})?")
 TAGS = ("tags", "Tags")
 FUTURE_SLACK = datetime.timedelta(minutes=5)  # clocks disagree a little; a plan from later than that is refused
 # What must never be written into a file meant to be shared: credentials and private keys.

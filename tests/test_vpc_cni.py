@@ -85,3 +85,14 @@ def test_access_denied_on_describe_addon_is_reported_as_not_verified(local_aws, 
     assert any(message.startswith("could not verify PF443 eks-vpc-cni-too-old: eks:DescribeAddon failed: access denied")
                for message in unverified), unverified
     assert proxy.calls.count("eks:DescribeAddon") == 1
+
+
+def test_a_plan_shows_the_add_on_version_it_was_checked_against(local_aws, run_cli, tmp_path):
+    """A version is an AWS name, shown in the plan file as it is (a reviewer reads it), not as a digest."""
+    path = tmp_path / "new.create-cluster.json"
+    path.write_text(json.dumps(_request("recent-cni-eks")))
+    result = run_cli("plan", "--live", str(path), "--out", str(tmp_path / "plan.json"), env=local_aws.env)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    facts = json.loads((tmp_path / "plan.json").read_text())["facts"]
+    shown = [fact for fact in facts if fact["read"] == "vpc_cni_version"]
+    assert [(fact["of"], fact["showed"]) for fact in shown] == [(["recent-cni-eks"], {"": "v1.18.10-eksbuild.1"})], shown
