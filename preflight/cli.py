@@ -358,12 +358,13 @@ def _variables(var, env_file, var_from_env, max_bytes: int) -> dict[str, str] | 
     from preflight.iac.variables import read_env_file
 
     found = dict(os.environ) if var_from_env else {}
+    given = _pairs("--var", var)
     try:
         for path in env_file or []:
-            found.update(read_env_file(path, max_bytes))
+            found.update(read_env_file(path, max_bytes, given))
     except LoadError as err:
         raise usage_error(str(err))
-    found.update(_pairs("--var", var))
+    found.update(given)
     return found
 
 
