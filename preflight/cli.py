@@ -231,7 +231,9 @@ def _run(options: Options, config, given=(), record: bool = False):
             configuration = iac.read(path, max_bytes, _pairs("--var", options.var))  # a .tf file, else None
             if configuration is not None:
                 document = configuration
-            elif operation is None and named is None and sources.may_hold_commands(shown):
+            elif operation is None and (sources.kind(shown, "") or named is None and sources.may_hold_commands(shown)):
+                # a script or Markdown by its suffix holds commands even when its name names an
+                # operation (4_create_cluster.sh): it is never the request itself
                 document = documents.read_text(path, max_bytes, stdin_name if path == documents.STDIN else None)
                 if sources.kind(shown, document.text):
                     found, listed = commandline_reader().read(document, variables, max_bytes)
@@ -358,12 +360,13 @@ def _variables(var, env_file, var_from_env, max_bytes: int) -> dict[str, str] | 
     from preflight.iac.variables import read_env_file
 
     found = dict(os.environ) if var_from_env else {}
+    given = _pairs("--var", var)
     try:
         for path in env_file or []:
-            found.update(read_env_file(path, max_bytes))
+            found.update(read_env_file(path, max_bytes, given))
     except LoadError as err:
         raise usage_error(str(err))
-    found.update(_pairs("--var", var))
+    found.update(given)
     return found
 
 

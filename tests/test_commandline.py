@@ -127,6 +127,17 @@ def test_the_guides_command_lines_as_written_and_corrected(run_cli):
     assert "6 aws command lines read: 6 requests checked" in corrected.stdout
 
 
+def test_a_script_named_after_its_operation_is_read_as_a_script(run_cli, tmp_path):
+    # haozhx23/eks-smhp-241125 4_create_cluster.sh was parsed as a JSON request: a false PF001
+    (tmp_path / "4_create_cluster.sh").write_text("\naws sagemaker create-cluster \\\n"
+                                                  "    --cli-input-json file://$CLUSTER_CONF_NAME\n")
+    (tmp_path / "delete-cluster.md").write_text("```bash\naws sagemaker delete-cluster --cluster-name ml\n```\n")
+    for name in ("4_create_cluster.sh", "delete-cluster.md", "."):
+        result = run_cli("check", "--format", "json", name, cwd=str(tmp_path))
+        assert result.returncode == 0 and "PF001" not in {rule for _, rule in findings(result)}, result.stdout
+        assert json.loads(result.stdout)["commands"], name
+
+
 def test_a_folder_is_walked_by_name_and_content_as_git_sees_it(run_cli, tmp_path):
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".gitignore").write_text("build/\n")

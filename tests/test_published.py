@@ -42,8 +42,9 @@ def _report(entry):
     if entry.get("kind") == "policy":
         return engine.run([], iam_policy.collect([document], None))
     if "vars" in entry or "env_file" in entry:
-        variables = read_env_file(str(PUBLISHED / entry["env_file"])) if "env_file" in entry else {}
-        document = substituted(document, {**variables, **entry.get("vars", {})})
+        given = entry.get("vars", {})
+        variables = read_env_file(str(PUBLISHED / entry["env_file"]), given=given) if "env_file" in entry else {}
+        document = substituted(document, {**variables, **given})
     if entry.get("kind") == "template":
         return engine.run(iac.requests(document, {}), linted=iac.policies(document, {}))
     return engine.run([(document, entry["operation"])])

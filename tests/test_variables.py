@@ -77,6 +77,34 @@ def test_env_file_values_expand_earlier_variables_as_sourcing_does(tmp_path):
                                        "LATER": "fallback/${NOT_SET}"}
 
 
+def test_env_file_values_that_run_a_command_are_known_only_when_sourced(tmp_path):
+    # haozhx23/eks-smhp-250225 1_env_vars: `$(echo $EKS_CLUSTER_ARN | awk ...)` was read as the value
+    # "$(echo", and the cluster name built from it failed ClusterName's pattern (a false PF106)
+    from preflight.iac.variables import read_env_file
+
+    env = tmp_path / "1_env_vars"
+    env.write_text("export ARN=arn:aws:eks:us-east-1:444455556666:cluster/eks\n"
+                   "export EKS_NAME=$(echo $ARN | awk -F/ '{print $NF}')\n"
+                   'export ACCOUNT="`aws sts get-caller-identity --query Account --output text`"\n'
+                   "export HP_NAME=${EKS_NAME}-hp\nexport LITERAL='$(not run)'\nexport PRICE=\\$(5)\n")
+    assert read_env_file(str(env)) == {"ARN": "arn:aws:eks:us-east-1:444455556666:cluster/eks",
+                                       "LITERAL": "$(not run)", "PRICE": "$(5)"}
+    assert read_env_file(str(env), given={"EKS_NAME": "eks"})["HP_NAME"] == "eks-hp"
+
+
+def test_a_value_set_by_a_command_is_an_unset_variable_until_given(run_cli, tmp_path):
+    env = tmp_path / "env_vars"
+    env.write_text("export BUCKET=sagemaker-$(aws sts get-caller-identity --query Account --output text)\n"
+                   "export ROLE=arn:aws:iam::444455556666:role/HyperPodExecutionRole\n"
+                   "export SECURITY_GROUP=sg-0123456789abcdef0\nexport SUBNET_ID=subnet-0123456789abcdef0\n")
+    result = run_cli("check", "--format", "json", "--env-file", str(env), str(HEREDOC))
+    assert {rule for rule, *_ in findings(result)} == {"PF011"}
+    assert all("${BUCKET}" in message for *_, message in findings(result))
+    result = run_cli("check", "--format", "json", "--env-file", str(env), "--var", "BUCKET=sagemaker-lifecycle",
+                     str(HEREDOC))
+    assert result.returncode == 0, result.stdout
+
+
 def test_an_arn_with_an_unset_variable_names_no_resource():
     from preflight import documents
     from preflight.iac.variables import substituted

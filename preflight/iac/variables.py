@@ -48,16 +48,21 @@ class SubstitutedDocument(Document):
         return original + (offset - start)
 
 
-def read_env_file(path: str, max_bytes: int = MAX_BYTES) -> dict[str, str]:
+def read_env_file(path: str, max_bytes: int = MAX_BYTES, given: dict[str, str] | None = None) -> dict[str, str]:
     """KEY=VALUE lines (``export`` and quotes allowed, ``#`` comments), as a shell script's env file
     or a ``.env`` holds them, each value read as bash reads it when the file is sourced (``_word``).
+    A value that runs a command (``$(...)``, backticks), or refers to a variable set by one, is
+    known only when the file is sourced: the variable is left out, so that its uses are unset
+    variables rather than the command's text. ``given`` (the ``--var`` values, which win over the
+    file) stands for the variables it names in the values that refer to them.
     The file is read within ``max_bytes``, and so are its values once expanded, all together (a
     value doubling an earlier one on each line would otherwise grow without bound)."""
     try:
         lines = read_bytes(path, max_bytes).decode("utf-8").splitlines()
     except UnicodeDecodeError as err:
         raise LoadError(f"{path}: cannot read the env file ({err})") from None
-    found, size = {}, 0
+    given = given or {}
+    found, unknown, size = {}, set(), 0
     for number, line in enumerate(lines, 1):
         line = line.lstrip()
         if not line.strip() or line.startswith("#"):
@@ -66,12 +71,25 @@ def read_env_file(path: str, max_bytes: int = MAX_BYTES) -> dict[str, str]:
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise LoadError(f"{path}:{number}: expected KEY=VALUE")
-        word = _word(value.lstrip(), found, max_bytes - size, f"{path}:{number}")
+        try:
+            word = _word(value.lstrip(), {**found, **given}, unknown, max_bytes - size, f"{path}:{number}")
+        except _KnownWhenSourced:
+            found.pop(key, None)
+            unknown.add(key)
+            continue
         if word is None:
             raise LoadError(f"{path}:{number}: a quote is not closed")
         found[key] = word
+        unknown.discard(key)
         size += len(word)
     return found
+
+
+class _KnownWhenSourced(Exception):
+    """A value bash knows only when it sources the file: it runs a command or uses a value that does."""
+
+
+COMMAND_SUBSTITUTION = re.compile(r"\$\(|`")
 
 
 # Inside double quotes bash drops the backslash only before these; before any other character it stays.
@@ -80,12 +98,14 @@ WORD_PART = re.compile(r"""'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)"|(?P
                        re.DOTALL)
 
 
-def _word(text: str, known: dict[str, str], room: int, where: str) -> str | None:
+def _word(text: str, known: dict[str, str], unknown: set[str], room: int, where: str) -> str | None:
     """A value as bash reads it: single-quoted parts literal; in double-quoted parts a backslash
     before a double quote, dollar, backtick or backslash is dropped (before anything else it stays)
     and references are expanded; in unquoted parts references are expanded and a backslash takes
     the next character as it is; unquoted white space ends the value (a comment or a command may
-    follow). None when a quote is left open. Expansions are bounded by ``room`` (``_expanded``)."""
+    follow). None when a quote is left open; _KnownWhenSourced for a command substitution outside
+    single quotes or a reference to an ``unknown`` variable. Expansions are bounded by ``room``
+    (``_expanded``)."""
     parts, position = [], 0
     while position < len(text):
         match = WORD_PART.match(text, position)
@@ -99,21 +119,26 @@ def _word(text: str, known: dict[str, str], room: int, where: str) -> str | None
         elif match.group("double") is not None:
             pieces = re.split(r"\\([" + re.escape(DOUBLE_QUOTED_ESCAPES) + "])", match.group("double"))
             # split keeps each escaped character at the odd places: expand only what lies between them
-            parts.extend(piece if index % 2 else _expanded(piece, known, room, where) for index, piece in enumerate(pieces))
+            parts.extend(piece if index % 2 else _expanded(piece, known, unknown, room, where)
+                         for index, piece in enumerate(pieces))
         elif match.group("escaped") is not None:
             parts.append(match.group("escaped"))
         else:
-            parts.append(_expanded(match.group("plain"), known, room, where))
+            parts.append(_expanded(match.group("plain"), known, unknown, room, where))
     return "".join(parts)
 
 
-def _expanded(value: str, known: dict[str, str], room: int, where: str) -> str:
+def _expanded(value: str, known: dict[str, str], unknown: set[str], room: int, where: str) -> str:
     """A value with the references to earlier lines' variables expanded, as sourcing the file does
     (``HYPERPOD_NAME=${PREFIX}-smhp``); a reference to none of them is left as written. Measured
     before it is built: more than ``room`` characters is a LoadError at ``where``."""
+    if COMMAND_SUBSTITUTION.search(value):
+        raise _KnownWhenSourced
     pieces, last, length = [], 0, 0
     for match in REFERENCE.finditer(value):
         name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
+        if name not in known and name in unknown:
+            raise _KnownWhenSourced
         found = known.get(name)
         if found is None or (operator == ":-" and found == ""):
             found = default if operator else None
