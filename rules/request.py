@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from preflight.findings import Severity
@@ -371,6 +372,59 @@ def wrong_resource_id_kind(ctx):
                 if isinstance(value, str) and value and not placeholder(value) and not value.startswith(prefix):
                     yield ctx.finding(f"{base}/{key}/{index}", f"{value!r} in {key} does not start with {prefix}",
                                       f"{key} takes ids of the form {prefix}0123456789abcdef0")
+
+
+EC2_ID = re.compile(r"[0-9a-f]{8}|[0-9a-f]{17}")  # what follows the prefix: older ids have 8 digits, newer 17
+
+
+@rule("PF130", "malformed-ec2-id", Severity.ERROR,
+      operations=("create-cluster", "update-cluster", "update-cluster-software"))
+def malformed_ec2_id(ctx):
+    """A subnet, security group or AMI id that is not its prefix and 8 or 17 hexadecimal digits.
+
+    ## Why is this bad?
+    EC2's resource ids are a prefix and a hexadecimal string of 8 characters (older resources) or
+    17. The request's patterns let through any letters and digits for subnets and security groups,
+    and any length from 8 to 17 for an AMI, so a digit dropped or added in a copy reaches the
+    service, which refuses it as malformed (`InvalidSubnetID.Malformed`, `InvalidGroupId.Malformed`,
+    `InvalidAMIID.Malformed`). An id of the wrong kind is PF120's, a placeholder PF110's, and one
+    the pattern refuses already PF106's.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "VpcConfig": {"SecurityGroupIds": ["sg-1234567"],
+     "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"],
+     "Subnets": ["subnet-0123456789abcdef0"]}}
+    ```
+
+    ## Source
+    Amazon EC2 User Guide, "Resource IDs" (8 characters, 17 since the longer ids); EC2 API
+    reference, common client errors (the `.Malformed` codes).
+    """
+    named = []
+    configs = [("/VpcConfig", ctx.value("/VpcConfig"))]
+    configs += [(f"{p}/OverrideVpcConfig", g.get("OverrideVpcConfig")) for p, g in ctx.instance_groups()]
+    for base, config in configs:
+        for key, prefix in (("SecurityGroupIds", "sg-"), ("Subnets", "subnet-")):
+            ids = config.get(key) if isinstance(config, dict) else None
+            named += [(f"{base}/{key}/{index}", value, prefix) for index, value in enumerate(ids)] \
+                if isinstance(ids, list) else []
+    named += [(f"{p}/ImageId", g.get("ImageId"), "ami-") for p, g in ctx.instance_groups()]
+    named.append(("/ImageId", ctx.value("/ImageId"), "ami-"))
+    refused = {violation.pointer for violation in ctx.violations() if violation.kind == "pattern"}
+    for pointer, value, prefix in named:
+        if (isinstance(value, str) and value.startswith(prefix) and not placeholder(value) and pointer not in refused
+                and not EC2_ID.fullmatch(value[len(prefix):].lower())):
+            rest = value[len(prefix):]
+            found = f"{len(rest)} characters" if len(rest) not in (8, 17) else "characters that are not hexadecimal"
+            yield ctx.finding(pointer, f"{value!r} is not an EC2 id: after {prefix} EC2 ids have 8 or 17 "
+                              f"hexadecimal digits, this one {found}",
+                              f"copy the id whole from EC2 (such as {prefix}0123456789abcdef0)")
 
 
 @rule("PF121", "roles-from-several-accounts", Severity.WARNING, operations=("create-cluster", "update-cluster"))
