@@ -686,9 +686,10 @@ def slurm_controller_removed(ctx):
     The API reference says that a Slurm cluster's controller nodes cannot be removed: a
     BatchDeleteClusterNodes naming one, or an UpdateCluster deleting the controller's group, is
     refused. Nor can the controller node be replaced (BatchReplaceClusterNodes, which would destroy
-    its volumes and Slurm's state with them). The controller group is the one the API configures
-    as `Controller` (`SlurmConfig.NodeType`), else the `controller_group` of the
-    `provisioning_parameters.json` beside its lifecycle scripts.
+    its volumes and Slurm's state with them), nor a controller group scaled to no nodes (the
+    multi-controller guide: "at least 1 controller node" per controller group, never 0). The
+    controller group is the one the API configures as `Controller` (`SlurmConfig.NodeType`), else
+    the `controller_group` of the `provisioning_parameters.json` beside its lifecycle scripts.
 
     ## Example
     ```json
@@ -703,20 +704,30 @@ def slurm_controller_removed(ctx):
     ## Source
     SageMaker API reference, `BatchDeleteClusterNodes` (`NodeIds`: "you cannot remove instances
     that are configured as Slurm controller nodes"), `BatchReplaceClusterNodes`, `ClusterSlurmConfig`;
-    field reports of controller replacements refused; SageMaker `DescribeCluster`, `ListClusterNodes`.
+    SageMaker Developer Guide, multiple controller nodes for Slurm, "Important notes"
+    (sagemaker-hyperpod-multihead-slurm-notes); field reports of controller replacements refused;
+    SageMaker `DescribeCluster`, `ListClusterNodes`.
     """
     name, cluster = _named_cluster(ctx)
     deleted = ctx.value("/InstanceGroupsToDelete") if ctx.operation == "update-cluster" else None
-    if cluster is None or ctx.operation == "update-cluster" and not (isinstance(deleted, list) and deleted):
+    emptied = [(pointer, group.get("InstanceGroupName")) for pointer, group in ctx.instance_groups()
+               if group.get("InstanceCount") == 0 and group.get("InstanceCount") is not False] \
+        if ctx.operation == "update-cluster" else []
+    if cluster is None or ctx.operation == "update-cluster" and not (isinstance(deleted, list) and deleted or emptied):
         return
     controllers = _slurm_controller_groups(ctx.account, cluster)
     if not controllers:
         return
     if ctx.operation == "update-cluster":
-        for index, group in enumerate(deleted):
+        for index, group in enumerate(deleted if isinstance(deleted, list) else []):
             if string(group) in controllers:
                 yield ctx.finding(f"/InstanceGroupsToDelete/{index}", f"{group} runs cluster {name}'s Slurm "
                                   "controller, whose nodes cannot be removed", "keep the controller group")
+        for pointer, group in emptied:
+            if string(group) in controllers:
+                yield ctx.finding(f"{pointer}/InstanceCount", f"{group} runs cluster {name}'s Slurm controller "
+                                  "and is scaled to 0 nodes; a controller group keeps at least one",
+                                  "keep InstanceCount at 1 or more for the controller group")
         return
     groups = {node.id: node.group for node in _nodes(ctx, name)}
     groups.update({node.logical_id: node.group for node in _nodes(ctx, name) if node.logical_id})

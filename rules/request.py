@@ -304,6 +304,53 @@ def autoscaling_without_cluster_role(ctx):
                           "add ClusterRole, a role HyperPod can assume for autoscaling")
 
 
+@rule("PF131", "autoscaling-without-eks-continuous-provisioning", Severity.WARNING, operations=("create-cluster",))
+def autoscaling_without_eks_continuous_provisioning(ctx):
+    """Autoscaling enabled on a new cluster that is not EKS-orchestrated with `NodeProvisioningMode: Continuous`.
+
+    ## Why is this bad?
+    HyperPod's managed autoscaling runs Karpenter in the cluster's EKS control plane: the Developer
+    Guide offers it "for clusters created with EKS orchestration", built on continuous
+    provisioning, and the launch post lists "enabling continuous provisioning in a SageMaker
+    HyperPod EKS cluster" among its prerequisites. A Slurm cluster (an `Orchestrator` of `Slurm`,
+    or none, which is Slurm) has no Kubernetes for Karpenter to watch, and an EKS cluster
+    without `Continuous` lacks what the autoscaler is built on. The API reference states neither
+    as a rule of the request, so this is a warning: the create may be refused, or succeed with
+    nodes that never scale.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster", "AutoScaling": {"Mode": "Enable", "AutoScalerType": "Karpenter"},
+     "ClusterRole": "arn:aws:iam::444455556666:role/HyperPodAutoscaling", "Orchestrator": {"Slurm": {}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster", "AutoScaling": {"Mode": "Enable", "AutoScalerType": "Karpenter"},
+     "ClusterRole": "arn:aws:iam::444455556666:role/HyperPodAutoscaling", "NodeProvisioningMode": "Continuous",
+     "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/ml"}}}
+    ```
+
+    ## Source
+    SageMaker Developer Guide, "Autoscaling on SageMaker HyperPod EKS"
+    (sagemaker-hyperpod-eks-autoscaling); AWS Machine Learning Blog, "Introducing auto scaling on
+    Amazon SageMaker HyperPod" (prerequisites); botocore service model, `ClusterAutoScalingConfig`.
+    """
+    request = ctx.request if isinstance(ctx.request, dict) else {}
+    scaling = request.get("AutoScaling")
+    if not (isinstance(scaling, dict) and scaling.get("Mode") == "Enable"):
+        return
+    orchestrator = request.get("Orchestrator")
+    if not (isinstance(orchestrator, dict) and "Eks" in orchestrator):
+        yield ctx.finding("/AutoScaling/Mode", "autoscaling is enabled on a Slurm cluster: HyperPod's Karpenter "
+                          "autoscaling runs on EKS-orchestrated clusters only",
+                          "orchestrate the cluster with EKS (Orchestrator.Eks), or scale it with update-cluster")
+    elif request.get("NodeProvisioningMode") != "Continuous":
+        yield ctx.finding("/AutoScaling/Mode", "autoscaling is enabled without NodeProvisioningMode Continuous, "
+                          "on which HyperPod's autoscaling is built",
+                          "add \"NodeProvisioningMode\": \"Continuous\"")
+
+
 @rule("PF119", "node-deletion-limits", Severity.ERROR, operations=("batch-delete-cluster-nodes",))
 def node_deletion_limits(ctx):
     """BatchDeleteClusterNodes with no node at all, or more than the documented 50 identifiers.
