@@ -309,10 +309,9 @@ def autoscaling_without_eks_continuous_provisioning(ctx):
     """Autoscaling enabled on a new cluster that is not EKS-orchestrated with `NodeProvisioningMode: Continuous`.
 
     ## Why is this bad?
-    HyperPod's managed autoscaling runs Karpenter in the cluster's EKS control plane: the Developer
-    Guide offers it "for clusters created with EKS orchestration", built on continuous
-    provisioning, and the launch post lists "enabling continuous provisioning in a SageMaker
-    HyperPod EKS cluster" among its prerequisites. A Slurm cluster (an `Orchestrator` of `Slurm`,
+    HyperPod's managed autoscaling is Karpenter watching the EKS cluster's pending pods: the Developer
+    Guide offers it "for clusters created with EKS orchestration" and says it "is built on
+    HyperPod's continuous provisioning capabilities". A Slurm cluster (an `Orchestrator` of `Slurm`,
     or none, which is Slurm) has no Kubernetes for Karpenter to watch, and an EKS cluster
     without `Continuous` lacks what the autoscaler is built on. The API reference states neither
     as a rule of the request, so this is a warning: the create may be refused, or succeed with
@@ -333,8 +332,7 @@ def autoscaling_without_eks_continuous_provisioning(ctx):
 
     ## Source
     SageMaker Developer Guide, "Autoscaling on SageMaker HyperPod EKS"
-    (sagemaker-hyperpod-eks-autoscaling); AWS Machine Learning Blog, "Introducing auto scaling on
-    Amazon SageMaker HyperPod" (prerequisites); botocore service model, `ClusterAutoScalingConfig`.
+    (sagemaker-hyperpod-eks-autoscaling); botocore service model, `ClusterAutoScalingConfig`.
     """
     request = ctx.request if isinstance(ctx.request, dict) else {}
     scaling = request.get("AutoScaling")
