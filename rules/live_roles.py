@@ -297,6 +297,22 @@ def lifecycle_key_unusable_by_role(ctx):
                                   f"may {action} on it is not decided: {reason}", severity=Severity.WARNING)
 
 
+def _role_not_allowed(ctx, role_arn: str, actions) -> tuple[list[str], list[str]]:
+    """The actions a role's own policies (within its permissions boundary) do not allow on any
+    resource: (not allowed, allowed only on some resources or under conditions)."""
+    from preflight.iam.evaluate import MAYBE, YES, Request, Resource, decide
+
+    identity = policy_set_of(role_arn, ctx.account.identity_policies(role_arn))
+    boundary = identity.statements(boundary=True) if identity.has_boundary else None
+    missing, undecided = [], []
+    for action in actions:
+        decision = decide(identity.statements(), boundary, Request(action, Resource.any()))
+        if decision.outcome == YES:
+            continue
+        (undecided if decision.outcome == MAYBE or decision.near and not decision.denied_by else missing).append(action)
+    return missing, undecided
+
+
 # What the execution role of a group in the customer's VPC needs to give its nodes their network
 # interfaces (the HyperPod guide's custom-VPC permissions; the managed instance-role policy has none).
 VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
@@ -332,8 +348,6 @@ def execution_role_without_vpc_permissions(ctx):
     SageMaker Developer Guide, "Setting up SageMaker HyperPod with a custom Amazon VPC" (the
     execution role's additional EC2 permissions); field reports of creations refused for them.
     """
-    from preflight.iam.evaluate import MAYBE, YES, Request, Resource, decide
-
     in_vpc = isinstance(ctx.value("/VpcConfig"), dict)
     judged = set()
     for pointer, group in ctx.instance_groups(("InstanceGroups",)):
@@ -342,15 +356,7 @@ def execution_role_without_vpc_permissions(ctx):
         if not placed or not parse_arn(role_arn) or role_arn in judged or ctx.account.role(role_arn) is None:
             continue  # PF410 reports a missing role
         judged.add(role_arn)
-        identity = policy_set_of(role_arn, ctx.account.identity_policies(role_arn))
-        boundary = identity.statements(boundary=True) if identity.has_boundary else None
-        missing, undecided = [], []
-        for action in VPC_ACTIONS:
-            decision = decide(identity.statements(), boundary, Request(action, Resource.any()))
-            if decision.outcome == YES:
-                continue
-            (undecided if decision.outcome == MAYBE or decision.near and not decision.denied_by else missing).append(
-                action)
+        missing, undecided = _role_not_allowed(ctx, role_arn, VPC_ACTIONS)
         where = f"{pointer}/ExecutionRole"
         if missing:
             yield ctx.finding(where, f"role {role_arn} is not allowed {', '.join(missing)}, which HyperPod needs to place "
@@ -359,6 +365,52 @@ def execution_role_without_vpc_permissions(ctx):
             yield ctx.finding(where, f"whether role {role_arn} may {', '.join(undecided)} for its nodes' network "
                               "interfaces is not decided: allowed only on some resources or under conditions",
                               severity=Severity.WARNING)
+
+
+# What ClusterRole needs to scale the cluster (the model's ClusterRole documentation).
+AUTOSCALING_ACTIONS = ("sagemaker:BatchAddClusterNodes", "sagemaker:BatchDeleteClusterNodes")
+
+
+@rule("PF428", "cluster-role-without-autoscaling-permissions", Severity.ERROR, kind="live", required=False,
+      operations=("create-cluster", "update-cluster"))
+def cluster_role_without_autoscaling_permissions(ctx):
+    """`ClusterRole` of a request that enables autoscaling is not allowed to add and delete the cluster's nodes.
+
+    ## Why is this bad?
+    HyperPod's autoscaler acts as `ClusterRole`: the model says the role "must have permissions
+    for `sagemaker:BatchAddClusterNodes` and `sagemaker:BatchDeleteClusterNodes`". Without them the
+    cluster is created (or updated) with autoscaling on, and Karpenter's scaling calls are denied,
+    so pending pods never get nodes. An action the role's policies do not name is an error; one
+    allowed only on some resources or under conditions is a warning (not decided here). A role
+    that is missing, or does not trust `hyperpod.sagemaker.amazonaws.com`, is PF410's and PF411's.
+
+    ## Example
+    ```json
+    {"ClusterName": "ml-cluster-2", "AutoScaling": {"Mode": "Enable", "AutoScalerType": "Karpenter"}, "ClusterRole": "arn:aws:iam::444455556666:role/HyperPodClusterRoleWithoutScaling", "NodeProvisioningMode": "Continuous", "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Use instead
+    ```json
+    {"ClusterName": "ml-cluster-2", "AutoScaling": {"Mode": "Enable", "AutoScalerType": "Karpenter"}, "ClusterRole": "arn:aws:iam::444455556666:role/HyperPodClusterRole", "NodeProvisioningMode": "Continuous", "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:444455556666:cluster/hyperpod-eks"}}}
+    ```
+
+    ## Source
+    botocore service model, `CreateClusterRequest.ClusterRole` and `UpdateClusterRequest.ClusterRole`
+    documentation; SageMaker Developer Guide, "Create an IAM role for HyperPod autoscaling with
+    Karpenter" (sagemaker-hyperpod-eks-autoscaling-iam).
+    """
+    scaling = ctx.value("/AutoScaling")
+    role_arn = real(ctx.value("/ClusterRole"))
+    if not (isinstance(scaling, dict) and scaling.get("Mode") == "Enable") or not parse_arn(role_arn) \
+            or ctx.account.role(role_arn) is None:
+        return  # PF118 reports a missing ClusterRole, PF410 one the account does not have
+    missing, undecided = _role_not_allowed(ctx, role_arn, AUTOSCALING_ACTIONS)
+    if missing:
+        yield ctx.finding("/ClusterRole", f"role {role_arn} is not allowed {', '.join(missing)}, which HyperPod's "
+                          "autoscaler calls as this role", "allow them on the cluster in the role's policy")
+    if undecided:
+        yield ctx.finding("/ClusterRole", f"whether role {role_arn} may {', '.join(undecided)} is not decided: "
+                          "allowed only on some resources or under conditions", severity=Severity.WARNING)
 
 
 @rule("PF423", "provisioning-parameters-mismatch", Severity.ERROR, kind="live", required=False,
