@@ -355,8 +355,10 @@ def node_deletion_limits(ctx):
 
     ## Why is this bad?
     The model documentation: "You must specify either NodeLogicalIds, InstanceIds, or both, with a
-    combined maximum of 50 identifiers." The model's shapes allow more (3000 `NodeIds`, 99
-    `NodeLogicalIds`); the sources disagree, so a count over 50 is a warning, not an error.
+    combined maximum of 50 identifiers." The Developer Guide's scale-down page allows "a maximum of
+    99 instances at a time", and the model's shapes more still (3000 `NodeIds`, 99
+    `NodeLogicalIds`). The sources disagree, so a count over 50 is a warning; over 99, beyond both
+    documented limits, it is an error.
 
     ## Example
     ```json
@@ -369,17 +371,21 @@ def node_deletion_limits(ctx):
     ```
 
     ## Source
-    botocore service model, `BatchDeleteClusterNodesRequest.NodeLogicalIds` documentation.
+    botocore service model, `BatchDeleteClusterNodesRequest.NodeLogicalIds` documentation;
+    SageMaker Developer Guide, "Scale down a SageMaker HyperPod cluster" (smcluster-scale-down).
     """
     request = ctx.request if isinstance(ctx.request, dict) else {}
     lists = [request.get(key) for key in ("NodeIds", "NodeLogicalIds")]
     total = sum(len(ids) for ids in lists if isinstance(ids, list))
+    where = "/NodeIds" if "NodeIds" in request else "/NodeLogicalIds"
     if all(ids is None for ids in lists) and not ctx.partial:
         yield ctx.finding("", "no node to delete: neither NodeIds nor NodeLogicalIds is given")
+    elif total > 99:
+        yield ctx.finding(where, f"{total} node identifiers; the model's documentation allows 50 in one call and "
+                          "the Developer Guide 99", "split the deletion into calls of at most 50 nodes")
     elif total > 50:
-        yield ctx.finding("/NodeIds" if "NodeIds" in request else "/NodeLogicalIds",
-                          f"{total} node identifiers; the documentation allows 50 in one call "
-                          "(the model's shapes allow more)",
+        yield ctx.finding(where, f"{total} node identifiers; the documentation allows 50 in one call "
+                          "(the Developer Guide 99, the model's shapes more)",
                           "split the deletion into calls of at most 50 nodes", severity=Severity.WARNING)
 
 

@@ -75,6 +75,8 @@ def test_case(path):
         f"{f.file}:{f.line}:{f.column} {f.rule} {f.pointer} {f.message}" for f in report.findings)
     for finding in report.findings:
         assert finding.line >= 1 and finding.column >= 1
+    if "severity" in case:  # one rule with severities by certainty: the case names which it gets
+        assert {str(f.severity) for f in report.findings if f.rule == case["rule"]} == {case["severity"]}
 
 
 def test_every_rule_has_a_failing_and_a_passing_case():
