@@ -304,8 +304,8 @@ def autoscaling_without_cluster_role(ctx):
                           "add ClusterRole, a role HyperPod can assume for autoscaling")
 
 
-@rule("PF131", "autoscaling-without-eks-continuous-provisioning", Severity.WARNING, operations=("create-cluster",))
-def autoscaling_without_eks_continuous_provisioning(ctx):
+@rule("PF131", "autoscaling-without-continuous-eks", Severity.WARNING, operations=("create-cluster",))
+def autoscaling_without_continuous_eks(ctx):
     """Autoscaling enabled on a new cluster that is not EKS-orchestrated with `NodeProvisioningMode: Continuous`.
 
     ## Why is this bad?
