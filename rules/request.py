@@ -8,7 +8,7 @@ from collections import Counter
 from preflight.findings import Severity
 from preflight.pointers import escape
 from preflight.registry import rule
-from preflight.values import arns_in, parse_arn, placeholder, strings, unwrapped
+from preflight.values import Unresolved, arns_in, parse_arn, placeholder, real, strings, unwrapped
 
 @rule("PF110", "placeholder-left-in-value", Severity.ERROR)
 def placeholder_left_in_value(ctx):
@@ -338,12 +338,14 @@ def autoscaling_without_continuous_eks(ctx):
     scaling = request.get("AutoScaling")
     if not (isinstance(scaling, dict) and scaling.get("Mode") == "Enable"):
         return
-    orchestrator = request.get("Orchestrator")
+    orchestrator, mode = request.get("Orchestrator"), request.get("NodeProvisioningMode")
+    if isinstance(orchestrator, Unresolved):
+        return  # known only at deployment
     if not (isinstance(orchestrator, dict) and "Eks" in orchestrator):
         yield ctx.finding("/AutoScaling/Mode", "autoscaling is enabled on a Slurm cluster: HyperPod's Karpenter "
                           "autoscaling runs on EKS-orchestrated clusters only",
                           "orchestrate the cluster with EKS (Orchestrator.Eks), or scale it with update-cluster")
-    elif request.get("NodeProvisioningMode") != "Continuous":
+    elif mode is None or real(mode) and not isinstance(mode, Unresolved) and mode != "Continuous":
         yield ctx.finding("/AutoScaling/Mode", "autoscaling is enabled without NodeProvisioningMode Continuous, "
                           "on which HyperPod's autoscaling is built",
                           "add \"NodeProvisioningMode\": \"Continuous\"")
