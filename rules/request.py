@@ -414,17 +414,22 @@ def wrong_resource_id_kind(ctx):
     ## Source
     Amazon EC2 User Guide, "Resource IDs".
     """
+    for pointer, key, value, prefix in _network_ids(ctx):
+        if isinstance(value, str) and value and not placeholder(value) and not value.startswith(prefix):
+            yield ctx.finding(pointer, f"{value!r} in {key} does not start with {prefix}",
+                              f"{key} takes ids of the form {prefix}0123456789abcdef0")
+
+
+def _network_ids(ctx):
+    """(pointer, member, value, the prefix its ids have) of each security group and subnet the
+    request's VpcConfig and its groups' OverrideVpcConfig name."""
     configs = [("/VpcConfig", ctx.value("/VpcConfig"))]
     configs += [(f"{p}/OverrideVpcConfig", g.get("OverrideVpcConfig")) for p, g in ctx.instance_groups()]
     for base, config in configs:
-        if not isinstance(config, dict):
-            continue
         for key, prefix in (("SecurityGroupIds", "sg-"), ("Subnets", "subnet-")):
-            ids = config.get(key)
+            ids = config.get(key) if isinstance(config, dict) else None
             for index, value in enumerate(ids if isinstance(ids, list) else ()):
-                if isinstance(value, str) and value and not placeholder(value) and not value.startswith(prefix):
-                    yield ctx.finding(f"{base}/{key}/{index}", f"{value!r} in {key} does not start with {prefix}",
-                                      f"{key} takes ids of the form {prefix}0123456789abcdef0")
+                yield f"{base}/{key}/{index}", key, value, prefix
 
 
 EC2_ID = re.compile(r"[0-9a-f]{8}|[0-9a-f]{17}")  # what follows the prefix: older ids have 8 digits, newer 17
@@ -459,14 +464,7 @@ def malformed_ec2_id(ctx):
     Amazon EC2 User Guide, "Resource IDs" (8 characters, 17 since the longer ids); EC2 API
     reference, common client errors (the `.Malformed` codes).
     """
-    named = []
-    configs = [("/VpcConfig", ctx.value("/VpcConfig"))]
-    configs += [(f"{p}/OverrideVpcConfig", g.get("OverrideVpcConfig")) for p, g in ctx.instance_groups()]
-    for base, config in configs:
-        for key, prefix in (("SecurityGroupIds", "sg-"), ("Subnets", "subnet-")):
-            ids = config.get(key) if isinstance(config, dict) else None
-            named += [(f"{base}/{key}/{index}", value, prefix) for index, value in enumerate(ids)] \
-                if isinstance(ids, list) else []
+    named = [(pointer, value, prefix) for pointer, _, value, prefix in _network_ids(ctx)]
     named += [(f"{p}/ImageId", g.get("ImageId"), "ami-") for p, g in ctx.instance_groups()]
     named.append(("/ImageId", ctx.value("/ImageId"), "ami-"))
     refused = {violation.pointer for violation in ctx.violations() if violation.kind == "pattern"}
