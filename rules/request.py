@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from preflight.findings import Severity
@@ -345,7 +344,7 @@ def autoscaling_without_continuous_eks(ctx):
         yield ctx.finding("/AutoScaling/Mode", "autoscaling is enabled on a Slurm cluster: HyperPod's Karpenter "
                           "autoscaling runs on EKS-orchestrated clusters only",
                           "orchestrate the cluster with EKS (Orchestrator.Eks), or scale it with update-cluster")
-    elif mode is None or real(mode) and not isinstance(mode, Unresolved) and mode != "Continuous":
+    elif mode is None or real(mode) and mode != "Continuous":
         yield ctx.finding("/AutoScaling/Mode", "autoscaling is enabled without NodeProvisioningMode Continuous, "
                           "on which HyperPod's autoscaling is built",
                           "add \"NodeProvisioningMode\": \"Continuous\"")
@@ -432,7 +431,7 @@ def _network_ids(ctx):
                 yield f"{base}/{key}/{index}", key, value, prefix
 
 
-EC2_ID = re.compile(r"[0-9a-f]{8}|[0-9a-f]{17}")  # what follows the prefix: older ids have 8 digits, newer 17
+HEX_DIGITS = frozenset("0123456789abcdef")  # after an EC2 id's prefix: 8 of them (older ids) or 17
 
 
 @rule("PF130", "malformed-ec2-id", Severity.ERROR,
@@ -469,10 +468,13 @@ def malformed_ec2_id(ctx):
     named.append(("/ImageId", ctx.value("/ImageId"), "ami-"))
     refused = {violation.pointer for violation in ctx.violations() if violation.kind == "pattern"}
     for pointer, value, prefix in named:
-        if (isinstance(value, str) and value.startswith(prefix) and not placeholder(value) and pointer not in refused
-                and not EC2_ID.fullmatch(value[len(prefix):].lower())):
-            rest = value[len(prefix):]
-            found = f"{len(rest)} characters" if len(rest) not in (8, 17) else "characters that are not hexadecimal"
+        if not (isinstance(value, str) and value.startswith(prefix) and not placeholder(value)
+                and pointer not in refused):
+            continue
+        rest = value[len(prefix):]
+        found = f"{len(rest)} characters" if len(rest) not in (8, 17) else \
+            "characters that are not hexadecimal" if not set(rest.lower()) <= HEX_DIGITS else None
+        if found:
             yield ctx.finding(pointer, f"{value!r} is not an EC2 id: after {prefix} EC2 ids have 8 or 17 "
                               f"hexadecimal digits, this one {found}",
                               f"copy the id whole from EC2 (such as {prefix}0123456789abcdef0)")
