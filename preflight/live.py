@@ -317,6 +317,15 @@ def cluster_name(ctx) -> str | None:
     return real(cluster_of(ctx.request)) or None
 
 
+def emptied_groups(ctx) -> list[tuple[str, object]]:
+    """(pointer, name) of each instance group an update scales to 0 nodes (PF463: a controller
+    group keeps one)."""
+    if ctx.operation != "update-cluster":
+        return []
+    return [(pointer, group.get("InstanceGroupName")) for pointer, group in ctx.instance_groups()
+            if group.get("InstanceCount") == 0 and group.get("InstanceCount") is not False]
+
+
 def scheduler_config_id(ctx) -> str | None:
     """The scheduler config an update or deletion names (the only thing it names)."""
     return real(ctx.value("/ClusterSchedulerConfigId")) or None if ctx.operation in SCHEDULER_CONFIG_CHANGES else None
@@ -464,7 +473,8 @@ def prefetch(account: Account, contexts, caller_policies: bool = False, organiza
         name = cluster_name(ctx)
         if name:  # changes need it; a create must not find it
             controller = ctx.operation in CONTROLLER_CHANGES and (ctx.operation != "update-cluster"
-                                                                  or ctx.value("/InstanceGroupsToDelete"))
+                                                                  or ctx.value("/InstanceGroupsToDelete")
+                                                                  or emptied_groups(ctx))
             # PF463 reads which group runs the Slurm controller, beside the cluster
             jobs.append((cluster_and_controller, name) if controller else (account.cluster, name))
             if ctx.operation in UPDATES:  # the plan and the node checks

@@ -11,7 +11,8 @@ import json
 from datetime import datetime, timezone
 
 from preflight.findings import Severity
-from preflight.live import CONTROLLER_CHANGES, UPDATES, cluster_name, controller_parameters, foreign_region
+from preflight.live import (CONTROLLER_CHANGES, UPDATES, cluster_name, controller_parameters, emptied_groups,
+                            foreign_region)
 from preflight.operations import CLUSTER_MEMBERS
 from preflight.plan import same, shown
 from preflight.registry import rule
@@ -710,9 +711,7 @@ def slurm_controller_removed(ctx):
     """
     name, cluster = _named_cluster(ctx)
     deleted = ctx.value("/InstanceGroupsToDelete") if ctx.operation == "update-cluster" else None
-    emptied = [(pointer, group.get("InstanceGroupName")) for pointer, group in ctx.instance_groups()
-               if group.get("InstanceCount") == 0 and group.get("InstanceCount") is not False] \
-        if ctx.operation == "update-cluster" else []
+    emptied = emptied_groups(ctx)
     if cluster is None or ctx.operation == "update-cluster" and not (isinstance(deleted, list) and deleted or emptied):
         return
     controllers = _slurm_controller_groups(ctx.account, cluster)
