@@ -23,7 +23,7 @@ def _decisions(ctx) -> list[tuple[requirements.Requirement, Decision]]:
         account = principal.account if principal else policies.account
         needs = requirements.derive(ctx, catalog.load(), account,
                                     _key_resolver(ctx.account) if ctx.account else None,
-                                    _linked_role_exists(ctx.account) if ctx.account else None, ctx.region)
+                                    _linked_role_reader(ctx.account) if ctx.account else None, ctx.region)
         identity = policies.statements()
         boundary = policies.statements(boundary=True) if policies.has_boundary else None
         caller, caller_absent = principal_context(policies.principal, policies.principal_tags)
@@ -55,14 +55,17 @@ def _key_resolver(account):
     return resolve
 
 
-def _linked_role_exists(account) -> bool | None:
-    """Whether HyperPod's service-linked role exists in the account (None: not known)."""
+def _linked_role_reader(account):
+    """Whether HyperPod's service-linked role exists in the account (None: not known), read when a
+    requirement asks: only a create makes the role, and the prefetch reads it for creates only."""
     from preflight.lookup import LookupFailed
 
-    try:
-        return account.service_linked_role_exists()
-    except LookupFailed:
-        return None
+    def exists() -> bool | None:
+        try:
+            return account.service_linked_role_exists()
+        except LookupFailed:
+            return None
+    return exists
 
 
 def _needed(need) -> str:

@@ -70,11 +70,12 @@ def _cluster(reference, partition: str, region: str | None, account: str | None)
 
 
 def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
-           linked_role_exists: bool | None = None, call_region: str | None = None) -> list[Requirement]:
+           linked_role_exists=None, call_region: str | None = None) -> list[Requirement]:
     """The requirements of the request in ``ctx`` (an engine Context); ``account`` is the caller's,
     if known; ``resolve_key(reference)`` gives a key's ARN, False for a key known not to exist, or
     None when it cannot tell (live checks resolve aliases and key ids this way);
-    ``linked_role_exists`` says whether HyperPod's service-linked role exists (None: not known);
+    ``linked_role_exists()`` says whether HyperPod's service-linked role exists (None: not known),
+    asked only of an operation whose dependent actions create it;
     ``call_region`` is the region the call is sent to (live, --region, the configuration's), else
     the request's ARNs tell it: it places what the ARNs do not, and every need carries it as
     aws:RequestedRegion (the dependent actions are authorized within the operation's call)."""
@@ -213,15 +214,16 @@ def derive(ctx, catalog: Catalog, account: str | None = None, resolve_key=None,
             Request("sagemaker:AddTags", cluster, {**tag_context, "sagemaker:taggingaction": (api,)}, tag_absent),
             "/Tags", f"the request tags the cluster ({', '.join(tags)})", f"{SAR}, {action} dependent actions"))
 
-    if "iam:CreateServiceLinkedRole" in dependents and linked_role_exists is not True:
+    linked_role = linked_role_exists() if linked_role_exists and "iam:CreateServiceLinkedRole" in dependents else None
+    if "iam:CreateServiceLinkedRole" in dependents and linked_role is not True:
         # Certain when the account is read and has no such role; else it may exist already.
         needs.append(Requirement(
             Request("iam:CreateServiceLinkedRole",
                     Resource(partition, "iam", "", account, "role/aws-service-role/", open_tail=True)),
             "", "the account has no HyperPod service-linked role, which the cluster's creation makes"
-            if linked_role_exists is False else "the first cluster of an account creates SageMaker's service-linked role",
+            if linked_role is False else "the first cluster of an account creates SageMaker's service-linked role",
             f"{SEED}; {SAR}, {action} dependent actions",
-            Severity.ERROR if linked_role_exists is False else Severity.WARNING))
+            Severity.ERROR if linked_role is False else Severity.WARNING))
 
     # Keys named for volume encryption: advisory, the execution role's grants are what HyperPod uses.
     keys: dict[str, str] = {}
